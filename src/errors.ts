@@ -1,0 +1,200 @@
+/**
+ * The toolkit's errors: a small hierarchy with a type guard each. Every message says what happened
+ * and what to do; none ever carries an API key (see `redactSecrets`).
+ */
+const marker = Symbol.for('ai-imagegen.error');
+
+export type ImagegenErrorKind =
+  | 'invalid-request'
+  | 'missing-api-key'
+  | 'invalid-api-key'
+  | 'safety-checker'
+  | 'rate-limit'
+  | 'provider'
+  | 'invalid-response';
+
+export class ImagegenError extends Error {
+  readonly [marker] = true;
+  readonly kind: ImagegenErrorKind;
+
+  constructor({ kind, message, cause }: { kind: ImagegenErrorKind; message: string; cause?: unknown }) {
+    super(redactSecrets(message), cause === undefined ? undefined : { cause });
+    this.kind = kind;
+    this.name = 'ImagegenError';
+  }
+
+  static isInstance(error: unknown): error is ImagegenError {
+    return typeof error === 'object' && error !== null && marker in error;
+  }
+}
+
+/** One problem with a request: the field, the value given and what is allowed. */
+export type RequestIssue = { field: string; value: unknown; message: string };
+
+export class InvalidRequestError extends ImagegenError {
+  readonly issues: readonly RequestIssue[];
+
+  constructor({ issues, context }: { issues: readonly RequestIssue[]; context?: string }) {
+    const lines = issues.map((issue) => `  - ${issue.field}: ${issue.message} (got ${describeValue(issue.value)})`);
+    super({
+      kind: 'invalid-request',
+      message: `Invalid ${context ?? 'request'}; nothing was sent:\n${lines.join('\n')}`,
+    });
+    this.name = 'InvalidRequestError';
+    this.issues = issues;
+  }
+
+  static override isInstance(error: unknown): error is InvalidRequestError {
+    return ImagegenError.isInstance(error) && error.kind === 'invalid-request';
+  }
+}
+
+export class MissingApiKeyError extends ImagegenError {
+  readonly provider: string;
+  readonly environmentVariables: readonly string[];
+
+  constructor({ provider, environmentVariables }: { provider: string; environmentVariables: readonly string[] }) {
+    super({
+      kind: 'missing-api-key',
+      message:
+        `No API key for ${provider}. Set ${environmentVariables.join(' or ')} in the environment, ` +
+        `or pass a configured provider instance in options.providers.`,
+    });
+    this.name = 'MissingApiKeyError';
+    this.provider = provider;
+    this.environmentVariables = environmentVariables;
+  }
+
+  static override isInstance(error: unknown): error is MissingApiKeyError {
+    return ImagegenError.isInstance(error) && error.kind === 'missing-api-key';
+  }
+}
+
+type ProviderErrorFields = {
+  provider: string;
+  modelId: string;
+  statusCode?: number | undefined;
+  providerMessage?: string | undefined;
+  cause?: unknown;
+};
+
+/** A failure reported by the provider (or the network on the way to it). */
+export class ProviderError extends ImagegenError {
+  readonly provider: string;
+  readonly modelId: string;
+  readonly statusCode: number | undefined;
+  readonly providerMessage: string | undefined;
+
+  constructor(fields: ProviderErrorFields & { kind?: ImagegenErrorKind; message?: string }) {
+    const status = fields.statusCode === undefined ? '' : ` (HTTP ${fields.statusCode})`;
+    super({
+      kind: fields.kind ?? 'provider',
+      message:
+        fields.message ??
+        `${fields.provider} failed for ${fields.modelId}${status}: ${fields.providerMessage ?? 'no message'}.`,
+      cause: fields.cause,
+    });
+    this.name = 'ProviderError';
+    this.provider = fields.provider;
+    this.modelId = fields.modelId;
+    this.statusCode = fields.statusCode;
+    this.providerMessage = fields.providerMessage;
+  }
+
+  static override isInstance(error: unknown): error is ProviderError {
+    return ImagegenError.isInstance(error) && error instanceof Error && 'statusCode' in error;
+  }
+}
+
+export class InvalidApiKeyError extends ProviderError {
+  constructor(fields: ProviderErrorFields & { environmentVariables: readonly string[] }) {
+    super({
+      ...fields,
+      kind: 'invalid-api-key',
+      message:
+        `${fields.provider} rejected the API key (HTTP ${fields.statusCode ?? 401}): ${fields.providerMessage ?? 'unauthorized'}. ` +
+        `Check ${fields.environmentVariables.join(' or ')}.`,
+    });
+    this.name = 'InvalidApiKeyError';
+  }
+
+  static override isInstance(error: unknown): error is InvalidApiKeyError {
+    return ImagegenError.isInstance(error) && error.kind === 'invalid-api-key';
+  }
+}
+
+export class SafetyCheckerError extends ProviderError {
+  constructor(fields: ProviderErrorFields) {
+    super({
+      ...fields,
+      kind: 'safety-checker',
+      message:
+        `${fields.provider}'s safety checker rejected the request for ${fields.modelId} (HTTP ${fields.statusCode ?? 422}): ` +
+        `${fields.providerMessage ?? 'flagged'}. Change the prompt, or set safetyChecker: false on a model that allows it.`,
+    });
+    this.name = 'SafetyCheckerError';
+  }
+
+  static override isInstance(error: unknown): error is SafetyCheckerError {
+    return ImagegenError.isInstance(error) && error.kind === 'safety-checker';
+  }
+}
+
+export class RateLimitError extends ProviderError {
+  /** Seconds the provider asked us to wait, when it said. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(fields: ProviderErrorFields & { retryAfterSeconds?: number | undefined }) {
+    const wait = fields.retryAfterSeconds === undefined ? '' : ` It asked to retry after ${fields.retryAfterSeconds}s.`;
+    super({
+      ...fields,
+      kind: 'rate-limit',
+      message:
+        `${fields.provider} rate-limited the request for ${fields.modelId} (HTTP 429) and retries ran out: ` +
+        `${fields.providerMessage ?? 'too many requests'}.${wait} Lower the concurrency or raise maxRetries.`,
+    });
+    this.name = 'RateLimitError';
+    this.retryAfterSeconds = fields.retryAfterSeconds;
+  }
+
+  static override isInstance(error: unknown): error is RateLimitError {
+    return ImagegenError.isInstance(error) && error.kind === 'rate-limit';
+  }
+}
+
+/** The provider answered, but not with usable images (bad JSON, bad base64, not an image). */
+export class InvalidResponseError extends ProviderError {
+  constructor(fields: ProviderErrorFields & { detail: string }) {
+    super({
+      ...fields,
+      kind: 'invalid-response',
+      message: `${fields.provider} returned an unusable response for ${fields.modelId}: ${fields.detail}.`,
+    });
+    this.name = 'InvalidResponseError';
+  }
+
+  static override isInstance(error: unknown): error is InvalidResponseError {
+    return ImagegenError.isInstance(error) && error.kind === 'invalid-response';
+  }
+}
+
+const secrets = new Set<string>();
+
+/** Registers a value (an API key) that must never appear in a message. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 4) secrets.add(secret);
+}
+
+/** Replaces every registered secret, and anything shaped like a bearer token, with `***`. */
+export function redactSecrets(text: string): string {
+  let result = text.replace(/(Bearer\s+)[^\s"',]+/gi, '$1***');
+  for (const secret of secrets) result = result.split(secret).join('***');
+  return result;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,48 @@
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import type { Plan, PlannedCall } from '../plan.js';
+
+/** What the toolkit hands to `generateImage` for one provider call (model and abort signal aside). */
+export type ProviderCall = {
+  prompt: string | { text: string; images: (string | Uint8Array)[] };
+  n: number;
+  maxImagesPerCall: number;
+  size?: `${number}x${number}`;
+  aspectRatio?: `${number}:${number}`;
+  seed?: number;
+  providerOptions: Record<string, Record<string, JSONValue>>;
+};
+
+/** What a provider's raw response said that the AI SDK drops (Together: `id`, `timings`). */
+export type ResponseDetails = { id?: string; timings?: ({ inference?: number } | undefined)[] };
+
+/** Called with each successful raw response body, where the toolkit built the provider itself. */
+export type ResponseCapture = (details: ResponseDetails) => void;
+
+/** Everything the toolkit knows about one provider. One file each, under `src/providers/`. */
+export type ProviderAdapter = {
+  /** Name in `"provider:modelId"` and the catalog. */
+  name: string;
+  /** The AI SDK `providerOptions` key. */
+  optionsKey: string;
+  /** Where the built-in provider finds its key, first one preferred. */
+  environmentVariables: readonly string[];
+  /** Builds the model from the environment (key, base URL). Throws `MissingApiKeyError`. */
+  createModel(modelId: string, context: { capture?: ResponseCapture | undefined }): ImageModelV3;
+  /** Maps a plan's call onto `generateImage` arguments. */
+  mapCall(plan: Plan, call: PlannedCall): ProviderCall;
+};
+
+/** `"image/png"` → data URL of the bytes. */
+export function toDataUrl(data: Uint8Array, mediaType: string): string {
+  let binary = '';
+  for (let index = 0; index < data.length; index += 0x8000) {
+    binary += String.fromCharCode(...data.subarray(index, index + 0x8000));
+  }
+  return `data:${mediaType};base64,${btoa(binary)}`;
+}
+
+/** Reads an environment variable where there is an environment (not on every edge runtime). */
+export function readEnvironment(name: string): string | undefined {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  return value === undefined || value === '' ? undefined : value;
+}

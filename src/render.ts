@@ -1,0 +1,98 @@
+import { encode as encodePng } from 'fast-png';
+import jpeg from 'jpeg-js';
+
+/**
+ * The placeholder renderer behind `local:placeholder` and the emulator: a deterministic abstract
+ * picture (gradient, discs and bands) drawn from prompt + seed. It is not a diffusion model; it
+ * exists so that everything around generation can be developed and tested offline.
+ * Pure JavaScript, so it runs on edge runtimes too.
+ */
+export type RenderOptions = {
+  prompt: string;
+  seed: number;
+  width: number;
+  height: number;
+};
+
+/** RGB pixels (3 bytes each, row-major) of the placeholder picture. */
+export function renderPixels({ prompt, seed, width, height }: RenderOptions): Uint8Array {
+  const random = mulberry32(hashString(prompt) ^ Math.imul(seed | 0, 0x9e3779b1));
+  const color = () => [random() * 255, random() * 255, random() * 255] as const;
+  const from = color();
+  const to = color();
+  const discs = Array.from({ length: 3 + Math.floor(random() * 4) }, () => ({
+    x: random() * width,
+    y: random() * height,
+    radius: (0.08 + random() * 0.25) * Math.min(width, height),
+    color: color(),
+  }));
+  const bandPeriod = 16 + Math.floor(random() * 48);
+
+  const pixels = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const t = (x / width + y / height) / 2;
+      let r = from[0] + (to[0] - from[0]) * t;
+      let g = from[1] + (to[1] - from[1]) * t;
+      let b = from[2] + (to[2] - from[2]) * t;
+      for (const disc of discs) {
+        const dx = x - disc.x;
+        const dy = y - disc.y;
+        if (dx * dx + dy * dy < disc.radius * disc.radius) {
+          r = (r + disc.color[0]) / 2;
+          g = (g + disc.color[1]) / 2;
+          b = (b + disc.color[2]) / 2;
+        }
+      }
+      if (Math.floor((x + y) / bandPeriod) % 7 === 0) {
+        r *= 0.85;
+        g *= 0.85;
+        b *= 0.85;
+      }
+      const offset = (y * width + x) * 3;
+      pixels[offset] = r;
+      pixels[offset + 1] = g;
+      pixels[offset + 2] = b;
+    }
+  }
+  return pixels;
+}
+
+/** The placeholder picture encoded as PNG or JPEG. Same options, same bytes. */
+export function renderPlaceholder(options: RenderOptions & { format: 'png' | 'jpeg' }): Uint8Array {
+  const { width, height } = options;
+  const rgb = renderPixels(options);
+  if (options.format === 'png') {
+    return encodePng({ width, height, data: rgb, channels: 3, depth: 8 });
+  }
+  const rgba = new Uint8Array(width * height * 4);
+  for (let source = 0, target = 0; source < rgb.length; source += 3, target += 4) {
+    rgba[target] = rgb[source]!;
+    rgba[target + 1] = rgb[source + 1]!;
+    rgba[target + 2] = rgb[source + 2]!;
+    rgba[target + 3] = 255;
+  }
+  const encoded = jpeg.encode({ width, height, data: rgba }, 90).data;
+  return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/** FNV-1a, 32 bits. */
+export function hashString(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { InvalidRequestError, type RequestIssue } from './errors.js';
+
+/** Named sizes; the non-square ones are the docs' dimension table. */
+export const SIZE_PRESETS = {
+  square: { width: 1024, height: 1024 },
+  landscape: { width: 1344, height: 768 },
+  portrait: { width: 768, height: 1344 },
+  photo: { width: 1248, height: 832 },
+  classic: { width: 1184, height: 864 },
+} as const;
+
+export type SizePreset = keyof typeof SIZE_PRESETS;
+
+export const DEFAULT_MODEL = 'togetherai:black-forest-labs/FLUX.1-schnell';
+export const MAX_COUNT = 100;
+export const MAX_SEED = 4_294_967_295;
+
+const presetNames = Object.keys(SIZE_PRESETS) as [SizePreset, ...SizePreset[]];
+
+const referenceImageSchema = z.union([
+  z.string().min(1, 'must be a file path, an http(s) URL or a data URL'),
+  z.instanceof(Uint8Array, { message: 'must be a file path, URL, data URL, Uint8Array or Buffer' }),
+]);
+
+/** The high-level request, the same whatever the provider. */
+export const generateRequestSchema = z
+  .object({
+    /** What to draw. */
+    prompt: z.string().trim().min(1, 'must be a non-empty string'),
+    /** `"provider:modelId"`. @default "togetherai:black-forest-labs/FLUX.1-schnell" */
+    model: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]*:\S.*$/i, 'must be "provider:modelId", e.g. "togetherai:black-forest-labs/FLUX.1-schnell"')
+      .default(DEFAULT_MODEL),
+    /** `"WxH"` or a preset: square, landscape, portrait, photo, classic. */
+    size: z
+      .union([
+        z.enum(presetNames),
+        z.string().regex(/^\d+x\d+$/, `must be "WxH" (e.g. "1024x768") or one of ${presetNames.join(', ')}`),
+      ])
+      .optional(),
+    /** `"W:H"`, e.g. `"16:9"`. */
+    aspectRatio: z
+      .string()
+      .regex(/^[1-9]\d*:[1-9]\d*$/, 'must be "W:H" with positive whole numbers, e.g. "16:9"')
+      .optional(),
+    /** How many images. @default 1 */
+    count: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(MAX_COUNT, `must be at most ${MAX_COUNT} in one request (use batch for more)`)
+      .default(1),
+    steps: z.number().int('must be a whole number').positive('must be a positive whole number').optional(),
+    seed: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(MAX_SEED, `must be at most ${MAX_SEED}`).optional(),
+    negativePrompt: z.string().trim().min(1, 'must be a non-empty string when given').optional(),
+    guidance: z.number().finite('must be a finite number').optional(),
+    referenceImages: z.union([referenceImageSchema, z.array(referenceImageSchema).min(1, 'must not be empty')]).optional(),
+    /** LoRAs for models that take them (`image_loras`). */
+    loras: z
+      .array(z.object({ path: z.string().url('must be a URL'), scale: z.number().finite() }).strict())
+      .optional(),
+    /** Whether the provider's safety checker runs. @default true */
+    safetyChecker: z.boolean().default(true),
+    outputFormat: z.enum(['png', 'jpeg']).optional(),
+    /** Raw provider options, merged last over what the toolkit maps (keyed by provider name). */
+    providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    /** Make any dropped or changed option an error instead of a warning. @default false */
+    strict: z.boolean().default(false),
+    abortSignal: z.instanceof(AbortSignal, { message: 'must be an AbortSignal' }).optional(),
+  })
+  .strict();
+
+export type GenerateRequest = z.input<typeof generateRequestSchema>;
+export type ParsedRequest = z.output<typeof generateRequestSchema>;
+
+/** Parses a request, or throws one `InvalidRequestError` listing every problem. */
+export function parseRequest(request: unknown, context?: string): ParsedRequest {
+  const result = generateRequestSchema.safeParse(request);
+  const issues: RequestIssue[] = result.success ? [] : zodIssues(result.error, request);
+  if (result.success && result.data.size !== undefined && result.data.aspectRatio !== undefined) {
+    issues.push({
+      field: 'aspectRatio',
+      value: result.data.aspectRatio,
+      message: `give either size or aspectRatio, not both (size is ${JSON.stringify(result.data.size)})`,
+    });
+  }
+  if (issues.length > 0 || !result.success) {
+    throw new InvalidRequestError({ issues, ...(context === undefined ? {} : { context }) });
+  }
+  return result.data;
+}
+
+/** Turns zod issues into field / value / allowed triples. */
+export function zodIssues(error: z.ZodError, input: unknown): RequestIssue[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.') || '(request)';
+    if (issue.code === 'unrecognized_keys') {
+      return {
+        field: issue.keys.join(', '),
+        value: issue.keys.map((name) => valueAt(input, [...issue.path, name])),
+        message: `unknown field${issue.keys.length > 1 ? 's' : ''}; allowed: ${Object.keys(generateRequestSchema.shape).join(', ')}`,
+      };
+    }
+    const value = valueAt(input, issue.path);
+    const message =
+      issue.code === 'invalid_type' && value === undefined
+        ? 'is required'
+        : issue.code === 'invalid_type'
+          ? `must be ${issue.expected}`
+          : issue.message;
+    return { field, value, message };
+  });
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
