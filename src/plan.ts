@@ -1,6 +1,7 @@
 import { imageSize } from 'image-size';
 import { RATIO_DIMENSIONS, estimateCost, resolveModel, type ModelCapabilities } from './catalog.js';
 import { InvalidRequestError, type RequestIssue } from './errors.js';
+import { dimensionsForRatio, nearestAspectRatio } from './sizing.js';
 import { SIZE_PRESETS, parseRequest, type GenerateRequest, type ParsedRequest } from './request.js';
 
 /** A warning from the toolkit (an option dropped or changed) or passed on from the provider. */
@@ -163,7 +164,8 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
       message: `${model.displayName} takes at most ${model.imageInput.max} input image${model.imageInput.max > 1 ? 's' : ''} (${model.imageInput.kind})`,
     });
   }
-  const referenceImages = await loadReferenceImages(referenceInputs, options.readFile, issues);
+  const referenceImages =
+    model.imageInput.kind === 'none' ? [] : await loadReferenceImages(referenceInputs, options.readFile, issues);
 
   let seed = parsed.seed;
   if (seed !== undefined && !model.acceptsSeed) {
@@ -259,7 +261,7 @@ function resolveSize(
   }
 
   if (model.sizing === 'aspect-ratio') {
-    const ratio = nearestRatio(width / height, model.aspectRatios);
+    const ratio = nearestAspectRatio(width / height, model.aspectRatios);
     const table = RATIO_DIMENSIONS[ratio] ?? limits.default;
     if (field === 'size' && (table.width !== width || table.height !== height)) {
       warn('size', `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${ratio} (about ${table.width}x${table.height}) instead of ${width}x${height}`);
@@ -280,33 +282,6 @@ function checkSide(name: string, value: number, limits: ModelCapabilities['dimen
     return `${name} ${value} must be a multiple of ${limits.multipleOf} from ${limits.min} to ${limits.max}`;
   }
   return undefined;
-}
-
-/** The docs' table when the ratio is in it; otherwise about one megapixel, within the limits. */
-export function dimensionsForRatio(
-  ratio: string,
-  limits: ModelCapabilities['dimensions'],
-): { width: number; height: number } {
-  const table = RATIO_DIMENSIONS[ratio];
-  if (table && table.width <= limits.max && table.height <= limits.max && table.width >= limits.min && table.height >= limits.min) {
-    return table;
-  }
-  const [w, h] = ratio.split(':').map(Number) as [number, number];
-  const area = limits.default.width * limits.default.height;
-  const snap = (value: number) =>
-    Math.min(limits.max, Math.max(limits.min, Math.round(value / limits.multipleOf) * limits.multipleOf));
-  return { width: snap(Math.sqrt((area * w) / h)), height: snap(Math.sqrt((area * h) / w)) };
-}
-
-function nearestRatio(value: number, ratios: readonly string[]): string {
-  let best = ratios[0] ?? '1:1';
-  let bestDistance = Infinity;
-  for (const ratio of ratios) {
-    const [w, h] = ratio.split(':').map(Number) as [number, number];
-    const distance = Math.abs(Math.log(value / (w / h)));
-    if (distance < bestDistance) [best, bestDistance] = [ratio, distance];
-  }
-  return best;
 }
 
 function checkRange(

@@ -1,4 +1,5 @@
-import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import type { ImageModelV3, ImageModelV3CallOptions, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import type { ModelCapabilities } from '../catalog.js';
 import type { Plan, PlannedCall } from '../plan.js';
 
 /** What the toolkit hands to `generateImage` for one provider call (model and abort signal aside). */
@@ -27,10 +28,37 @@ export type ProviderAdapter = {
   /** Where the built-in provider finds its key, first one preferred. */
   environmentVariables: readonly string[];
   /** Builds the model from the environment (key, base URL). Throws `MissingApiKeyError`. */
-  createModel(modelId: string, context: { capture?: ResponseCapture | undefined }): ImageModelV3;
+  createModel(modelId: string, context: { capture?: ResponseCapture | undefined }): ImageModelV3 | Promise<ImageModelV3>;
   /** Maps a plan's call onto `generateImage` arguments. */
   mapCall(plan: Plan, call: PlannedCall): ProviderCall;
+  /** Drops warnings the AI SDK provider is known to raise wrongly for calls the toolkit made. */
+  filterWarnings?(warnings: readonly SharedV3Warning[]): SharedV3Warning[];
+  /** Applies the catalog to a raw AI SDK call (the `imageModel()` middleware door). */
+  transformParams?(params: ImageModelV3CallOptions, model: ModelCapabilities): { params: ImageModelV3CallOptions; warnings: SharedV3Warning[] };
 };
+
+/** Maps a plan onto the AI SDK's standard options only: for providers without an adapter of their own. */
+export function genericAdapter(name: string): ProviderAdapter {
+  return {
+    name,
+    optionsKey: name,
+    environmentVariables: [],
+    createModel() {
+      throw new Error(`no built-in ${name} provider; pass one in options.providers`);
+    },
+    mapCall(plan, call) {
+      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
+      return {
+        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
+        n: call.n,
+        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...('size' in plan.sizing ? { size: plan.sizing.size } : { aspectRatio: plan.sizing.aspectRatio }),
+        ...(call.seed === undefined ? {} : { seed: call.seed }),
+        providerOptions: plan.providerOptions?.[name] ? { [name]: plan.providerOptions[name] as Record<string, JSONValue> } : {},
+      };
+    },
+  };
+}
 
 /** `"image/png"` → data URL of the bytes. */
 export function toDataUrl(data: Uint8Array, mediaType: string): string {

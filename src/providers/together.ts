@@ -1,7 +1,9 @@
-import type { JSONValue } from '@ai-sdk/provider';
+import type { JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import { RATIO_DIMENSIONS } from '../catalog.js';
+import type { Plan, PlannedCall } from '../plan.js';
+import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { createTogetherAI } from '@ai-sdk/togetherai';
 import { MissingApiKeyError, registerSecret } from '../errors.js';
-import type { Plan, PlannedCall } from '../plan.js';
 import { readEnvironment, toDataUrl, type ProviderAdapter, type ProviderCall, type ResponseCapture } from './adapter.js';
 import './together-models.js';
 
@@ -52,6 +54,48 @@ export const together: ProviderAdapter = {
       ...('size' in plan.sizing ? { size: plan.sizing.size } : {}),
       ...(call.seed === undefined ? {} : { seed: call.seed }),
       providerOptions: { togetherai: { ...togetherOptions(plan), ...(plan.providerOptions?.togetherai as Record<string, JSONValue>) } },
+    };
+  },
+
+  // The AI SDK provider warns "aspectRatio is not supported" whenever `size` is passed (upstream PR
+  // 17110); the toolkit never passes it `aspectRatio`, so that warning is always wrong here.
+  filterWarnings: (warnings) =>
+    warnings.filter((warning) => !(warning.type === 'unsupported' && warning.feature === 'aspectRatio')),
+
+  transformParams(params, model) {
+    const warnings: SharedV3Warning[] = [];
+    const options: Record<string, JSONValue> = { ...(params.providerOptions.togetherai as Record<string, JSONValue>) };
+    let { size, aspectRatio, files } = params;
+    if (model.sizing === 'aspect-ratio') {
+      const ratio = aspectRatio ?? (size ? nearestAspectRatio(ratioValue(size), model.aspectRatios) : undefined);
+      if (ratio !== undefined) {
+        options.aspect_ratio = model.aspectRatios.includes(ratio) ? ratio : nearestAspectRatio(ratioValue(ratio), model.aspectRatios);
+        if (options.aspect_ratio !== ratio || size) {
+          warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${options.aspect_ratio}` });
+        }
+      }
+      size = undefined;
+    } else if (aspectRatio !== undefined && size === undefined) {
+      const { width, height } = dimensionsForRatio(aspectRatio, model.dimensions);
+      size = `${width}x${height}`;
+      if (RATIO_DIMENSIONS[aspectRatio] === undefined) {
+        warnings.push({ type: 'other', message: `aspect ratio ${aspectRatio} is not in Together's table; sent ${size}` });
+      }
+    }
+    aspectRatio = undefined;
+    if ('guidance' in options) {
+      options.guidance_scale = options.guidance!;
+      delete options.guidance;
+    }
+    if (files !== undefined && files.length > 0 && model.imageInput.kind === 'reference_images') {
+      options.reference_images = files.map((file) =>
+        file.type === 'url' ? file.url : typeof file.data === 'string' ? `data:${file.mediaType};base64,${file.data}` : toDataUrl(file.data, file.mediaType),
+      );
+      files = undefined;
+    }
+    return {
+      params: { ...params, size, aspectRatio, files, providerOptions: { ...params.providerOptions, togetherai: options } },
+      warnings,
     };
   },
 };

@@ -1,0 +1,235 @@
+import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
+import { generateImage, wrapImageModel } from 'ai';
+import pLimit from 'p-limit';
+import { ImagegenError, InvalidResponseError } from './errors.js';
+import { GeneratedImage } from './image.js';
+import { planGeneration, type ImagegenWarning, type Plan, type PlannedCall, type ResolvedRequest } from './plan.js';
+import { toImagegenError } from './provider-errors.js';
+import { adapterFor } from './providers/index.js';
+import type { ResponseDetails } from './providers/adapter.js';
+import type { GenerateRequest } from './request.js';
+import {
+  instantiateModel,
+  knownProviderNames,
+  resolveModelSource,
+  splitModelReference,
+  type ModelSource,
+  type ProvidersOption,
+} from './resolve-model.js';
+import { parseRequest } from './request.js';
+
+export type GenerateImagesOptions = {
+  /** Provider instances by name, or an AI SDK provider registry: the app's keys, base URLs, `fetch`. */
+  providers?: ProvidersOption;
+  /** Retries per provider call (429, 5xx, network), honouring `retry-after`. @default 2 */
+  maxRetries?: number;
+  /** Provider calls in flight at once for one request. @default 4 */
+  concurrency?: number;
+  /** Reads reference images given as file paths (the Node entry supplies it). */
+  readFile?: (path: string) => Promise<Uint8Array>;
+  /** Source of seeds when the request has none, for tests. */
+  randomSeed?: () => number;
+};
+
+/** One provider call as it went: for logs, benchmarks and the batch journal. */
+export type CallReport = {
+  n: number;
+  seed: number | undefined;
+  /** HTTP attempts, retries included. */
+  attempts: number;
+  durationMs: number;
+  responseId: string | undefined;
+  error: ImagegenError | undefined;
+};
+
+export type GenerateImagesResult = {
+  images: GeneratedImage[];
+  /** The toolkit's warnings (options dropped or changed) and the provider's. */
+  warnings: ImagegenWarning[];
+  /** HTTP calls made, retries included. */
+  requests: number;
+  durationMs: number;
+  /** Per-provider metadata the AI SDK passes on (e.g. revised prompts). */
+  providerMetadata: Record<string, unknown>;
+  /** Calls that failed while others succeeded: their images are missing, the rest are here. */
+  errors: ImagegenError[];
+  calls: CallReport[];
+  /** The request as resolved (seed chosen, size decided). */
+  request: ResolvedRequest;
+  estimatedCostUsd: number | undefined;
+};
+
+/**
+ * Generates images through `generateImage` from the AI SDK, with the catalog's mapping:
+ * validated before anything is sent, several images per request where the provider allows,
+ * calls bounded by `concurrency`, and the images of successful calls kept when another fails.
+ *
+ * @example
+ * const { images } = await generateImages({ prompt: 'a lighthouse at dawn', aspectRatio: '16:9', count: 4 });
+ */
+export async function generateImages(
+  request: GenerateRequest,
+  options: GenerateImagesOptions = {},
+): Promise<GenerateImagesResult> {
+  const started = Date.now();
+  const prepared = await prepareGeneration(request, options);
+  const { plan, source } = prepared;
+  const limit = pLimit(options.concurrency ?? 4);
+  const outcomes = await Promise.all(plan.calls.map((call) => limit(() => runCall({ plan, source, call, maxRetries: options.maxRetries }))));
+
+  // Aborts (and anything that is not a provider failure) end the whole request.
+  const unexpected = outcomes.find((outcome) => outcome.thrown !== undefined);
+  if (unexpected) throw unexpected.thrown;
+  const images = outcomes.flatMap((outcome) => outcome.images);
+  const errors = outcomes.flatMap((outcome) => (outcome.report.error ? [outcome.report.error] : []));
+  if (images.length === 0 && errors[0] !== undefined) throw errors[0];
+
+  return {
+    images,
+    warnings: [...plan.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)],
+    requests: outcomes.reduce((sum, outcome) => sum + outcome.report.attempts, 0),
+    durationMs: Date.now() - started,
+    providerMetadata: Object.assign({}, ...outcomes.map((outcome) => outcome.providerMetadata)),
+    errors,
+    calls: outcomes.map((outcome) => outcome.report),
+    request: plan.resolved,
+    estimatedCostUsd: plan.estimatedCostUsd,
+  };
+}
+
+/** Validates and resolves a request without sending anything: the plan and where the model comes from. */
+export async function prepareGeneration(
+  request: GenerateRequest,
+  options: Pick<GenerateImagesOptions, 'providers' | 'readFile' | 'randomSeed'> = {},
+): Promise<{ plan: Plan; source: ModelSource }> {
+  const parsed = parseRequest(request);
+  const source = resolveModelSource(parsed.model, options.providers);
+  const plan = await planGeneration(request, {
+    knownProviders: knownProviderNames(options.providers),
+    catalogProvider: source.kind === 'given' ? source.catalogProvider : source.adapter.name,
+    readFile: options.readFile,
+    randomSeed: options.randomSeed,
+  });
+  // Resolving a built-in model checks its key now, before any call is made.
+  if (source.kind === 'built-in') await source.adapter.createModel(source.modelId, {});
+  return { plan, source };
+}
+
+type CallOutcome = {
+  images: GeneratedImage[];
+  warnings: ImagegenWarning[];
+  providerMetadata: Record<string, unknown>;
+  report: CallReport;
+  /** An abort or another error that is not the provider's, passed on as it is. */
+  thrown: unknown;
+};
+
+/** Runs one planned call through `generateImage`; never throws (errors are in the outcome). */
+export async function runCall({
+  plan,
+  source,
+  call,
+  maxRetries,
+  abortSignal,
+}: {
+  plan: Plan;
+  source: ModelSource;
+  call: PlannedCall;
+  maxRetries?: number | undefined;
+  abortSignal?: AbortSignal | undefined;
+}): Promise<CallOutcome> {
+  const started = Date.now();
+  const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
+  const sink: { attempts: number; warnings: SharedV3Warning[]; details: ResponseDetails | undefined } = {
+    attempts: 0,
+    warnings: [],
+    details: undefined,
+  };
+  const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, error: undefined };
+  const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
+  const { providerName } = splitModelReference(plan.resolved.model);
+
+  const signal = abortSignal ?? plan.abortSignal;
+  try {
+    const base = await instantiateModel(source, (details) => (sink.details = details));
+    const mapped = adapter.mapCall(plan, call);
+    const result = await generateImage({
+      model: wrapImageModel({ model: base, middleware: captureMiddleware(sink) }),
+      ...mapped,
+      providerOptions: { ...(plan.providerOptions as typeof mapped.providerOptions), ...mapped.providerOptions },
+      ...(maxRetries === undefined ? {} : { maxRetries }),
+      ...(signal === undefined ? {} : { abortSignal: signal }),
+    });
+    const perImage = perImageMetadata(result.providerMetadata, providerName, adapter.optionsKey);
+    const images = result.images.map((file, position) => {
+      try {
+        return new GeneratedImage({
+          bytes: file.uint8Array,
+          index: call.firstIndex + position,
+          seed: perImage[position]?.seed ?? call.seed,
+          provider: plan.provider,
+          modelId: plan.modelId,
+          request: { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) },
+          timings: inferenceTimings(sink.details?.timings?.[position]),
+          responseId: sink.details?.id,
+          url: undefined,
+        });
+      } catch (error) {
+        throw new InvalidResponseError({
+          ...context,
+          detail: `image ${position} is not a valid image (${(error as Error).message})`,
+          cause: error,
+        });
+      }
+    });
+    const warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
+    report.responseId = sink.details?.id;
+    return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
+  } catch (error) {
+    const mapped = toImagegenError(error, context);
+    if (ImagegenError.isInstance(mapped)) report.error = mapped;
+    return { images: [], warnings: [], providerMetadata: {}, report, thrown: report.error ? undefined : mapped };
+  } finally {
+    report.attempts = sink.attempts;
+    report.durationMs = Date.now() - started;
+  }
+}
+
+/**
+ * Counts HTTP attempts and takes the provider's warnings for the toolkit's result, so the AI SDK
+ * has none left to print to the console.
+ */
+function captureMiddleware(sink: { attempts: number; warnings: SharedV3Warning[] }): ImageModelV3Middleware {
+  return {
+    specificationVersion: 'v3',
+    async wrapGenerate({ doGenerate }) {
+      sink.attempts += 1;
+      const result = await doGenerate();
+      sink.warnings = result.warnings;
+      return { ...result, warnings: [] };
+    },
+  };
+}
+
+function perImageMetadata(
+  metadata: Record<string, unknown> | undefined,
+  ...keys: string[]
+): ({ seed?: number } | undefined)[] {
+  for (const key of keys) {
+    const images = (metadata?.[key] as { images?: unknown } | undefined)?.images;
+    if (Array.isArray(images)) return images as ({ seed?: number } | undefined)[];
+  }
+  return [];
+}
+
+function inferenceTimings(timings: { inference?: number } | undefined) {
+  return timings?.inference === undefined ? undefined : { inferenceSeconds: timings.inference };
+}
+
+function fromProviderWarning(warning: SharedV3Warning): ImagegenWarning {
+  const message =
+    warning.type === 'other'
+      ? warning.message
+      : `${warning.type === 'unsupported' ? 'unsupported' : 'compatibility'}: ${warning.feature}${warning.details ? ` (${warning.details})` : ''}`;
+  return { source: 'provider', message };
+}

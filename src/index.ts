@@ -1,0 +1,26 @@
+// The edge-safe entry: no Node-only modules. Files, the CLI and the emulator are in ai-imagegen/node.
+export { generateImages, prepareGeneration } from './generate.js';
+export type { CallReport, GenerateImagesOptions, GenerateImagesResult } from './generate.js';
+export { GeneratedImage } from './image.js';
+export type { GeneratedImageMetadata, ImageTimings } from './image.js';
+export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './request.js';
+export type { GenerateRequest, SizePreset } from './request.js';
+export type { ImagegenWarning, Plan, ResolvedRequest } from './plan.js';
+export { estimateCost, findModel, listModels, resolveModel, setPriceOverrides, RATIO_DIMENSIONS } from './catalog.js';
+export type { ImageInput, ModelCapabilities, Price, Sizing } from './catalog.js';
+export { catalogMiddleware, imageModel } from './middleware.js';
+export { createLocalImageModel } from './providers/local.js';
+export type { LocalImageModelOptions } from './providers/local.js';
+export { TOGETHER_ENVIRONMENT_VARIABLES } from './providers/together.js';
+export type { ImageProviderLike, ProviderRegistryLike, ProvidersOption } from './resolve-model.js';
+export {
+  ImagegenError,
+  InvalidApiKeyError,
+  InvalidRequestError,
+  InvalidResponseError,
+  MissingApiKeyError,
+  ProviderError,
+  RateLimitError,
+  SafetyCheckerError,
+} from './errors.js';
+export type { ImagegenErrorKind, RequestIssue } from './errors.js';

@@ -1,0 +1,85 @@
+import type { ImageModelV3 } from '@ai-sdk/provider';
+import { InvalidRequestError } from './errors.js';
+import { builtInProviderNames, findAdapter } from './providers/index.js';
+import type { ProviderAdapter, ResponseCapture } from './providers/adapter.js';
+
+/** An AI SDK provider instance that makes image models (e.g. `createTogetherAI({ ... })`). */
+export type ImageProviderLike = {
+  imageModel?: (modelId: string) => ImageModelV3;
+  image?: (modelId: string) => ImageModelV3;
+};
+
+/** An AI SDK provider registry (`createProviderRegistry({ ... })`). */
+export type ProviderRegistryLike = { imageModel: (id: `${string}:${string}`) => ImageModelV3 };
+
+/**
+ * How an app brings its own keys, base URLs and `fetch`: provider instances by name, or a registry.
+ * Names not given fall back to the built-in providers, configured from the environment.
+ */
+export type ProvidersOption = Record<string, ImageProviderLike> | ProviderRegistryLike;
+
+/** A model reference resolved to where its model comes from. */
+export type ModelSource =
+  | { kind: 'built-in'; adapter: ProviderAdapter; providerName: string; modelId: string }
+  | { kind: 'given'; model: ImageModelV3; providerName: string; modelId: string; catalogProvider: string };
+
+/** Splits `"provider:modelId"`. */
+export function splitModelReference(reference: string): { providerName: string; modelId: string } {
+  const separator = reference.indexOf(':');
+  return { providerName: reference.slice(0, separator), modelId: reference.slice(separator + 1) };
+}
+
+/** Names that resolve, for validation messages; `'*'` when a registry can resolve anything. */
+export function knownProviderNames(providers: ProvidersOption | undefined): string[] {
+  if (providers !== undefined && isRegistry(providers)) return ['*'];
+  return [...new Set([...Object.keys(providers ?? {}), ...builtInProviderNames()])];
+}
+
+/** Finds the model for a reference: the app's providers first, then the built-in ones. */
+export function resolveModelSource(reference: string, providers: ProvidersOption | undefined): ModelSource {
+  const { providerName, modelId } = splitModelReference(reference);
+  if (providers !== undefined) {
+    let model: ImageModelV3 | undefined;
+    if (isRegistry(providers)) {
+      try {
+        model = providers.imageModel(reference as `${string}:${string}`);
+      } catch (error) {
+        throw new InvalidRequestError({
+          issues: [{ field: 'model', value: reference, message: `the provider registry has no such image model (${(error as Error).message})` }],
+        });
+      }
+    } else {
+      const provider = providers[providerName];
+      if (provider !== undefined) {
+        const factory = provider.imageModel ?? provider.image;
+        if (typeof factory !== 'function') {
+          throw new InvalidRequestError({
+            issues: [{ field: 'model', value: reference, message: `options.providers.${providerName} has no imageModel() or image() method` }],
+          });
+        }
+        model = factory.call(provider, modelId);
+      }
+    }
+    if (model !== undefined) {
+      // The AI SDK names providers "togetherai.image": the part before the dot finds the catalog.
+      const catalogProvider = model.provider.split('.')[0] ?? providerName;
+      return { kind: 'given', model, providerName, modelId, catalogProvider };
+    }
+  }
+  const adapter = findAdapter(providerName);
+  if (adapter === undefined) {
+    throw new InvalidRequestError({
+      issues: [{ field: 'model', value: reference, message: `unknown provider "${providerName}"; available: ${knownProviderNames(providers).join(', ')}` }],
+    });
+  }
+  return { kind: 'built-in', adapter, providerName, modelId };
+}
+
+/** Builds (or returns) the model, with a capture for raw response details where the toolkit builds it. */
+export async function instantiateModel(source: ModelSource, capture?: ResponseCapture): Promise<ImageModelV3> {
+  return source.kind === 'given' ? source.model : source.adapter.createModel(source.modelId, { capture });
+}
+
+function isRegistry(providers: ProvidersOption): providers is ProviderRegistryLike {
+  return typeof (providers as { imageModel?: unknown }).imageModel === 'function';
+}
