@@ -16,7 +16,7 @@ import {
   type ModelSource,
   type ProvidersOption,
 } from './resolve-model.js';
-import { parseRequest } from './request.js';
+import { DEFAULT_MODEL, generateRequestSchema } from './request.js';
 
 export type GenerateImagesOptions = {
   /** Provider instances by name, or an AI SDK provider registry: the app's keys, base URLs, `fetch`. */
@@ -102,8 +102,9 @@ export async function prepareGeneration(
   request: GenerateRequest,
   options: Pick<GenerateImagesOptions, 'providers' | 'readFile' | 'randomSeed'> = {},
 ): Promise<{ plan: Plan; source: ModelSource }> {
-  const parsed = parseRequest(request);
-  const source = resolveModelSource(parsed.model, options.providers);
+  const model = generateRequestSchema.shape.model.safeParse((request as { model?: unknown } | null)?.model);
+  // A malformed model reference is reported by the planner with every other problem.
+  const source = resolveModelSource(model.success ? model.data : DEFAULT_MODEL, options.providers);
   const plan = await planGeneration(request, {
     knownProviders: knownProviderNames(options.providers),
     catalogProvider: source.kind === 'given' ? source.catalogProvider : source.adapter.name,

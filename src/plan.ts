@@ -86,8 +86,7 @@ export type PlanOptions = {
  * `InvalidRequestError` listing every problem; sends nothing.
  */
 export async function planGeneration(request: GenerateRequest, options: PlanOptions): Promise<Plan> {
-  const parsed = parseRequest(request);
-  const issues: RequestIssue[] = [];
+  const { parsed, issues } = parseCollectingIssues(request);
   const warnings: ImagegenWarning[] = [];
   const warn = (field: string | undefined, message: string) =>
     warnings.push({ source: 'imagegen', ...(field === undefined ? {} : { field }), message });
@@ -236,6 +235,31 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
 }
 
 type Warn = (field: string | undefined, message: string) => void;
+
+/**
+ * Parses the request; when fields fail, parses again without them so the catalog checks still run
+ * on the rest, and every problem is reported in one error.
+ */
+function parseCollectingIssues(request: GenerateRequest): { parsed: ParsedRequest; issues: RequestIssue[] } {
+  try {
+    return { parsed: parseRequest(request), issues: [] };
+  } catch (error) {
+    if (!InvalidRequestError.isInstance(error) || request === null || typeof request !== 'object') throw error;
+    const failed = new Set(error.issues.flatMap((issue) => issue.field.split(', ').map((field) => field.split('.')[0]!)));
+    const rest: Record<string, unknown> = { ...request };
+    for (const field of failed) delete rest[field];
+    if (failed.has('prompt')) rest.prompt = 'prompt';
+    if (failed.has('size') || failed.has('aspectRatio')) {
+      delete rest.size;
+      delete rest.aspectRatio;
+    }
+    try {
+      return { parsed: parseRequest(rest), issues: [...error.issues] };
+    } catch {
+      throw error;
+    }
+  }
+}
 
 function resolveSize(
   parsed: ParsedRequest,

@@ -1,0 +1,113 @@
+import { Command } from 'commander';
+import { DEFAULT_MODEL } from '../request.js';
+import { loadTogetherApiKey } from '../providers/together.js';
+import { generateImages } from '../node/index.js';
+import { saveImages } from '../node/files.js';
+import type { CliIO } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw } from './output.js';
+import path from 'node:path';
+
+export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
+
+type GenerateFlags = {
+  model?: string;
+  size?: string;
+  aspectRatio?: string;
+  count?: string;
+  steps?: string;
+  seed?: string;
+  negative?: string;
+  guidance?: string;
+  image: string[];
+  safetyChecker: boolean;
+  format?: string;
+  out: string;
+  json?: boolean;
+  verbose?: boolean;
+};
+
+/** `imagegen generate "<prompt>"`: generate, save atomically with sidecars, print paths or JSON. */
+export function generateCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+  return new Command('generate')
+    .description('generate images from a prompt and save them with a .json sidecar each')
+    .argument('<prompt>', 'what to draw')
+    .option('-m, --model <provider:model>', `model (default ${DEFAULT_MODEL}; ${LOCAL_FALLBACK_MODEL} when no key is set)`)
+    .option('-s, --size <size>', 'WxH or square, landscape, portrait, photo, classic')
+    .option('-a, --aspect-ratio <ratio>', 'W:H, e.g. 16:9')
+    .option('-n, --count <n>', 'how many images', undefined)
+    .option('--steps <n>', 'diffusion steps')
+    .option('--seed <n>', 'seed (random and recorded when not given)')
+    .option('--negative <text>', 'negative prompt')
+    .option('--guidance <number>', 'guidance scale')
+    .option('-i, --image <path-or-url>', 'reference image (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--no-safety-checker', 'disable the provider safety checker where the model allows it')
+    .option('--format <format>', 'png or jpeg')
+    .option('-o, --out <dir>', 'output folder', './out')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--verbose', 'print stack traces')
+    .action(async (prompt: string, flags: GenerateFlags) => {
+      let model = flags.model;
+      if (model === undefined) {
+        if (loadTogetherApiKey() === undefined) {
+          model = LOCAL_FALLBACK_MODEL;
+          io.stderr(`No TOGETHER_API_KEY set: using ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer (not a diffusion model).\n`);
+        } else {
+          model = DEFAULT_MODEL;
+        }
+      }
+      const controller = new AbortController();
+      const onInterrupt = () => controller.abort(new Error('interrupted (Ctrl-C)'));
+      process.once('SIGINT', onInterrupt);
+      try {
+        const result = await generateImages({
+          prompt,
+          model,
+          ...(flags.size === undefined ? {} : { size: flags.size }),
+          ...(flags.aspectRatio === undefined ? {} : { aspectRatio: flags.aspectRatio }),
+          ...(flags.count === undefined ? {} : { count: numberOrRaw(flags.count) as number }),
+          ...(flags.steps === undefined ? {} : { steps: numberOrRaw(flags.steps) as number }),
+          ...(flags.seed === undefined ? {} : { seed: numberOrRaw(flags.seed) as number }),
+          ...(flags.negative === undefined ? {} : { negativePrompt: flags.negative }),
+          ...(flags.guidance === undefined ? {} : { guidance: numberOrRaw(flags.guidance) as number }),
+          ...(flags.image.length === 0 ? {} : { referenceImages: flags.image }),
+          safetyChecker: flags.safetyChecker,
+          ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
+          abortSignal: controller.signal,
+        });
+        const saved = await saveImages({
+          images: result.images,
+          outDir: path.resolve(io.cwd, flags.out),
+          warnings: result.warnings,
+          durationMs: result.durationMs,
+          estimatedCostUsd: result.estimatedCostUsd,
+        });
+        if (flags.json) {
+          io.stdout(
+            `${JSON.stringify({
+              images: saved.map(({ path: filePath, image }) => ({
+                path: filePath,
+                width: image.width,
+                height: image.height,
+                mediaType: image.mediaType,
+                index: image.index,
+                seed: image.seed ?? null,
+                provider: image.provider,
+                model: image.modelId,
+              })),
+              warnings: result.warnings.map((warning) => warning.message),
+              requests: result.requests,
+              durationMs: result.durationMs,
+              ...(result.errors.length > 0 ? { errors: result.errors.map((error) => error.message) } : {}),
+            })}\n`,
+          );
+        } else {
+          for (const warning of result.warnings) io.stderr(`warning: ${warning.message}\n`);
+          for (const { path: filePath } of saved) io.stdout(`${filePath}\n`);
+        }
+        for (const error of result.errors) io.stderr(`${formatError(error, { verbose: flags.verbose ?? false })}\n`);
+        setExitCode(result.errors.length > 0 ? EXIT_FAILURE : EXIT_OK);
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
+    });
+}

@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import '../providers/index.js';
+import { generateCommand } from './generate.js';
+import { modelsCommand } from './models.js';
+import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, UsageError, type CliIO } from './output.js';
+
+/** Runs the CLI and returns its exit code; the only place that decides one. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode = EXIT_OK;
+  const setExitCode = (code: number) => (exitCode = code);
+  const program = new Command('imagegen')
+    .description('Generate images through the Vercel AI SDK (Together AI FLUX first, any AI SDK image provider).')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+  const commands = [generateCommand(io, setExitCode), modelsCommand(io)];
+  for (const command of commands) {
+    program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; every other parse problem is a usage error.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'
+        ? EXIT_OK
+        : EXIT_INVALID;
+    }
+    const verbose = argv.includes('--verbose');
+    io.stderr(`${formatError(error, { verbose })}\n`);
+    return exitCodeFor(error instanceof UsageError ? error : error);
+  }
+}
+
+/** The process's IO. */
+export function processIO(): CliIO {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+}

@@ -1,0 +1,70 @@
+import { ImagegenError, InvalidRequestError, redactSecrets } from '../errors.js';
+
+/** Where a command writes; injected so tests can run commands in-process. */
+export type CliIO = {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  isTTY: boolean;
+};
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_INVALID = 2;
+
+/** A command-line mistake (unknown flag, bad value): exit 2, nothing sent. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Request fields → the flag that sets them, so CLI errors name what the user typed. */
+const FLAGS: Record<string, string> = {
+  prompt: '<prompt>',
+  model: '--model',
+  size: '--size',
+  aspectRatio: '--aspect-ratio',
+  count: '--count',
+  steps: '--steps',
+  seed: '--seed',
+  negativePrompt: '--negative',
+  guidance: '--guidance',
+  referenceImages: '--image',
+  safetyChecker: '--no-safety-checker',
+  outputFormat: '--format',
+};
+
+/** Exit code for an error: 2 when nothing was sent because the input was wrong, else 1. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return EXIT_INVALID;
+  if (ImagegenError.isInstance(error) && (error.kind === 'invalid-request' || error.kind === 'missing-api-key')) {
+    return EXIT_INVALID;
+  }
+  return EXIT_FAILURE;
+}
+
+/** One clear paragraph; the stack only with `--verbose`. Never a key. */
+export function formatError(error: unknown, { verbose }: { verbose: boolean }): string {
+  let text: string;
+  if (InvalidRequestError.isInstance(error)) {
+    const lines = error.issues.map((issue) => {
+      const root = issue.field.split('.')[0] ?? issue.field;
+      const flag = FLAGS[root];
+      const label = flag && flag !== issue.field ? `${flag} (${issue.field})` : issue.field;
+      return `  - ${label}: ${issue.message} (got ${JSON.stringify(issue.value) ?? 'nothing'})`;
+    });
+    text = `error: invalid input, nothing was sent:\n${lines.join('\n')}`;
+  } else if (error instanceof Error) {
+    text = `error: ${error.message}`;
+  } else {
+    text = `error: ${String(error)}`;
+  }
+  if (verbose && error instanceof Error && error.stack) text += `\n${error.stack}`;
+  return redactSecrets(text);
+}
+
+/** `"12"` → 12; anything else is passed on as given, for the schema to name it. */
+export function numberOrRaw(value: string): number | string {
+  const number = Number(value);
+  return value.trim() !== '' && Number.isFinite(number) ? number : value;
+}
