@@ -7,6 +7,7 @@ const marker = Symbol.for('ai-imagegen.error');
 export type ImagegenErrorKind =
   | 'invalid-request'
   | 'missing-api-key'
+  | 'missing-package'
   | 'invalid-api-key'
   | 'safety-checker'
   | 'rate-limit'
@@ -67,6 +68,27 @@ export class MissingApiKeyError extends ImagegenError {
 
   static override isInstance(error: unknown): error is MissingApiKeyError {
     return ImagegenError.isInstance(error) && error.kind === 'missing-api-key';
+  }
+}
+
+/** A provider whose AI SDK package is not installed (providers load lazily). */
+export class MissingProviderPackageError extends ImagegenError {
+  readonly provider: string;
+  readonly packageName: string;
+
+  constructor({ provider, packageName, cause }: { provider: string; packageName: string; cause?: unknown }) {
+    super({
+      kind: 'missing-package',
+      message: `The ${provider} provider needs the package ${packageName}, which is not installed. Run: npm install ${packageName}`,
+      cause,
+    });
+    this.name = 'MissingProviderPackageError';
+    this.provider = provider;
+    this.packageName = packageName;
+  }
+
+  static override isInstance(error: unknown): error is MissingProviderPackageError {
+    return ImagegenError.isInstance(error) && error.kind === 'missing-package';
   }
 }
 

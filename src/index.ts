@@ -19,6 +19,7 @@ export {
   InvalidRequestError,
   InvalidResponseError,
   MissingApiKeyError,
+  MissingProviderPackageError,
   ProviderError,
   RateLimitError,
   SafetyCheckerError,

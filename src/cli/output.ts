@@ -37,7 +37,7 @@ const FLAGS: Record<string, string> = {
 /** Exit code for an error: 2 when nothing was sent because the input was wrong, else 1. */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return EXIT_INVALID;
-  if (ImagegenError.isInstance(error) && (error.kind === 'invalid-request' || error.kind === 'missing-api-key')) {
+  if (ImagegenError.isInstance(error) && ['invalid-request', 'missing-api-key', 'missing-package'].includes(error.kind)) {
     return EXIT_INVALID;
   }
   return EXIT_FAILURE;
