@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { listModels } from '../src/catalog.js';
+import { planGeneration, type Plan } from '../src/plan.js';
+import { together } from '../src/providers/together.js';
+import { local } from '../src/providers/local.js';
+import type { GenerateRequest } from '../src/request.js';
+import { fixedSeed, SMALL_PNG } from './helpers/fixtures.js';
+import '../src/providers/index.js';
+
+const plan = (request: GenerateRequest) =>
+  planGeneration(request, { knownProviders: ['togetherai', 'local'], randomSeed: fixedSeed });
+
+const calls = (result: Plan) => result.calls.map((call) => together.mapCall(result, call));
+
+const TOGETHER_MODELS = listModels({ provider: 'togetherai' });
+
+describe('Together mapping for every catalog model', () => {
+  it('covers the models the docs name', () => {
+    expect(TOGETHER_MODELS.map((model) => model.modelId).sort()).toEqual([
+      'black-forest-labs/FLUX.1-dev',
+      'black-forest-labs/FLUX.1-kontext-dev',
+      'black-forest-labs/FLUX.1-kontext-max',
+      'black-forest-labs/FLUX.1-kontext-pro',
+      'black-forest-labs/FLUX.1-krea-dev',
+      'black-forest-labs/FLUX.1-schnell',
+      'black-forest-labs/FLUX.1-schnell-Free',
+      'black-forest-labs/FLUX.1.1-pro',
+      'black-forest-labs/FLUX.2-dev',
+      'black-forest-labs/FLUX.2-flex',
+      'black-forest-labs/FLUX.2-max',
+      'black-forest-labs/FLUX.2-pro',
+    ]);
+  });
+
+  // One request with every option; each model gets exactly what it accepts.
+  it.each(TOGETHER_MODELS.map((model) => [model.modelId, model] as const))('%s', async (modelId, model) => {
+    const takesImages = model.imageInput.kind !== 'none';
+    const result = await plan({
+      prompt: 'a lighthouse at dawn',
+      model: `togetherai:${modelId}`,
+      aspectRatio: '16:9',
+      count: 2,
+      seed: 42,
+      ...(model.steps ? { steps: model.steps.default } : {}),
+      ...(model.guidance ? { guidance: model.guidance.default } : {}),
+      negativePrompt: 'blurry',
+      safetyChecker: false,
+      outputFormat: 'png',
+      ...(takesImages ? { referenceImages: ['https://example.test/cat.png'] } : {}),
+    });
+    const expectedOptions: Record<string, unknown> = {
+      ...(model.sizing === 'aspect-ratio' ? { aspect_ratio: '16:9' } : {}),
+      ...(model.steps ? { steps: model.steps.default } : {}),
+      ...(model.negativePrompt ? { negative_prompt: 'blurry' } : {}),
+      ...(model.guidance ? { guidance_scale: model.guidance.default } : {}),
+      ...(model.imageInput.kind === 'image_url' ? { image_url: 'https://example.test/cat.png' } : {}),
+      ...(model.imageInput.kind === 'reference_images' ? { reference_images: ['https://example.test/cat.png'] } : {}),
+      ...(model.safetyCheckerCanBeDisabled ? { disable_safety_checker: true } : {}),
+      output_format: 'png',
+    };
+    const size = model.sizing === 'dimensions' ? { size: '1344x768' } : {};
+    const expected = model.acceptsN
+      ? [{ prompt: 'a lighthouse at dawn', n: 2, maxImagesPerCall: 4, ...size, seed: 42, providerOptions: { togetherai: expectedOptions } }]
+      : [0, 1].map((offset) => ({
+          prompt: 'a lighthouse at dawn',
+          n: 1,
+          maxImagesPerCall: 1,
+          ...size,
+          seed: 42 + offset,
+          providerOptions: { togetherai: expectedOptions },
+        }));
+    expect(calls(result)).toEqual(expected);
+    expect(result.width).toBe(1344);
+    expect(result.height).toBe(768);
+    // Whatever was dropped says so.
+    const dropped = result.warnings.map((warning) => warning.field);
+    expect(dropped.includes('negativePrompt')).toBe(!model.negativePrompt);
+    expect(dropped.includes('safetyChecker')).toBe(!model.safetyCheckerCanBeDisabled);
+  });
+});
+
+describe('count batching', () => {
+  it.each([
+    [1, [1]],
+    [4, [4]],
+    [5, [4, 1]],
+    [6, [4, 2]],
+    [8, [4, 4]],
+    [9, [4, 4, 1]],
+  ])('count %i on FLUX.1-schnell → calls of %j, seeds moved on per call', async (count, sizes) => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', count, seed: 10 });
+    expect(result.calls.map((call) => call.n)).toEqual(sizes);
+    expect(result.calls.map((call) => call.seed)).toEqual(sizes.map((_, index) => 10 + index * 4));
+  });
+
+  it('partner models that take no n get one call per image', async () => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1.1-pro', count: 3 });
+    expect(calls(result).map((call) => [call.n, call.maxImagesPerCall])).toEqual([[1, 1], [1, 1], [1, 1]]);
+  });
+});
+
+describe('sizes and ratios', () => {
+  const schnell = 'togetherai:black-forest-labs/FLUX.1-schnell';
+  it.each([
+    ['square', '1024x1024'],
+    ['landscape', '1344x768'],
+    ['portrait', '768x1344'],
+    ['photo', '1248x832'],
+    ['classic', '1184x864'],
+    ['512x768', '512x768'],
+  ])('size %s → %s', async (size, expected) => {
+    expect(calls(await plan({ prompt: 'p', model: schnell, size }))[0]?.size).toBe(expected);
+  });
+
+  it.each([
+    ['1:1', '1024x1024'],
+    ['16:9', '1344x768'],
+    ['9:16', '768x1344'],
+    ['3:2', '1248x832'],
+    ['4:3', '1184x864'],
+  ])('aspectRatio %s → the docs table %s, never dropped', async (aspectRatio, expected) => {
+    const result = await plan({ prompt: 'p', model: schnell, aspectRatio });
+    expect(calls(result)[0]?.size).toBe(expected);
+    expect(calls(result)[0]).not.toHaveProperty('aspectRatio');
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('a ratio outside the table → about one megapixel, multiples of 8, with a warning', async () => {
+    const result = await plan({ prompt: 'p', model: schnell, aspectRatio: '5:4' });
+    expect(calls(result)[0]?.size).toBe('1144x912');
+    expect(result.warnings.map((warning) => warning.message)).toEqual([
+      '5:4 is not in the dimension table; sent 1144x912, the nearest multiple of 8 at about one megapixel',
+    ]);
+  });
+
+  it('Kontext sizes by aspect_ratio: a size becomes the nearest ratio, with a warning', async () => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', size: '1200x800' });
+    const [call] = calls(result);
+    expect(call).not.toHaveProperty('size');
+    expect(call?.providerOptions.togetherai?.aspect_ratio).toBe('3:2');
+    expect(result.warnings[0]?.message).toMatch(/sent aspect_ratio 3:2 \(about 1248x832\) instead of 1200x800/);
+  });
+});
+
+describe('options', () => {
+  it('reference image bytes become a data URL under image_url (Kontext)', async () => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev', referenceImages: [SMALL_PNG] });
+    const imageUrl = calls(result)[0]?.providerOptions.togetherai?.image_url as string;
+    expect(imageUrl.startsWith('data:image/png;base64,')).toBe(true);
+    expect(Buffer.from(imageUrl.split(',')[1]!, 'base64').equals(Buffer.from(SMALL_PNG))).toBe(true);
+  });
+
+  it('several reference images go to reference_images (FLUX.2)', async () => {
+    const result = await plan({
+      prompt: 'p',
+      model: 'togetherai:black-forest-labs/FLUX.2-dev',
+      referenceImages: ['https://example.test/a.png', 'https://example.test/b.png'],
+    });
+    expect(calls(result)[0]?.providerOptions.togetherai?.reference_images).toEqual([
+      'https://example.test/a.png',
+      'https://example.test/b.png',
+    ]);
+  });
+
+  it('steps on a model that takes none are dropped with a warning that says so', async () => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1.1-pro', steps: 10 });
+    expect(calls(result)[0]?.providerOptions.togetherai).not.toHaveProperty('steps');
+    expect(result.warnings).toEqual([
+      { source: 'imagegen', field: 'steps', message: 'FLUX1.1 [pro] takes no steps; it was not sent' },
+    ]);
+  });
+
+  it('raw providerOptions are merged last and can override', async () => {
+    const result = await plan({
+      prompt: 'p',
+      model: 'togetherai:black-forest-labs/FLUX.1-schnell',
+      steps: 4,
+      providerOptions: { togetherai: { steps: 6, response_format: 'base64' } },
+    });
+    expect(calls(result)[0]?.providerOptions.togetherai).toEqual({ steps: 6, response_format: 'base64' });
+  });
+
+  it('a seed is chosen and recorded when none is given, so every image can be reproduced', async () => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell' });
+    expect(calls(result)[0]?.seed).toBe(1234);
+    expect(result.resolved.seed).toBe(1234);
+  });
+
+  it('strict mode turns a dropped option into an error', async () => {
+    await expect(
+      plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1.1-pro', steps: 10, strict: true }),
+    ).rejects.toThrow(/steps: FLUX1.1 \[pro\] takes no steps; it was not sent \(strict mode/);
+  });
+
+  it('an unknown model id works with generic capabilities and a warning', async () => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:someone/new-model', size: '512x512' });
+    expect(result.model.known).toBe(false);
+    expect(calls(result)[0]).toMatchObject({ size: '512x512', n: 1 });
+    expect(result.warnings[0]?.message).toMatch(/not in the catalog; using generic togetherai capabilities/);
+  });
+
+  it('local:placeholder maps size, n, seed and format', async () => {
+    const result = await plan({ prompt: 'p', model: 'local:placeholder', size: '64x32', count: 3, seed: 5, outputFormat: 'jpeg' });
+    expect(result.calls.map((call) => local.mapCall(result, call))).toEqual([
+      { prompt: 'p', n: 3, maxImagesPerCall: 4, size: '64x32', seed: 5, providerOptions: { local: { format: 'jpeg' } } },
+    ]);
+  });
+});
