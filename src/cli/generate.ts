@@ -4,7 +4,7 @@ import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../node/index.js';
 import { saveImages } from '../node/files.js';
 import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw, UsageError } from './output.js';
 import path from 'node:path';
 
 export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
@@ -22,6 +22,7 @@ type GenerateFlags = {
   safetyChecker: boolean;
   format?: string;
   out: string;
+  maxRetries: string;
   json?: boolean;
   verbose?: boolean;
 };
@@ -43,6 +44,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
     .option('--no-safety-checker', 'disable the provider safety checker where the model allows it')
     .option('--format <format>', 'png or jpeg')
     .option('-o, --out <dir>', 'output folder', './out')
+    .option('--max-retries <n>', 'retries per request on 429, 5xx and network errors', '2')
     .option('--json', 'print one JSON object on stdout')
     .option('--verbose', 'print stack traces')
     .action(async (prompt: string, flags: GenerateFlags) => {
@@ -54,6 +56,10 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
         } else {
           model = DEFAULT_MODEL;
         }
+      }
+      const maxRetries = numberOrRaw(flags.maxRetries);
+      if (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0) {
+        throw new UsageError(`--max-retries must be a whole number, 0 or more (got ${JSON.stringify(flags.maxRetries)})`);
       }
       const controller = new AbortController();
       const onInterrupt = () => controller.abort(new Error('interrupted (Ctrl-C)'));
@@ -73,7 +79,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
           safetyChecker: flags.safetyChecker,
           ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
           abortSignal: controller.signal,
-        });
+        }, { maxRetries });
         const saved = await saveImages({
           images: result.images,
           outDir: path.resolve(io.cwd, flags.out),

@@ -1,11 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import '../providers/index.js';
+import { emulatorCommand, untilInterrupted } from './emulator.js';
 import { generateCommand } from './generate.js';
 import { modelsCommand } from './models.js';
-import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, UsageError, type CliIO } from './output.js';
+import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO } from './output.js';
 
 /** Runs the CLI and returns its exit code; the only place that decides one. */
-export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIO,
+  { stopSignal = untilInterrupted }: { stopSignal?: () => Promise<void> } = {},
+): Promise<number> {
   let exitCode = EXIT_OK;
   const setExitCode = (code: number) => (exitCode = code);
   const program = new Command('imagegen')
@@ -13,7 +18,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
-  const commands = [generateCommand(io, setExitCode), modelsCommand(io)];
+  const commands = [generateCommand(io, setExitCode), modelsCommand(io), emulatorCommand(io, stopSignal)];
   for (const command of commands) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
@@ -29,7 +34,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     const verbose = argv.includes('--verbose');
     io.stderr(`${formatError(error, { verbose })}\n`);
-    return exitCodeFor(error instanceof UsageError ? error : error);
+    return exitCodeFor(error);
   }
 }
 

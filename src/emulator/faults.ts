@@ -1,0 +1,290 @@
+/**
+ * Load and fault shaping for the emulator: latency, a rate-limit window, injected error statuses
+ * and broken responses. Every random choice comes from one seeded generator, so a run with the
+ * same seed and the same order of requests fails in the same places.
+ */
+
+/** Ways a response can break on purpose. */
+export type FaultKind = 'reset' | 'hang' | 'truncate' | 'malformed-json' | 'invalid-base64';
+
+export const FAULT_KINDS: readonly FaultKind[] = ['reset', 'hang', 'truncate', 'malformed-json', 'invalid-base64'];
+
+/** Statuses a fail rate can inject. */
+export type FailStatus = 500 | 502 | 503 | 504;
+
+export const FAIL_STATUSES: readonly FailStatus[] = [500, 502, 503, 504];
+
+/**
+ * Delay before a response, counted from the request's arrival (rendering happens within it). It
+ * applies to images, injected failures and resets; validation errors answer at once, as Together's do.
+ */
+export type LatencyOptions = {
+  /** Fixed part, in milliseconds. @default 0 */
+  fixedMs?: number | undefined;
+  /** Random extra from 0 up to this, in milliseconds. @default 0 */
+  jitterMs?: number | undefined;
+  /** Whether the delay applies once per request or once per image generated. @default 'request' */
+  per?: 'request' | 'image' | undefined;
+};
+
+/** At most `requests` generation requests per window. */
+export type RateLimitOptions = {
+  requests: number;
+  /** @default 60000 */
+  windowMs?: number | undefined;
+};
+
+/**
+ * Share of requests answered with an error status: one rate spread evenly over 500, 502, 503 and
+ * 504, or a rate per status.
+ */
+export type FailRate = number | Partial<Record<FailStatus, number>>;
+
+/** Share of requests that meet each fault. */
+export type FaultRates = Partial<Record<FaultKind, number>>;
+
+export type ShaperOptions = {
+  latency?: number | string | LatencyOptions | undefined;
+  rateLimit?: number | string | RateLimitOptions | undefined;
+  failRate?: FailRate | undefined;
+  faults?: FaultRates | undefined;
+  seed?: number | undefined;
+  now?: (() => number) | undefined;
+};
+
+/** What happens to one request, decided when it arrives. */
+export type RequestPlan = {
+  fault: FaultKind | undefined;
+  failStatus: number | undefined;
+  /** Total delay for a request that makes `images` images (draws its jitter when called). */
+  latencyMs(images: number): number;
+};
+
+export type RateLimitState = {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Milliseconds until the window starts over. */
+  resetMs: number;
+};
+
+/** Per-request overrides, read from these headers. */
+export const HEADERS = {
+  latency: 'x-emulator-latency-ms',
+  failStatus: 'x-emulator-fail-status',
+  fault: 'x-emulator-fault',
+} as const;
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/**
+ * Milliseconds in a duration: `"300ms"`, `"2s"`, `"1.5m"`, `"1h"`, or a bare number of milliseconds.
+ * @example parseDuration('300ms') // 300
+ */
+export function parseDuration(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(text);
+  if (!match) throw new Error(`Invalid duration "${text}": use a number with ms, s, m or h, like "300ms" or "2s"`);
+  return Math.round(Number(match[1]) * UNITS[(match[2] ?? 'ms').toLowerCase()]!);
+}
+
+const WINDOWS: Record<string, number> = {
+  s: 1000, sec: 1000, second: 1000,
+  m: 60_000, min: 60_000, minute: 60_000,
+  h: 3_600_000, hour: 3_600_000,
+};
+
+/**
+ * A rate limit written as requests per window: `"60/min"`, `"5/s"`, `"1000/hour"`, `"10/30s"`.
+ * @example parseRateLimit('60/min') // { requests: 60, windowMs: 60000 }
+ */
+export function parseRateLimit(text: string): { requests: number; windowMs: number } {
+  const match = /^\s*(\d+)\s*\/\s*(.+?)\s*$/.exec(text);
+  const requests = match ? Number(match[1]) : NaN;
+  const window = match?.[2]?.toLowerCase() ?? '';
+  const windowMs = WINDOWS[window] ?? (/^\d/.test(window) ? safeDuration(window) : undefined);
+  if (!(requests > 0) || windowMs === undefined || windowMs <= 0) {
+    throw new Error(`Invalid rate limit "${text}": use requests per window, like "60/min", "5/s" or "10/30s"`);
+  }
+  return { requests, windowMs };
+}
+
+function safeDuration(text: string): number | undefined {
+  try {
+    return parseDuration(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** mulberry32: small, fast and good enough to pick faults; one instance per emulator. */
+export function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function normalizeLatency(latency: ShaperOptions['latency']): { fixedMs: number; jitterMs: number; per: 'request' | 'image' } {
+  if (latency === undefined) return { fixedMs: 0, jitterMs: 0, per: 'request' };
+  if (typeof latency === 'number') return { fixedMs: latency, jitterMs: 0, per: 'request' };
+  if (typeof latency === 'string') return { fixedMs: parseDuration(latency), jitterMs: 0, per: 'request' };
+  return { fixedMs: latency.fixedMs ?? 0, jitterMs: latency.jitterMs ?? 0, per: latency.per ?? 'request' };
+}
+
+function normalizeRateLimit(rateLimit: ShaperOptions['rateLimit']): { requests: number; windowMs: number } | undefined {
+  if (rateLimit === undefined) return undefined;
+  if (typeof rateLimit === 'number') return { requests: rateLimit, windowMs: 60_000 };
+  if (typeof rateLimit === 'string') return parseRateLimit(rateLimit);
+  return { requests: rateLimit.requests, windowMs: rateLimit.windowMs ?? 60_000 };
+}
+
+function normalizeFailRate(failRate: FailRate | undefined): [number, number][] {
+  if (failRate === undefined) return [];
+  if (typeof failRate === 'number') return FAIL_STATUSES.map((status) => [status, failRate / FAIL_STATUSES.length]);
+  return FAIL_STATUSES.filter((status) => (failRate[status] ?? 0) > 0).map((status) => [status, failRate[status]!]);
+}
+
+/** Picks one outcome from `[outcome, rate][]` with a single draw, or `undefined` (the rest). */
+function pick<T>(draw: number, outcomes: readonly (readonly [T, number])[]): T | undefined {
+  let threshold = 0;
+  for (const [outcome, rate] of outcomes) {
+    threshold += rate;
+    if (draw < threshold) return outcome;
+  }
+  return undefined;
+}
+
+export class InvalidHeaderError extends Error {
+  readonly header: string;
+
+  constructor({ header, message }: { header: string; message: string }) {
+    super(message);
+    this.name = 'InvalidHeaderError';
+    this.header = header;
+  }
+}
+
+type HeaderValue = string | string[] | undefined;
+
+function headerText(value: HeaderValue): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+/** The emulator's dice: one seeded generator behind latency, failures, faults and ids. */
+export function createFaultShaper(options: ShaperOptions = {}) {
+  const latency = normalizeLatency(options.latency);
+  const limit = normalizeRateLimit(options.rateLimit);
+  const failures = normalizeFailRate(options.failRate);
+  const faults = FAULT_KINDS.filter((kind) => (options.faults?.[kind] ?? 0) > 0).map(
+    (kind) => [kind, options.faults![kind]!] as const,
+  );
+  const now = options.now ?? Date.now;
+  const initialSeed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  let random = createRandom(initialSeed);
+  let window = { startedAt: Number.NEGATIVE_INFINITY, count: 0 };
+
+  const randomLatency = () => latency.fixedMs + random() * latency.jitterMs;
+
+  return {
+    random: () => random(),
+
+    /** Counts one request against the window; `undefined` when there is no limit. */
+    takeRateLimit(): RateLimitState | undefined {
+      if (limit === undefined) return undefined;
+      const time = now();
+      if (time - window.startedAt >= limit.windowMs) window = { startedAt: time, count: 0 };
+      const allowed = window.count < limit.requests;
+      if (allowed) window.count++;
+      return {
+        allowed,
+        limit: limit.requests,
+        remaining: limit.requests - window.count,
+        resetMs: Math.max(0, window.startedAt + limit.windowMs - time),
+      };
+    },
+
+    /**
+     * Decides a request's fate. Draws the same number of values whatever the outcome, so one
+     * forced header does not shift the faults of the requests after it.
+     */
+    plan(headers: Record<string, HeaderValue>): RequestPlan {
+      const faultDraw = random();
+      const failDraw = random();
+      const forcedFault = headerText(headers[HEADERS.fault]);
+      const forcedStatus = headerText(headers[HEADERS.failStatus]);
+      const forcedLatency = headerText(headers[HEADERS.latency]);
+
+      let fault = pick(faultDraw, faults);
+      if (forcedFault !== undefined) {
+        if (forcedFault === 'none') fault = undefined;
+        else if ((FAULT_KINDS as readonly string[]).includes(forcedFault)) fault = forcedFault as FaultKind;
+        else {
+          throw new InvalidHeaderError({
+            header: HEADERS.fault,
+            message: `Invalid ${HEADERS.fault} "${forcedFault}": use one of ${[...FAULT_KINDS, 'none'].join(', ')}`,
+          });
+        }
+      }
+
+      let failStatus: number | undefined = pick(failDraw, failures);
+      if (forcedStatus !== undefined) {
+        const status = Number(forcedStatus);
+        if (forcedStatus === 'none') failStatus = undefined;
+        else if (Number.isInteger(status) && status >= 400 && status <= 599) failStatus = status;
+        else {
+          throw new InvalidHeaderError({
+            header: HEADERS.failStatus,
+            message: `Invalid ${HEADERS.failStatus} "${forcedStatus}": use an HTTP status from 400 to 599, or none`,
+          });
+        }
+      }
+
+      let fixedLatency: number | undefined;
+      if (forcedLatency !== undefined) {
+        fixedLatency = safeDuration(forcedLatency);
+        if (fixedLatency === undefined) {
+          throw new InvalidHeaderError({
+            header: HEADERS.latency,
+            message: `Invalid ${HEADERS.latency} "${forcedLatency}": use milliseconds, like 300 or "2s"`,
+          });
+        }
+      }
+
+      return {
+        fault,
+        failStatus,
+        latencyMs(images) {
+          if (fixedLatency !== undefined) return fixedLatency;
+          if (latency.per === 'request') return randomLatency();
+          let total = 0;
+          for (let index = 0; index < images; index++) total += randomLatency();
+          return total;
+        },
+      };
+    },
+
+    /** Starts the rate-limit window and the generator over, as at start-up. */
+    reset(): void {
+      random = createRandom(initialSeed);
+      window = { startedAt: Number.NEGATIVE_INFINITY, count: 0 };
+    },
+  };
+}
+
+export type FaultShaper = ReturnType<typeof createFaultShaper>;
+
+/** A body cut to half its length: what a client reads when the connection drops midway. */
+export function truncateBody(body: string): string {
+  return body.slice(0, Math.floor(body.length / 2));
+}
+
+/** Base64 made invalid the way a broken proxy would: characters outside the alphabet, bad length. */
+export function corruptBase64(base64: string): string {
+  const middle = Math.floor(base64.length / 2);
+  return `${base64.slice(0, middle)}*%$#${base64.slice(middle + 1)}`;
+}

@@ -1,0 +1,252 @@
+import { findModel, RATIO_DIMENSIONS, type ModelCapabilities } from '../catalog.js';
+import '../providers/together-models.js';
+
+/**
+ * Checks a `POST /v1/images/generations` body the way Together does: required fields, types,
+ * ranges, and parameters the model does not take (a 400 naming the parameter). What each model
+ * takes comes from the catalog, never from a list of our own.
+ */
+
+/** Together's error body (official schema `ErrorData`). */
+export type TogetherErrorBody = {
+  error: { message: string; type: string; param: string | null; code: string | null };
+};
+
+export type EmulatorError = { status: number; body: TogetherErrorBody };
+
+/** A request that passed validation, with every default filled in. */
+export type GenerationRequest = {
+  model: ModelCapabilities;
+  prompt: string;
+  n: number;
+  width: number;
+  height: number;
+  seed: number | undefined;
+  responseFormat: 'url' | 'base64';
+  outputFormat: 'jpeg' | 'png';
+  disableSafetyChecker: boolean;
+};
+
+const PROVIDER = 'togetherai';
+const MAX_IMAGES = 4;
+const STEPS = { min: 1, max: 50 };
+
+const ERROR_KINDS: Record<number, { type: string; code: string; message: string }> = {
+  400: { type: 'invalid_request_error', code: 'invalid_request', message: 'Invalid request' },
+  401: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Invalid API key provided. You can find your API key at https://api.together.xyz/settings/api-keys.' },
+  402: { type: 'invalid_request_error', code: 'insufficient_credits', message: 'Credit limit exceeded. Add credits to your account to continue.' },
+  403: { type: 'invalid_request_error', code: 'forbidden', message: 'This model requires sharing data with a third-party partner; enable it in your settings.' },
+  404: { type: 'invalid_request_error', code: 'not_found', message: 'Not found' },
+  408: { type: 'server_error', code: 'request_timeout', message: 'Request timed out' },
+  413: { type: 'invalid_request_error', code: 'request_too_large', message: 'Request body too large' },
+  422: { type: 'invalid_request_error', code: 'content_policy_violation', message: 'The request was flagged by the safety checker' },
+  429: { type: 'rate_limit_exceeded', code: 'rate_limit_exceeded', message: 'You have exceeded the rate limit for this model. Please retry after the time in the retry-after header.' },
+  500: { type: 'server_error', code: 'internal_server_error', message: 'Internal server error' },
+  502: { type: 'server_error', code: 'bad_gateway', message: 'Bad gateway' },
+  503: { type: 'server_error', code: 'service_unavailable', message: 'The server is overloaded or not ready yet.' },
+  504: { type: 'server_error', code: 'gateway_timeout', message: 'Gateway timeout: the model took too long to answer.' },
+};
+
+/** An error in Together's shape; message, param and code default to the status's usual ones. */
+export function togetherError(
+  status: number,
+  { message, param, code }: { message?: string; param?: string; code?: string } = {},
+): EmulatorError {
+  const kind = ERROR_KINDS[status] ?? {
+    type: status >= 500 ? 'server_error' : 'invalid_request_error',
+    code: `http_${status}`,
+    message: `HTTP ${status}`,
+  };
+  return {
+    status,
+    body: { error: { message: message ?? kind.message, type: kind.type, param: param ?? null, code: code ?? kind.code } },
+  };
+}
+
+const invalid = (param: string, message: string) => togetherError(400, { message, param, code: 'invalid_parameter' });
+
+const unsupported = (param: string) =>
+  togetherError(400, { message: `Unsupported use of '${param}' parameter`, param, code: 'unsupported_parameter' });
+
+const describe = (value: unknown) => JSON.stringify(value) ?? String(value);
+
+type Body = Record<string, unknown>;
+
+/** `undefined` and JSON `null` both mean "not sent", as clients that spread options send nulls. */
+const given = (body: Body, name: string) => body[name] !== undefined && body[name] !== null;
+
+function integerIn(body: Body, name: string, min: number, max: number, detail = ''): EmulatorError | undefined {
+  const value = body[name];
+  if (typeof value !== 'number' || !Number.isInteger(value)) return invalid(name, `'${name}' must be an integer, got ${describe(value)}`);
+  if (value < min || value > max) return invalid(name, `'${name}' must be between ${min} and ${max}${detail}, got ${value}`);
+  return undefined;
+}
+
+/** The validated request, or the error Together would answer with. */
+export function validateGeneration(input: unknown): { request: GenerationRequest } | { error: EmulatorError } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { error: invalid('body', 'The request body must be a JSON object') };
+  }
+  const body = input as Body;
+
+  if (!given(body, 'prompt')) return { error: invalid('prompt', "'prompt' is a required property") };
+  if (typeof body.prompt !== 'string') return { error: invalid('prompt', `'prompt' must be a string, got ${describe(body.prompt)}`) };
+  if (body.prompt.trim() === '') return { error: invalid('prompt', "'prompt' must not be empty") };
+  if (!given(body, 'model')) return { error: invalid('model', "'model' is a required property") };
+  if (typeof body.model !== 'string') return { error: invalid('model', `'model' must be a string, got ${describe(body.model)}`) };
+
+  const model = findModel(PROVIDER, body.model);
+  if (!model) {
+    return {
+      error: togetherError(404, {
+        message: `Unable to access model ${body.model}. Please visit https://api.together.ai/models to view the list of supported models.`,
+        param: 'model',
+        code: 'model_not_found',
+      }),
+    };
+  }
+
+  const error = checkParameters(body, model);
+  if (error) return { error };
+  const size = resolveSize(body, model);
+  if ('error' in size) return { error: size.error };
+
+  return {
+    request: {
+      model,
+      prompt: body.prompt,
+      n: given(body, 'n') ? (body.n as number) : 1,
+      width: size.width,
+      height: size.height,
+      seed: given(body, 'seed') ? (body.seed as number) : undefined,
+      responseFormat: given(body, 'response_format') ? (body.response_format as 'url' | 'base64') : 'url',
+      outputFormat: given(body, 'output_format') ? (body.output_format as 'jpeg' | 'png') : 'jpeg',
+      disableSafetyChecker: body.disable_safety_checker === true,
+    },
+  };
+}
+
+/** Everything but the size, in a fixed order so the same body always gets the same message. */
+function checkParameters(body: Body, model: ModelCapabilities): EmulatorError | undefined {
+  if (given(body, 'n')) {
+    if (!model.acceptsN) return unsupported('n');
+    const error = integerIn(body, 'n', 1, Math.min(MAX_IMAGES, model.maxImagesPerCall));
+    if (error) return error;
+  }
+
+  if (given(body, 'steps')) {
+    if (model.steps === undefined) return unsupported('steps');
+    const min = Math.max(STEPS.min, model.steps.min);
+    const max = Math.min(STEPS.max, model.steps.max);
+    const error = integerIn(body, 'steps', min, max, ` for ${model.modelId}`);
+    if (error) return error;
+  }
+
+  if (given(body, 'seed')) {
+    if (!model.acceptsSeed) return unsupported('seed');
+    const error = integerIn(body, 'seed', -(2 ** 53), 2 ** 53);
+    if (error) return error;
+  }
+
+  if (given(body, 'negative_prompt')) {
+    if (!model.negativePrompt) return unsupported('negative_prompt');
+    if (typeof body.negative_prompt !== 'string') {
+      return invalid('negative_prompt', `'negative_prompt' must be a string, got ${describe(body.negative_prompt)}`);
+    }
+  }
+
+  for (const name of ['guidance_scale', 'guidance']) {
+    if (!given(body, name)) continue;
+    if (model.guidance === undefined) return unsupported(name);
+    const value = body[name];
+    if (typeof value !== 'number' || !Number.isFinite(value)) return invalid(name, `'${name}' must be a number, got ${describe(value)}`);
+    if (value < model.guidance.min || value > model.guidance.max) {
+      return invalid(name, `'${name}' must be between ${model.guidance.min} and ${model.guidance.max} for ${model.modelId}, got ${value}`);
+    }
+  }
+
+  if (given(body, 'image_url')) {
+    if (model.imageInput.kind !== 'image_url') return unsupported('image_url');
+    if (!isImageReference(body.image_url)) {
+      return invalid('image_url', `'image_url' must be an http(s) URL or a data: URI, got ${describe(body.image_url)}`);
+    }
+  }
+
+  if (given(body, 'reference_images')) {
+    if (model.imageInput.kind !== 'reference_images') return unsupported('reference_images');
+    const images = body.reference_images;
+    if (!Array.isArray(images) || !images.every(isImageReference)) {
+      return invalid('reference_images', "'reference_images' must be an array of http(s) URLs or data: URIs");
+    }
+    if (images.length > model.imageInput.max) {
+      return invalid('reference_images', `'reference_images' takes at most ${model.imageInput.max} images for ${model.modelId}, got ${images.length}`);
+    }
+  }
+
+  if (given(body, 'image_loras')) {
+    if (model.maxLoras === 0) return unsupported('image_loras');
+    const loras = body.image_loras;
+    const isLora = (lora: unknown) =>
+      typeof lora === 'object' && lora !== null && typeof (lora as Body).path === 'string' && typeof (lora as Body).scale === 'number';
+    if (!Array.isArray(loras) || !loras.every(isLora)) {
+      return invalid('image_loras', "'image_loras' must be an array of { path: string, scale: number }");
+    }
+    if (loras.length > model.maxLoras) {
+      return invalid('image_loras', `'image_loras' takes at most ${model.maxLoras} LoRAs for ${model.modelId}, got ${loras.length}`);
+    }
+  }
+
+  if (given(body, 'response_format') && body.response_format !== 'url' && body.response_format !== 'base64') {
+    return invalid('response_format', `'response_format' must be one of url, base64, got ${describe(body.response_format)}`);
+  }
+
+  if (given(body, 'output_format') && !(model.outputFormats as readonly unknown[]).includes(body.output_format)) {
+    return invalid('output_format', `'output_format' must be one of ${model.outputFormats.join(', ')}, got ${describe(body.output_format)}`);
+  }
+
+  if (given(body, 'disable_safety_checker') && typeof body.disable_safety_checker !== 'boolean') {
+    return invalid('disable_safety_checker', `'disable_safety_checker' must be a boolean, got ${describe(body.disable_safety_checker)}`);
+  }
+  return undefined;
+}
+
+/**
+ * Width and height, from `aspect_ratio` or the sides. Tolerant where the docs disagree with their
+ * own examples (FACTS.md): aspect-ratio models also take width/height, and dimension models also take
+ * `aspect_ratio`; when both are sent, the model's own sizing wins.
+ */
+function resolveSize(body: Body, model: ModelCapabilities): { width: number; height: number } | { error: EmulatorError } {
+  const hasSides = given(body, 'width') || given(body, 'height');
+  const useRatio = given(body, 'aspect_ratio') && (model.sizing === 'aspect-ratio' || !hasSides);
+
+  if (given(body, 'aspect_ratio')) {
+    const ratio = body.aspect_ratio;
+    const size = typeof ratio === 'string' && model.aspectRatios.includes(ratio) ? RATIO_DIMENSIONS[ratio] : undefined;
+    if (!size) {
+      return { error: invalid('aspect_ratio', `'aspect_ratio' must be one of ${model.aspectRatios.join(', ')}, got ${describe(ratio)}`) };
+    }
+    if (useRatio) return size;
+  }
+
+  const { min, max, multipleOf, default: defaults } = model.dimensions;
+  for (const side of ['width', 'height'] as const) {
+    if (!given(body, side)) continue;
+    const value = body[side];
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      return { error: invalid(side, `'${side}' must be an integer, got ${describe(value)}`) };
+    }
+    if (value < min || value > max || value % multipleOf !== 0) {
+      return {
+        error: invalid(side, `'${side}' must be a multiple of ${multipleOf} between ${min} and ${max} for ${model.modelId}, got ${value}`),
+      };
+    }
+  }
+  return {
+    width: given(body, 'width') ? (body.width as number) : defaults.width,
+    height: given(body, 'height') ? (body.height as number) : defaults.height,
+  };
+}
+
+function isImageReference(value: unknown): boolean {
+  return typeof value === 'string' && /^(https?:\/\/|data:image\/)/i.test(value);
+}
