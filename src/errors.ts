@@ -113,7 +113,7 @@ export class ProviderError extends ImagegenError {
       kind: fields.kind ?? 'provider',
       message:
         fields.message ??
-        `${fields.provider} failed for ${fields.modelId}${status}: ${fields.providerMessage ?? 'no message'}.`,
+        `${fields.provider} failed for ${fields.modelId}${status}: ${tidy(fields.providerMessage) ?? 'no message'}.`,
       cause: fields.cause,
     });
     this.name = 'ProviderError';
@@ -134,7 +134,7 @@ export class InvalidApiKeyError extends ProviderError {
       ...fields,
       kind: 'invalid-api-key',
       message:
-        `${fields.provider} rejected the API key (HTTP ${fields.statusCode ?? 401}): ${fields.providerMessage ?? 'unauthorized'}. ` +
+        `${fields.provider} rejected the API key (HTTP ${fields.statusCode ?? 401}): ${tidy(fields.providerMessage) ?? 'unauthorized'}. ` +
         `Check ${fields.environmentVariables.join(' or ')}.`,
     });
     this.name = 'InvalidApiKeyError';
@@ -152,7 +152,7 @@ export class SafetyCheckerError extends ProviderError {
       kind: 'safety-checker',
       message:
         `${fields.provider}'s safety checker rejected the request for ${fields.modelId} (HTTP ${fields.statusCode ?? 422}): ` +
-        `${fields.providerMessage ?? 'flagged'}. Change the prompt, or set safetyChecker: false on a model that allows it.`,
+        `${tidy(fields.providerMessage) ?? 'flagged'}. Change the prompt, or set safetyChecker: false on a model that allows it.`,
     });
     this.name = 'SafetyCheckerError';
   }
@@ -173,7 +173,7 @@ export class RateLimitError extends ProviderError {
       kind: 'rate-limit',
       message:
         `${fields.provider} rate-limited the request for ${fields.modelId} (HTTP 429) and retries ran out: ` +
-        `${fields.providerMessage ?? 'too many requests'}.${wait} Lower the concurrency or raise maxRetries.`,
+        `${tidy(fields.providerMessage) ?? 'too many requests'}.${wait} Lower the concurrency or raise maxRetries.`,
     });
     this.name = 'RateLimitError';
     this.retryAfterSeconds = fields.retryAfterSeconds;
@@ -199,6 +199,9 @@ export class InvalidResponseError extends ProviderError {
     return ImagegenError.isInstance(error) && error.kind === 'invalid-response';
   }
 }
+
+/** A provider's message without trailing full stops, to sit inside a sentence of ours. */
+const tidy = (text: string | undefined) => text?.trim().replace(/\.+$/, '');
 
 const secrets = new Set<string>();
 

@@ -20,7 +20,7 @@ const presetNames = Object.keys(SIZE_PRESETS) as [SizePreset, ...SizePreset[]];
 
 const referenceImageSchema = z.union([
   z.string().min(1, 'must be a file path, an http(s) URL or a data URL'),
-  z.instanceof(Uint8Array, { message: 'must be a file path, URL, data URL, Uint8Array or Buffer' }),
+  z.custom<Uint8Array>((value) => value instanceof Uint8Array, { message: 'must be a file path, URL, data URL, Uint8Array or Buffer' }),
 ]);
 
 /** The high-level request, the same whatever the provider. */
@@ -107,7 +107,7 @@ export function zodIssues(error: z.ZodError, input: unknown): RequestIssue[] {
     const message =
       issue.code === 'invalid_type' && value === undefined
         ? 'is required'
-        : issue.code === 'invalid_type'
+        : issue.code === 'invalid_type' && issue.expected !== 'int'
           ? `must be ${issue.expected}`
           : issue.message;
     return { field, value, message };

@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../src/emulator/index.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const KEY = 'sk-cli-secret-987654321';
+
+/** Runs the CLI in a child process with only the given environment (no inherited keys). */
+async function imagegen(args: string[], env: Record<string, string> = {}) {
+  const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' };
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/imagegen.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...baseEnv, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const outDir = () => mkdtemp(path.join(tmpdir(), 'imagegen-cli-'));
+
+let emulator: Emulator;
+let failing: Emulator;
+beforeAll(async () => {
+  [emulator, failing] = await Promise.all([
+    startEmulator({ apiKey: KEY, quiet: true }),
+    startEmulator({ apiKey: KEY, quiet: true, failRate: { 503: 1 } }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([emulator.close(), failing.close()]);
+});
+
+describe('imagegen generate (child process)', () => {
+  it('offline by default: no key → local:placeholder, said in one line on stderr; files decode to the size', async () => {
+    const out = await outDir();
+    const result = await imagegen(['generate', 'a serene mountain landscape at sunset', '-s', '512x384', '-o', out, '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'No TOGETHER_API_KEY set: using local:placeholder, an offline placeholder renderer (not a diffusion model).',
+    ]);
+    const output = JSON.parse(result.stdout) as { images: { path: string }[]; warnings: string[]; requests: number; durationMs: number };
+    expect(output).toMatchObject({ warnings: [], requests: 1 });
+    expect(output.images).toEqual([
+      {
+        path: expect.stringMatching(/\/\d{8}-\d{6}-a-serene-mountain-landscape-at-sunset-\d+\.png$/),
+        width: 512,
+        height: 384,
+        mediaType: 'image/png',
+        index: 0,
+        seed: expect.any(Number),
+        provider: 'local',
+        model: 'placeholder',
+      },
+    ]);
+    const metadata = await sharp(output.images[0]!.path).metadata();
+    expect([metadata.width, metadata.height, metadata.format]).toEqual([512, 384, 'png']);
+    const sidecar = JSON.parse(await readFile(output.images[0]!.path.replace(/\.png$/, '.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ provider: 'local', modelId: 'placeholder', request: { prompt: 'a serene mountain landscape at sunset', size: '512x384' } });
+    expect(typeof sidecar.durationMs).toBe('number');
+  });
+
+  it('against the emulator: saved images decode with sharp to the requested size; the key is nowhere', async () => {
+    const out = await outDir();
+    const env = { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: emulator.url };
+    const result = await imagegen(['generate', 'a red fox', '-a', '16:9', '-n', '2', '--seed', '7', '--format', 'png', '-o', out], env);
+    expect(result.code, result.stderr).toBe(0);
+    const paths = result.stdout.trim().split('\n');
+    expect(paths).toHaveLength(2);
+    for (const file of paths) {
+      const metadata = await sharp(file).metadata();
+      expect([metadata.width, metadata.height, metadata.format]).toEqual([1344, 768, 'png']);
+    }
+    const files = await readdir(out);
+    expect(files.filter((file) => file.endsWith('.json'))).toHaveLength(2);
+    for (const file of files) expect(await readFile(path.join(out, file), 'latin1')).not.toContain(KEY);
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+  });
+
+  it('invalid input exits 2, names the flag, sends and writes nothing', async () => {
+    const out = await outDir();
+    const before = emulator.stats().requests;
+    const result = await imagegen(['generate', 'p', '--count', '0', '-s', '100x100', '-o', out], {
+      TOGETHER_API_KEY: KEY,
+      TOGETHER_BASE_URL: emulator.url,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--count (count): must be at least 1 (got 0)');
+    expect(result.stderr).toContain('--size (size): width 100 must be a multiple of 8 from 256 to 1792');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await readdir(out)).toEqual([]);
+    expect(emulator.stats().requests).toBe(before);
+  });
+
+  it('an unknown flag exits 2', async () => {
+    const result = await imagegen(['generate', 'p', '--sise', '512x512']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown option '--sise'");
+  });
+
+  it('a provider failure exits 1 with one clear paragraph, and writes nothing', async () => {
+    const out = await outDir();
+    const result = await imagegen(['generate', 'p', '-o', out], { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: failing.url });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: togetherai failed for black-forest-labs\/FLUX.1-schnell \(HTTP 503\)/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('file names never leave --out, whatever the prompt says', async () => {
+    const out = await outDir();
+    const result = await imagegen(['generate', '../../../etc/passwd /tmp/x\\..\\', '-s', '64x64', '-o', out]);
+    expect(result.code).toBe(0);
+    const [saved] = result.stdout.trim().split('\n');
+    expect(path.dirname(saved!)).toBe(out);
+    expect(path.basename(saved!)).toMatch(/^\d{8}-\d{6}-etc-passwd-tmp-x-\d+\.png$/);
+  });
+
+  it('--help lists the options and exits 0', async () => {
+    const result = await imagegen(['generate', '--help']);
+    expect(result.code).toBe(0);
+    for (const flag of ['--model', '--size', '--aspect-ratio', '--count', '--steps', '--seed', '--negative', '--guidance', '--image', '--no-safety-checker', '--format', '--out', '--json']) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+});

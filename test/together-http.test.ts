@@ -1,0 +1,254 @@
+import { createTogetherAI } from '@ai-sdk/togetherai';
+import { generateImage } from 'ai';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import {
+  InvalidApiKeyError,
+  InvalidResponseError,
+  ProviderError,
+  RateLimitError,
+  SafetyCheckerError,
+} from '../src/index.js';
+import { generateImages } from '../src/node/index.js';
+import { runCli } from '../src/cli/main.js';
+import { SMALL_PNG } from './helpers/fixtures.js';
+import { memoryIO } from './helpers/cli.js';
+
+const KEY = 'test-key-0123456789';
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ apiKey: KEY, quiet: true, seed: 1 });
+});
+afterAll(() => emulator.close());
+
+function useEmulator(target: Emulator, key = KEY) {
+  vi.stubEnv('TOGETHER_API_KEY', key);
+  vi.stubEnv('TOGETHER_AI_API_KEY', '');
+  vi.stubEnv('TOGETHER_BASE_URL', target.url);
+}
+afterEach(() => {
+  vi.unstubAllEnvs();
+  emulator.reset();
+});
+
+const bodies = () => emulator.requests().map((request) => request.body);
+
+describe('exact request bodies and headers through @ai-sdk/togetherai', () => {
+  it('schnell: size, seed, steps, negative prompt; key and user agent in the headers', async () => {
+    useEmulator(emulator);
+    const result = await generateImages({
+      prompt: 'a lighthouse at dawn',
+      size: 'landscape',
+      seed: 42,
+      steps: 3,
+      negativePrompt: 'fog',
+    });
+    expect(bodies()).toEqual([
+      {
+        model: 'black-forest-labs/FLUX.1-schnell',
+        prompt: 'a lighthouse at dawn',
+        seed: 42,
+        width: 1344,
+        height: 768,
+        response_format: 'base64',
+        steps: 3,
+        negative_prompt: 'fog',
+      },
+    ]);
+    const [request] = emulator.requests();
+    expect(request?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.headers['user-agent']).toMatch(/^ai\/6\./);
+    expect(result.images[0]).toMatchObject({ width: 1344, height: 768, mediaType: 'image/jpeg', seed: 42 });
+    // Together's response id and timings, which the AI SDK drops, are kept.
+    expect(result.images[0]?.responseId).toMatch(/.+/);
+    expect(result.images[0]?.timings?.inferenceSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the gap: plain @ai-sdk/togetherai drops aspectRatio silently and sends one request per image', async () => {
+    const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url });
+    const logging = globalThis as { AI_SDK_LOG_WARNINGS?: unknown };
+    logging.AI_SDK_LOG_WARNINGS = false;
+    try {
+      await generateImage({ model: togetherai.image('black-forest-labs/FLUX.1-schnell'), prompt: 'p', aspectRatio: '16:9', n: 2 });
+    } finally {
+      logging.AI_SDK_LOG_WARNINGS = undefined;
+    }
+    expect(bodies()).toEqual([
+      { model: 'black-forest-labs/FLUX.1-schnell', prompt: 'p', response_format: 'base64' },
+      { model: 'black-forest-labs/FLUX.1-schnell', prompt: 'p', response_format: 'base64' },
+    ]);
+  });
+
+  it('dev: aspect ratio becomes the docs table size, guidance goes out as guidance_scale, png output', async () => {
+    useEmulator(emulator);
+    const result = await generateImages({
+      prompt: 'p',
+      model: 'togetherai:black-forest-labs/FLUX.1-dev',
+      aspectRatio: '9:16',
+      guidance: 5,
+      seed: 1,
+      outputFormat: 'png',
+      safetyChecker: false,
+    });
+    expect(bodies()).toEqual([
+      {
+        model: 'black-forest-labs/FLUX.1-dev',
+        prompt: 'p',
+        seed: 1,
+        width: 768,
+        height: 1344,
+        response_format: 'base64',
+        guidance_scale: 5,
+        disable_safety_checker: true,
+        output_format: 'png',
+      },
+    ]);
+    expect(result.images[0]).toMatchObject({ width: 768, height: 1344, mediaType: 'image/png' });
+  });
+
+  it('Kontext: aspect_ratio, and a reference file sent as an image_url data URL', async () => {
+    useEmulator(emulator);
+    const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-ref-'));
+    const file = path.join(folder, 'cat.png');
+    await writeFile(file, SMALL_PNG);
+    const result = await generateImages({
+      prompt: 'make it blue',
+      model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev',
+      aspectRatio: '4:3',
+      referenceImages: [file],
+      seed: 9,
+    });
+    const [body] = bodies() as Record<string, unknown>[];
+    expect(body).toEqual({
+      model: 'black-forest-labs/FLUX.1-kontext-dev',
+      prompt: 'make it blue',
+      seed: 9,
+      response_format: 'base64',
+      aspect_ratio: '4:3',
+      image_url: `data:image/png;base64,${Buffer.from(SMALL_PNG).toString('base64')}`,
+    });
+    expect(result.images[0]).toMatchObject({ width: 1184, height: 864 });
+  });
+
+  it('FLUX.2-dev: reference_images and LoRAs', async () => {
+    useEmulator(emulator);
+    await generateImages({
+      prompt: 'p',
+      model: 'togetherai:black-forest-labs/FLUX.2-dev',
+      size: '512x512',
+      seed: 2,
+      referenceImages: ['https://example.test/a.png', 'https://example.test/b.png'],
+      loras: [{ path: 'https://example.test/lora', scale: 1 }],
+    });
+    expect(bodies()).toEqual([
+      {
+        model: 'black-forest-labs/FLUX.2-dev',
+        prompt: 'p',
+        seed: 2,
+        width: 512,
+        height: 512,
+        response_format: 'base64',
+        reference_images: ['https://example.test/a.png', 'https://example.test/b.png'],
+        image_loras: [{ path: 'https://example.test/lora', scale: 1 }],
+      },
+    ]);
+  });
+});
+
+describe('count batching over HTTP', () => {
+  it.each([
+    [4, [4]],
+    [6, [4, 2]],
+  ])('count %i → requests with n %j', async (count, ns) => {
+    useEmulator(emulator);
+    const result = await generateImages({ prompt: 'p', size: '256x256', count, seed: 5 });
+    expect(bodies().map((body) => (body as { n?: number }).n ?? 1)).toEqual(ns);
+    expect(result.requests).toBe(ns.length);
+    expect(result.images.map((image) => image.index)).toEqual([...Array(count).keys()]);
+    expect(emulator.stats().images).toBe(count);
+  });
+});
+
+describe('error paths: the right typed error, and no file written', () => {
+  async function runAndExpectNoFiles(target: Emulator, argv: string[], key = KEY) {
+    useEmulator(target, key);
+    const out = await mkdtemp(path.join(tmpdir(), 'imagegen-out-'));
+    const io = memoryIO();
+    const code = await runCli(['generate', 'a lighthouse', '-s', '256x256', '-o', out, '--max-retries', '0', ...argv], io);
+    const files = await readdir(out).catch(() => []);
+    return { code, files, stderr: io.stderrText() };
+  }
+
+  it('401: InvalidApiKeyError naming both variables; the key never appears', async () => {
+    useEmulator(emulator, 'wrong-key-abcdef');
+    const error = await generateImages({ prompt: 'p', size: '256x256' }).catch((caught: unknown) => caught);
+    expect(InvalidApiKeyError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('TOGETHER_API_KEY or TOGETHER_AI_API_KEY');
+    expect((error as Error).message).not.toContain('wrong-key-abcdef');
+    const cli = await runAndExpectNoFiles(emulator, [], 'wrong-key-abcdef');
+    expect(cli).toMatchObject({ code: 1, files: [] });
+    expect(cli.stderr).not.toContain('wrong-key-abcdef');
+  });
+
+  it('422: SafetyCheckerError', async () => {
+    useEmulator(emulator);
+    const error = await generateImages({ prompt: 'gore everywhere', size: '256x256' }).catch((caught: unknown) => caught);
+    expect(SafetyCheckerError.isInstance(error)).toBe(true);
+    const cli = await runAndExpectNoFiles(emulator, ['--negative', 'gore']);
+    expect(cli.code).toBe(0); // the negative prompt is not checked, only the prompt
+  });
+
+  it('429 is retried after retry-after, then succeeds', async () => {
+    const limited = await startEmulator({ apiKey: KEY, quiet: true, rateLimit: { requests: 1, windowMs: 1000 } });
+    try {
+      useEmulator(limited);
+      await generateImages({ prompt: 'p', size: '256x256' });
+      const result = await generateImages({ prompt: 'p', size: '256x256' });
+      expect(result.images).toHaveLength(1);
+      expect(result.requests).toBe(2);
+      expect(limited.stats().byStatus).toEqual({ 200: 2, 429: 1 });
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('429 when retries run out: RateLimitError with the retry-after', async () => {
+    const limited = await startEmulator({ apiKey: KEY, quiet: true, rateLimit: { requests: 1, windowMs: 60_000 } });
+    try {
+      useEmulator(limited);
+      await generateImages({ prompt: 'p', size: '256x256' });
+      const error = await generateImages({ prompt: 'p', size: '256x256' }, { maxRetries: 0 }).catch((caught: unknown) => caught);
+      expect(RateLimitError.isInstance(error)).toBe(true);
+      expect((error as RateLimitError).retryAfterSeconds).toBeGreaterThan(0);
+      const cli = await runAndExpectNoFiles(limited, []);
+      expect(cli.code).toBe(1);
+      expect(cli.files).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it.each([
+    ['500', { failRate: { 500: 1 } }, (error: unknown) => ProviderError.isInstance(error) && error.statusCode === 500],
+    ['malformed JSON', { faults: { 'malformed-json': 1 } }, InvalidResponseError.isInstance],
+    ['invalid base64', { faults: { 'invalid-base64': 1 } }, InvalidResponseError.isInstance],
+    ['truncated body', { faults: { truncate: 1 } }, InvalidResponseError.isInstance],
+  ] as const)('%s', async (_name, faults, isExpected) => {
+    const faulty = await startEmulator({ apiKey: KEY, quiet: true, ...faults });
+    try {
+      useEmulator(faulty);
+      const error = await generateImages({ prompt: 'p', size: '256x256' }, { maxRetries: 0 }).catch((caught: unknown) => caught);
+      expect(isExpected(error), String(error)).toBe(true);
+      const cli = await runAndExpectNoFiles(faulty, []);
+      expect(cli.code).toBe(1);
+      expect(cli.files).toEqual([]);
+    } finally {
+      await faulty.close();
+    }
+  });
+});
