@@ -100,7 +100,10 @@ export async function generateImages(
 /** Validates and resolves a request without sending anything: the plan and where the model comes from. */
 export async function prepareGeneration(
   request: GenerateRequest,
-  options: Pick<GenerateImagesOptions, 'providers' | 'readFile' | 'randomSeed'> = {},
+  options: Pick<GenerateImagesOptions, 'providers' | 'readFile' | 'randomSeed'> & {
+    /** Check the built-in provider's key now. @default true (false for dry runs) */
+    checkKey?: boolean;
+  } = {},
 ): Promise<{ plan: Plan; source: ModelSource }> {
   const model = generateRequestSchema.shape.model.safeParse((request as { model?: unknown } | null)?.model);
   // A malformed model reference is reported by the planner with every other problem.
@@ -112,7 +115,7 @@ export async function prepareGeneration(
     randomSeed: options.randomSeed,
   });
   // Resolving a built-in model checks its key now, before any call is made.
-  if (source.kind === 'built-in') await source.adapter.createModel(source.modelId, {});
+  if (source.kind === 'built-in' && options.checkKey !== false) await source.adapter.createModel(source.modelId, {});
   return { plan, source };
 }
 

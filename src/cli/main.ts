@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import '../providers/index.js';
+import { batchCommand } from './batch.js';
 import { emulatorCommand, untilInterrupted } from './emulator.js';
 import { generateCommand } from './generate.js';
 import { modelsCommand } from './models.js';
@@ -18,7 +19,21 @@ export async function runCli(
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
-  const commands = [generateCommand(io, setExitCode), modelsCommand(io), emulatorCommand(io, stopSignal)];
+  // Ctrl-C once: stop taking new work and let what is in flight finish; twice: leave now (every
+  // write is atomic and the journal drops a torn line, so a re-run resumes cleanly).
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+    io.stderr('\nstopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)\n');
+  };
+  if (argv[0] === 'batch') process.on('SIGINT', onInterrupt);
+  const commands = [
+    generateCommand(io, setExitCode),
+    batchCommand(io, setExitCode, stop.signal),
+    modelsCommand(io),
+    emulatorCommand(io, stopSignal),
+  ];
   for (const command of commands) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
@@ -35,6 +50,8 @@ export async function runCli(
     const verbose = argv.includes('--verbose');
     io.stderr(`${formatError(error, { verbose })}\n`);
     return exitCodeFor(error);
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
 }
 

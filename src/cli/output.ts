@@ -46,7 +46,9 @@ export function exitCodeFor(error: unknown): number {
 /** One clear paragraph; the stack only with `--verbose`. Never a key. */
 export function formatError(error: unknown, { verbose }: { verbose: boolean }): string {
   let text: string;
-  if (InvalidRequestError.isInstance(error)) {
+  if (InvalidRequestError.isInstance(error) && 'lineErrors' in error) {
+    text = `error: ${error.message}`;
+  } else if (InvalidRequestError.isInstance(error)) {
     const lines = error.issues.map((issue) => {
       const root = issue.field.split('.')[0] ?? issue.field;
       const flag = FLAGS[root];

@@ -1,6 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { redactSecrets } from '../errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import type { ImagegenWarning } from '../plan.js';
@@ -65,9 +65,36 @@ export function pathInside(folder: string, name: string): string {
   return target;
 }
 
-/** Writes bytes via a temporary file and a rename, so a crash never leaves a half-written file. */
+/** Temporary files start with this, so a run after a crash can recognise and remove them. */
+export const TEMPORARY_FILE_PREFIX = '.imagegen-tmp-';
+
+/**
+ * Writes to a hidden temporary file in the same folder, flushes it to disk, then renames it over
+ * the target: readers see the old file or the whole new one, never a part.
+ */
 export async function writeFileAtomically(filePath: string, data: Uint8Array | string): Promise<void> {
-  await writeFileAtomic(filePath, typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength), { fsync: true });
+  const temporary = path.join(path.dirname(filePath), `${TEMPORARY_FILE_PREFIX}${process.pid}-${randomUUID()}`);
+  try {
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, filePath);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Removes temporary files a killed process left in `folder`. */
+export async function removeTemporaryFiles(folder: string): Promise<number> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const stale = names.filter((name) => name.startsWith(TEMPORARY_FILE_PREFIX));
+  await Promise.all(stale.map((name) => rm(path.join(folder, name), { force: true })));
+  return stale.length;
 }
 
 /**

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { prepareGeneration } from '../generate.js';
+import { readImageFile } from '../node/files.js';
+import type { ProvidersOption } from '../resolve-model.js';
+import type { BatchJob } from './input.js';
+import { Journal } from './journal.js';
+
+export type DryRunEstimate = {
+  /** Requests that would be sent (before retries). */
+  requests: number;
+  images: number;
+  megapixels: number;
+  /** Sum of the catalog's estimates; models without a price count as 0 and are listed. */
+  estimatedCostUsd: number;
+  /** Already done in the output folder: would be skipped. */
+  alreadyDone: number;
+  unpricedModels: string[];
+  byModel: Record<string, { requests: number; images: number; megapixels: number; estimatedCostUsd: number }>;
+};
+
+/** What a batch would send and cost, from the catalog; sends nothing. */
+export async function estimateBatch({
+  jobs,
+  outDir,
+  providers,
+}: {
+  jobs: readonly BatchJob[];
+  outDir: string;
+  providers?: ProvidersOption | undefined;
+}): Promise<DryRunEstimate> {
+  const journal = await Journal.open(path.resolve(outDir)).catch(() => undefined);
+  const estimate: DryRunEstimate = { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0, alreadyDone: 0, unpricedModels: [], byModel: {} };
+  for (const job of jobs) {
+    if (journal && (await journal.isDone(job.key, path.resolve(outDir)))) {
+      estimate.alreadyDone++;
+      continue;
+    }
+    const { plan } = await prepareGeneration(job.request, {
+      ...(providers === undefined ? {} : { providers }),
+      readFile: readImageFile,
+      checkKey: false,
+    });
+    const images = plan.resolved.count;
+    const megapixels = (plan.width * plan.height * images) / 1e6;
+    const cost = plan.estimatedCostUsd ?? 0;
+    if (plan.estimatedCostUsd === undefined && !estimate.unpricedModels.includes(plan.resolved.model)) {
+      estimate.unpricedModels.push(plan.resolved.model);
+    }
+    const model = (estimate.byModel[plan.resolved.model] ??= { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0 });
+    for (const target of [estimate, model]) {
+      target.requests += plan.calls.length;
+      target.images += images;
+      target.megapixels += megapixels;
+      target.estimatedCostUsd += cost;
+    }
+  }
+  const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+  estimate.megapixels = round(estimate.megapixels, 3);
+  estimate.estimatedCostUsd = round(estimate.estimatedCostUsd, 6);
+  for (const model of Object.values(estimate.byModel)) {
+    model.megapixels = round(model.megapixels, 3);
+    model.estimatedCostUsd = round(model.estimatedCostUsd, 6);
+  }
+  return estimate;
+}

@@ -1,0 +1,315 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import PQueue from 'p-queue';
+import pRetry from 'p-retry';
+import {
+  ImagegenError,
+  InvalidRequestError,
+  InvalidResponseError,
+  ProviderError,
+  RateLimitError,
+} from '../errors.js';
+import { prepareGeneration, runCall, type GenerateImagesOptions } from '../generate.js';
+import { GeneratedImage } from '../image.js';
+import { removeTemporaryFiles, saveImages, slugify, writeFileAtomically } from '../node/files.js';
+import type { Plan, PlannedCall } from '../plan.js';
+import type { ModelSource, ProvidersOption } from '../resolve-model.js';
+import { ImageCache } from './cache.js';
+import { columnOf, describeIssue, type BatchJob, type LineError } from './input.js';
+import { Journal, type JournalEntry } from './journal.js';
+
+/** What happens during a run, for progress displays. */
+export type BatchEvent =
+  | { type: 'start'; total: number; skipped: number }
+  | { type: 'skipped'; job: BatchJob }
+  | { type: 'done'; job: BatchJob; images: number; cached: boolean; durationMs: number }
+  | { type: 'failed'; job: BatchJob; error: string }
+  | { type: 'retry'; job: BatchJob; attempt: number; error: string };
+
+export type RunBatchOptions = {
+  jobs: readonly BatchJob[];
+  /** Images, sidecars and `manifest.jsonl` go here. */
+  outDir: string;
+  providers?: ProvidersOption | undefined;
+  /** HTTP calls in flight at once, per provider. @default 4 */
+  concurrency?: number | undefined;
+  /** Requests started per minute, per provider (retries included). @default unlimited */
+  requestsPerMinute?: number | undefined;
+  /** Retries per call on 429, 5xx, network errors, timeouts and bad bodies. @default 5 */
+  maxRetries?: number | undefined;
+  /** Per-request timeout in milliseconds. @default 120000 */
+  timeoutMs?: number | undefined;
+  /** Backoff bounds; jittered, doubling, and never shorter than a `retry-after`. @default 1 s to 30 s */
+  backoff?: { minMs: number; maxMs: number } | undefined;
+  /** The seeded-request cache, or `false` to bypass it. @default false */
+  cache?: ImageCache | false | undefined;
+  /** When aborted, no new request starts; those in flight finish and are written. */
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: BatchEvent) => void) | undefined;
+  randomSeed?: GenerateImagesOptions['randomSeed'];
+};
+
+export type BatchSummary = {
+  total: number;
+  done: number;
+  /** Already done in an earlier run (journal), not redone. */
+  skipped: number;
+  /** Served from the cache, no request sent. */
+  cached: number;
+  failed: number;
+  /** Not started because the run was stopped. */
+  pending: number;
+  requests: number;
+  retries: number;
+  images: number;
+  durationMs: number;
+  imagesPerMinute: number;
+  estimatedCostUsd: number;
+  failures: { line: number; key: string; error: string }[];
+  stopped: boolean;
+};
+
+const readImageFile = async (filePath: string) => new Uint8Array(await readFile(filePath));
+
+/**
+ * Checks every job against the catalog (and reference files) before anything is sent; returns the
+ * problems with their line and column.
+ */
+export async function validateJobs(
+  jobs: readonly BatchJob[],
+  providers?: ProvidersOption,
+): Promise<LineError[]> {
+  const errors: LineError[] = [];
+  for (const job of jobs) {
+    try {
+      await prepareGeneration(job.request, { ...(providers === undefined ? {} : { providers }), readFile: readImageFile, checkKey: false });
+    } catch (error) {
+      if (!InvalidRequestError.isInstance(error)) throw error;
+      for (const issue of error.issues) errors.push({ line: job.line, column: columnOf(job.columns, issue), message: describeIssue(issue) });
+    }
+  }
+  return errors;
+}
+
+/** Checks the key of every built-in provider the jobs use, once each; throws `MissingApiKeyError`. */
+export async function checkProviderKeys(jobs: readonly BatchJob[], providers?: ProvidersOption): Promise<void> {
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    const model = job.request.model ?? '';
+    const name = model.split(':')[0] ?? '';
+    if (seen.has(name)) continue;
+    seen.add(name);
+    await prepareGeneration(job.request, { ...(providers === undefined ? {} : { providers }), readFile: readImageFile });
+  }
+}
+
+/**
+ * Runs a batch durably: each finished request's images and sidecars are written atomically, then
+ * recorded in `manifest.jsonl`. Running it again resumes: done requests are skipped, failed and
+ * unfinished ones are redone, under the same file names, so nothing is duplicated.
+ */
+export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> {
+  const started = Date.now();
+  const outDir = path.resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  await removeTemporaryFiles(outDir);
+  const journal = await Journal.open(outDir);
+  const emit = options.onEvent ?? (() => {});
+  const maxRetries = options.maxRetries ?? 5;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const backoff = options.backoff ?? { minMs: 1000, maxMs: 30_000 };
+  const concurrency = options.concurrency ?? 4;
+  const queues = new Map<string, PQueue>();
+  const summary: BatchSummary = {
+    total: options.jobs.length,
+    done: 0,
+    skipped: 0,
+    cached: 0,
+    failed: 0,
+    pending: 0,
+    requests: 0,
+    retries: 0,
+    images: 0,
+    durationMs: 0,
+    imagesPerMinute: 0,
+    estimatedCostUsd: 0,
+    failures: [],
+    stopped: false,
+  };
+
+  const toRun: BatchJob[] = [];
+  for (const job of options.jobs) {
+    if (await journal.isDone(job.key, outDir)) {
+      summary.skipped++;
+      emit({ type: 'skipped', job });
+    } else {
+      toRun.push(job);
+    }
+  }
+  emit({ type: 'start', total: options.jobs.length, skipped: summary.skipped });
+
+  const stopped = () => options.signal?.aborted === true;
+  const queueFor = (provider: string) => {
+    let queue = queues.get(provider);
+    if (!queue) {
+      const rate = options.requestsPerMinute;
+      queue = new PQueue({
+        concurrency,
+        ...(rate === undefined ? {} : { interval: Math.ceil(60_000 / rate), intervalCap: 1 }),
+      });
+      queues.set(provider, queue);
+    }
+    return queue;
+  };
+
+  /** One call, retried; every attempt waits its turn in the provider's queue. */
+  const runWithRetries = (job: BatchJob, plan: Plan, source: ModelSource, call: PlannedCall, counter: { requests: number }) =>
+    pRetry(
+      async () => {
+        const outcome = await queueFor(plan.provider).add(async () => {
+          if (stopped()) throw new StopRequested();
+          return runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) });
+        });
+        summary.requests += outcome.report.attempts;
+        counter.requests += outcome.report.attempts;
+        if (outcome.report.error) throw outcome.report.error;
+        if (outcome.thrown !== undefined) {
+          const thrown = outcome.thrown as Error;
+          if (thrown.name === 'TimeoutError') {
+            throw new ProviderError({
+              provider: plan.provider,
+              modelId: plan.modelId,
+              message: `${plan.provider} did not answer for ${plan.modelId} within ${timeoutMs / 1000}s`,
+            });
+          }
+          throw thrown;
+        }
+        return outcome;
+      },
+      {
+        retries: maxRetries,
+        factor: 2,
+        minTimeout: backoff.minMs,
+        maxTimeout: backoff.maxMs,
+        randomize: true,
+        shouldRetry: ({ error }) => !stopped() && isRetryable(error),
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft === 0 || stopped() || !isRetryable(error)) return;
+          summary.retries++;
+          emit({ type: 'retry', job, attempt: attemptNumber, error: error.message });
+          // Wait out what the provider asked for; p-retry's own jittered backoff follows.
+          if (RateLimitError.isInstance(error) && error.retryAfterSeconds !== undefined) {
+            await delay(Math.max(0, error.retryAfterSeconds * 1000 - backoff.minMs));
+          }
+        },
+      },
+    );
+
+  const processJob = async (job: BatchJob): Promise<void> => {
+    if (stopped()) {
+      summary.pending++;
+      return;
+    }
+    const jobStarted = Date.now();
+    try {
+      const { plan, source } = await prepareGeneration(job.request, {
+        ...(options.providers === undefined ? {} : { providers: options.providers }),
+        readFile: readImageFile,
+        ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
+        checkKey: false,
+      });
+      const baseName = `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}`;
+      const nameOf = (index: number) => `${baseName}-${index}`;
+      const cacheKey = options.cache ? ImageCache.keyOf(plan.resolved, job.request.seed !== undefined) : undefined;
+      const hit = cacheKey === undefined || !options.cache ? undefined : await options.cache.get(cacheKey);
+      if (hit) {
+        const files: string[] = [];
+        for (const [index, image] of hit.entries()) {
+          const file = `${nameOf(index)}.${image.extension}`;
+          await ImageCache.copyOut(image.objectPath, path.join(outDir, file));
+          await writeFileAtomically(
+            path.join(outDir, `${nameOf(index)}.json`),
+            `${JSON.stringify({ file, ...image.metadata, model: plan.resolved.model, cached: true, line: job.line, key: job.key }, null, 2)}\n`,
+          );
+          files.push(file);
+        }
+        await record(job, { status: 'done', files, seed: plan.resolved.seed, requests: 0, cached: true });
+        summary.done++;
+        summary.cached++;
+        summary.images += files.length;
+        emit({ type: 'done', job, images: files.length, cached: true, durationMs: Date.now() - jobStarted });
+        return;
+      }
+
+      const counter = { requests: 0 };
+      const outcomes = await Promise.all(plan.calls.map((call) => runWithRetries(job, plan, source, call, counter)));
+      const images: GeneratedImage[] = outcomes.flatMap((outcome) => outcome.images);
+      const warnings = [...plan.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)];
+      const saved = await saveImages({
+        images,
+        outDir,
+        warnings,
+        durationMs: Date.now() - jobStarted,
+        estimatedCostUsd: plan.estimatedCostUsd,
+        name: (image) => nameOf(image.index),
+      });
+      if (cacheKey !== undefined && options.cache) await options.cache.put(cacheKey, images);
+      await record(job, {
+        status: 'done',
+        files: saved.map((item) => path.basename(item.path)),
+        seed: plan.resolved.seed,
+        requests: counter.requests,
+        cached: false,
+      });
+      summary.done++;
+      summary.images += images.length;
+      summary.estimatedCostUsd += plan.estimatedCostUsd ?? 0;
+      emit({ type: 'done', job, images: images.length, cached: false, durationMs: Date.now() - jobStarted });
+    } catch (error) {
+      if (error instanceof StopRequested || (stopped() && isAbort(error))) {
+        summary.pending++;
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      await record(job, { status: 'failed', files: [], seed: undefined, requests: 0, cached: false, error: message });
+      summary.failed++;
+      summary.failures.push({ line: job.line, key: job.key, error: message });
+      emit({ type: 'failed', job, error: message });
+      if (!ImagegenError.isInstance(error)) throw error;
+    }
+  };
+
+  const record = (job: BatchJob, fields: Omit<JournalEntry, 'key' | 'line' | 'at'>) =>
+    journal.append({ key: job.key, line: job.line, ...fields, at: new Date().toISOString() });
+
+  // Enough jobs in progress to keep every provider queue full, not so many that plans pile up.
+  const limit = pLimit(Math.max(2, concurrency * 2));
+  await Promise.all(toRun.map((job) => limit(() => processJob(job))));
+
+  summary.stopped = stopped();
+  summary.durationMs = Date.now() - started;
+  summary.imagesPerMinute = summary.durationMs > 0 ? Math.round((summary.images / summary.durationMs) * 60_000 * 10) / 10 : 0;
+  summary.estimatedCostUsd = Math.round(summary.estimatedCostUsd * 1e6) / 1e6;
+  return summary;
+}
+
+/** 429, 5xx, 408/409, network failures, timeouts and unusable bodies are worth another try. */
+export function isRetryable(error: unknown): boolean {
+  if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error)) return true;
+  if (!ProviderError.isInstance(error) || error.kind !== 'provider') return false;
+  const status = error.statusCode;
+  return status === undefined || status === 408 || status === 409 || status >= 500;
+}
+
+class StopRequested extends Error {
+  override name = 'StopRequested';
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error instanceof StopRequested);
+}
+
+function delay(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}

@@ -1,0 +1,91 @@
+import { open, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomically } from '../node/files.js';
+
+export const MANIFEST_FILE = 'manifest.jsonl';
+
+/** One line of `manifest.jsonl`: what became of one request. The last line for a key wins. */
+export type JournalEntry = {
+  key: string;
+  /** Line of the request in the input file. */
+  line: number;
+  status: 'done' | 'failed';
+  /** Image files, relative to the output folder (sidecars sit beside them as `.json`). */
+  files: string[];
+  seed: number | undefined;
+  requests: number;
+  cached: boolean;
+  error?: string;
+  at: string;
+};
+
+/**
+ * The batch journal: an append-only `manifest.jsonl` in the output folder, each line flushed to
+ * disk before the next request is taken as done. A line cut short by a kill is dropped on open.
+ */
+export class Journal {
+  readonly path: string;
+  readonly entries: Map<string, JournalEntry>;
+  #tail: Promise<void> = Promise.resolve();
+
+  private constructor(filePath: string, entries: Map<string, JournalEntry>) {
+    this.path = filePath;
+    this.entries = entries;
+  }
+
+  static async open(outDir: string): Promise<Journal> {
+    const filePath = path.join(outDir, MANIFEST_FILE);
+    const text = await readFile(filePath, 'utf8').catch(() => '');
+    const entries = new Map<string, JournalEntry>();
+    const lines = text.split('\n');
+    let clean = true;
+    const kept: string[] = [];
+    for (const [index, line] of lines.entries()) {
+      if (line === '') continue;
+      try {
+        const entry = JSON.parse(line) as JournalEntry;
+        entries.set(entry.key, entry);
+        kept.push(line);
+      } catch {
+        // Only the last line can be torn (a kill mid-append); anything else is corruption to keep out.
+        clean = false;
+        if (index !== lines.length - 1) continue;
+      }
+    }
+    if (!clean || (text !== '' && !text.endsWith('\n'))) {
+      await writeFileAtomically(filePath, kept.map((line) => `${line}\n`).join(''));
+    }
+    return new Journal(filePath, entries);
+  }
+
+  /** Whether a key is done and its files are all still there. */
+  async isDone(key: string, outDir: string): Promise<boolean> {
+    const entry = this.entries.get(key);
+    if (entry?.status !== 'done') return false;
+    const present = await Promise.all(
+      entry.files.flatMap((file) => [file, file.replace(/\.[a-z]+$/, '.json')]).map((file) =>
+        stat(path.join(outDir, file)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    return present.every(Boolean);
+  }
+
+  /** Appends an entry and flushes it; appends are serialised so lines never interleave. */
+  append(entry: JournalEntry): Promise<void> {
+    this.entries.set(entry.key, entry);
+    const write = async () => {
+      const handle = await open(this.path, 'a');
+      try {
+        await handle.write(`${JSON.stringify(entry)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    };
+    this.#tail = this.#tail.then(write, write);
+    return this.#tail;
+  }
+}

@@ -1,0 +1,170 @@
+import { Command } from 'commander';
+import path from 'node:path';
+import { defaultCacheDir, ImageCache } from '../batch/cache.js';
+import { estimateBatch } from '../batch/dry-run.js';
+import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.js';
+import type { InputFormat } from '../batch/input.js';
+import { loadBatchFile } from '../batch/load.js';
+import { createProgress } from '../batch/progress.js';
+import { loadTogetherApiKey } from '../providers/together.js';
+import type { GenerateRequest } from '../request.js';
+import { LOCAL_FALLBACK_MODEL } from './generate.js';
+import type { CliIO } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, numberOrRaw, UsageError } from './output.js';
+
+type BatchFlags = {
+  model?: string;
+  size?: string;
+  aspectRatio?: string;
+  count?: string;
+  steps?: string;
+  seed?: string;
+  negative?: string;
+  guidance?: string;
+  format?: string;
+  inputFormat?: string;
+  out: string;
+  concurrency: string;
+  rateLimit?: string;
+  maxRetries: string;
+  timeout: string;
+  cache: boolean;
+  cacheDir?: string;
+  dryRun?: boolean;
+  skipInvalid?: boolean;
+  json?: boolean;
+};
+
+/** `imagegen batch <file>`: many requests from JSONL, CSV or text; durable, resumable, rate-limited. */
+export function batchCommand(io: CliIO, setExitCode: (code: number) => void, stop: AbortSignal): Command {
+  return new Command('batch')
+    .description('generate from a file (JSONL, CSV with a header row, or one prompt per line); re-running resumes')
+    .argument('<file>', 'requests file: .jsonl, .csv, or text')
+    .option('-m, --model <provider:model>', 'default model for every request')
+    .option('-s, --size <size>', 'default size')
+    .option('-a, --aspect-ratio <ratio>', 'default aspect ratio')
+    .option('-n, --count <n>', 'default images per request')
+    .option('--steps <n>', 'default steps')
+    .option('--seed <n>', 'default seed (seeded requests are cached)')
+    .option('--negative <text>', 'default negative prompt')
+    .option('--guidance <number>', 'default guidance')
+    .option('--format <format>', 'default output format: png or jpeg')
+    .option('--input-format <format>', 'jsonl, csv or text (default: from the file name)')
+    .option('-o, --out <dir>', 'output folder (holds manifest.jsonl)', './out')
+    .option('-c, --concurrency <n>', 'requests in flight per provider', '4')
+    .option('-r, --rate-limit <rate>', 'requests per minute per provider, e.g. 120/min')
+    .option('--max-retries <n>', 'retries per request on 429, 5xx, network errors and bad bodies', '5')
+    .option('--timeout <duration>', 'per-request timeout, e.g. 120s', '120s')
+    .option('--no-cache', 'bypass the cache of seeded requests')
+    .option('--cache-dir <dir>', 'cache folder (default $IMAGEGEN_CACHE_DIR or ~/.cache/ai-imagegen)')
+    .option('--dry-run', 'print requests, images, megapixels and estimated cost; send nothing')
+    .option('--skip-invalid', 'go on without the lines that are invalid')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (file: string, flags: BatchFlags) => {
+      const { parseDuration, parseRateLimit } = await import('../emulator/faults.js');
+      const defaults = requestDefaults(flags);
+      if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
+        defaults.model = LOCAL_FALLBACK_MODEL;
+        io.stderr(`No TOGETHER_API_KEY set: requests without a model use ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer.\n`);
+      }
+      const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
+      const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
+      const timeoutMs = parseFlag('--timeout', flags.timeout, parseDuration);
+      const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
+      if (flags.inputFormat !== undefined && !['jsonl', 'csv', 'text'].includes(flags.inputFormat)) {
+        throw new UsageError(`--input-format must be jsonl, csv or text (got ${JSON.stringify(flags.inputFormat)})`);
+      }
+      const outDir = path.resolve(io.cwd, flags.out);
+      const { jobs, skippedLines } = await loadBatchFile({
+        file: path.resolve(io.cwd, file),
+        format: flags.inputFormat as InputFormat | undefined,
+        defaults,
+        skipInvalid: flags.skipInvalid ?? false,
+      });
+      for (const line of skippedLines) io.stderr(`skipped ${file}:${line.line}:${line.column}: ${line.message}\n`);
+
+      if (flags.dryRun) {
+        const estimate = await estimateBatch({ jobs, outDir });
+        if (flags.json) {
+          io.stdout(`${JSON.stringify({ dryRun: true, ...estimate })}\n`);
+        } else {
+          io.stdout(
+            `dry run, nothing sent: ${estimate.requests} requests, ${estimate.images} images, ` +
+              `${estimate.megapixels} megapixels, estimated $${estimate.estimatedCostUsd.toFixed(4)}` +
+              `${estimate.alreadyDone > 0 ? ` (${estimate.alreadyDone} requests already done, skipped)` : ''}\n`,
+          );
+          for (const [model, part] of Object.entries(estimate.byModel)) {
+            io.stdout(`  ${model}: ${part.requests} requests, ${part.images} images, ${part.megapixels} MP, $${part.estimatedCostUsd.toFixed(4)}\n`);
+          }
+          if (estimate.unpricedModels.length > 0) io.stdout(`  no price data for: ${estimate.unpricedModels.join(', ')}\n`);
+        }
+        return;
+      }
+
+      await checkProviderKeys(jobs);
+      const progress = createProgress({ terminal: io.isTTY ? process.stderr : undefined, write: io.stderr });
+      let summary: BatchSummary;
+      try {
+        summary = await runBatch({
+          jobs,
+          outDir,
+          concurrency,
+          maxRetries,
+          timeoutMs,
+          ...(rate === undefined ? {} : { requestsPerMinute: (rate.requests * 60_000) / rate.windowMs }),
+          cache: flags.cache ? new ImageCache(flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env)) : false,
+          signal: stop,
+          onEvent: progress.onEvent,
+        });
+      } finally {
+        progress.stop();
+      }
+      if (flags.json) io.stdout(`${JSON.stringify(summary)}\n`);
+      else io.stderr(formatSummary(summary, outDir));
+      setExitCode(summary.stopped ? 130 : summary.failed > 0 ? EXIT_FAILURE : EXIT_OK);
+    });
+}
+
+function requestDefaults(flags: BatchFlags): Partial<GenerateRequest> {
+  const number = (value: string | undefined) => (value === undefined ? undefined : (numberOrRaw(value) as number));
+  const entries: [keyof GenerateRequest, unknown][] = [
+    ['model', flags.model],
+    ['size', flags.size],
+    ['aspectRatio', flags.aspectRatio],
+    ['count', number(flags.count)],
+    ['steps', number(flags.steps)],
+    ['seed', number(flags.seed)],
+    ['negativePrompt', flags.negative],
+    ['guidance', number(flags.guidance)],
+    ['outputFormat', flags.format],
+  ];
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as Partial<GenerateRequest>;
+}
+
+function wholeNumber(flag: string, value: string, minimum: number): number {
+  const number = numberOrRaw(value);
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < minimum) {
+    throw new UsageError(`${flag} must be a whole number, ${minimum} or more (got ${JSON.stringify(value)})`);
+  }
+  return number;
+}
+
+function parseFlag<T>(flag: string, value: string, parser: (text: string) => T): T {
+  try {
+    return parser(value);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+export function formatSummary(summary: BatchSummary, outDir: string): string {
+  const lines = [
+    `${summary.stopped ? 'stopped' : 'finished'} in ${(summary.durationMs / 1000).toFixed(1)}s → ${outDir}`,
+    `  done ${summary.done} (${summary.cached} from cache), skipped ${summary.skipped}, failed ${summary.failed}` +
+      `${summary.pending > 0 ? `, not started ${summary.pending} (re-run to resume)` : ''}`,
+    `  requests ${summary.requests}, retries ${summary.retries}, images ${summary.images}, ${summary.imagesPerMinute} images/min`,
+    `  estimated cost $${summary.estimatedCostUsd.toFixed(4)}`,
+    ...summary.failures.slice(0, 10).map((failure) => `  failed line ${failure.line}: ${failure.error}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

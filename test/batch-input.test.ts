@@ -1,0 +1,95 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InvalidBatchInputError, parseBatchInput } from '../src/batch/input.js';
+import { loadBatchFile } from '../src/batch/load.js';
+import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { runCli } from '../src/cli/main.js';
+import { memoryIO } from './helpers/cli.js';
+
+let emulator: Emulator;
+let folder: string;
+beforeAll(async () => {
+  emulator = await startEmulator({ quiet: true });
+  vi.stubEnv('TOGETHER_API_KEY', 'test-key');
+  vi.stubEnv('TOGETHER_BASE_URL', emulator.url);
+  folder = await mkdtemp(path.join(tmpdir(), 'imagegen-batch-input-'));
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await emulator.close();
+});
+
+// [what is wrong, file name, contents, expected "line:column" of the first problem, message pattern]
+const BAD_FILES: [string, string, string, string, RegExp][] = [
+  ['bad JSON', 'a.jsonl', '{"prompt":"ok"}\n{"prompt": "x",}\n', '2:16', /not valid JSON/],
+  ['unknown field', 'b.jsonl', '{"prompt":"ok"}\n{"prompt":"x","stepz":4}\n', '2:15', /stepz: unknown field/],
+  ['count as a string', 'c.jsonl', '{"prompt":"x","count":"2"}\n', '1:15', /count: must be number/],
+  ['prompt missing', 'd.jsonl', '{"size":"square"}\n', '1:1', /prompt: is required/],
+  ['a JSON array line', 'e.jsonl', '["a lighthouse"]\n', '1:1', /must be a JSON object/],
+  ['a JSON string line', 'f.jsonl', '"a lighthouse"\n', '1:1', /must be a JSON object/],
+  ['empty file', 'g.jsonl', '', '1:1', /has no requests/],
+  ['only comments', 'h.txt', '# nothing here\n\n', '1:1', /has no requests/],
+  ['CSV without a prompt column', 'i.csv', 'size,steps\nsquare,4\n', '1:1', /no "prompt" column/],
+  ['CSV with an unknown column', 'j.csv', 'prompt,colour\nfox,red\n', '1:2', /unknown column "colour"/],
+  ['CSV with a ragged row', 'k.csv', 'prompt,steps\nfox,4,extra\n', '2:', /not valid CSV/],
+  ['CSV with an unclosed quote', 'l.csv', 'prompt,steps\n"fox,4\n', '2:', /not valid CSV/],
+  ['CSV steps not a number', 'm.csv', 'prompt,steps\nfox,four\n', '2:2', /steps: must be number/],
+  ['steps beyond the model', 'n.jsonl', '{"prompt":"x","steps":40}\n', '1:15', /steps: must be from 1 to 12/],
+  ['size beyond the model', 'o.jsonl', '{"prompt":"x","size":"4000x4000"}\n', '1:15', /size: width 4000/],
+  ['missing reference image', 'p.jsonl', '{"prompt":"x","model":"togetherai:black-forest-labs/FLUX.1-kontext-dev","referenceImages":["/no/such.png"]}\n', '1:', /does not exist/],
+  ['negative seed', 'q.jsonl', '{"prompt":"x","seed":-1}\n', '1:15', /seed: must be 0 or more/],
+  ['unknown provider', 'r.jsonl', '{"prompt":"x","model":"nope:thing"}\n', '1:15', /unknown provider "nope"/],
+];
+
+describe('bad batch files are rejected with line and column, and nothing is sent', () => {
+  it('has at least 15 cases', () => expect(BAD_FILES.length).toBeGreaterThanOrEqual(15));
+
+  it.each(BAD_FILES)('%s', async (_name, name, contents, position, message) => {
+    const file = path.join(folder, name);
+    await writeFile(file, contents);
+    const error = await loadBatchFile({ file }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidBatchInputError);
+    const first = (error as InvalidBatchInputError).lineErrors[0]!;
+    expect(`${first.line}:${first.column}`.startsWith(position), `${first.line}:${first.column} ${first.message}`).toBe(true);
+    expect(first.message).toMatch(message);
+    expect((error as Error).message).toContain(`${file}:${first.line}:${first.column}: `);
+
+    const io = memoryIO(folder);
+    const code = await runCli(['batch', file, '-o', path.join(folder, `out-${name}`)], io);
+    expect(code).toBe(2);
+    expect(emulator.stats().requests).toBe(0);
+  });
+
+  it('--skip-invalid goes on without the bad lines', async () => {
+    const file = path.join(folder, 'mixed.jsonl');
+    await writeFile(file, '{"prompt":"good","model":"local:placeholder","size":"64x64"}\n{"prompt":"x","steps":99}\n');
+    const io = memoryIO(folder);
+    const code = await runCli(['batch', file, '-o', path.join(folder, 'mixed-out'), '--skip-invalid', '--json'], io);
+    expect(code).toBe(0);
+    expect(io.stderrText()).toMatch(/skipped .*mixed.jsonl:2:15: steps: must be from 1 to 12/);
+    expect(JSON.parse(io.stdoutText())).toMatchObject({ done: 1, failed: 0 });
+  });
+});
+
+describe('input formats', () => {
+  it('JSONL, CSV and text give the same request, defaults underneath', () => {
+    const defaults = { model: 'local:placeholder', size: '64x64' };
+    const jsonl = parseBatchInput({ text: '{"prompt":"a fox","seed":3}\n', format: 'jsonl', defaults });
+    const csv = parseBatchInput({ text: 'prompt,seed\n"a fox",3\n', format: 'csv', defaults });
+    const text = parseBatchInput({ text: 'a fox\n', format: 'text', defaults: { ...defaults, seed: 3 } });
+    for (const parsed of [jsonl, csv, text]) {
+      expect(parsed.errors).toEqual([]);
+      expect(parsed.jobs[0]?.request).toEqual({ model: 'local:placeholder', size: '64x64', prompt: 'a fox', seed: 3 });
+    }
+    expect(new Set([jsonl, csv, text].map((parsed) => parsed.jobs[0]?.key)).size).toBe(1);
+  });
+
+  it('identical lines are distinct jobs with stable keys', () => {
+    const first = parseBatchInput({ text: 'a fox\na fox\n', format: 'text' });
+    const second = parseBatchInput({ text: 'a fox\na fox\n', format: 'text' });
+    expect(first.jobs.map((job) => job.key)).toEqual(second.jobs.map((job) => job.key));
+    expect(new Set(first.jobs.map((job) => job.key)).size).toBe(2);
+  });
+});
