@@ -1,0 +1,169 @@
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ImageCache } from '../src/batch/cache.js';
+import { estimateBatch } from '../src/batch/dry-run.js';
+import { runBatch, type BatchEvent } from '../src/batch/engine.js';
+import { parseBatchInput } from '../src/batch/input.js';
+import type { JournalEntry } from '../src/batch/journal.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
+
+const emulators: Emulator[] = [];
+async function emulator(options: EmulatorOptions = {}) {
+  const started = await startEmulator({ quiet: true, seed: 7, ...options });
+  emulators.push(started);
+  vi.stubEnv('TOGETHER_API_KEY', 'test-key');
+  vi.stubEnv('TOGETHER_BASE_URL', started.url);
+  return started;
+}
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await Promise.all(emulators.splice(0).map((started) => started.close()));
+});
+
+const folder = () => mkdtemp(path.join(tmpdir(), 'imagegen-batch-'));
+const jobsOf = (lines: string[], defaults = {}) =>
+  parseBatchInput({ text: lines.join('\n'), format: 'text', defaults: { size: '256x256', ...defaults } }).jobs;
+const fastBackoff = { minMs: 5, maxMs: 20 };
+
+async function manifest(outDir: string): Promise<JournalEntry[]> {
+  const text = await readFile(path.join(outDir, 'manifest.jsonl'), 'utf8');
+  return text.trim().split('\n').map((line) => JSON.parse(line) as JournalEntry);
+}
+
+describe('runBatch', () => {
+  it('writes every image with its sidecar and journals each request', async () => {
+    const server = await emulator();
+    const outDir = await folder();
+    const jobs = jobsOf(['a fox', 'a whale', 'a lighthouse'], { count: 2 });
+    const summary = await runBatch({ jobs, outDir, cache: false });
+    expect(summary).toMatchObject({ total: 3, done: 3, failed: 0, skipped: 0, images: 6, requests: 3 });
+    expect(server.stats().requests).toBe(3);
+    const entries = await manifest(outDir);
+    expect(entries.map((entry) => entry.status)).toEqual(['done', 'done', 'done']);
+    const files = (await readdir(outDir)).sort();
+    expect(files.filter((file) => file.endsWith('.jpg'))).toHaveLength(6);
+    expect(files.filter((file) => file.endsWith('.json'))).toHaveLength(6);
+    for (const entry of entries) {
+      for (const file of entry.files) {
+        const metadata = await sharp(path.join(outDir, file)).metadata();
+        expect([metadata.width, metadata.height]).toEqual([256, 256]);
+      }
+    }
+  });
+
+  it('re-running resumes: done requests are skipped, failed ones retried', async () => {
+    const failing = await emulator({ failRate: { 500: 1 } });
+    const outDir = await folder();
+    const jobs = jobsOf(['a fox', 'a whale']);
+    const first = await runBatch({ jobs, outDir, cache: false, maxRetries: 0 });
+    expect(first).toMatchObject({ done: 0, failed: 2 });
+    expect((await manifest(outDir)).map((entry) => entry.status)).toEqual(['failed', 'failed']);
+    await failing.close();
+
+    await emulator();
+    const second = await runBatch({ jobs, outDir, cache: false });
+    expect(second).toMatchObject({ done: 2, failed: 0, skipped: 0 });
+    const third = await runBatch({ jobs, outDir, cache: false });
+    expect(third).toMatchObject({ done: 0, skipped: 2, requests: 0 });
+  });
+
+  it('honours retry-after on 429', async () => {
+    const server = await emulator({ rateLimit: { requests: 2, windowMs: 1000 } });
+    const outDir = await folder();
+    const events: BatchEvent[] = [];
+    const summary = await runBatch({
+      jobs: jobsOf(['a', 'b', 'c', 'd']),
+      outDir,
+      cache: false,
+      backoff: fastBackoff,
+      onEvent: (event) => events.push(event),
+    });
+    expect(summary).toMatchObject({ done: 4, failed: 0 });
+    expect(summary.retries).toBeGreaterThan(0);
+    expect(server.stats().byStatus['429']).toBe(summary.retries);
+    // retry-after is 1 s: four requests at two per second cannot finish in under a second.
+    expect(summary.durationMs).toBeGreaterThanOrEqual(900);
+    expect(events.filter((event) => event.type === 'retry').length).toBe(summary.retries);
+  });
+
+  it('paces requests to the rate limit, so the provider never says 429', async () => {
+    const server = await emulator({ rateLimit: { requests: 5, windowMs: 1000 } });
+    const summary = await runBatch({
+      jobs: jobsOf(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']),
+      outDir: await folder(),
+      cache: false,
+      requestsPerMinute: 290,
+      concurrency: 8,
+      backoff: fastBackoff,
+    });
+    expect(summary).toMatchObject({ done: 8, retries: 0 });
+    expect(server.stats().byStatus['429']).toBeUndefined();
+  });
+
+  it('a per-request timeout ends a hung request and retries it', async () => {
+    const server = await emulator({ faults: { hang: 0.5 }, seed: 3 });
+    const summary = await runBatch({
+      jobs: jobsOf(['a', 'b', 'c', 'd']),
+      outDir: await folder(),
+      cache: false,
+      timeoutMs: 300,
+      backoff: fastBackoff,
+      maxRetries: 10,
+    });
+    expect(summary).toMatchObject({ done: 4, failed: 0 });
+    expect(server.stats().faults.hang).toBeGreaterThan(0);
+    expect(summary.retries).toBeGreaterThanOrEqual(server.stats().faults.hang);
+  });
+
+  it('seeded requests come from the cache the second time: no request sent', async () => {
+    const server = await emulator();
+    const cache = new ImageCache(await folder());
+    const jobs = jobsOf(['a fox', 'a whale'], { seed: 11, count: 2 });
+    const first = await runBatch({ jobs, outDir: await folder(), cache });
+    expect(first).toMatchObject({ done: 2, cached: 0, requests: 2 });
+    const secondDir = await folder();
+    const second = await runBatch({ jobs, outDir: secondDir, cache });
+    expect(second).toMatchObject({ done: 2, cached: 2, requests: 0, images: 4 });
+    expect(server.stats().requests).toBe(2);
+    const sidecars = (await readdir(secondDir)).filter((file) => file.endsWith('.json') && file !== 'manifest.jsonl');
+    expect(sidecars).toHaveLength(4);
+    // Bypassed: requests again.
+    const third = await runBatch({ jobs, outDir: await folder(), cache: false });
+    expect(third.requests).toBe(2);
+    // Unseeded requests are never served from the cache.
+    const unseeded = await runBatch({ jobs: jobsOf(['a fox']), outDir: await folder(), cache });
+    expect(unseeded.cached).toBe(0);
+  });
+
+  it('a stop signal lets in-flight requests finish and leaves the rest for the next run', async () => {
+    await emulator({ latency: 150 });
+    const outDir = await folder();
+    const jobs = jobsOf(['a', 'b', 'c', 'd', 'e', 'f']);
+    const stop = new AbortController();
+    const summary = await runBatch({
+      jobs,
+      outDir,
+      cache: false,
+      concurrency: 2,
+      signal: stop.signal,
+      onEvent: (event) => event.type === 'done' && stop.abort(),
+    });
+    expect(summary.stopped).toBe(true);
+    expect(summary.done).toBeGreaterThanOrEqual(1);
+    expect(summary.done + summary.pending).toBe(6);
+    expect(summary.failed).toBe(0);
+    const resumed = await runBatch({ jobs, outDir, cache: false });
+    expect(resumed).toMatchObject({ skipped: summary.done, done: 6 - summary.done });
+  });
+
+  it('dry run: requests, images, megapixels and cost from the catalog, nothing sent', async () => {
+    const server = await emulator();
+    const jobs = jobsOf(['a', 'b'], { count: 6, model: 'togetherai:black-forest-labs/FLUX.1-schnell', size: '1024x1024' });
+    const estimate = await estimateBatch({ jobs, outDir: await folder() });
+    expect(estimate).toMatchObject({ requests: 4, images: 12, megapixels: 12.583, estimatedCostUsd: 0.033974 });
+    expect(server.stats().requests).toBe(0);
+  });
+});
