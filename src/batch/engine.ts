@@ -234,7 +234,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
           );
           files.push(file);
         }
-        await record(job, { status: 'done', files, seed: plan.resolved.seed, requests: 0, cached: true });
+        await record(job, { status: 'done', files, seed: plan.resolved.seed, requests: 0, cached: true, latencyMs: 0 });
         summary.done++;
         summary.cached++;
         summary.images += files.length;
@@ -261,6 +261,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
         seed: plan.resolved.seed,
         requests: counter.requests,
         cached: false,
+        latencyMs: Math.max(...outcomes.map((outcome) => outcome.report.durationMs)),
       });
       summary.done++;
       summary.images += images.length;

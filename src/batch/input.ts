@@ -62,15 +62,11 @@ export function parseBatchInput({
   const rows = format === 'jsonl' ? jsonlRows(text) : format === 'csv' ? csvRows(text) : textRows(text);
   const jobs: BatchJob[] = [];
   const errors: LineError[] = [...rows.errors];
-  const occurrences = new Map<string, number>();
+  const keys = createKeyMaker();
   for (const row of rows.rows) {
     const request = { ...defaults, ...row.request } as GenerateRequest;
     try {
-      const parsed = parseRequest(request);
-      const identity = canonicalJson({ ...parsed, abortSignal: undefined });
-      const occurrence = occurrences.get(identity) ?? 0;
-      occurrences.set(identity, occurrence + 1);
-      jobs.push({ line: row.line, request, key: sha256(`${identity}#${occurrence}`).slice(0, 24), columns: row.columns });
+      jobs.push({ line: row.line, request, key: keys(request), columns: row.columns });
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
       for (const issue of error.issues) errors.push({ line: row.line, column: columnOf(row.columns, issue), message: describeIssue(issue) });
@@ -81,6 +77,20 @@ export function parseBatchInput({
   }
   errors.sort((left, right) => left.line - right.line || left.column - right.column);
   return { jobs, errors };
+}
+
+/**
+ * Makes job keys: a hash of the parsed request and how many identical requests came before it, so
+ * keys are stable across runs and repeated requests stay distinct. Throws `InvalidRequestError`.
+ */
+export function createKeyMaker(): (request: GenerateRequest) => string {
+  const occurrences = new Map<string, number>();
+  return (request) => {
+    const identity = canonicalJson({ ...parseRequest(request), abortSignal: undefined });
+    const occurrence = occurrences.get(identity) ?? 0;
+    occurrences.set(identity, occurrence + 1);
+    return sha256(`${identity}#${occurrence}`).slice(0, 24);
+  };
 }
 
 type Row = { line: number; request: Record<string, unknown>; columns: Record<string, number> };

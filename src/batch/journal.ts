@@ -15,6 +15,8 @@ export type JournalEntry = {
   seed: number | undefined;
   requests: number;
   cached: boolean;
+  /** Wall time of the slowest successful provider call, in milliseconds (0 from the cache). */
+  latencyMs?: number;
   error?: string;
   at: string;
 };

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import '../providers/index.js';
 import { batchCommand } from './batch.js';
+import { compareCommand } from './compare.js';
 import { emulatorCommand, untilInterrupted } from './emulator.js';
 import { generateCommand } from './generate.js';
 import { modelsCommand } from './models.js';
@@ -27,10 +28,11 @@ export async function runCli(
     stop.abort();
     io.stderr('\nstopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)\n');
   };
-  if (argv[0] === 'batch') process.on('SIGINT', onInterrupt);
+  if (argv[0] === 'batch' || argv[0] === 'compare') process.on('SIGINT', onInterrupt);
   const commands = [
     generateCommand(io, setExitCode),
     batchCommand(io, setExitCode, stop.signal),
+    compareCommand(io, setExitCode, stop.signal),
     modelsCommand(io),
     emulatorCommand(io, stopSignal),
   ];

@@ -1,0 +1,284 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp, { type OverlayOptions } from 'sharp';
+import { redactSecrets } from '../errors.js';
+import { writeFileAtomically } from '../node/files.js';
+import type { ExperimentRow } from './types.js';
+
+/** Width of the left column that names each grid row (prompt and seed). */
+export const CONTACT_SHEET_LABEL_WIDTH = 200;
+/** Height of the top row that names each column (model and settings). */
+export const CONTACT_SHEET_HEADER_HEIGHT = 64;
+/** Space around and between cells. */
+export const CONTACT_SHEET_GAP = 8;
+
+/** One column of the grid: a model with one combination of settings. */
+export type GridColumn = { label: string; model: string; settings: ExperimentRow['settings'] };
+
+/** One line of the grid: a prompt with a seed, and what each column made for it. */
+export type GridRow = {
+  promptIndex: number;
+  prompt: string;
+  seed: number | undefined;
+  /**
+   * 0 unless the same prompt, seed and column appear more than once (no seed given, several images
+   * per cell): each repeat gets its own grid row rather than being dropped.
+   */
+  repeat: number;
+  /** By column index; `undefined` where the experiment has no row for that cell. */
+  cells: Array<ExperimentRow | undefined>;
+};
+
+export type ExperimentGrid = { columns: GridColumn[]; rows: GridRow[] };
+
+/**
+ * The layout shared by the contact sheet and the gallery: rows are prompt × seed (by prompt index,
+ * then seed, rows without a seed last), columns are the distinct `column` values in first-seen order.
+ */
+export function experimentGrid(rows: readonly ExperimentRow[]): ExperimentGrid {
+  const columns: GridColumn[] = [];
+  const columnIndexes = new Map<string, number>();
+  const gridRows = new Map<string, GridRow>();
+  const seenCells = new Map<string, number>();
+  for (const row of rows) {
+    let columnIndex = columnIndexes.get(row.column);
+    if (columnIndex === undefined) {
+      columnIndex = columns.length;
+      columnIndexes.set(row.column, columnIndex);
+      columns.push({ label: row.column, model: row.model, settings: row.settings });
+    }
+    const cellKey = JSON.stringify([row.promptIndex, row.seed ?? null, columnIndex]);
+    const repeat = seenCells.get(cellKey) ?? 0;
+    seenCells.set(cellKey, repeat + 1);
+    const rowKey = JSON.stringify([row.promptIndex, row.seed ?? null, repeat]);
+    let gridRow = gridRows.get(rowKey);
+    if (gridRow === undefined) {
+      gridRow = { promptIndex: row.promptIndex, prompt: row.prompt, seed: row.seed, repeat, cells: [] };
+      gridRows.set(rowKey, gridRow);
+    }
+    gridRow.cells[columnIndex] = row;
+  }
+  const sorted = [...gridRows.values()].sort(
+    (left, right) =>
+      left.promptIndex - right.promptIndex ||
+      (left.seed ?? Number.POSITIVE_INFINITY) - (right.seed ?? Number.POSITIVE_INFINITY) ||
+      left.repeat - right.repeat,
+  );
+  // Fill holes so every grid row has exactly one entry per column.
+  for (const gridRow of sorted) gridRow.cells = columns.map((_, index) => gridRow.cells[index]);
+  return { columns, rows: sorted };
+}
+
+/**
+ * The exact pixel size of a contact sheet:
+ * `width = LABEL_WIDTH + columns × cellSize + (columns + 1) × GAP`,
+ * `height = HEADER_HEIGHT + rows × cellSize + (rows + 1) × GAP`
+ * (200, 64 and 8 pixels).
+ *
+ * @example
+ * contactSheetSize({ rows: 4, columns: 3, cellSize: 256 }); // { width: 1000, height: 1128 }
+ */
+export function contactSheetSize({ rows, columns, cellSize }: { rows: number; columns: number; cellSize: number }): {
+  width: number;
+  height: number;
+} {
+  return {
+    width: CONTACT_SHEET_LABEL_WIDTH + columns * cellSize + (columns + 1) * CONTACT_SHEET_GAP,
+    height: CONTACT_SHEET_HEADER_HEIGHT + rows * cellSize + (rows + 1) * CONTACT_SHEET_GAP,
+  };
+}
+
+/**
+ * Draws the experiment as one labelled PNG: a header with the column labels, a left column with
+ * "prompt #n / seed s", each image fitted (contain) into a `cellSize` square, failed cells as a red
+ * tile with the reason. Image paths are read relative to `folder`; an image that cannot be read is
+ * drawn as failed rather than failing the sheet. Prompt numbers are shown from 1.
+ *
+ * @example
+ * await makeContactSheet({ rows, folder: 'out/compare-1', outputPath: 'out/compare-1/contact-sheet.png' });
+ */
+export async function makeContactSheet({
+  rows,
+  folder,
+  outputPath,
+  cellSize = 256,
+}: {
+  rows: readonly ExperimentRow[];
+  folder: string;
+  outputPath: string;
+  /** @default 256 */
+  cellSize?: number;
+}): Promise<{ path: string; width: number; height: number; rows: number; columns: number }> {
+  if (!Number.isInteger(cellSize) || cellSize < 16) throw new RangeError(`cellSize must be an integer of at least 16, got ${cellSize}`);
+  const grid = experimentGrid(rows);
+  const { width, height } = contactSheetSize({ rows: grid.rows.length, columns: grid.columns.length, cellSize });
+  const cellLeft = (columnIndex: number) => CONTACT_SHEET_LABEL_WIDTH + CONTACT_SHEET_GAP + columnIndex * (cellSize + CONTACT_SHEET_GAP);
+  const cellTop = (rowIndex: number) => CONTACT_SHEET_HEADER_HEIGHT + CONTACT_SHEET_GAP + rowIndex * (cellSize + CONTACT_SHEET_GAP);
+
+  const svg: string[] = [];
+  const images: OverlayOptions[] = [];
+  grid.columns.forEach((column, columnIndex) => {
+    svg.push(textBlock({ lines: wrapText(column.label, charactersPerLine(cellSize, HEADER_FONT_SIZE), 3), x: cellLeft(columnIndex), y: 14, fontSize: HEADER_FONT_SIZE, fill: TEXT_COLOR, bold: true }));
+  });
+  const tiles = grid.rows.flatMap((gridRow, rowIndex) => {
+    svg.push(rowLabel({ gridRow, top: cellTop(rowIndex), cellSize }));
+    return gridRow.cells.map(async (cell, columnIndex) => {
+      const left = cellLeft(columnIndex);
+      const top = cellTop(rowIndex);
+      if (cell === undefined) return tile({ left, top, cellSize, background: EMPTY_BACKGROUND, title: 'no result', titleColor: MUTED_COLOR, reason: '' });
+      if (cell.status === 'failed') return tile({ left, top, cellSize, background: FAILED_BACKGROUND, title: 'failed', titleColor: FAILED_COLOR, reason: cell.error ?? 'no reason given' });
+      try {
+        const input = await sharp(imageFilePath(folder, cell.path))
+          .resize(cellSize, cellSize, { fit: 'contain', background: CELL_BACKGROUND })
+          .png()
+          .toBuffer();
+        images.push({ input, left, top });
+        return '';
+      } catch (error) {
+        return tile({ left, top, cellSize, background: FAILED_BACKGROUND, title: 'failed', titleColor: FAILED_COLOR, reason: `image unreadable: ${error instanceof Error ? error.message : String(error)}` });
+      }
+    });
+  });
+  svg.push(...(await Promise.all(tiles)));
+
+  const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${svg.join('')}</svg>`;
+  const png = await sharp({ create: { width, height, channels: 3, background: PAGE_BACKGROUND } })
+    .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }, ...images])
+    .png()
+    .toBuffer();
+  await mkdir(path.dirname(path.resolve(outputPath)), { recursive: true });
+  await writeFileAtomically(outputPath, png);
+  return { path: outputPath, width, height, rows: grid.rows.length, columns: grid.columns.length };
+}
+
+const PAGE_BACKGROUND = '#ffffff';
+const CELL_BACKGROUND = '#eeeeee';
+const EMPTY_BACKGROUND = '#f6f6f6';
+const FAILED_BACKGROUND = '#fbe4e4';
+const FAILED_COLOR = '#b3261e';
+const TEXT_COLOR = '#1f1f1f';
+const MUTED_COLOR = '#666666';
+const HEADER_FONT_SIZE = 12;
+const LABEL_FONT_SIZE = 13;
+const LINE_HEIGHT_RATIO = 1.3;
+// No font is embedded: librsvg picks whatever sans-serif fontconfig has, and never the network.
+const FONT_FAMILY = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
+
+/** The resolved image file of a done row, refusing paths that leave the experiment folder. */
+function imageFilePath(folder: string, relativePath: string | undefined): string {
+  if (relativePath === undefined) throw new Error('no image path recorded');
+  const root = path.resolve(folder);
+  const target = path.resolve(root, relativePath);
+  const relative = path.relative(root, target);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`path outside the experiment folder: ${relativePath}`);
+  return target;
+}
+
+function rowLabel({ gridRow, top, cellSize }: { gridRow: GridRow; top: number; cellSize: number }): string {
+  const padding = 10;
+  const lineHeight = Math.round(LABEL_FONT_SIZE * LINE_HEIGHT_RATIO);
+  const maximumLines = Math.max(2, Math.floor((cellSize - 2 * padding) / lineHeight));
+  const seedLine = `seed ${gridRow.seed ?? '(none)'}${gridRow.repeat > 0 ? ` (${gridRow.repeat + 1})` : ''}`;
+  const excerpt = truncate(gridRow.prompt.replace(/\s+/g, ' ').trim(), 40);
+  const promptLines = wrapText(excerpt, charactersPerLine(CONTACT_SHEET_LABEL_WIDTH - 2 * padding, LABEL_FONT_SIZE), Math.min(3, maximumLines - 2));
+  return [
+    textBlock({ lines: [`prompt #${gridRow.promptIndex + 1}`], x: padding, y: top + padding, fontSize: LABEL_FONT_SIZE, fill: TEXT_COLOR, bold: true }),
+    textBlock({ lines: promptLines, x: padding, y: top + padding + lineHeight, fontSize: LABEL_FONT_SIZE, fill: TEXT_COLOR, bold: false }),
+    textBlock({ lines: [seedLine], x: padding, y: top + padding + lineHeight * (promptLines.length + 1), fontSize: LABEL_FONT_SIZE, fill: MUTED_COLOR, bold: false }),
+  ].join('');
+}
+
+function tile({
+  left,
+  top,
+  cellSize,
+  background,
+  title,
+  titleColor,
+  reason,
+}: {
+  left: number;
+  top: number;
+  cellSize: number;
+  background: string;
+  title: string;
+  titleColor: string;
+  reason: string;
+}): string {
+  const padding = Math.max(4, Math.round(cellSize / 16));
+  const titleSize = Math.max(10, Math.round(cellSize / 10));
+  const reasonSize = Math.max(8, Math.round(cellSize / 22));
+  const reasonLineHeight = Math.round(reasonSize * LINE_HEIGHT_RATIO);
+  const reasonTop = top + padding * 2 + titleSize;
+  const reasonLines = wrapText(
+    redactSecrets(reason).replace(/\s+/g, ' ').trim(),
+    charactersPerLine(cellSize - 2 * padding, reasonSize),
+    Math.max(0, Math.floor((top + cellSize - padding - reasonTop) / reasonLineHeight)),
+  );
+  return [
+    `<rect x="${left}" y="${top}" width="${cellSize}" height="${cellSize}" fill="${background}"/>`,
+    textBlock({ lines: [title], x: left + padding, y: top + padding, fontSize: titleSize, fill: titleColor, bold: true }),
+    textBlock({ lines: reasonLines, x: left + padding, y: reasonTop, fontSize: reasonSize, fill: TEXT_COLOR, bold: false }),
+  ].join('');
+}
+
+/** Lines of text whose first line's top edge is at `y`. */
+function textBlock({ lines, x, y, fontSize, fill, bold }: { lines: readonly string[]; x: number; y: number; fontSize: number; fill: string; bold: boolean }): string {
+  if (lines.length === 0) return '';
+  const lineHeight = Math.round(fontSize * LINE_HEIGHT_RATIO);
+  const spans = lines.map((line, index) => `<tspan x="${x}" y="${y + fontSize + index * lineHeight}">${escapeXml(line)}</tspan>`).join('');
+  return `<text font-family="${FONT_FAMILY}" font-size="${fontSize}"${bold ? ' font-weight="bold"' : ''} fill="${fill}">${spans}</text>`;
+}
+
+/** How many characters fit in `width` pixels; SVG cannot measure text, so this assumes a wide average glyph. */
+function charactersPerLine(width: number, fontSize: number): number {
+  return Math.max(4, Math.floor(width / (fontSize * 0.62)));
+}
+
+/**
+ * Greedy word wrap that prefers to break after a space, `/` or `:` (model ids have few spaces),
+ * cuts words longer than a line, and ends the last line with `…` when text is left over.
+ */
+function wrapText(text: string, lineLength: number, maximumLines: number): string[] {
+  if (maximumLines <= 0 || text === '') return [];
+  const lines: string[] = [];
+  let current = '';
+  for (const token of text.split(/(?<=[\s/:])/)) {
+    let rest = token;
+    while (rest.length > 0) {
+      if (current.length + rest.length <= lineLength) {
+        current += rest;
+        rest = '';
+      } else if (current.length > 0) {
+        lines.push(current.trimEnd());
+        current = '';
+        rest = rest.trimStart();
+      } else {
+        lines.push(rest.slice(0, lineLength));
+        rest = rest.slice(lineLength);
+      }
+    }
+  }
+  if (current.trim() !== '') lines.push(current.trimEnd());
+  if (lines.length <= maximumLines) return lines;
+  const kept = lines.slice(0, maximumLines);
+  kept[maximumLines - 1] = `${kept[maximumLines - 1]!.slice(0, lineLength - 1).trimEnd()}…`;
+  return kept;
+}
+
+function truncate(text: string, length: number): string {
+  return text.length <= length ? text : `${text.slice(0, length - 1).trimEnd()}…`;
+}
+
+function escapeXml(text: string): string {
+  return (
+    text
+      // Characters XML 1.0 forbids outright; one in a prompt would make librsvg reject the whole sheet.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+      .replaceAll('&', '&amp;')
+      .replaceAll('<', '&lt;')
+      .replaceAll('>', '&gt;')
+      .replaceAll('"', '&quot;')
+      .replaceAll("'", '&apos;')
+  );
+}

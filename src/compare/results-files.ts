@@ -1,0 +1,86 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { redactSecrets } from '../errors.js';
+import { writeFileAtomically } from '../node/files.js';
+import type { ExperimentRow } from './types.js';
+
+/** The CSV header, in column order. */
+export const RESULTS_CSV_COLUMNS = [
+  'prompt',
+  'model',
+  'provider',
+  'seed',
+  'settings',
+  'status',
+  'latency_ms',
+  'requests',
+  'warnings',
+  'estimated_cost_usd',
+  'path',
+  'error',
+] as const;
+
+/**
+ * One JSON object per line, every key of `ExperimentRow` on every line (`null` where the row has
+ * `undefined`), so line-by-line readers see the same shape everywhere.
+ */
+export function toJsonLines(rows: readonly ExperimentRow[]): string {
+  return rows.map((row) => `${redactSecrets(JSON.stringify(row, (_key, value: unknown) => (value === undefined ? null : value)))}\n`).join('');
+}
+
+/**
+ * RFC 4180 CSV: a header, then one line per row; CRLF line ends; fields with a comma, quote, CR
+ * or LF are quoted, quotes doubled. Settings read `k=v;k=v`, warnings are joined with ` | `.
+ */
+export function toCsv(rows: readonly ExperimentRow[]): string {
+  const lines = [RESULTS_CSV_COLUMNS.join(',')];
+  for (const row of rows) {
+    const fields: Record<(typeof RESULTS_CSV_COLUMNS)[number], string> = {
+      prompt: row.prompt,
+      model: row.model,
+      provider: row.provider,
+      seed: optional(row.seed),
+      settings: Object.entries(row.settings)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(';'),
+      status: row.status,
+      latency_ms: optional(row.latencyMs),
+      requests: String(row.requests),
+      warnings: redactSecrets(row.warnings.join(' | ')),
+      estimated_cost_usd: optional(row.estimatedCostUsd),
+      path: row.path ?? '',
+      error: redactSecrets(row.error ?? ''),
+    };
+    lines.push(RESULTS_CSV_COLUMNS.map((column) => quoteCsvField(fields[column])).join(','));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * Writes `results.jsonl` and `results.csv` into `folder`, each atomically, and returns their paths.
+ *
+ * @example
+ * const { jsonlPath, csvPath } = await writeResultsFiles({ rows, folder: 'out/compare-20250101-120000' });
+ */
+export async function writeResultsFiles({
+  rows,
+  folder,
+}: {
+  rows: readonly ExperimentRow[];
+  folder: string;
+}): Promise<{ jsonlPath: string; csvPath: string }> {
+  await mkdir(folder, { recursive: true });
+  const jsonlPath = path.join(folder, 'results.jsonl');
+  const csvPath = path.join(folder, 'results.csv');
+  await writeFileAtomically(jsonlPath, toJsonLines(rows));
+  await writeFileAtomically(csvPath, toCsv(rows));
+  return { jsonlPath, csvPath };
+}
+
+function optional(value: number | undefined): string {
+  return value === undefined ? '' : String(value);
+}
+
+function quoteCsvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}

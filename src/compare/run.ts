@@ -1,0 +1,162 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runBatch, type BatchEvent, type BatchSummary } from '../batch/engine.js';
+import type { ImageCache } from '../batch/cache.js';
+import { createKeyMaker, type BatchJob } from '../batch/input.js';
+import { Journal } from '../batch/journal.js';
+import { ImagegenError } from '../errors.js';
+import { prepareGeneration } from '../generate.js';
+import { readImageFile, type Sidecar } from '../node/files.js';
+import type { ProvidersOption } from '../resolve-model.js';
+import { makeContactSheet } from './contact-sheet.js';
+import { expandExperiment, type ExperimentCell, type ParsedExperiment } from './experiment.js';
+import { writeGallery } from './gallery.js';
+import { writeResultsFiles } from './results-files.js';
+import { summarize, type ModelSummary } from './summary.js';
+import type { ExperimentRow } from './types.js';
+
+export type ExperimentResult = {
+  rows: ExperimentRow[];
+  summary: ModelSummary[];
+  batch: BatchSummary;
+  outputs: { resultsJsonl: string; resultsCsv: string; contactSheet: string; gallery: string };
+};
+
+/**
+ * Runs an experiment through the batch engine (concurrency, retries, resume, cache) and writes its
+ * outputs into `outDir`: images with sidecars, results.jsonl, results.csv, contact-sheet.png and
+ * index.html. Cells that cannot run (invalid for their model, no key) or fail are rows marked
+ * failed with the reason, in every output.
+ */
+export async function runExperiment({
+  experiment,
+  outDir,
+  providers,
+  concurrency,
+  requestsPerMinute,
+  maxRetries,
+  cache = false,
+  signal,
+  onEvent,
+  cellSize = 256,
+}: {
+  experiment: ParsedExperiment;
+  outDir: string;
+  providers?: ProvidersOption | undefined;
+  concurrency?: number | undefined;
+  requestsPerMinute?: number | undefined;
+  maxRetries?: number | undefined;
+  cache?: ImageCache | false | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: BatchEvent) => void) | undefined;
+  cellSize?: number | undefined;
+}): Promise<ExperimentResult> {
+  const folder = path.resolve(outDir);
+  await mkdir(folder, { recursive: true });
+  const cells = expandExperiment(experiment);
+  const keyOf = createKeyMaker();
+  const runnable: { cell: ExperimentCell; job: BatchJob; costUsd: number | undefined }[] = [];
+  const refused = new Map<number, string>();
+  const checkedKeys = new Map<string, string | undefined>();
+
+  for (const cell of cells) {
+    try {
+      const { plan } = await prepareGeneration(cell.request, {
+        ...(providers === undefined ? {} : { providers }),
+        readFile: readImageFile,
+        checkKey: false,
+      });
+      // A model without a key or package fails its cells with the reason, not the whole experiment.
+      if (!checkedKeys.has(cell.model)) {
+        checkedKeys.set(
+          cell.model,
+          await prepareGeneration(cell.request, { ...(providers === undefined ? {} : { providers }), readFile: readImageFile }).then(
+            () => undefined,
+            (error: unknown) => (error instanceof Error ? error.message : String(error)),
+          ),
+        );
+      }
+      const keyProblem = checkedKeys.get(cell.model);
+      if (keyProblem !== undefined) {
+        refused.set(cell.index, keyProblem);
+        continue;
+      }
+      runnable.push({ cell, job: { line: cell.index + 1, request: cell.request, key: keyOf(cell.request), columns: {} }, costUsd: plan.estimatedCostUsd });
+    } catch (error) {
+      if (!ImagegenError.isInstance(error)) throw error;
+      refused.set(cell.index, error.message.replace(/^Invalid request; nothing was sent:\n\s*- /, '').replace(/\n\s*- /g, '; '));
+    }
+  }
+
+  const batch = await runBatch({
+    jobs: runnable.map((item) => item.job),
+    outDir: folder,
+    providers,
+    concurrency,
+    requestsPerMinute,
+    maxRetries,
+    cache,
+    signal,
+    onEvent,
+  });
+
+  const journal = await Journal.open(folder);
+  const byCell = new Map(runnable.map((item) => [item.cell.index, item]));
+  const rows: ExperimentRow[] = [];
+  for (const cell of cells) {
+    const base = {
+      promptIndex: cell.promptIndex,
+      prompt: cell.prompt,
+      model: cell.model,
+      provider: cell.model.split(':')[0] ?? cell.model,
+      seed: cell.seed,
+      settings: cell.settings,
+      column: cell.column,
+    };
+    const item = byCell.get(cell.index);
+    const entry = item && journal.entries.get(item.job.key);
+    if (item && entry?.status === 'done' && entry.files[0] !== undefined) {
+      const file = entry.files[0];
+      const sidecar = JSON.parse(await readFile(path.join(folder, file.replace(/\.[a-z]+$/, '.json')), 'utf8')) as Partial<Sidecar>;
+      rows.push({
+        ...base,
+        status: 'done',
+        path: file,
+        width: sidecar.width,
+        height: sidecar.height,
+        latencyMs: entry.latencyMs,
+        requests: entry.requests,
+        warnings: (sidecar.warnings ?? []).map((warning) => warning.message),
+        estimatedCostUsd: entry.cached ? 0 : item.costUsd,
+        error: undefined,
+      });
+      continue;
+    }
+    const reason =
+      refused.get(cell.index) ??
+      entry?.error ??
+      (batch.stopped ? 'not run: the experiment was stopped; run it again to resume' : 'no result');
+    rows.push({
+      ...base,
+      status: 'failed',
+      path: undefined,
+      width: undefined,
+      height: undefined,
+      latencyMs: undefined,
+      requests: entry?.requests ?? 0,
+      warnings: [],
+      estimatedCostUsd: undefined,
+      error: reason,
+    });
+  }
+
+  const { jsonlPath, csvPath } = await writeResultsFiles({ rows, folder });
+  const sheet = await makeContactSheet({ rows, folder, outputPath: path.join(folder, 'contact-sheet.png'), cellSize });
+  const gallery = await writeGallery({ rows, folder, title: experiment.name ?? `${experiment.prompts.length} prompts × ${experiment.models.length} models` });
+  return {
+    rows,
+    summary: summarize(rows),
+    batch,
+    outputs: { resultsJsonl: jsonlPath, resultsCsv: csvPath, contactSheet: sheet.path, gallery: gallery.path },
+  };
+}

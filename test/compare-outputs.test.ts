@@ -1,0 +1,237 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contactSheetSize, experimentGrid, makeContactSheet } from '../src/compare/contact-sheet.js';
+import { renderGalleryHtml, writeGallery } from '../src/compare/gallery.js';
+import { RESULTS_CSV_COLUMNS, writeResultsFiles } from '../src/compare/results-files.js';
+import { formatSummaryTable, summarize } from '../src/compare/summary.js';
+import type { ExperimentRow } from '../src/compare/types.js';
+import { renderPlaceholder } from '../src/render.js';
+
+const PROMPTS = [
+  'a lighthouse at dusk, oil painting',
+  // Comma, quotes, a newline and markup: everything the CSV and the HTML have to survive.
+  'a bowl of ramen, "studio" lighting\n<script>alert("owned")</script> & more',
+];
+const MODELS = [
+  { model: 'togetherai:black-forest-labs/FLUX.1-schnell', settings: { steps: 4 }, width: 256, height: 256, format: 'png', costUsd: 0.0027 },
+  { model: 'togetherai:black-forest-labs/FLUX.1-dev', settings: {}, width: 320, height: 192, format: 'png', costUsd: 0.025 },
+  { model: 'openai:gpt-image-1', settings: {}, width: 192, height: 320, format: 'jpeg', costUsd: 0.04 },
+] as const;
+const SEEDS = [7, 42];
+/** "prompt index / model index / seed" of the cells that fail. */
+const FAILED = new Map([
+  ['0/2/42', 'rate limited (429): gave up after 3 requests'],
+  ['1/1/7', 'safety checker: prompt flagged, "NSFW content", code 422'],
+]);
+
+let folder: string;
+let rows: ExperimentRow[];
+
+beforeAll(async () => {
+  folder = await mkdtemp(path.join(tmpdir(), 'imagegen-compare-outputs-'));
+  rows = [];
+  let latencyMs = 800;
+  for (const [promptIndex, prompt] of PROMPTS.entries()) {
+    for (const [modelIndex, entry] of MODELS.entries()) {
+      for (const seed of SEEDS) {
+        latencyMs += 100;
+        const error = FAILED.get(`${promptIndex}/${modelIndex}/${seed}`);
+        const column = [entry.model, ...Object.entries(entry.settings).map(([key, value]) => `${key}=${value}`)].join(' ');
+        const base = {
+          promptIndex,
+          prompt,
+          model: entry.model,
+          provider: entry.model.split(':')[0]!,
+          seed,
+          settings: entry.settings,
+          column,
+          warnings: modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : [],
+        };
+        if (error !== undefined) {
+          rows.push({ ...base, status: 'failed', path: undefined, width: undefined, height: undefined, latencyMs: undefined, requests: 3, estimatedCostUsd: undefined, error });
+          continue;
+        }
+        const fileName = `p${promptIndex}-m${modelIndex}-s${seed}.${entry.format === 'png' ? 'png' : 'jpg'}`;
+        await writeFile(path.join(folder, fileName), renderPlaceholder({ prompt, seed, width: entry.width, height: entry.height, format: entry.format }));
+        rows.push({ ...base, status: 'done', path: fileName, width: entry.width, height: entry.height, latencyMs, requests: 1, estimatedCostUsd: entry.costUsd, error: undefined });
+      }
+    }
+  }
+});
+
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+/** RFC 4180, enough for the test: quoted fields, doubled quotes, CRLF records. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index]!;
+    if (quoted) {
+      if (character === '"' && text[index + 1] === '"') {
+        field += '"';
+        index++;
+      } else if (character === '"') quoted = false;
+      else field += character;
+    } else if (character === '"') quoted = true;
+    else if (character === ',') {
+      record.push(field);
+      field = '';
+    } else if (character === '\r' && text[index + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      index++;
+    } else field += character;
+  }
+  if (field !== '' || record.length > 0) records.push([...record, field]);
+  return records;
+}
+
+describe('results files', () => {
+  it('writes results.jsonl with one complete row per cell', async () => {
+    const { jsonlPath } = await writeResultsFiles({ rows, folder });
+    const lines = (await readFile(jsonlPath, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(12);
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed.filter((row) => row['status'] === 'failed')).toHaveLength(2);
+    expect(parsed.map((row) => row['prompt'])).toEqual(rows.map((row) => row.prompt));
+    // undefined becomes null, so every line has every key.
+    expect(parsed[2]).toMatchObject({ status: 'done', error: null, promptIndex: 0, seed: 7, settings: {} });
+    expect(parsed[5]).toMatchObject({ status: 'failed', path: null, latencyMs: null, error: 'rate limited (429): gave up after 3 requests' });
+    for (const row of parsed) expect(Object.keys(row).sort()).toEqual(Object.keys(rows[0]!).sort());
+  });
+
+  it('writes results.csv that parses back to the same cells', async () => {
+    const { csvPath } = await writeResultsFiles({ rows, folder });
+    const records = parseCsv(await readFile(csvPath, 'utf8'));
+    expect(records[0]).toEqual([...RESULTS_CSV_COLUMNS]);
+    const body = records.slice(1).map((record) => Object.fromEntries(RESULTS_CSV_COLUMNS.map((column, index) => [column, record[index]])));
+    expect(body).toHaveLength(12);
+    for (const record of records) expect(record).toHaveLength(RESULTS_CSV_COLUMNS.length);
+    expect(body.filter((record) => record['status'] === 'failed').map((record) => record['error'])).toEqual([...FAILED.values()]);
+    expect(body.map((record) => record['prompt'])).toEqual(rows.map((row) => row.prompt));
+    expect(body[0]).toEqual({
+      prompt: 'a lighthouse at dusk, oil painting',
+      model: 'togetherai:black-forest-labs/FLUX.1-schnell',
+      provider: 'togetherai',
+      seed: '7',
+      settings: 'steps=4',
+      status: 'done',
+      latency_ms: '900',
+      requests: '1',
+      warnings: 'steps clamped to 4 (the most FLUX.1-schnell takes)',
+      estimated_cost_usd: '0.0027',
+      path: 'p0-m0-s7.png',
+      error: '',
+    });
+    expect(body[4]?.['warnings']).toBe('seed is not supported; ignored | size rounded to 1024x1536');
+    expect(body[5]).toMatchObject({ status: 'failed', latency_ms: '', path: '', estimated_cost_usd: '', requests: '3' });
+  });
+});
+
+describe('experiment grid', () => {
+  it('orders rows by prompt then seed and columns by first appearance, whatever the row order', () => {
+    const shuffled = [...rows].reverse();
+    const grid = experimentGrid(shuffled);
+    expect(grid.rows.map((gridRow) => [gridRow.promptIndex, gridRow.seed])).toEqual([
+      [0, 7],
+      [0, 42],
+      [1, 7],
+      [1, 42],
+    ]);
+    expect(grid.columns.map((column) => column.label)).toEqual(['openai:gpt-image-1', 'togetherai:black-forest-labs/FLUX.1-dev', 'togetherai:black-forest-labs/FLUX.1-schnell steps=4']);
+    expect(grid.rows.every((gridRow) => gridRow.cells.every((cell) => cell !== undefined))).toBe(true);
+  });
+});
+
+describe('contact sheet', () => {
+  it('has exactly the computed size, images in done cells and red tiles for failures', async () => {
+    const cellSize = 128;
+    const outputPath = path.join(folder, 'contact-sheet.png');
+    const result = await makeContactSheet({ rows, folder, outputPath, cellSize });
+    // 200 + 3 × 128 + 4 × 8 by 64 + 4 × 128 + 5 × 8.
+    expect(contactSheetSize({ rows: 4, columns: 3, cellSize })).toEqual({ width: 616, height: 616 });
+    expect(result).toEqual({ path: outputPath, width: 616, height: 616, rows: 4, columns: 3 });
+    const { data, info } = await sharp(outputPath).raw().toBuffer({ resolveWithObject: true });
+    expect(info).toMatchObject({ format: 'raw', width: 616, height: 616 });
+    const pixel = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
+    const cellOrigin = (row: number, column: number) => ({ x: 200 + 8 + column * (128 + 8), y: 64 + 8 + row * (128 + 8) });
+    // Bottom-right corner of a failed tile (prompt 0, seed 42, third column): the tile colour.
+    const failed = cellOrigin(1, 2);
+    expect(pixel(failed.x + 124, failed.y + 124)).toEqual([0xfb, 0xe4, 0xe4]);
+    // A done cell shows the image; its centre is not the page or the tile background.
+    const done = cellOrigin(0, 0);
+    expect(pixel(done.x + 64, done.y + 64)).not.toEqual([255, 255, 255]);
+    expect(pixel(done.x + 64, done.y + 64)).not.toEqual([0xfb, 0xe4, 0xe4]);
+    // The landscape image (320×192) is letterboxed in the square: grey bands above and below.
+    const landscape = cellOrigin(0, 1);
+    expect(pixel(landscape.x + 64, landscape.y + 2)).toEqual([0xee, 0xee, 0xee]);
+  });
+
+  it('draws an image that cannot be read as failed instead of throwing', async () => {
+    const broken = rows.map((row, index) => (index === 0 ? { ...row, path: 'missing.png' } : index === 1 ? { ...row, path: '../outside.png' } : row));
+    const result = await makeContactSheet({ rows: broken, folder, outputPath: path.join(folder, 'broken-sheet.png'), cellSize: 64 });
+    expect(result).toMatchObject(contactSheetSize({ rows: 4, columns: 3, cellSize: 64 }));
+  });
+});
+
+describe('summary', () => {
+  it('counts images and failures, takes the median latency of done cells and sums known costs', () => {
+    const summary = summarize(rows);
+    expect(summary.map(({ model, images, failures, medianLatencyMs }) => ({ model, images, failures, medianLatencyMs }))).toEqual([
+      // Latencies run 900, 1000, … in row order: schnell has 900, 1000, 1500, 1600.
+      { model: 'togetherai:black-forest-labs/FLUX.1-schnell', images: 4, failures: 0, medianLatencyMs: 1250 },
+      { model: 'togetherai:black-forest-labs/FLUX.1-dev', images: 3, failures: 1, medianLatencyMs: 1200 },
+      { model: 'openai:gpt-image-1', images: 3, failures: 1, medianLatencyMs: 1900 },
+    ]);
+    expect(summary[0]?.estimatedCostUsd).toBeCloseTo(0.0108, 10);
+    expect(summary[1]?.estimatedCostUsd).toBeCloseTo(0.075, 10);
+    expect(summary[2]?.estimatedCostUsd).toBeCloseTo(0.12, 10);
+    expect(summarize([])).toEqual([]);
+  });
+
+  it('formats an aligned table with a total line', () => {
+    expect(formatSummaryTable(summarize(rows))).toMatchInlineSnapshot(`
+      "model                                        images  failed  median ms  est. cost
+      togetherai:black-forest-labs/FLUX.1-schnell       4       0      1,250    $0.0108
+      togetherai:black-forest-labs/FLUX.1-dev           3       1      1,200    $0.0750
+      openai:gpt-image-1                                3       1      1,900    $0.1200
+      total                                            10       2               $0.2058"
+    `);
+  });
+});
+
+describe('gallery', () => {
+  it('escapes prompt markup and keeps a cell for every row', async () => {
+    const { path: galleryPath } = await writeGallery({ rows, folder, title: 'ramen <b>vs</b> lighthouse' });
+    const html = await readFile(galleryPath, 'utf8');
+    expect(html).toBe(renderGalleryHtml({ rows, title: 'ramen <b>vs</b> lighthouse' }));
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt; &amp; more');
+    expect(html).toContain('<title>ramen &lt;b&gt;vs&lt;/b&gt; lighthouse</title>');
+    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html.match(/<td [^>]*class="cell /g)).toHaveLength(12);
+    expect(html.match(/data-status="failed"/g)).toHaveLength(2);
+    expect(html).toContain('<img src="p0-m0-s7.png"');
+    expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
+  });
+
+  it('shows a missing image file or a path leaving the folder as a failed cell, never a broken image', async () => {
+    const broken = rows.map((row, index) => (index === 0 ? { ...row, path: 'missing.png' } : row));
+    const html = await readFile((await writeGallery({ rows: broken, folder, title: 'broken' })).path, 'utf8');
+    expect(html.match(/data-status="failed"/g)).toHaveLength(3);
+    expect(html).toContain('image file missing: missing.png');
+    const outside = renderGalleryHtml({ rows: rows.map((row, index) => (index === 0 ? { ...row, path: '../p0-m0-s7.png' } : row)), title: 'outside' });
+    expect(outside).toContain('image path outside the experiment folder: ../p0-m0-s7.png');
+    expect(outside).not.toContain('src="../');
+  });
+});
