@@ -118,7 +118,12 @@ export async function makeContactSheet({
   const svg: string[] = [];
   const images: OverlayOptions[] = [];
   grid.columns.forEach((column, columnIndex) => {
-    svg.push(textBlock({ lines: wrapText(column.label, charactersPerLine(cellSize, HEADER_FONT_SIZE), 3), x: cellLeft(columnIndex), y: 14, fontSize: HEADER_FONT_SIZE, fill: TEXT_COLOR, bold: true }));
+    // The settings are what tell two columns of one model apart: they get the last line whatever
+    // the model name leaves.
+    const lineLength = charactersPerLine(cellSize, HEADER_FONT_SIZE);
+    const settings = Object.entries(column.settings).map(([name, value]) => `${name}=${value}`).join(' ');
+    const lines = [...wrapText(shortModelName(column.model, lineLength * 2), lineLength, settings ? 2 : 3), ...(settings ? wrapText(settings, lineLength, 1) : [])];
+    svg.push(textBlock({ lines, x: cellLeft(columnIndex), y: 14, fontSize: HEADER_FONT_SIZE, fill: TEXT_COLOR, bold: true }));
   });
   const tiles = grid.rows.flatMap((gridRow, rowIndex) => {
     svg.push(rowLabel({ gridRow, top: cellTop(rowIndex), cellSize }));
@@ -233,6 +238,16 @@ function textBlock({ lines, x, y, fontSize, fill, bold }: { lines: readonly stri
 /** How many characters fit in `width` pixels; SVG cannot measure text, so this assumes a wide average glyph. */
 function charactersPerLine(width: number, fontSize: number): number {
   return Math.max(4, Math.floor(width / (fontSize * 0.62)));
+}
+
+/**
+ * A model name that fits: `provider:org/model` loses the organisation first, since the last part
+ * is what tells models apart (`togetherai:FLUX.1-dev`).
+ */
+function shortModelName(model: string, room: number): string {
+  if (model.length <= room) return model;
+  const separator = model.indexOf(':');
+  return `${model.slice(0, separator + 1)}${model.slice(separator + 1).split('/').pop()}`;
 }
 
 /**
