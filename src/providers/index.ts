@@ -1,12 +1,26 @@
 import { genericAdapter, type ProviderAdapter } from './adapter.js';
+import { amazonBedrock } from './amazon-bedrock.js';
+import { blackForestLabs } from './black-forest-labs.js';
+import { deepinfra } from './deepinfra.js';
+import { fal } from './fal.js';
+import { fireworks } from './fireworks.js';
+import { google } from './google.js';
 import { local } from './local.js';
+import { luma } from './luma.js';
+import { openai } from './openai.js';
+import { replicate } from './replicate.js';
 import { together } from './together.js';
+import { xai } from './xai.js';
 
-/** The providers the toolkit can build from the environment, by name. */
-const adapters = new Map<string, ProviderAdapter>([
-  [together.name, together],
-  [local.name, local],
-]);
+/**
+ * The providers the toolkit can build from the environment, by name. Importing an adapter loads
+ * its catalog only: its AI SDK package is imported when a model is first created.
+ */
+const adapters = new Map<string, ProviderAdapter>(
+  [together, local, openai, fal, replicate, blackForestLabs, google, xai, luma, deepinfra, fireworks, amazonBedrock].map(
+    (adapter) => [adapter.name, adapter],
+  ),
+);
 
 /** Adds a built-in provider (each provider file registers itself here). */
 export function registerAdapter(adapter: ProviderAdapter): void {

@@ -1,0 +1,172 @@
+import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
+import type { Plan } from '../plan.js';
+import { dimensionsForRatio } from '../sizing.js';
+import { readEnvironment, type ProviderAdapter } from './adapter.js';
+
+/**
+ * Amazon Bedrock (Nova Canvas) through `@ai-sdk/amazon-bedrock` (4.x), loaded on first use.
+ *
+ * What the package does (dist source, 4.0.186): POST `<endpoint>/model/<id>/invoke` with
+ * `{ taskType: 'TEXT_IMAGE', textToImageParams: { text, negativeText, style },
+ * imageGenerationConfig: { width, height, seed, numberOfImages, quality, cfgScale } }`; input
+ * images switch to `IMAGE_VARIATION` (bytes only: URLs throw). `aspectRatio` is dropped with a
+ * warning. `seed` is sent only when truthy, so **seed 0 is silently not sent**. Credentials: an
+ * API key (`AWS_BEARER_TOKEN_BEDROCK`, sent as a bearer token) or SigV4 access keys with a region;
+ * the endpoint comes from `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` or `AWS_ENDPOINT_URL` when set.
+ *
+ * What we add: an aspect ratio as a size; up to 5 images per request; guidance as `cfgScale` and
+ * the negative prompt as `negativeText`; seeds brought into Nova Canvas's range (0–858,993,459)
+ * and seed 0 reported; a clear request error for reference images given as URLs.
+ */
+export const AMAZON_BEDROCK_ENVIRONMENT_VARIABLES = ['AWS_BEARER_TOKEN_BEDROCK', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'] as const;
+const PROVIDER = 'amazon-bedrock';
+const PACKAGE_NAME = '@ai-sdk/amazon-bedrock';
+/** Nova Canvas seeds (AWS's request schema). */
+const MAX_SEED = 858_993_459;
+
+type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+
+const novaCanvas: Entry = {
+  sizing: 'dimensions',
+  // AWS: sides 320–4096 in steps of 16, at most 4,194,304 pixels, ratio 1:4 to 4:1.
+  dimensions: { min: 320, max: 4096, multipleOf: 16, default: { width: 1024, height: 1024 } },
+  aspectRatios: ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'],
+  steps: undefined,
+  maxImagesPerCall: 5,
+  acceptsN: true,
+  acceptsSeed: true,
+  negativePrompt: true,
+  guidance: { min: 1.1, max: 10, default: 6.5 },
+  imageInput: { kind: 'reference_images', max: 5 },
+  maxLoras: 0,
+  safetyCheckerCanBeDisabled: false,
+  outputFormats: ['png'],
+  price: { unit: 'image', usd: 0.04 },
+  notes: 'Reference images (image variation) must be files or bytes, not URLs. quality and style through providerOptions.bedrock.',
+};
+
+export const AMAZON_BEDROCK_MODELS: readonly ModelCapabilities[] = [
+  { provider: PROVIDER, known: true, modelId: 'amazon.nova-canvas-v1:0', displayName: 'Amazon Nova Canvas', ...novaCanvas },
+];
+
+registerModels(AMAZON_BEDROCK_MODELS);
+// The package gives other ids one image per call and the same request shape.
+registerGenericCapabilities(PROVIDER, { ...novaCanvas, maxImagesPerCall: 1 });
+
+/** The part of `@ai-sdk/amazon-bedrock` the adapter uses. */
+type AmazonBedrockPackage = {
+  createAmazonBedrock(settings: {
+    apiKey?: string;
+    region?: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    sessionToken?: string;
+  }): { image(modelId: string): ImageModelV3 };
+};
+
+export type AmazonBedrockAdapterOptions = {
+  /** Loads `@ai-sdk/amazon-bedrock`; replaceable so tests can simulate it missing. */
+  importPackage?: () => Promise<AmazonBedrockPackage>;
+};
+
+/** The Amazon Bedrock adapter; `amazonBedrock` below is the one the toolkit registers. */
+export function createAmazonBedrockAdapter({
+  importPackage = () => import('@ai-sdk/amazon-bedrock'),
+}: AmazonBedrockAdapterOptions = {}): ProviderAdapter {
+  return {
+    name: PROVIDER,
+    optionsKey: 'bedrock',
+    environmentVariables: AMAZON_BEDROCK_ENVIRONMENT_VARIABLES,
+
+    async createModel(modelId) {
+      const { createAmazonBedrock } = await loadPackage(importPackage);
+      // The region and the endpoint (AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME) are read by the package.
+      const apiKey = readSecret('AWS_BEARER_TOKEN_BEDROCK');
+      if (apiKey !== undefined) return createAmazonBedrock({ apiKey }).image(modelId);
+      const accessKeyId = readSecret('AWS_ACCESS_KEY_ID');
+      const secretAccessKey = readSecret('AWS_SECRET_ACCESS_KEY');
+      if (accessKeyId === undefined || secretAccessKey === undefined) {
+        throw new MissingApiKeyError({ provider: 'Amazon Bedrock', environmentVariables: AMAZON_BEDROCK_ENVIRONMENT_VARIABLES });
+      }
+      const sessionToken = readSecret('AWS_SESSION_TOKEN');
+      return createAmazonBedrock({ accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }).image(modelId);
+    },
+
+    mapCall(plan, call) {
+      const urls = plan.referenceImages.filter((image) => image.data === undefined);
+      if (urls.length > 0) {
+        // The package would throw a plain Error per call; this says what to do, and nothing is sent.
+        throw new InvalidRequestError({
+          issues: [{ field: 'referenceImages', value: urls.map((image) => image.source), message: 'Amazon Bedrock takes reference images as files or bytes only; download the image first' }],
+        });
+      }
+      const images = plan.referenceImages.map((image) => image.data!);
+      const options: Record<string, JSONValue> = {};
+      if (plan.negativePrompt !== undefined) options.negativeText = plan.negativePrompt;
+      if (plan.guidance !== undefined) options.cfgScale = plan.guidance;
+      const seed = seedFor(plan, call.seed);
+      return {
+        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
+        n: call.n,
+        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...('size' in plan.sizing ? { size: plan.sizing.size } : {}),
+        ...(seed === undefined ? {} : { seed }),
+        providerOptions: { bedrock: { ...options, ...(plan.providerOptions?.bedrock as Record<string, JSONValue> | undefined) } },
+      };
+    },
+
+    transformParams(params, model) {
+      const warnings: SharedV3Warning[] = [];
+      let { size, aspectRatio } = params;
+      if (aspectRatio !== undefined && size === undefined) {
+        const { width, height } = dimensionsForRatio(aspectRatio, model.dimensions);
+        size = `${width}x${height}`;
+        warnings.push({ type: 'other', message: `${model.displayName} is sized by width and height; sent ${size} for ${aspectRatio}` });
+      }
+      aspectRatio = undefined;
+      return { params: { ...params, size, aspectRatio }, warnings };
+    },
+  };
+}
+
+export const amazonBedrock: ProviderAdapter = createAmazonBedrockAdapter();
+
+/**
+ * The seed sent: within Nova Canvas's range (the same seed always maps to the same value, so
+ * results stay reproducible from the recorded seed), and a warning for 0, which the package drops.
+ */
+function seedFor(plan: Plan, seed: number | undefined): number | undefined {
+  if (seed === undefined) return undefined;
+  if (seed === 0) {
+    warnOnce(plan, 'seed', '@ai-sdk/amazon-bedrock does not send seed 0 (it checks for a truthy seed), so that image is not reproducible; use another seed');
+    return undefined;
+  }
+  if (seed <= MAX_SEED) return seed;
+  warnOnce(plan, 'seed', `Nova Canvas takes seeds up to ${MAX_SEED}; larger seeds are sent modulo ${MAX_SEED + 1}`);
+  return seed % (MAX_SEED + 1);
+}
+
+function warnOnce(plan: Plan, field: string, message: string): void {
+  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
+}
+
+function readSecret(name: string): string | undefined {
+  const value = readEnvironment(name);
+  registerSecret(value);
+  return value;
+}
+
+async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
+  try {
+    return await importPackage();
+  } catch (error) {
+    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
+      throw new MissingProviderPackageError({ provider: 'Amazon Bedrock', packageName: PACKAGE_NAME, cause: error });
+    }
+    throw error;
+  }
+}

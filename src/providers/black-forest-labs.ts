@@ -1,0 +1,211 @@
+import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
+import type { Plan } from '../plan.js';
+import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
+import { readEnvironment, type ProviderAdapter } from './adapter.js';
+
+/**
+ * Black Forest Labs' own API through `@ai-sdk/black-forest-labs` (1.x), loaded on first use.
+ *
+ * What the package does (dist source, 1.0.33): POST `<baseURL>/<modelId>`, then polls the returned
+ * `polling_url` until `Ready` and downloads `result.sample`; one image per call whatever `n`.
+ * Given `size`, it sends `width`/`height` *and* an `aspect_ratio` reduced from them (1344x768 →
+ * "7:4"), with an "unsupported size" warning; given `aspectRatio`, it sends that.
+ * `providerOptions.blackForestLabs`: `width`/`height` (256–1920), `steps`, `guidance`,
+ * `outputFormat`, `safetyTolerance` (0–6), ...; unknown keys are dropped by its schema.
+ * Input images go out as `input_image`, `input_image_2`, ... (URLs as is, bytes as base64).
+ *
+ * What we add: models sized by width and height get exactly `width`/`height` (through the
+ * options, so no reduced ratio and no warning), models sized by ratio get `aspect_ratio`; steps and
+ * guidance where the model takes them; `safetyChecker: false` as `safetyTolerance: 6`, the most
+ * permissive level BFL offers (moderation still runs).
+ *
+ * Beyond the package's list we add the BFL endpoints `flux-dev` and FLUX.2 (`flux-2-pro`,
+ * `flux-2-flex`, `flux-2-max`), whose limits here are kept within the package's 256–1920.
+ */
+export const BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES = ['BFL_API_KEY'] as const;
+export const BLACK_FOREST_LABS_BASE_URL_VARIABLE = 'BFL_BASE_URL';
+const PROVIDER = 'black-forest-labs';
+const PACKAGE_NAME = '@ai-sdk/black-forest-labs';
+/** The package's option key. */
+const OPTIONS_KEY = 'blackForestLabs';
+
+type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+
+/** Kontext and Ultra take any ratio from 3:7 (Kontext) or 9:21 (Ultra) to the inverse; these are the common ones. */
+const ratios = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '5:4', '4:5', '21:9', '9:21'];
+
+const base: Entry = {
+  sizing: 'dimensions',
+  dimensions: { min: 256, max: 1440, multipleOf: 32, default: { width: 1024, height: 1024 } },
+  aspectRatios: ratios,
+  steps: undefined,
+  maxImagesPerCall: 1,
+  acceptsN: true,
+  acceptsSeed: true,
+  negativePrompt: false,
+  guidance: undefined,
+  imageInput: { kind: 'none' },
+  maxLoras: 0,
+  safetyCheckerCanBeDisabled: true,
+  outputFormats: ['jpeg', 'png'],
+  price: undefined,
+};
+const sizedByRatio: Entry = {
+  ...base,
+  sizing: 'aspect-ratio',
+  // Only the ratio of a requested size is used.
+  dimensions: { min: 64, max: 4096, multipleOf: 1, default: { width: 1024, height: 1024 } },
+};
+const flux2: Entry = {
+  ...base,
+  dimensions: { min: 256, max: 1920, multipleOf: 16, default: { width: 1024, height: 1024 } },
+  imageInput: { kind: 'reference_images', max: 8 },
+};
+
+const entry = (modelId: string, displayName: string, capabilities: Entry): ModelCapabilities => ({
+  provider: PROVIDER,
+  known: true,
+  modelId,
+  displayName,
+  ...capabilities,
+});
+
+/** Models whose output follows their input image, so no size is sent. */
+const SIZED_BY_INPUT = new Set(['flux-pro-1.0-fill']);
+
+export const BLACK_FOREST_LABS_MODELS: readonly ModelCapabilities[] = [
+  entry('flux-kontext-pro', 'FLUX.1 Kontext [pro]', { ...sizedByRatio, imageInput: { kind: 'reference_images', max: 4 }, price: { unit: 'image', usd: 0.04 } }),
+  entry('flux-kontext-max', 'FLUX.1 Kontext [max]', { ...sizedByRatio, imageInput: { kind: 'reference_images', max: 4 }, price: { unit: 'image', usd: 0.08 } }),
+  entry('flux-pro-1.1-ultra', 'FLUX1.1 [pro] ultra', { ...sizedByRatio, price: { unit: 'image', usd: 0.06 }, notes: 'Raw mode: providerOptions.blackForestLabs.raw.' }),
+  entry('flux-pro-1.1', 'FLUX1.1 [pro]', { ...base, price: { unit: 'image', usd: 0.04 } }),
+  entry('flux-pro-1.0-fill', 'FLUX.1 Fill [pro]', {
+    ...base,
+    steps: { min: 15, max: 50, default: 50 },
+    guidance: { min: 1.5, max: 100, default: 60 },
+    imageInput: { kind: 'image_url', max: 1 },
+    price: { unit: 'image', usd: 0.05 },
+    notes: 'Inpainting: needs an input image and a mask (prompt.mask through the AI SDK); the output takes the input size.',
+  }),
+  entry('flux-dev', 'FLUX.1 [dev]', {
+    ...base,
+    steps: { min: 1, max: 50, default: 28 },
+    guidance: { min: 1.5, max: 5, default: 3 },
+    price: { unit: 'image', usd: 0.025 },
+  }),
+  entry('flux-2-pro', 'FLUX.2 [pro]', flux2),
+  entry('flux-2-max', 'FLUX.2 [max]', flux2),
+  entry('flux-2-flex', 'FLUX.2 [flex]', { ...flux2, steps: { min: 1, max: 50, default: 50 }, guidance: { min: 1.5, max: 10, default: 4.5 } }),
+];
+
+registerModels(BLACK_FOREST_LABS_MODELS);
+registerGenericCapabilities(PROVIDER, { ...base, imageInput: { kind: 'reference_images', max: 10 } });
+
+/** The part of `@ai-sdk/black-forest-labs` the adapter uses. */
+type BlackForestLabsPackage = {
+  createBlackForestLabs(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+};
+
+export type BlackForestLabsAdapterOptions = {
+  /** Loads `@ai-sdk/black-forest-labs`; replaceable so tests can simulate it missing. */
+  importPackage?: () => Promise<BlackForestLabsPackage>;
+};
+
+/** The Black Forest Labs adapter; `blackForestLabs` below is the one the toolkit registers. */
+export function createBlackForestLabsAdapter({
+  importPackage = () => import('@ai-sdk/black-forest-labs'),
+}: BlackForestLabsAdapterOptions = {}): ProviderAdapter {
+  return {
+    name: PROVIDER,
+    optionsKey: OPTIONS_KEY,
+    environmentVariables: BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES,
+
+    async createModel(modelId) {
+      const { createBlackForestLabs } = await loadPackage(importPackage);
+      const apiKey = loadApiKey(BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES);
+      if (apiKey === undefined) {
+        throw new MissingApiKeyError({ provider: 'Black Forest Labs', environmentVariables: BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES });
+      }
+      const baseURL = readEnvironment(BLACK_FOREST_LABS_BASE_URL_VARIABLE);
+      return createBlackForestLabs({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
+    },
+
+    mapCall(plan, call) {
+      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
+      const options: Record<string, JSONValue> = {};
+      if ('size' in plan.sizing && !SIZED_BY_INPUT.has(plan.modelId)) {
+        options.width = plan.width;
+        options.height = plan.height;
+      }
+      if (plan.steps !== undefined) options.steps = plan.steps;
+      if (plan.guidance !== undefined) options.guidance = plan.guidance;
+      if (plan.outputFormat !== undefined) options.outputFormat = plan.outputFormat;
+      if (plan.disableSafetyChecker) {
+        options.safetyTolerance = 6;
+        warnOnce(plan, 'safetyChecker', `Black Forest Labs' moderation cannot be turned off; sent safety_tolerance 6, its most permissive level`);
+      }
+      return {
+        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
+        n: call.n,
+        maxImagesPerCall: 1,
+        ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
+        ...(call.seed === undefined ? {} : { seed: call.seed }),
+        providerOptions: { [OPTIONS_KEY]: { ...options, ...(plan.providerOptions?.[OPTIONS_KEY] as Record<string, JSONValue> | undefined) } },
+      };
+    },
+
+    transformParams(params, model) {
+      const warnings: SharedV3Warning[] = [];
+      const options: Record<string, JSONValue> = { ...(params.providerOptions[OPTIONS_KEY] as Record<string, JSONValue> | undefined) };
+      let { size, aspectRatio } = params;
+      if (model.sizing === 'aspect-ratio' && size !== undefined) {
+        aspectRatio ??= nearestAspectRatio(ratioValue(size), model.aspectRatios) as `${number}:${number}`;
+        warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${aspectRatio}` });
+      } else if (model.sizing === 'dimensions' && (size !== undefined || aspectRatio !== undefined)) {
+        const { width, height } = size === undefined ? dimensionsForRatio(aspectRatio!, model.dimensions) : parseSize(size);
+        options.width ??= width;
+        options.height ??= height;
+        aspectRatio = undefined;
+      }
+      // Without `size` the package neither reduces it to a ratio nor warns.
+      size = undefined;
+      return { params: { ...params, size, aspectRatio, providerOptions: { ...params.providerOptions, [OPTIONS_KEY]: options } }, warnings };
+    },
+  };
+}
+
+export const blackForestLabs: ProviderAdapter = createBlackForestLabsAdapter();
+
+const parseSize = (size: string) => {
+  const [width, height] = size.split('x').map(Number) as [number, number];
+  return { width, height };
+};
+
+function warnOnce(plan: Plan, field: string, message: string): void {
+  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
+}
+
+function loadApiKey(names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = readEnvironment(name);
+    if (value !== undefined) {
+      registerSecret(value);
+      return value;
+    }
+  }
+  return undefined;
+}
+
+async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
+  try {
+    return await importPackage();
+  } catch (error) {
+    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
+      throw new MissingProviderPackageError({ provider: 'Black Forest Labs', packageName: PACKAGE_NAME, cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,173 @@
+import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
+import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
+import { readEnvironment, type ProviderAdapter } from './adapter.js';
+
+/**
+ * DeepInfra through `@ai-sdk/deepinfra` (2.x), loaded on first use.
+ *
+ * What the package does (dist source, 2.0.84): POST `<baseURL>/inference/<modelId>` with
+ * `{ prompt, num_images: n, aspect_ratio, width, height (as strings), seed }` and every
+ * `providerOptions.deepinfra` key spread last; the response's data URLs are the images. With input
+ * images it posts multipart to the OpenAI-compatible `<baseURL>/openai/images/edits` instead,
+ * where `seed` is not sent. `maxImagesPerCall` is 1.
+ *
+ * What we add: models the package docs list as sized by "Size" get `width`/`height`, those sized
+ * by "Aspect Ratio" get `aspect_ratio`; steps, guidance and negative prompt under DeepInfra's
+ * names where the model is known to take them; the seed on the edit path as a form field.
+ */
+export const DEEPINFRA_ENVIRONMENT_VARIABLES = ['DEEPINFRA_API_KEY'] as const;
+export const DEEPINFRA_BASE_URL_VARIABLE = 'DEEPINFRA_BASE_URL';
+const PROVIDER = 'deepinfra';
+const PACKAGE_NAME = '@ai-sdk/deepinfra';
+
+type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+
+/** Package docs: "multiples of 32, width and height between 256 and 1440". */
+const flux: Entry = {
+  sizing: 'dimensions',
+  dimensions: { min: 256, max: 1440, multipleOf: 32, default: { width: 1024, height: 1024 } },
+  aspectRatios: ['1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '9:16', '9:21'],
+  steps: undefined,
+  maxImagesPerCall: 1,
+  acceptsN: true,
+  acceptsSeed: true,
+  negativePrompt: false,
+  guidance: undefined,
+  imageInput: { kind: 'none' },
+  maxLoras: 0,
+  safetyCheckerCanBeDisabled: false,
+  outputFormats: ['png'],
+  price: undefined,
+};
+const stableDiffusion: Entry = {
+  ...flux,
+  sizing: 'aspect-ratio',
+  // Only the ratio of a requested size is used.
+  dimensions: { min: 64, max: 4096, multipleOf: 1, default: { width: 1024, height: 1024 } },
+};
+
+const entry = (modelId: string, displayName: string, capabilities: Entry): ModelCapabilities => ({
+  provider: PROVIDER,
+  known: true,
+  modelId,
+  displayName,
+  ...capabilities,
+});
+
+export const DEEPINFRA_MODELS: readonly ModelCapabilities[] = [
+  entry('stabilityai/sd3.5', 'Stable Diffusion 3.5 Large', {
+    ...stableDiffusion,
+    steps: { min: 1, max: 50, default: 35 },
+    guidance: { min: 0, max: 20, default: 7 },
+    negativePrompt: true,
+  }),
+  entry('stabilityai/sd3.5-medium', 'Stable Diffusion 3.5 Medium', {
+    ...stableDiffusion,
+    steps: { min: 1, max: 50, default: 35 },
+    guidance: { min: 0, max: 20, default: 7 },
+    negativePrompt: true,
+  }),
+  entry('stabilityai/sdxl-turbo', 'SDXL Turbo', stableDiffusion),
+  entry('black-forest-labs/FLUX-1.1-pro', 'FLUX1.1 [pro]', { ...flux, price: { unit: 'image', usd: 0.04 } }),
+  entry('black-forest-labs/FLUX-pro', 'FLUX.1 [pro]', { ...flux, price: { unit: 'image', usd: 0.05 } }),
+  entry('black-forest-labs/FLUX-1-schnell', 'FLUX.1 [schnell]', { ...flux, steps: { min: 1, max: 4, default: 4 }, price: { unit: 'megapixel', usd: 0.0005 } }),
+  entry('black-forest-labs/FLUX-1-dev', 'FLUX.1 [dev]', { ...flux, steps: { min: 1, max: 50, default: 25 }, price: { unit: 'megapixel', usd: 0.009 } }),
+  entry('black-forest-labs/FLUX.1-Kontext-dev', 'FLUX.1 Kontext [dev]', { ...flux, imageInput: { kind: 'image_url', max: 1 } }),
+  entry('black-forest-labs/FLUX.1-Kontext-pro', 'FLUX.1 Kontext [pro]', { ...flux, imageInput: { kind: 'image_url', max: 1 } }),
+  entry('Qwen/Qwen-Image-Edit', 'Qwen-Image-Edit', { ...flux, imageInput: { kind: 'reference_images', max: 3 }, notes: 'Edits only: needs input images.' }),
+];
+
+// DeepInfra's names for steps and guidance (the package docs' example sends `num_inference_steps`).
+const STEPS_KEY = 'num_inference_steps';
+const GUIDANCE_KEY = 'guidance_scale';
+
+registerModels(DEEPINFRA_MODELS);
+registerGenericCapabilities(PROVIDER, { ...flux, imageInput: { kind: 'image_url', max: 1 } });
+
+/** The part of `@ai-sdk/deepinfra` the adapter uses. */
+type DeepInfraPackage = {
+  createDeepInfra(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+};
+
+export type DeepInfraAdapterOptions = {
+  /** Loads `@ai-sdk/deepinfra`; replaceable so tests can simulate it missing. */
+  importPackage?: () => Promise<DeepInfraPackage>;
+};
+
+/** The DeepInfra adapter; `deepinfra` below is the one the toolkit registers. */
+export function createDeepInfraAdapter({ importPackage = () => import('@ai-sdk/deepinfra') }: DeepInfraAdapterOptions = {}): ProviderAdapter {
+  return {
+    name: PROVIDER,
+    optionsKey: 'deepinfra',
+    environmentVariables: DEEPINFRA_ENVIRONMENT_VARIABLES,
+
+    async createModel(modelId) {
+      const { createDeepInfra } = await loadPackage(importPackage);
+      const apiKey = loadApiKey(DEEPINFRA_ENVIRONMENT_VARIABLES);
+      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'DeepInfra', environmentVariables: DEEPINFRA_ENVIRONMENT_VARIABLES });
+      const baseURL = readEnvironment(DEEPINFRA_BASE_URL_VARIABLE);
+      return createDeepInfra({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
+    },
+
+    mapCall(plan, call) {
+      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
+      const options: Record<string, JSONValue> = {};
+      if (plan.steps !== undefined) options[STEPS_KEY] = plan.steps;
+      if (plan.guidance !== undefined) options[GUIDANCE_KEY] = plan.guidance;
+      if (plan.negativePrompt !== undefined) options.negative_prompt = plan.negativePrompt;
+      // The edit path drops `seed`; the options are spread into its form, so it goes there.
+      if (images.length > 0 && call.seed !== undefined) options.seed = call.seed;
+      return {
+        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
+        n: call.n,
+        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...('size' in plan.sizing ? { size: plan.sizing.size } : { aspectRatio: plan.sizing.aspectRatio }),
+        ...(call.seed === undefined ? {} : { seed: call.seed }),
+        providerOptions: { deepinfra: { ...options, ...(plan.providerOptions?.deepinfra as Record<string, JSONValue> | undefined) } },
+      };
+    },
+
+    transformParams(params, model) {
+      const warnings: SharedV3Warning[] = [];
+      let { size, aspectRatio } = params;
+      if (model.sizing === 'aspect-ratio' && size !== undefined && aspectRatio === undefined) {
+        aspectRatio = nearestAspectRatio(ratioValue(size), model.aspectRatios) as `${number}:${number}`;
+        warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${aspectRatio} for ${size}` });
+        size = undefined;
+      } else if (model.sizing === 'dimensions' && aspectRatio !== undefined && size === undefined) {
+        const { width, height } = dimensionsForRatio(aspectRatio, model.dimensions);
+        size = `${width}x${height}`;
+        aspectRatio = undefined;
+      }
+      return { params: { ...params, size, aspectRatio }, warnings };
+    },
+  };
+}
+
+export const deepinfra: ProviderAdapter = createDeepInfraAdapter();
+
+function loadApiKey(names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = readEnvironment(name);
+    if (value !== undefined) {
+      registerSecret(value);
+      return value;
+    }
+  }
+  return undefined;
+}
+
+async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
+  try {
+    return await importPackage();
+  } catch (error) {
+    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
+      throw new MissingProviderPackageError({ provider: 'DeepInfra', packageName: PACKAGE_NAME, cause: error });
+    }
+    throw error;
+  }
+}

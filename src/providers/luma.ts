@@ -1,0 +1,141 @@
+import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
+import { nearestAspectRatio, ratioValue } from '../sizing.js';
+import { readEnvironment, type ProviderAdapter } from './adapter.js';
+
+/**
+ * Luma (Photon) through `@ai-sdk/luma` (2.x), loaded on first use.
+ *
+ * What the package does (dist source, 2.0.57): POST `/dream-machine/v1/generations/image` with
+ * `{ prompt, aspect_ratio, model }` plus `providerOptions.luma` keys, polls
+ * `/dream-machine/v1/generations/<id>` until `completed` and downloads `assets.image`; one image
+ * per call; `size` and `seed` are dropped with warnings. Input images must be URLs (bytes throw a
+ * plain Error); by default they are `image` references (up to 4, weight 0.85).
+ *
+ * What we add: the nearest supported ratio; a clear request error, before anything is sent, for
+ * reference images that are files or bytes.
+ */
+export const LUMA_ENVIRONMENT_VARIABLES = ['LUMA_API_KEY'] as const;
+export const LUMA_BASE_URL_VARIABLE = 'LUMA_BASE_URL';
+const PROVIDER = 'luma';
+const PACKAGE_NAME = '@ai-sdk/luma';
+
+type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+
+const photon: Entry = {
+  sizing: 'aspect-ratio',
+  // Only the ratio of a requested size is used.
+  dimensions: { min: 64, max: 4096, multipleOf: 1, default: { width: 1024, height: 1024 } },
+  aspectRatios: ['1:1', '3:4', '4:3', '9:16', '16:9', '9:21', '21:9'],
+  steps: undefined,
+  maxImagesPerCall: 1,
+  acceptsN: false,
+  acceptsSeed: false,
+  negativePrompt: false,
+  guidance: undefined,
+  imageInput: { kind: 'reference_images', max: 4 },
+  maxLoras: 0,
+  safetyCheckerCanBeDisabled: false,
+  outputFormats: ['jpeg'],
+  price: undefined,
+  notes: 'Reference images must be http(s) URLs; providerOptions.luma.referenceType picks image, style, character or modify_image.',
+};
+
+const entry = (modelId: string, displayName: string, price: number): ModelCapabilities => ({
+  provider: PROVIDER,
+  known: true,
+  modelId,
+  displayName,
+  ...photon,
+  price: { unit: 'megapixel', usd: price },
+});
+
+export const LUMA_MODELS: readonly ModelCapabilities[] = [entry('photon-1', 'Luma Photon', 0.0073), entry('photon-flash-1', 'Luma Photon Flash', 0.0019)];
+
+registerModels(LUMA_MODELS);
+registerGenericCapabilities(PROVIDER, photon);
+
+/** The part of `@ai-sdk/luma` the adapter uses. */
+type LumaPackage = {
+  createLuma(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+};
+
+export type LumaAdapterOptions = {
+  /** Loads `@ai-sdk/luma`; replaceable so tests can simulate it missing. */
+  importPackage?: () => Promise<LumaPackage>;
+};
+
+/** The Luma adapter; `luma` below is the one the toolkit registers. */
+export function createLumaAdapter({ importPackage = () => import('@ai-sdk/luma') }: LumaAdapterOptions = {}): ProviderAdapter {
+  return {
+    name: PROVIDER,
+    optionsKey: 'luma',
+    environmentVariables: LUMA_ENVIRONMENT_VARIABLES,
+
+    async createModel(modelId) {
+      const { createLuma } = await loadPackage(importPackage);
+      const apiKey = loadApiKey(LUMA_ENVIRONMENT_VARIABLES);
+      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'Luma', environmentVariables: LUMA_ENVIRONMENT_VARIABLES });
+      const baseURL = readEnvironment(LUMA_BASE_URL_VARIABLE);
+      return createLuma({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
+    },
+
+    mapCall(plan, call) {
+      const notUrls = plan.referenceImages.filter((image) => image.url === undefined);
+      if (notUrls.length > 0) {
+        // The package would throw a plain Error per call; this says what to do, and nothing is sent.
+        throw new InvalidRequestError({
+          issues: [{ field: 'referenceImages', value: notUrls.map((image) => image.source), message: 'Luma takes reference images as http(s) URLs only; upload the file and pass its URL' }],
+        });
+      }
+      const images = plan.referenceImages.map((image) => image.url!);
+      return {
+        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
+        n: call.n,
+        maxImagesPerCall: 1,
+        ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
+        providerOptions: { luma: { ...(plan.providerOptions?.luma as Record<string, JSONValue> | undefined) } },
+      };
+    },
+
+    transformParams(params, model) {
+      const warnings: SharedV3Warning[] = [];
+      let { size, aspectRatio } = params;
+      const wanted = aspectRatio ?? size;
+      if (wanted !== undefined) {
+        const nearest = nearestAspectRatio(ratioValue(wanted), model.aspectRatios) as `${number}:${number}`;
+        if (nearest !== wanted) warnings.push({ type: 'other', message: `${model.displayName} takes ${model.aspectRatios.join(', ')}; sent ${nearest} for ${wanted}` });
+        aspectRatio = nearest;
+        size = undefined;
+      }
+      return { params: { ...params, size, aspectRatio }, warnings };
+    },
+  };
+}
+
+export const luma: ProviderAdapter = createLumaAdapter();
+
+function loadApiKey(names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = readEnvironment(name);
+    if (value !== undefined) {
+      registerSecret(value);
+      return value;
+    }
+  }
+  return undefined;
+}
+
+async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
+  try {
+    return await importPackage();
+  } catch (error) {
+    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
+      throw new MissingProviderPackageError({ provider: 'Luma', packageName: PACKAGE_NAME, cause: error });
+    }
+    throw error;
+  }
+}
