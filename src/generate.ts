@@ -1,7 +1,7 @@
 import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
 import pLimit from 'p-limit';
-import { ImagegenError, InvalidResponseError } from './errors.js';
+import { ImagegenError, InvalidRequestError, InvalidResponseError } from './errors.js';
 import { GeneratedImage } from './image.js';
 import { planGeneration, type ImagegenWarning, type Plan, type PlannedCall, type ResolvedRequest } from './plan.js';
 import { toImagegenError } from './provider-errors.js';
@@ -114,6 +114,11 @@ export async function prepareGeneration(
     readFile: options.readFile,
     randomSeed: options.randomSeed,
   });
+  if (plan.responseFormat === 'url' && source.kind === 'given') {
+    throw new InvalidRequestError({
+      issues: [{ field: 'responseFormat', value: 'url', message: "needs the built-in togetherai provider (the AI SDK provider cannot parse URL responses); configure it with TOGETHER_API_KEY / TOGETHER_BASE_URL" }],
+    });
+  }
   // Resolving a built-in model checks its key now, before any call is made.
   if (source.kind === 'built-in' && options.checkKey !== false) await source.adapter.createModel(source.modelId, {});
   return { plan, source };
@@ -165,7 +170,26 @@ export async function runCall({
       ...(signal === undefined ? {} : { abortSignal: signal }),
     });
     const perImage = perImageMetadata(result.providerMetadata, providerName, adapter.optionsKey);
+    const urls = sink.details?.urls;
     const images = result.images.map((file, position) => {
+      const url = urls?.[position];
+      if (url !== undefined) {
+        const mediaType = plan.outputFormat === 'png' ? 'image/png' : 'image/jpeg';
+        return new GeneratedImage(
+          {
+            bytes: new Uint8Array(0),
+            index: call.firstIndex + position,
+            seed: call.seed,
+            provider: plan.provider,
+            modelId: plan.modelId,
+            request: { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) },
+            timings: inferenceTimings(sink.details?.timings?.[position]),
+            responseId: sink.details?.id,
+            url,
+          },
+          { width: plan.width, height: plan.height, mediaType },
+        );
+      }
       try {
         return new GeneratedImage({
           bytes: file.uint8Array,

@@ -40,15 +40,25 @@ export class GeneratedImage implements GeneratedImageMetadata {
   readonly url: string | undefined;
   #base64: string | undefined;
 
-  /** Reads width, height and media type from the bytes; throws when they are not an image. */
-  constructor(fields: Omit<GeneratedImageMetadata, 'width' | 'height' | 'mediaType'> & { bytes: Uint8Array }) {
-    const { width, height, type } = imageSize(fields.bytes);
-    const mediaType = type === undefined ? undefined : MEDIA_TYPES[type];
-    if (!width || !height || mediaType === undefined) throw new Error('the bytes are not a PNG, JPEG, WebP or GIF image');
+  /**
+   * Reads width, height and media type from the bytes; throws when they are not an image. An image
+   * the provider returned as a URL only (`responseFormat: "url"`) has no bytes: pass `expected`.
+   */
+  constructor(
+    fields: Omit<GeneratedImageMetadata, 'width' | 'height' | 'mediaType'> & { bytes: Uint8Array },
+    expected?: { width: number; height: number; mediaType: string },
+  ) {
+    if (fields.bytes.length === 0 && expected !== undefined && fields.url !== undefined) {
+      ({ width: this.width, height: this.height, mediaType: this.mediaType } = expected);
+    } else {
+      const { width, height, type } = imageSize(fields.bytes);
+      const mediaType = type === undefined ? undefined : MEDIA_TYPES[type];
+      if (!width || !height || mediaType === undefined) throw new Error('the bytes are not a PNG, JPEG, WebP or GIF image');
+      this.mediaType = mediaType;
+      this.width = width;
+      this.height = height;
+    }
     this.bytes = fields.bytes;
-    this.mediaType = mediaType;
-    this.width = width;
-    this.height = height;
     this.index = fields.index;
     this.seed = fields.seed;
     this.provider = fields.provider;
@@ -57,6 +67,18 @@ export class GeneratedImage implements GeneratedImageMetadata {
     this.timings = fields.timings;
     this.responseId = fields.responseId;
     this.url = fields.url;
+  }
+
+  /** `false` for an image kept as the provider's URL only; `withBytes()` downloads it. */
+  get hasBytes(): boolean {
+    return this.bytes.length > 0;
+  }
+
+  /** This image with its bytes: itself when it has them, else downloaded from its URL. */
+  async withBytes(download: (url: string) => Promise<Uint8Array>): Promise<GeneratedImage> {
+    if (this.hasBytes || this.url === undefined) return this;
+    const { mediaType: _mediaType, width: _width, height: _height, ...fields } = this.toJSON();
+    return new GeneratedImage({ ...fields, bytes: await download(this.url) });
   }
 
   /** The bytes as base64 (computed once, on first use). */

@@ -46,9 +46,18 @@ export function imageModel(reference: string, options: { providers?: ProvidersOp
   if (source.kind === 'given') {
     return wrapImageModel({ model: source.model, middleware: catalogMiddleware(resolveModel(source.catalogProvider, source.modelId)) });
   }
-  const base = source.adapter.createModel(source.modelId, {});
-  if (base instanceof Promise) {
-    throw new Error(`${source.providerName} is loaded lazily; use await imageModelAsync("${reference}") instead`);
-  }
-  return wrapImageModel({ model: base, middleware: catalogMiddleware(resolveModel(source.adapter.name, source.modelId)) });
+  const capabilities = resolveModel(source.adapter.name, source.modelId);
+  const created = source.adapter.createModel(source.modelId, {});
+  if (!(created instanceof Promise)) return wrapImageModel({ model: created, middleware: catalogMiddleware(capabilities) });
+  // Providers whose package loads lazily: the model stands in until the package is there, and a
+  // loading error (package missing, no key) surfaces at the first call, where it can be caught.
+  created.catch(() => {});
+  const standIn: ImageModelV3 = {
+    specificationVersion: 'v3',
+    provider: source.adapter.name,
+    modelId: source.modelId,
+    maxImagesPerCall: capabilities.maxImagesPerCall,
+    doGenerate: async (options) => (await created).doGenerate(options),
+  };
+  return wrapImageModel({ model: standIn, middleware: catalogMiddleware(capabilities) });
 }

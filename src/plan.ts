@@ -38,6 +38,7 @@ export type ResolvedRequest = {
   loras?: { path: string; scale: number }[];
   safetyChecker: boolean;
   outputFormat?: 'png' | 'jpeg';
+  responseFormat?: 'url';
   providerOptions?: Record<string, Record<string, unknown>>;
 };
 
@@ -61,6 +62,8 @@ export type Plan = {
   loras: { path: string; scale: number }[] | undefined;
   disableSafetyChecker: boolean;
   outputFormat: 'png' | 'jpeg' | undefined;
+  /** `url`: keep the provider's URLs instead of bytes (Together only). */
+  responseFormat: 'base64' | 'url';
   referenceImages: ReferenceImage[];
   providerOptions: Record<string, Record<string, unknown>> | undefined;
   calls: PlannedCall[];
@@ -136,6 +139,9 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     disableSafetyChecker = false;
   }
 
+  if (parsed.responseFormat === 'url' && model.provider !== 'togetherai') {
+    issues.push({ field: 'responseFormat', value: 'url', message: `only Together returns image URLs; ${model.provider} returns bytes (use "base64")` });
+  }
   if (parsed.outputFormat !== undefined && !model.outputFormats.includes(parsed.outputFormat)) {
     issues.push({
       field: 'outputFormat',
@@ -154,7 +160,7 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     issues.push({
       field: 'referenceImages',
       value: referenceInputs.map(describeReference),
-      message: `${model.displayName} takes no input images; models that do: FLUX.1 Kontext (image_url), FLUX.2 pro/dev/flex (reference_images)`,
+      message: `${model.displayName} takes no input images; \`imagegen models\` lists the models that do (the "inputs" column)`,
     });
   } else if (model.imageInput.kind !== 'none' && referenceInputs.length > model.imageInput.max) {
     issues.push({
@@ -207,6 +213,7 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     ...(loras === undefined ? {} : { loras }),
     safetyChecker: !disableSafetyChecker,
     ...(parsed.outputFormat === undefined ? {} : { outputFormat: parsed.outputFormat }),
+    ...(parsed.responseFormat === 'url' ? { responseFormat: 'url' as const } : {}),
     ...(parsed.providerOptions === undefined ? {} : { providerOptions: parsed.providerOptions }),
   };
 
@@ -224,6 +231,7 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     loras,
     disableSafetyChecker,
     outputFormat: parsed.outputFormat,
+    responseFormat: parsed.responseFormat,
     referenceImages,
     providerOptions: parsed.providerOptions,
     calls,

@@ -64,6 +64,11 @@ export const generateRequestSchema = z
     /** Whether the provider's safety checker runs. @default true */
     safetyChecker: z.boolean().default(true),
     outputFormat: z.enum(['png', 'jpeg']).optional(),
+    /**
+     * `url` returns the provider's image URLs without downloading them (Together only), for apps
+     * that hand URLs to a browser. @default "base64"
+     */
+    responseFormat: z.enum(['base64', 'url']).default('base64'),
     /** Raw provider options, merged last over what the toolkit maps (keyed by provider name). */
     providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     /** Make any dropped or changed option an error instead of a warning. @default false */

@@ -12,7 +12,10 @@ import {
   RateLimitError,
   SafetyCheckerError,
 } from '../src/index.js';
-import { generateImages } from '../src/node/index.js';
+import { generateImages, saveImages } from '../src/node/index.js';
+import { DEFAULT_DOWNLOAD_LIMITS, downloadImage, guardedFetch } from '../src/download.js';
+import sharp from 'sharp';
+import { createServer } from 'node:http';
 import { runCli } from '../src/cli/main.js';
 import { SMALL_PNG } from './helpers/fixtures.js';
 import { memoryIO } from './helpers/cli.js';
@@ -249,6 +252,58 @@ describe('error paths: the right typed error, and no file written', () => {
       expect(cli.files).toEqual([]);
     } finally {
       await faulty.close();
+    }
+  });
+});
+
+describe('responseFormat: "url"', () => {
+  it('returns Together URLs without downloading; saving downloads them with a User-Agent', async () => {
+    useEmulator(emulator);
+    const result = await generateImages({ prompt: 'p', size: '256x256', count: 2, seed: 3, responseFormat: 'url' });
+    expect((bodies()[0] as { response_format: string }).response_format).toBe('url');
+    expect(emulator.stats().downloads).toBe(0);
+    for (const image of result.images) {
+      expect(image.hasBytes).toBe(false);
+      expect(image.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/images\/files\//);
+      expect([image.width, image.height, image.mediaType]).toEqual([256, 256, 'image/jpeg']);
+    }
+    // The CDN's rule, reproduced by the emulator: no User-Agent, no image.
+    const refused = await fetch(result.images[0]!.url!, { headers: { 'user-agent': '' } });
+    expect(refused.status).toBe(403);
+
+    const out = await mkdtemp(path.join(tmpdir(), 'imagegen-url-'));
+    const saved = await saveImages({ images: result.images, outDir: out });
+    expect(saved).toHaveLength(2);
+    for (const { path: file } of saved) {
+      const metadata = await sharp(file).metadata();
+      expect([metadata.width, metadata.height, metadata.format]).toEqual([256, 256, 'jpeg']);
+    }
+  });
+
+  it('is refused for other providers, before anything is sent', async () => {
+    const error = await generateImages({ prompt: 'p', model: 'local:placeholder', responseFormat: 'url' }).catch((caught: unknown) => caught);
+    expect((error as Error).message).toMatch(/responseFormat: only Together returns image URLs/);
+  });
+});
+
+describe('downloads of URL images', () => {
+  it('are capped in size and time', async () => {
+    useEmulator(emulator);
+    const { images } = await generateImages({ prompt: 'p', size: '256x256', responseFormat: 'url' });
+    const url = images[0]!.url!;
+    const context = { provider: 'togetherai', modelId: 'x' };
+    await expect(downloadImage(url, { ...context, limits: { ...DEFAULT_DOWNLOAD_LIMITS, maxBytes: 100 } })).rejects.toThrow(/over the 100-byte cap/);
+    // A server that takes the request and never answers.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const hanging = `http://127.0.0.1:${(silent.address() as { port: number }).port}/image.png`;
+      const started = Date.now();
+      await expect(guardedFetch({ ...DEFAULT_DOWNLOAD_LIMITS, timeoutMs: 200 })(hanging)).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { downloadImage } from '../download.js';
 import { redactSecrets } from '../errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import type { ImagegenWarning } from '../plan.js';
@@ -120,6 +121,10 @@ export async function saveImages({
   name?: (image: GeneratedImage) => string;
 }): Promise<SavedImage[]> {
   await mkdir(outDir, { recursive: true });
+  // Images kept as URLs are downloaded now, with a User-Agent (Together's CDN refuses none).
+  images = await Promise.all(
+    images.map((image) => image.withBytes((url) => downloadImage(url, { provider: image.provider, modelId: image.modelId }))),
+  );
   const seeds = images.map((image) => image.seed);
   const repeated = new Set(seeds.filter((seed, position) => seed !== undefined && seeds.indexOf(seed) !== position));
   const saved: SavedImage[] = [];

@@ -14,7 +14,12 @@ export type ProviderCall = {
 };
 
 /** What a provider's raw response said that the AI SDK drops (Together: `id`, `timings`). */
-export type ResponseDetails = { id?: string; timings?: ({ inference?: number } | undefined)[] };
+export type ResponseDetails = {
+  id?: string;
+  timings?: ({ inference?: number } | undefined)[];
+  /** Image URLs, when the provider answered with URLs instead of bytes. */
+  urls?: (string | undefined)[];
+};
 
 /** Called with each successful raw response body, where the toolkit built the provider itself. */
 export type ResponseCapture = (details: ResponseDetails) => void;

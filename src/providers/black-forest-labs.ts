@@ -4,6 +4,7 @@ import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from 
 import type { Plan } from '../plan.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import { guardedFetch } from '../download.js';
 
 /**
  * Black Forest Labs' own API through `@ai-sdk/black-forest-labs` (1.x), loaded on first use.
@@ -104,7 +105,7 @@ registerGenericCapabilities(PROVIDER, { ...base, imageInput: { kind: 'reference_
 
 /** The part of `@ai-sdk/black-forest-labs` the adapter uses. */
 type BlackForestLabsPackage = {
-  createBlackForestLabs(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createBlackForestLabs(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type BlackForestLabsAdapterOptions = {
@@ -128,7 +129,7 @@ export function createBlackForestLabsAdapter({
         throw new MissingApiKeyError({ provider: 'Black Forest Labs', environmentVariables: BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES });
       }
       const baseURL = readEnvironment(BLACK_FOREST_LABS_BASE_URL_VARIABLE);
-      return createBlackForestLabs({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
+      return createBlackForestLabs({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
     },
 
     mapCall(plan, call) {

@@ -3,6 +3,7 @@ import { registerGenericCapabilities, registerModels, type ModelCapabilities } f
 import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import { guardedFetch } from '../download.js';
 
 /**
  * fal.ai through `@ai-sdk/fal` (2.x), loaded on first use.
@@ -240,7 +241,7 @@ registerGenericCapabilities(PROVIDER, { ...base, negativePrompt: true, imageInpu
 
 /** The part of `@ai-sdk/fal` the adapter uses. */
 type FalPackage = {
-  createFal(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createFal(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type FalAdapterOptions = {
@@ -260,7 +261,7 @@ export function createFalAdapter({ importPackage = () => import('@ai-sdk/fal') }
       const apiKey = loadApiKey(FAL_ENVIRONMENT_VARIABLES);
       if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'fal', environmentVariables: FAL_ENVIRONMENT_VARIABLES });
       const baseURL = readEnvironment(FAL_BASE_URL_VARIABLE);
-      return createFal({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
+      return createFal({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
     },
 
     mapCall(plan, call) {

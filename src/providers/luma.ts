@@ -3,6 +3,7 @@ import { registerGenericCapabilities, registerModels, type ModelCapabilities } f
 import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import { nearestAspectRatio, ratioValue } from '../sizing.js';
 import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import { guardedFetch } from '../download.js';
 
 /**
  * Luma (Photon) through `@ai-sdk/luma` (2.x), loaded on first use.
@@ -58,7 +59,7 @@ registerGenericCapabilities(PROVIDER, photon);
 
 /** The part of `@ai-sdk/luma` the adapter uses. */
 type LumaPackage = {
-  createLuma(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createLuma(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type LumaAdapterOptions = {
@@ -78,7 +79,7 @@ export function createLumaAdapter({ importPackage = () => import('@ai-sdk/luma')
       const apiKey = loadApiKey(LUMA_ENVIRONMENT_VARIABLES);
       if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'Luma', environmentVariables: LUMA_ENVIRONMENT_VARIABLES });
       const baseURL = readEnvironment(LUMA_BASE_URL_VARIABLE);
-      return createLuma({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
+      return createLuma({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
     },
 
     mapCall(plan, call) {

@@ -4,6 +4,7 @@ import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from 
 import type { Plan } from '../plan.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import { guardedFetch } from '../download.js';
 
 /**
  * Replicate through `@ai-sdk/replicate` (2.x), loaded on first use.
@@ -255,7 +256,7 @@ const inputsFor = (modelId: string): Inputs => inputsById.get(modelId) ?? { size
 
 /** The part of `@ai-sdk/replicate` the adapter uses. */
 type ReplicatePackage = {
-  createReplicate(settings: { apiToken: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createReplicate(settings: { apiToken: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type ReplicateAdapterOptions = {
@@ -275,7 +276,7 @@ export function createReplicateAdapter({ importPackage = () => import('@ai-sdk/r
       const apiToken = loadApiKey(REPLICATE_ENVIRONMENT_VARIABLES);
       if (apiToken === undefined) throw new MissingApiKeyError({ provider: 'Replicate', environmentVariables: REPLICATE_ENVIRONMENT_VARIABLES });
       const baseURL = readEnvironment(REPLICATE_BASE_URL_VARIABLE);
-      return createReplicate({ apiToken, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
+      return createReplicate({ apiToken, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
     },
 
     mapCall(plan, call) {

@@ -115,24 +115,37 @@ function togetherOptions(plan: Plan): Record<string, JSONValue> {
   if (plan.loras !== undefined) options.image_loras = plan.loras;
   if (plan.disableSafetyChecker) options.disable_safety_checker = true;
   if (plan.outputFormat !== undefined) options.output_format = plan.outputFormat;
+  if (plan.responseFormat === 'url') options.response_format = 'url';
   return options;
 }
 
-/** A fetch that hands Together's `id` and `timings` to `capture` before the AI SDK drops them. */
+/** A 1×1 PNG that stands in for images Together returned as URLs (see `capturingFetch`). */
+const URL_STAND_IN = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+/**
+ * A fetch that hands Together's `id`, `timings` and image URLs to `capture` before the AI SDK drops
+ * them. The AI SDK provider can only parse `b64_json` items, so a `url` response (`responseFormat:
+ * "url"`) reaches it with a stand-in image per item; the toolkit builds its images from the URLs.
+ */
 export function capturingFetch(capture: ResponseCapture, base: typeof fetch = globalThis.fetch): typeof fetch {
   return async (input, init) => {
     const response = await base(input, init);
-    if (response.ok) {
-      try {
-        const body = (await response.clone().json()) as { id?: unknown; data?: { timings?: { inference?: number } }[] };
-        capture({
-          ...(typeof body.id === 'string' ? { id: body.id } : {}),
-          ...(Array.isArray(body.data) ? { timings: body.data.map((item) => item?.timings) } : {}),
-        });
-      } catch {
-        // A body that is not JSON is reported by the AI SDK's own parser.
-      }
+    if (!response.ok) return response;
+    let body: { id?: unknown; data?: { timings?: { inference?: number }; url?: unknown; b64_json?: unknown }[] };
+    try {
+      body = (await response.clone().json()) as typeof body;
+    } catch {
+      return response; // A body that is not JSON is reported by the AI SDK's own parser.
     }
-    return response;
+    const items = Array.isArray(body.data) ? body.data : [];
+    const urls = items.map((item) => (typeof item?.url === 'string' && typeof item.b64_json !== 'string' ? item.url : undefined));
+    capture({
+      ...(typeof body.id === 'string' ? { id: body.id } : {}),
+      timings: items.map((item) => item?.timings),
+      ...(urls.some(Boolean) ? { urls } : {}),
+    });
+    if (!urls.some(Boolean)) return response;
+    const rewritten = { ...body, data: items.map((item) => ({ ...item, b64_json: URL_STAND_IN })) };
+    return new Response(JSON.stringify(rewritten), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }

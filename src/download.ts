@@ -1,0 +1,76 @@
+import { ProviderError } from './errors.js';
+
+/** Limits for downloading images that providers return as URLs. */
+export type DownloadLimits = {
+  /** Sent when the request has none (Together's CDN answers 403 to an empty one). */
+  userAgent: string;
+  timeoutMs: number;
+  maxBytes: number;
+};
+
+export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = {
+  userAgent: 'ai-imagegen (+https://www.npmjs.com/package/ai-imagegen)',
+  timeoutMs: 60_000,
+  maxBytes: 50 * 1024 * 1024,
+};
+
+/**
+ * A `fetch` for provider packages: every GET (image downloads, status polls) gets a User-Agent, a
+ * timeout and a size cap; other requests pass through untouched.
+ */
+export function guardedFetch(limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS, base: typeof fetch = globalThis.fetch): typeof fetch {
+  return async (input, init) => {
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    if (method !== 'GET') return base(input, init);
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    if (!headers.get('user-agent')) headers.set('user-agent', limits.userAgent);
+    const timeout = AbortSignal.timeout(limits.timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const response = await base(input, { ...init, headers, signal });
+    return capped(response, limits.maxBytes, urlOf(input));
+  };
+}
+
+/** Downloads an image URL within the limits; throws `ProviderError` naming the URL's host on failure. */
+export async function downloadImage(
+  url: string,
+  { provider, modelId, limits = DEFAULT_DOWNLOAD_LIMITS, fetch = globalThis.fetch }: {
+    provider: string;
+    modelId: string;
+    limits?: DownloadLimits;
+    fetch?: typeof globalThis.fetch;
+  },
+): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await guardedFetch(limits, fetch)(url);
+    if (!response.ok) {
+      throw new ProviderError({ provider, modelId, statusCode: response.status, message: `Downloading the image from ${new URL(url).host} failed (HTTP ${response.status}).` });
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    if (ProviderError.isInstance(error)) throw error;
+    throw new ProviderError({ provider, modelId, message: `Downloading the image from ${new URL(url).host} failed: ${(error as Error).message}`, cause: error });
+  }
+}
+
+function capped(response: Response, maxBytes: number, url: string): Response {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    throw new Error(`the download from ${url} is ${declared} bytes, over the ${maxBytes}-byte cap`);
+  }
+  if (response.body === null) return response;
+  let received = 0;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      received += chunk.byteLength;
+      if (received > maxBytes) controller.error(new Error(`the download from ${url} went over the ${maxBytes}-byte cap`));
+      else controller.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+function urlOf(input: Parameters<typeof fetch>[0]): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}
