@@ -114,6 +114,20 @@ export async function prepareGeneration(
     readFile: options.readFile,
     randomSeed: options.randomSeed,
   });
+  // Mapping once now lets a provider refuse what it cannot send, and name what it changes (a size
+  // snapped to one it takes), before anything is sent; strict mode makes those changes errors.
+  const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
+  const known = plan.warnings.length;
+  for (const call of plan.calls) adapter.mapCall(plan, call);
+  if (plan.strict && plan.warnings.length > known) {
+    throw new InvalidRequestError({
+      issues: plan.warnings.slice(known).map((warning) => ({
+        field: warning.field ?? 'model',
+        value: plan.resolved.model,
+        message: `${warning.message} (strict mode turns this into an error)`,
+      })),
+    });
+  }
   if (plan.responseFormat === 'url' && source.kind === 'given') {
     throw new InvalidRequestError({
       issues: [{ field: 'responseFormat', value: 'url', message: "needs the built-in togetherai provider (the AI SDK provider cannot parse URL responses); configure it with TOGETHER_API_KEY / TOGETHER_BASE_URL" }],

@@ -68,6 +68,8 @@ export type Plan = {
   providerOptions: Record<string, Record<string, unknown>> | undefined;
   calls: PlannedCall[];
   warnings: ImagegenWarning[];
+  /** Dropped or changed options are errors (the request's `strict`). */
+  strict: boolean;
   resolved: ResolvedRequest;
   estimatedCostUsd: number | undefined;
   abortSignal: AbortSignal | undefined;
@@ -236,6 +238,7 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     providerOptions: parsed.providerOptions,
     calls,
     warnings,
+    strict: parsed.strict,
     resolved,
     estimatedCostUsd: estimateCost({ model, width, height, images: parsed.count, steps }),
     abortSignal: parsed.abortSignal,

@@ -6,6 +6,8 @@ import {
   generateImages,
   GeneratedImage,
   imageModel,
+  InvalidRequestError,
+  prepareGeneration,
   ProviderError,
 } from '../src/index.js';
 import { renderPlaceholder } from '../src/render.js';
@@ -179,5 +181,19 @@ describe('imageModel(): the AI SDK-native door', () => {
     expect(result.images).toHaveLength(4);
     expect(seen).toEqual([{ n: 4, size: '1344x768', aspectRatio: undefined, providerOptions: { togetherai: { guidance_scale: 5 } } }]);
     expect(result.warnings).toEqual([]);
+  });
+});
+
+describe('strict mode and provider-level changes', () => {
+  it('a size the provider snaps to one it takes is a warning, and an error under strict', async () => {
+    const { createOpenAI } = await import('@ai-sdk/openai');
+    // Nothing listens on port 9: an attempt to send would fail differently.
+    const providers = { openai: createOpenAI({ apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1' }) };
+    const request = { prompt: 'p', model: 'openai:gpt-image-1', size: '256x256' } as const;
+    const { plan } = await prepareGeneration(request, { providers });
+    expect(plan.warnings.map((warning) => warning.message).join(' ')).toMatch(/1024x1024/);
+    await expect(generateImages({ ...request, strict: true }, { providers })).rejects.toSatisfy(
+      (error) => InvalidRequestError.isInstance(error) && /strict mode/.test(error.message),
+    );
   });
 });
