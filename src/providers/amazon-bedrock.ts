@@ -1,9 +1,10 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
+import { InvalidRequestError, MissingApiKeyError } from '../errors.js';
 import type { Plan } from '../plan.js';
 import { dimensionsForRatio } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, readSecret, warnOnce } from './lazy-adapter.js';
 
 /**
  * Amazon Bedrock (Nova Canvas) through `@ai-sdk/amazon-bedrock` (4.x), loaded on first use.
@@ -22,7 +23,6 @@ import { readEnvironment, type ProviderAdapter } from './adapter.js';
  */
 export const AMAZON_BEDROCK_ENVIRONMENT_VARIABLES = ['AWS_BEARER_TOKEN_BEDROCK', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'] as const;
 const PROVIDER = 'amazon-bedrock';
-const PACKAGE_NAME = '@ai-sdk/amazon-bedrock';
 /** Nova Canvas seeds (AWS's request schema). */
 const MAX_SEED = 858_993_459;
 
@@ -66,33 +66,21 @@ type AmazonBedrockPackage = {
   }): { image(modelId: string): ImageModelV3 };
 };
 
-export type AmazonBedrockAdapterOptions = {
-  /** Loads `@ai-sdk/amazon-bedrock`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<AmazonBedrockPackage>;
-};
+export type AmazonBedrockAdapterOptions = LazyAdapterOptions<AmazonBedrockPackage>;
 
 /** The Amazon Bedrock adapter; `amazonBedrock` below is the one the toolkit registers. */
 export function createAmazonBedrockAdapter({
   importPackage = () => import('@ai-sdk/amazon-bedrock'),
 }: AmazonBedrockAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'bedrock',
+    displayName: 'Amazon Bedrock',
+    packageName: '@ai-sdk/amazon-bedrock',
     environmentVariables: AMAZON_BEDROCK_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createAmazonBedrock } = await loadPackage(importPackage);
-      // The region and the endpoint (AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME) are read by the package.
-      const apiKey = readSecret('AWS_BEARER_TOKEN_BEDROCK');
-      if (apiKey !== undefined) return createAmazonBedrock({ apiKey }).image(modelId);
-      const accessKeyId = readSecret('AWS_ACCESS_KEY_ID');
-      const secretAccessKey = readSecret('AWS_SECRET_ACCESS_KEY');
-      if (accessKeyId === undefined || secretAccessKey === undefined) {
-        throw new MissingApiKeyError({ provider: 'Amazon Bedrock', environmentVariables: AMAZON_BEDROCK_ENVIRONMENT_VARIABLES });
-      }
-      const sessionToken = readSecret('AWS_SESSION_TOKEN');
-      return createAmazonBedrock({ accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }).image(modelId);
-    },
+    importPackage,
+    loadSettings: loadCredentials,
+    createProvider: ({ createAmazonBedrock }, credentials) => createAmazonBedrock(credentials),
 
     mapCall(plan, call) {
       const urls = plan.referenceImages.filter((image) => image.data === undefined);
@@ -108,12 +96,9 @@ export function createAmazonBedrockAdapter({
       if (plan.guidance !== undefined) options.cfgScale = plan.guidance;
       const seed = seedFor(plan, call.seed);
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...baseCall({ plan, call, optionsKey: 'bedrock', options, images }),
         ...('size' in plan.sizing ? { size: plan.sizing.size } : {}),
         ...(seed === undefined ? {} : { seed }),
-        providerOptions: { bedrock: { ...options, ...(plan.providerOptions?.bedrock as Record<string, JSONValue> | undefined) } },
       };
     },
 
@@ -128,7 +113,7 @@ export function createAmazonBedrockAdapter({
       aspectRatio = undefined;
       return { params: { ...params, size, aspectRatio }, warnings };
     },
-  };
+  });
 }
 
 export const amazonBedrock: ProviderAdapter = createAmazonBedrockAdapter();
@@ -148,25 +133,18 @@ function seedFor(plan: Plan, seed: number | undefined): number | undefined {
   return seed % (MAX_SEED + 1);
 }
 
-function warnOnce(plan: Plan, field: string, message: string): void {
-  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
-}
-
-function readSecret(name: string): string | undefined {
-  const value = readEnvironment(name);
-  registerSecret(value);
-  return value;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'Amazon Bedrock', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
+/**
+ * An API key, else SigV4 access keys (with a session token when set). The region and the endpoint
+ * (AWS_REGION, AWS_ENDPOINT_URL_BEDROCK_RUNTIME) are read by the package.
+ */
+function loadCredentials(): { apiKey: string } | { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
+  const apiKey = readSecret('AWS_BEARER_TOKEN_BEDROCK');
+  if (apiKey !== undefined) return { apiKey };
+  const accessKeyId = readSecret('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = readSecret('AWS_SECRET_ACCESS_KEY');
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    throw new MissingApiKeyError({ provider: 'Amazon Bedrock', environmentVariables: AMAZON_BEDROCK_ENVIRONMENT_VARIABLES });
   }
+  const sessionToken = readSecret('AWS_SESSION_TOKEN');
+  return { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
 }

@@ -1,10 +1,9 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
-import type { Plan } from '../plan.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
 import { guardedFetch } from '../download.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
 
 /**
  * Black Forest Labs' own API through `@ai-sdk/black-forest-labs` (1.x), loaded on first use.
@@ -28,7 +27,6 @@ import { guardedFetch } from '../download.js';
 export const BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES = ['BFL_API_KEY'] as const;
 export const BLACK_FOREST_LABS_BASE_URL_VARIABLE = 'BFL_BASE_URL';
 const PROVIDER = 'black-forest-labs';
-const PACKAGE_NAME = '@ai-sdk/black-forest-labs';
 /** The package's option key. */
 const OPTIONS_KEY = 'blackForestLabs';
 
@@ -108,32 +106,24 @@ type BlackForestLabsPackage = {
   createBlackForestLabs(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
-export type BlackForestLabsAdapterOptions = {
-  /** Loads `@ai-sdk/black-forest-labs`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<BlackForestLabsPackage>;
-};
+export type BlackForestLabsAdapterOptions = LazyAdapterOptions<BlackForestLabsPackage>;
 
 /** The Black Forest Labs adapter; `blackForestLabs` below is the one the toolkit registers. */
 export function createBlackForestLabsAdapter({
   importPackage = () => import('@ai-sdk/black-forest-labs'),
 }: BlackForestLabsAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: OPTIONS_KEY,
+    displayName: 'Black Forest Labs',
+    packageName: '@ai-sdk/black-forest-labs',
     environmentVariables: BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createBlackForestLabs } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) {
-        throw new MissingApiKeyError({ provider: 'Black Forest Labs', environmentVariables: BLACK_FOREST_LABS_ENVIRONMENT_VARIABLES });
-      }
-      const baseURL = readEnvironment(BLACK_FOREST_LABS_BASE_URL_VARIABLE);
-      return createBlackForestLabs({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
-    },
+    baseUrlVariable: BLACK_FOREST_LABS_BASE_URL_VARIABLE,
+    importPackage,
+    // The package polls a status URL and downloads the result.
+    createProvider: ({ createBlackForestLabs }, settings) => createBlackForestLabs({ ...settings, fetch: guardedFetch() }),
 
     mapCall(plan, call) {
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
       const options: Record<string, JSONValue> = {};
       if ('size' in plan.sizing && !SIZED_BY_INPUT.has(plan.modelId)) {
         options.width = plan.width;
@@ -147,12 +137,10 @@ export function createBlackForestLabsAdapter({
         warnOnce(plan, 'safetyChecker', `Black Forest Labs' moderation cannot be turned off; sent safety_tolerance 6, its most permissive level`);
       }
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
+        ...baseCall({ plan, call, optionsKey: OPTIONS_KEY, options }),
         maxImagesPerCall: 1,
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
-        providerOptions: { [OPTIONS_KEY]: { ...options, ...(plan.providerOptions?.[OPTIONS_KEY] as Record<string, JSONValue> | undefined) } },
       };
     },
 
@@ -173,7 +161,7 @@ export function createBlackForestLabsAdapter({
       size = undefined;
       return { params: { ...params, size, aspectRatio, providerOptions: { ...params.providerOptions, [OPTIONS_KEY]: options } }, warnings };
     },
-  };
+  });
 }
 
 export const blackForestLabs: ProviderAdapter = createBlackForestLabsAdapter();
@@ -182,31 +170,3 @@ const parseSize = (size: string) => {
   const [width, height] = size.split('x').map(Number) as [number, number];
   return { width, height };
 };
-
-function warnOnce(plan: Plan, field: string, message: string): void {
-  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
-}
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'Black Forest Labs', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
-}

@@ -1,8 +1,8 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, referenceImages } from './lazy-adapter.js';
 
 /**
  * DeepInfra through `@ai-sdk/deepinfra` (2.x), loaded on first use.
@@ -20,7 +20,6 @@ import { readEnvironment, type ProviderAdapter } from './adapter.js';
 export const DEEPINFRA_ENVIRONMENT_VARIABLES = ['DEEPINFRA_API_KEY'] as const;
 export const DEEPINFRA_BASE_URL_VARIABLE = 'DEEPINFRA_BASE_URL';
 const PROVIDER = 'deepinfra';
-const PACKAGE_NAME = '@ai-sdk/deepinfra';
 
 type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
 
@@ -91,28 +90,22 @@ type DeepInfraPackage = {
   createDeepInfra(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
 };
 
-export type DeepInfraAdapterOptions = {
-  /** Loads `@ai-sdk/deepinfra`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<DeepInfraPackage>;
-};
+export type DeepInfraAdapterOptions = LazyAdapterOptions<DeepInfraPackage>;
 
 /** The DeepInfra adapter; `deepinfra` below is the one the toolkit registers. */
 export function createDeepInfraAdapter({ importPackage = () => import('@ai-sdk/deepinfra') }: DeepInfraAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'deepinfra',
+    displayName: 'DeepInfra',
+    packageName: '@ai-sdk/deepinfra',
     environmentVariables: DEEPINFRA_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createDeepInfra } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(DEEPINFRA_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'DeepInfra', environmentVariables: DEEPINFRA_ENVIRONMENT_VARIABLES });
-      const baseURL = readEnvironment(DEEPINFRA_BASE_URL_VARIABLE);
-      return createDeepInfra({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
-    },
+    baseUrlVariable: DEEPINFRA_BASE_URL_VARIABLE,
+    importPackage,
+    createProvider: ({ createDeepInfra }, settings) => createDeepInfra(settings),
 
     mapCall(plan, call) {
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
+      const images = referenceImages(plan);
       const options: Record<string, JSONValue> = {};
       if (plan.steps !== undefined) options[STEPS_KEY] = plan.steps;
       if (plan.guidance !== undefined) options[GUIDANCE_KEY] = plan.guidance;
@@ -120,12 +113,9 @@ export function createDeepInfraAdapter({ importPackage = () => import('@ai-sdk/d
       // The edit path drops `seed`; the options are spread into its form, so it goes there.
       if (images.length > 0 && call.seed !== undefined) options.seed = call.seed;
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...baseCall({ plan, call, optionsKey: 'deepinfra', options, images }),
         ...('size' in plan.sizing ? { size: plan.sizing.size } : { aspectRatio: plan.sizing.aspectRatio }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
-        providerOptions: { deepinfra: { ...options, ...(plan.providerOptions?.deepinfra as Record<string, JSONValue> | undefined) } },
       };
     },
 
@@ -143,31 +133,7 @@ export function createDeepInfraAdapter({ importPackage = () => import('@ai-sdk/d
       }
       return { params: { ...params, size, aspectRatio }, warnings };
     },
-  };
+  });
 }
 
 export const deepinfra: ProviderAdapter = createDeepInfraAdapter();
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'DeepInfra', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
-}

@@ -1,9 +1,9 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
 import { guardedFetch } from '../download.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * fal.ai through `@ai-sdk/fal` (2.x), loaded on first use.
@@ -27,7 +27,6 @@ import { guardedFetch } from '../download.js';
 export const FAL_ENVIRONMENT_VARIABLES = ['FAL_API_KEY', 'FAL_KEY'] as const;
 export const FAL_BASE_URL_VARIABLE = 'FAL_BASE_URL';
 const PROVIDER = 'fal';
-const PACKAGE_NAME = '@ai-sdk/fal';
 
 type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
 
@@ -244,29 +243,23 @@ type FalPackage = {
   createFal(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
-export type FalAdapterOptions = {
-  /** Loads `@ai-sdk/fal`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<FalPackage>;
-};
+export type FalAdapterOptions = LazyAdapterOptions<FalPackage>;
 
 /** The fal adapter; `fal` below is the one the toolkit registers. */
 export function createFalAdapter({ importPackage = () => import('@ai-sdk/fal') }: FalAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'fal',
+    displayName: 'fal',
+    packageName: '@ai-sdk/fal',
     environmentVariables: FAL_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createFal } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(FAL_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'fal', environmentVariables: FAL_ENVIRONMENT_VARIABLES });
-      const baseURL = readEnvironment(FAL_BASE_URL_VARIABLE);
-      return createFal({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
-    },
+    baseUrlVariable: FAL_BASE_URL_VARIABLE,
+    importPackage,
+    // fal answers with image URLs, which the package downloads.
+    createProvider: ({ createFal }, settings) => createFal({ ...settings, fetch: guardedFetch() }),
 
     mapCall(plan, call) {
       const inputs = inputsById.get(plan.modelId) ?? sized;
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
       // camelCase where the package renames (its snake_case names are deprecated); fal's own names otherwise.
       const options: Record<string, JSONValue> = {};
       if ('aspectRatio' in plan.sizing) options.aspect_ratio = plan.sizing.aspectRatio;
@@ -277,13 +270,10 @@ export function createFalAdapter({ importPackage = () => import('@ai-sdk/fal') }
       if (plan.outputFormat !== undefined) options.outputFormat = plan.outputFormat;
       if (plan.loras !== undefined) options.loras = plan.loras;
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...baseCall({ plan, call, optionsKey: 'fal', options }),
         // A ratio goes in `aspect_ratio` above: the package would turn `aspectRatio` into an `image_size` preset.
         ...('size' in plan.sizing && inputs.sendsImageSize ? { size: plan.sizing.size } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
-        providerOptions: { fal: { ...options, ...(plan.providerOptions?.fal as Record<string, JSONValue> | undefined) } },
       };
     },
 
@@ -309,31 +299,7 @@ export function createFalAdapter({ importPackage = () => import('@ai-sdk/fal') }
       }
       return { params: { ...params, size, aspectRatio, providerOptions: { ...params.providerOptions, fal: options } }, warnings };
     },
-  };
+  });
 }
 
 export const fal: ProviderAdapter = createFalAdapter();
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'fal', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
-}

@@ -1,9 +1,9 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import type { Plan } from '../plan.js';
 import { nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
 
 /**
  * Fireworks through `@ai-sdk/fireworks` (2.x), loaded on first use.
@@ -22,7 +22,6 @@ import { readEnvironment, type ProviderAdapter } from './adapter.js';
 export const FIREWORKS_ENVIRONMENT_VARIABLES = ['FIREWORKS_API_KEY'] as const;
 export const FIREWORKS_BASE_URL_VARIABLE = 'FIREWORKS_BASE_URL';
 const PROVIDER = 'fireworks';
-const PACKAGE_NAME = '@ai-sdk/fireworks';
 
 /** The sizes SDXL-class models take (package docs). */
 const SDXL_SIZES = ['640x1536', '768x1344', '832x1216', '896x1152', '1024x1024', '1152x896', '1216x832', '1344x768', '1536x640'] as const;
@@ -100,40 +99,31 @@ type FireworksPackage = {
   createFireworks(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
 };
 
-export type FireworksAdapterOptions = {
-  /** Loads `@ai-sdk/fireworks`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<FireworksPackage>;
-};
+export type FireworksAdapterOptions = LazyAdapterOptions<FireworksPackage>;
 
 /** The Fireworks adapter; `fireworks` below is the one the toolkit registers. */
 export function createFireworksAdapter({ importPackage = () => import('@ai-sdk/fireworks') }: FireworksAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'fireworks',
+    displayName: 'Fireworks',
+    packageName: '@ai-sdk/fireworks',
     environmentVariables: FIREWORKS_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createFireworks } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(FIREWORKS_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'Fireworks', environmentVariables: FIREWORKS_ENVIRONMENT_VARIABLES });
-      const baseURL = readEnvironment(FIREWORKS_BASE_URL_VARIABLE);
-      return createFireworks({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
-    },
+    baseUrlVariable: FIREWORKS_BASE_URL_VARIABLE,
+    importPackage,
+    createProvider: ({ createFireworks }, settings) => createFireworks(settings),
 
     mapCall(plan, call) {
       const inputs = inputsById.get(plan.modelId) ?? { fixedSizes: false };
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
       const options: Record<string, JSONValue> = {};
       if (plan.steps !== undefined && inputs.steps !== undefined) options[inputs.steps] = plan.steps;
       if (plan.guidance !== undefined && inputs.guidance !== undefined) options[inputs.guidance] = plan.guidance;
       if (plan.negativePrompt !== undefined) options.negative_prompt = plan.negativePrompt;
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
+        ...baseCall({ plan, call, optionsKey: 'fireworks', options }),
         maxImagesPerCall: 1,
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : { size: inputs.fixedSizes ? nearestSdxlSize(plan) : plan.sizing.size }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
-        providerOptions: { fireworks: { ...options, ...(plan.providerOptions?.fireworks as Record<string, JSONValue> | undefined) } },
       };
     },
 
@@ -153,7 +143,7 @@ export function createFireworksAdapter({ importPackage = () => import('@ai-sdk/f
       }
       return { params: { ...params, size, aspectRatio }, warnings };
     },
-  };
+  });
 }
 
 export const fireworks: ProviderAdapter = createFireworksAdapter();
@@ -169,32 +159,4 @@ function nearestSdxlSize(plan: Plan): `${number}x${number}` {
     warnOnce(plan, 'size', `${plan.model.displayName} takes ${SDXL_SIZES.join(', ')}; sent the nearest, ${size}, instead of ${plan.width}x${plan.height}`);
   }
   return size;
-}
-
-function warnOnce(plan: Plan, field: string, message: string): void {
-  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
-}
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'Fireworks', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
 }

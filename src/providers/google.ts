@@ -1,9 +1,7 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
-import type { Plan } from '../plan.js';
-import { nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio, warnOnce } from './lazy-adapter.js';
 
 /**
  * Google's Gemini API (Imagen and Gemini image models) through `@ai-sdk/google` (3.x), loaded on
@@ -26,7 +24,6 @@ import { readEnvironment, type ProviderAdapter } from './adapter.js';
 export const GOOGLE_ENVIRONMENT_VARIABLES = ['GOOGLE_GENERATIVE_AI_API_KEY', 'GEMINI_API_KEY'] as const;
 export const GOOGLE_BASE_URL_VARIABLE = 'GOOGLE_GENERATIVE_AI_BASE_URL';
 const PROVIDER = 'google';
-const PACKAGE_NAME = '@ai-sdk/google';
 
 type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
 
@@ -92,84 +89,35 @@ type GooglePackage = {
   createGoogleGenerativeAI(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
 };
 
-export type GoogleAdapterOptions = {
-  /** Loads `@ai-sdk/google`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<GooglePackage>;
-};
+export type GoogleAdapterOptions = LazyAdapterOptions<GooglePackage>;
 
 /** The Google adapter; `google` below is the one the toolkit registers. */
 export function createGoogleAdapter({ importPackage = () => import('@ai-sdk/google') }: GoogleAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'google',
+    displayName: 'Google',
+    packageName: '@ai-sdk/google',
     environmentVariables: GOOGLE_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createGoogleGenerativeAI } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(GOOGLE_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'Google', environmentVariables: GOOGLE_ENVIRONMENT_VARIABLES });
-      const baseURL = readEnvironment(GOOGLE_BASE_URL_VARIABLE);
-      return createGoogleGenerativeAI({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
-    },
+    baseUrlVariable: GOOGLE_BASE_URL_VARIABLE,
+    importPackage,
+    createProvider: ({ createGoogleGenerativeAI }, settings) => createGoogleGenerativeAI(settings),
 
     mapCall(plan, call) {
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
       const options: Record<string, JSONValue> = {};
       if (plan.disableSafetyChecker && isGemini(plan.modelId)) {
         options.threshold = 'BLOCK_NONE';
         warnOnce(plan, 'safetyChecker', `Google's safety filters cannot be turned off; sent threshold BLOCK_NONE, the least blocking setting`);
       }
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...baseCall({ plan, call, optionsKey: 'google', options }),
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
-        providerOptions: { google: { ...options, ...(plan.providerOptions?.google as Record<string, JSONValue> | undefined) } },
       };
     },
 
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      let { size, aspectRatio } = params;
-      const wanted = aspectRatio ?? size;
-      if (wanted !== undefined) {
-        const nearest = nearestAspectRatio(ratioValue(wanted), model.aspectRatios) as `${number}:${number}`;
-        if (nearest !== wanted) warnings.push({ type: 'other', message: `${model.displayName} takes ${model.aspectRatios.join(', ')}; sent ${nearest} for ${wanted}` });
-        aspectRatio = nearest;
-        size = undefined;
-      }
-      return { params: { ...params, size, aspectRatio }, warnings };
-    },
-  };
+    transformParams: snapToAspectRatio,
+  });
 }
 
 export const google: ProviderAdapter = createGoogleAdapter();
-
-function warnOnce(plan: Plan, field: string, message: string): void {
-  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
-}
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'Google', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
-}

@@ -1,9 +1,9 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import type { ImageModelV3 } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
-import { nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import { InvalidRequestError } from '../errors.js';
 import { guardedFetch } from '../download.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
 
 /**
  * Luma (Photon) through `@ai-sdk/luma` (2.x), loaded on first use.
@@ -20,7 +20,6 @@ import { guardedFetch } from '../download.js';
 export const LUMA_ENVIRONMENT_VARIABLES = ['LUMA_API_KEY'] as const;
 export const LUMA_BASE_URL_VARIABLE = 'LUMA_BASE_URL';
 const PROVIDER = 'luma';
-const PACKAGE_NAME = '@ai-sdk/luma';
 
 type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
 
@@ -62,25 +61,20 @@ type LumaPackage = {
   createLuma(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
-export type LumaAdapterOptions = {
-  /** Loads `@ai-sdk/luma`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<LumaPackage>;
-};
+export type LumaAdapterOptions = LazyAdapterOptions<LumaPackage>;
 
 /** The Luma adapter; `luma` below is the one the toolkit registers. */
 export function createLumaAdapter({ importPackage = () => import('@ai-sdk/luma') }: LumaAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'luma',
+    displayName: 'Luma',
+    packageName: '@ai-sdk/luma',
     environmentVariables: LUMA_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createLuma } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(LUMA_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'Luma', environmentVariables: LUMA_ENVIRONMENT_VARIABLES });
-      const baseURL = readEnvironment(LUMA_BASE_URL_VARIABLE);
-      return createLuma({ apiKey, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
-    },
+    baseUrlVariable: LUMA_BASE_URL_VARIABLE,
+    importPackage,
+    // The package polls the generation and downloads its image.
+    createProvider: ({ createLuma }, settings) => createLuma({ ...settings, fetch: guardedFetch() }),
 
     mapCall(plan, call) {
       const notUrls = plan.referenceImages.filter((image) => image.url === undefined);
@@ -92,51 +86,14 @@ export function createLumaAdapter({ importPackage = () => import('@ai-sdk/luma')
       }
       const images = plan.referenceImages.map((image) => image.url!);
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
+        ...baseCall({ plan, call, optionsKey: 'luma', images }),
         maxImagesPerCall: 1,
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
-        providerOptions: { luma: { ...(plan.providerOptions?.luma as Record<string, JSONValue> | undefined) } },
       };
     },
 
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      let { size, aspectRatio } = params;
-      const wanted = aspectRatio ?? size;
-      if (wanted !== undefined) {
-        const nearest = nearestAspectRatio(ratioValue(wanted), model.aspectRatios) as `${number}:${number}`;
-        if (nearest !== wanted) warnings.push({ type: 'other', message: `${model.displayName} takes ${model.aspectRatios.join(', ')}; sent ${nearest} for ${wanted}` });
-        aspectRatio = nearest;
-        size = undefined;
-      }
-      return { params: { ...params, size, aspectRatio }, warnings };
-    },
-  };
+    transformParams: snapToAspectRatio,
+  });
 }
 
 export const luma: ProviderAdapter = createLumaAdapter();
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'Luma', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
-}

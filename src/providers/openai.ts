@@ -1,9 +1,8 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
-import type { Plan } from '../plan.js';
 import { dimensionsForRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, referenceImages, warnOnce } from './lazy-adapter.js';
 
 /**
  * OpenAI image models through `@ai-sdk/openai` (3.x), loaded on first use.
@@ -21,7 +20,6 @@ export const OPENAI_ENVIRONMENT_VARIABLES = ['OPENAI_API_KEY'] as const;
 /** Read by the package itself too. */
 export const OPENAI_BASE_URL_VARIABLE = 'OPENAI_BASE_URL';
 const PROVIDER = 'openai';
-const PACKAGE_NAME = '@ai-sdk/openai';
 
 /** The sizes each fixed-size model takes (package docs, "Model Capabilities"). */
 const FIXED_SIZES: Readonly<Record<string, readonly `${number}x${number}`[]>> = {
@@ -117,34 +115,26 @@ type OpenAIPackage = {
   createOpenAI(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
 };
 
-export type OpenAIAdapterOptions = {
-  /** Loads `@ai-sdk/openai`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<OpenAIPackage>;
-};
+export type OpenAIAdapterOptions = LazyAdapterOptions<OpenAIPackage>;
 
 /** The OpenAI adapter; `openai` below is the one the toolkit registers. */
 export function createOpenAIAdapter({ importPackage = () => import('@ai-sdk/openai') }: OpenAIAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'openai',
+    displayName: 'OpenAI',
+    packageName: '@ai-sdk/openai',
     environmentVariables: OPENAI_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createOpenAI } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(OPENAI_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) {
-        throw new MissingApiKeyError({ provider: 'OpenAI', environmentVariables: OPENAI_ENVIRONMENT_VARIABLES });
-      }
-      const baseURL = readEnvironment(OPENAI_BASE_URL_VARIABLE);
-      return createOpenAI({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
-    },
+    baseUrlVariable: OPENAI_BASE_URL_VARIABLE,
+    importPackage,
+    createProvider: ({ createOpenAI }, settings) => createOpenAI(settings),
 
     mapCall(plan, call) {
       const chosen = chooseSize(plan.modelId, plan.width, plan.height);
       if (chosen.size !== `${plan.width}x${plan.height}`) {
         warnOnce(plan, 'size', `${plan.model.displayName} ${chosen.reason}; sent ${chosen.size} instead of ${plan.width}x${plan.height}`);
       }
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
+      const images = referenceImages(plan);
       const options: Record<string, JSONValue> = {};
       // DALL·E always returns PNG and takes no output_format (the catalog refuses jpeg for it).
       if (plan.outputFormat !== undefined && !plan.modelId.startsWith('dall-e')) options.outputFormat = plan.outputFormat;
@@ -156,13 +146,7 @@ export function createOpenAIAdapter({ importPackage = () => import('@ai-sdk/open
           warnOnce(plan, 'safetyChecker', `OpenAI's moderation cannot be turned off; sent moderation: "low", its least restrictive level`);
         }
       }
-      return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
-        size: chosen.size,
-        providerOptions: { openai: { ...options, ...(plan.providerOptions?.openai as Record<string, JSONValue> | undefined) } },
-      };
+      return { ...baseCall({ plan, call, optionsKey: 'openai', options, images }), size: chosen.size };
     },
 
     transformParams(params, model) {
@@ -182,7 +166,7 @@ export function createOpenAIAdapter({ importPackage = () => import('@ai-sdk/open
       }
       return { params: { ...params, size, aspectRatio: undefined }, warnings };
     },
-  };
+  });
 }
 
 export const openai: ProviderAdapter = createOpenAIAdapter();
@@ -211,32 +195,4 @@ function chooseSize(modelId: string, width: number, height: number): { size: `${
     return firstRatio - secondRatio || firstArea - secondArea;
   })[0]!;
   return { size: best, reason: `takes only ${sizes.join(', ')}` };
-}
-
-function warnOnce(plan: Plan, field: string, message: string): void {
-  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
-}
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'OpenAI', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
 }

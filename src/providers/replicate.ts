@@ -1,10 +1,10 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import type { Plan } from '../plan.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
 import { guardedFetch } from '../download.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
 
 /**
  * Replicate through `@ai-sdk/replicate` (2.x), loaded on first use.
@@ -25,7 +25,6 @@ import { guardedFetch } from '../download.js';
 export const REPLICATE_ENVIRONMENT_VARIABLES = ['REPLICATE_API_TOKEN'] as const;
 export const REPLICATE_BASE_URL_VARIABLE = 'REPLICATE_BASE_URL';
 const PROVIDER = 'replicate';
-const PACKAGE_NAME = '@ai-sdk/replicate';
 
 type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
 
@@ -259,29 +258,23 @@ type ReplicatePackage = {
   createReplicate(settings: { apiToken: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
-export type ReplicateAdapterOptions = {
-  /** Loads `@ai-sdk/replicate`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<ReplicatePackage>;
-};
+export type ReplicateAdapterOptions = LazyAdapterOptions<ReplicatePackage>;
 
 /** The Replicate adapter; `replicate` below is the one the toolkit registers. */
 export function createReplicateAdapter({ importPackage = () => import('@ai-sdk/replicate') }: ReplicateAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'replicate',
+    displayName: 'Replicate',
+    packageName: '@ai-sdk/replicate',
     environmentVariables: REPLICATE_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createReplicate } = await loadPackage(importPackage);
-      const apiToken = loadApiKey(REPLICATE_ENVIRONMENT_VARIABLES);
-      if (apiToken === undefined) throw new MissingApiKeyError({ provider: 'Replicate', environmentVariables: REPLICATE_ENVIRONMENT_VARIABLES });
-      const baseURL = readEnvironment(REPLICATE_BASE_URL_VARIABLE);
-      return createReplicate({ apiToken, ...(baseURL === undefined ? {} : { baseURL }), fetch: guardedFetch() }).image(modelId);
-    },
+    baseUrlVariable: REPLICATE_BASE_URL_VARIABLE,
+    importPackage,
+    // Replicate answers with output URLs, which the package downloads.
+    createProvider: ({ createReplicate }, { apiKey, ...settings }) => createReplicate({ apiToken: apiKey, ...settings, fetch: guardedFetch() }),
 
     mapCall(plan, call) {
       const inputs = inputsFor(plan.modelId);
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
       const options: Record<string, JSONValue> = {};
       let size: `${number}x${number}` | undefined;
       if (inputs.size === 'width-height') {
@@ -300,13 +293,10 @@ export function createReplicateAdapter({ importPackage = () => import('@ai-sdk/r
       }
       if (plan.outputFormat !== undefined && inputs.outputFormat) options.output_format = plan.outputFormat === 'jpeg' ? 'jpg' : 'png';
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...baseCall({ plan, call, optionsKey: 'replicate', options }),
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
         ...(size === undefined ? {} : { size }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
-        providerOptions: { replicate: { ...options, ...(plan.providerOptions?.replicate as Record<string, JSONValue> | undefined) } },
       };
     },
 
@@ -328,7 +318,7 @@ export function createReplicateAdapter({ importPackage = () => import('@ai-sdk/r
       }
       return { params: { ...params, size, aspectRatio, providerOptions: { ...params.providerOptions, replicate: options } }, warnings };
     },
-  };
+  });
 }
 
 export const replicate: ProviderAdapter = createReplicateAdapter();
@@ -355,31 +345,3 @@ const parseSize = (size: string) => {
   const [width, height] = size.split('x').map(Number) as [number, number];
   return { width, height };
 };
-
-function warnOnce(plan: Plan, field: string, message: string): void {
-  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
-}
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'Replicate', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
-}

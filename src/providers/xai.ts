@@ -1,8 +1,7 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import type { ImageModelV3 } from '@ai-sdk/provider';
 import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
-import { nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter } from './adapter.js';
+import type { ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
 
 /**
  * xAI (Grok Imagine) through `@ai-sdk/xai` (3.x), loaded on first use.
@@ -17,7 +16,6 @@ import { readEnvironment, type ProviderAdapter } from './adapter.js';
 export const XAI_ENVIRONMENT_VARIABLES = ['XAI_API_KEY'] as const;
 export const XAI_BASE_URL_VARIABLE = 'XAI_BASE_URL';
 const PROVIDER = 'xai';
-const PACKAGE_NAME = '@ai-sdk/xai';
 
 type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
 
@@ -62,74 +60,29 @@ type XaiPackage = {
   createXai(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
 };
 
-export type XaiAdapterOptions = {
-  /** Loads `@ai-sdk/xai`; replaceable so tests can simulate it missing. */
-  importPackage?: () => Promise<XaiPackage>;
-};
+export type XaiAdapterOptions = LazyAdapterOptions<XaiPackage>;
 
 /** The xAI adapter; `xai` below is the one the toolkit registers. */
 export function createXaiAdapter({ importPackage = () => import('@ai-sdk/xai') }: XaiAdapterOptions = {}): ProviderAdapter {
-  return {
+  return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'xai',
+    displayName: 'xAI',
+    packageName: '@ai-sdk/xai',
     environmentVariables: XAI_ENVIRONMENT_VARIABLES,
-
-    async createModel(modelId) {
-      const { createXai } = await loadPackage(importPackage);
-      const apiKey = loadApiKey(XAI_ENVIRONMENT_VARIABLES);
-      if (apiKey === undefined) throw new MissingApiKeyError({ provider: 'xAI', environmentVariables: XAI_ENVIRONMENT_VARIABLES });
-      const baseURL = readEnvironment(XAI_BASE_URL_VARIABLE);
-      return createXai({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }).image(modelId);
-    },
+    baseUrlVariable: XAI_BASE_URL_VARIABLE,
+    importPackage,
+    createProvider: ({ createXai }, settings) => createXai(settings),
 
     mapCall(plan, call) {
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
       return {
-        prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
-        n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        ...baseCall({ plan, call, optionsKey: 'xai' }),
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
-        providerOptions: { xai: { ...(plan.providerOptions?.xai as Record<string, JSONValue> | undefined) } },
       };
     },
 
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      let { size, aspectRatio } = params;
-      const wanted = aspectRatio ?? size;
-      if (wanted !== undefined) {
-        const nearest = nearestAspectRatio(ratioValue(wanted), model.aspectRatios) as `${number}:${number}`;
-        if (nearest !== wanted) warnings.push({ type: 'other', message: `${model.displayName} takes ${model.aspectRatios.join(', ')}; sent ${nearest} for ${wanted}` });
-        aspectRatio = nearest;
-        size = undefined;
-      }
-      return { params: { ...params, size, aspectRatio }, warnings };
-    },
-  };
+    transformParams: snapToAspectRatio,
+  });
 }
 
 export const xai: ProviderAdapter = createXaiAdapter();
-
-function loadApiKey(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    const value = readEnvironment(name);
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-  }
-  return undefined;
-}
-
-async function loadPackage<Package>(importPackage: () => Promise<Package>): Promise<Package> {
-  try {
-    return await importPackage();
-  } catch (error) {
-    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
-    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(PACKAGE_NAME)) {
-      throw new MissingProviderPackageError({ provider: 'xAI', packageName: PACKAGE_NAME, cause: error });
-    }
-    throw error;
-  }
-}

@@ -1,0 +1,183 @@
+import type { ImageModelV3, ImageModelV3CallOptions, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import type { ModelCapabilities } from '../catalog.js';
+import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
+import type { Plan, PlannedCall } from '../plan.js';
+import { nearestAspectRatio, ratioValue } from '../sizing.js';
+import { readEnvironment, type ProviderAdapter, type ProviderCall } from './adapter.js';
+
+/**
+ * What the providers whose AI SDK package is loaded on first use have in common: the package
+ * imported only when a model is created, the key and base URL read from the environment, and the
+ * parts of a call every one of them maps alike. Each provider file keeps what is its own.
+ */
+
+/** The settings most provider packages are created with. */
+export type ApiKeySettings = { apiKey: string; baseURL?: string };
+
+/** What a provider file's `createXAdapter` takes. */
+export type LazyAdapterOptions<Package> = {
+  /** Loads the provider's AI SDK package; replaceable so tests can simulate it missing. */
+  importPackage?: () => Promise<Package>;
+};
+
+/** The part of an AI SDK provider the adapters use. */
+type ImageProvider = { image(modelId: string): ImageModelV3 };
+
+type LazyAdapterConfig<Package, Settings> = Pick<
+  ProviderAdapter,
+  'name' | 'optionsKey' | 'environmentVariables' | 'mapCall' | 'transformParams' | 'filterWarnings'
+> & {
+  /** The provider as error messages name it: "Black Forest Labs". */
+  displayName: string;
+  /** The AI SDK package, named in `MissingProviderPackageError`. */
+  packageName: string;
+  /** Loads the package (`() => import('@ai-sdk/...')`, written in the provider file so bundlers see it). */
+  importPackage: () => Promise<Package>;
+  /** Calls the package's provider factory. */
+  createProvider(providerPackage: Package, settings: Settings): ImageProvider;
+};
+
+/**
+ * An adapter whose package is imported when its first model is created. Its settings are the first
+ * of `environmentVariables` that is set (else `MissingApiKeyError`) and `baseUrlVariable` if set.
+ *
+ * @example
+ * createLazyAdapter({
+ *   name: 'xai', optionsKey: 'xai', displayName: 'xAI', packageName: '@ai-sdk/xai',
+ *   environmentVariables: ['XAI_API_KEY'], baseUrlVariable: 'XAI_BASE_URL',
+ *   importPackage: () => import('@ai-sdk/xai'),
+ *   createProvider: ({ createXai }, settings) => createXai(settings),
+ *   mapCall: (plan, call) => baseCall({ plan, call, optionsKey: 'xai' }),
+ * });
+ */
+export function createLazyAdapter<Package>(options: LazyAdapterConfig<Package, ApiKeySettings> & { baseUrlVariable: string }): ProviderAdapter;
+/** An adapter with credentials of another kind, read by `loadSettings` (which throws `MissingApiKeyError`). */
+export function createLazyAdapter<Package, Settings>(options: LazyAdapterConfig<Package, Settings> & { loadSettings: () => Settings }): ProviderAdapter;
+export function createLazyAdapter(
+  options: LazyAdapterConfig<unknown, unknown> & { baseUrlVariable?: string; loadSettings?: () => unknown },
+): ProviderAdapter {
+  const { name, optionsKey, environmentVariables, displayName, packageName, importPackage, createProvider, mapCall, transformParams, filterWarnings } = options;
+  const loadSettings =
+    options.loadSettings ?? (() => apiKeySettings({ provider: displayName, environmentVariables, baseUrlVariable: options.baseUrlVariable! }));
+  return {
+    name,
+    optionsKey,
+    environmentVariables,
+    async createModel(modelId) {
+      // The package first: a missing package is the thing to fix before a missing key.
+      const providerPackage = await loadPackage({ provider: displayName, packageName, importPackage });
+      return createProvider(providerPackage, loadSettings()).image(modelId);
+    },
+    mapCall,
+    ...(transformParams === undefined ? {} : { transformParams }),
+    ...(filterWarnings === undefined ? {} : { filterWarnings }),
+  };
+}
+
+/** Imports a provider package; `MissingProviderPackageError` when it is not installed. */
+export async function loadPackage<Package>({
+  provider,
+  packageName,
+  importPackage,
+}: {
+  provider: string;
+  packageName: string;
+  importPackage: () => Promise<Package>;
+}): Promise<Package> {
+  try {
+    return await importPackage();
+  } catch (error) {
+    // Only "not found" means not installed; a package that fails to load for another reason says so itself.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(packageName)) {
+      throw new MissingProviderPackageError({ provider, packageName, cause: error });
+    }
+    throw error;
+  }
+}
+
+/** An environment variable holding a credential, registered so that it is redacted from errors and logs. */
+export function readSecret(name: string): string | undefined {
+  const value = readEnvironment(name);
+  registerSecret(value);
+  return value;
+}
+
+/** The first of `environmentVariables` that is set; `MissingApiKeyError` naming them all when none is. */
+export function requireApiKey({ provider, environmentVariables }: { provider: string; environmentVariables: readonly string[] }): string {
+  for (const name of environmentVariables) {
+    const value = readSecret(name);
+    if (value !== undefined) return value;
+  }
+  throw new MissingApiKeyError({ provider, environmentVariables });
+}
+
+function apiKeySettings({
+  provider,
+  environmentVariables,
+  baseUrlVariable,
+}: {
+  provider: string;
+  environmentVariables: readonly string[];
+  baseUrlVariable: string;
+}): ApiKeySettings {
+  const apiKey = requireApiKey({ provider, environmentVariables });
+  const baseURL = readEnvironment(baseUrlVariable);
+  return { apiKey, ...(baseURL === undefined ? {} : { baseURL }) };
+}
+
+/** Adds a warning to the plan unless the same one is there already (a plan maps each of its calls). */
+export function warnOnce(plan: Plan, field: string, message: string): void {
+  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
+}
+
+/** The plan's input images as the packages take them: URLs as given, files as their bytes. */
+export function referenceImages(plan: Plan): (string | Uint8Array)[] {
+  return plan.referenceImages.map((image) => image.url ?? image.data!);
+}
+
+/**
+ * The fields every adapter maps alike: the prompt, with the input images when there are any; the
+ * count, sent all at once where the model takes a count; and our options for the package, with
+ * the caller's own `providerOptions` over them.
+ */
+export function baseCall({
+  plan,
+  call,
+  optionsKey,
+  options = {},
+  images = referenceImages(plan),
+}: {
+  plan: Plan;
+  call: PlannedCall;
+  optionsKey: string;
+  options?: Record<string, JSONValue>;
+  images?: (string | Uint8Array)[];
+}): Pick<ProviderCall, 'prompt' | 'n' | 'maxImagesPerCall' | 'providerOptions'> {
+  return {
+    prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
+    n: call.n,
+    maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+    providerOptions: { [optionsKey]: { ...options, ...(plan.providerOptions?.[optionsKey] as Record<string, JSONValue> | undefined) } },
+  };
+}
+
+/**
+ * `transformParams` for models sized by a ratio from a fixed list: a ratio or a size becomes the
+ * nearest listed ratio, with a warning when that is not what was asked for.
+ */
+export function snapToAspectRatio(
+  params: ImageModelV3CallOptions,
+  model: ModelCapabilities,
+): { params: ImageModelV3CallOptions; warnings: SharedV3Warning[] } {
+  const warnings: SharedV3Warning[] = [];
+  let { size, aspectRatio } = params;
+  const wanted = aspectRatio ?? size;
+  if (wanted !== undefined) {
+    const nearest = nearestAspectRatio(ratioValue(wanted), model.aspectRatios) as `${number}:${number}`;
+    if (nearest !== wanted) warnings.push({ type: 'other', message: `${model.displayName} takes ${model.aspectRatios.join(', ')}; sent ${nearest} for ${wanted}` });
+    aspectRatio = nearest;
+    size = undefined;
+  }
+  return { params: { ...params, size, aspectRatio }, warnings };
+}
