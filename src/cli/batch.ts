@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { parseDuration, parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { defaultCacheDir, ImageCache } from '../batch/cache.js';
 import { estimateBatch } from '../batch/dry-run.js';
@@ -61,7 +62,6 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
     .option('--skip-invalid', 'go on without the lines that are invalid')
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (file: string, flags: BatchFlags) => {
-      const { parseDuration, parseRateLimit } = await import('../emulator/faults.js');
       const defaults = requestDefaults(flags);
       if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
         defaults.model = LOCAL_FALLBACK_MODEL;

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { defaultCacheDir, ImageCache } from '../batch/cache.js';
 import { createProgress } from '../batch/progress.js';
@@ -55,7 +56,6 @@ export function compareCommand(io: CliIO, setExitCode: (code: number) => void, s
     .option('--cell-size <px>', 'contact sheet cell size', '256')
     .option('--json', 'print the results as JSON on stdout')
     .action(async (flags: CompareFlags) => {
-      const { parseRateLimit } = await import('../emulator/faults.js');
       const fromFile = flags.experiment ? await loadExperimentFile(path.resolve(io.cwd, flags.experiment)) : undefined;
       const settings = {
         ...fromFile?.settings,
