@@ -1,6 +1,8 @@
 /**
  * What the toolkit costs per call over a bare `generateImage`, on an emulator with no latency so the
- * client's own work is as large a share as it can be. Both send the same body (seed included, so the
+ * client's own work is as large a share as it can be. Measured at the default size (1024x1024, the
+ * target) and at 256x256, where the emulator answers in ~3 ms and the toolkit's fixed cost per call
+ * (planning, the response capture, reading the size from the bytes) shows at its largest. Both send the same body (seed included, so the
  * emulator renders the same image), and they alternate, each going first every other iteration,
  * so drift in the machine's speed falls on both alike.
  */
@@ -11,18 +13,32 @@ import { generateImages } from '../src/generate.js';
 import type { BenchmarkOptions, BenchmarkOutcome } from './run.js';
 
 const MODEL_ID = 'black-forest-labs/FLUX.1-schnell';
-const SIZE = '256x256';
+const SIZES = [
+  { size: '1024x1024', target: true, full: { warmUp: 20, iterations: 150 } },
+  { size: '256x256', target: false, full: { warmUp: 30, iterations: 300 } },
+] as const;
 const PROMPT = 'a red fox in fresh snow';
 const SEED = 42;
 const TARGET_PERCENT = 5;
 
-const FULL = { warmUp: 30, iterations: 300 };
 const QUICK = { warmUp: 5, iterations: 30 };
 
 type Summary = { medianMs: number; p90Ms: number; meanMs: number; minMs: number };
 
-export async function runOverhead({ quick, log }: BenchmarkOptions): Promise<BenchmarkOutcome> {
-  const { warmUp, iterations } = quick ? QUICK : FULL;
+export async function runOverhead(options: BenchmarkOptions): Promise<BenchmarkOutcome> {
+  const outcomes: BenchmarkOutcome[] = [];
+  for (const setting of SIZES) outcomes.push(await runAtSize(options, setting));
+  return {
+    rows: outcomes.flatMap((outcome) => outcome.rows),
+    raw: Object.fromEntries(SIZES.map((setting, index) => [setting.size, outcomes[index]!.raw])),
+  };
+}
+
+async function runAtSize(
+  { quick, log }: BenchmarkOptions,
+  { size: SIZE, target, full }: (typeof SIZES)[number],
+): Promise<BenchmarkOutcome> {
+  const { warmUp, iterations } = quick ? QUICK : full;
   const emulator = await startEmulator({ port: 0, seed: 1, quiet: true });
   process.env.TOGETHER_API_KEY = 'bench-key';
   process.env.TOGETHER_BASE_URL = emulator.url;
@@ -69,16 +85,16 @@ export async function runOverhead({ quick, log }: BenchmarkOptions): Promise<Ben
     rows: [
       {
         benchmark: 'overhead',
-        variant: `toolkit generateImages (${iterations} calls)`,
+        variant: `toolkit generateImages, ${SIZE} (${iterations} calls)`,
         result:
           `${describe(toolkit)}; +${(toolkit.medianMs - plain.medianMs).toFixed(2)} ms = ${formatPercent(overheadPercent)} ` +
           `(p90 ${formatPercent(overheadP90Percent)})`,
-        target: `≤ ${TARGET_PERCENT}% at the median`,
-        met: overheadPercent <= TARGET_PERCENT,
+        target: target ? `≤ ${TARGET_PERCENT}% at the median` : 'reported: the fixed cost at its largest share',
+        met: target ? overheadPercent <= TARGET_PERCENT : undefined,
       },
       {
         benchmark: 'overhead',
-        variant: `plain generateImage (${iterations} calls)`,
+        variant: `plain generateImage, ${SIZE} (${iterations} calls)`,
         result: describe(plain),
         target: 'baseline',
         met: undefined,
