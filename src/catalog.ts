@@ -47,6 +47,14 @@ export type ModelCapabilities = {
   notes?: string;
 };
 
+/** What a model takes, without who it is: what provider files write per model or model family. */
+export type Capabilities = Omit<ModelCapabilities, 'provider' | 'modelId' | 'displayName' | 'known'>;
+
+/** A known model's catalog entry. */
+export function catalogEntry(provider: string, modelId: string, displayName: string, capabilities: Capabilities): ModelCapabilities {
+  return { provider, known: true, modelId, displayName, ...capabilities };
+}
+
 const catalog = new Map<string, ModelCapabilities>();
 const priceOverrides = new Map<string, Price>();
 
@@ -70,17 +78,17 @@ export function findModel(provider: string, modelId: string): ModelCapabilities 
   return model && withPrice(model);
 }
 
-const genericByProvider = new Map<string, Omit<ModelCapabilities, 'provider' | 'modelId' | 'displayName' | 'known'>>();
+const genericByProvider = new Map<string, Capabilities>();
 
 /** What an unknown id of a provider is assumed to take. */
 export function registerGenericCapabilities(
   provider: string,
-  capabilities: Omit<ModelCapabilities, 'provider' | 'modelId' | 'displayName' | 'known'>,
+  capabilities: Capabilities,
 ): void {
   genericByProvider.set(provider, capabilities);
 }
 
-const fallbackGeneric: Omit<ModelCapabilities, 'provider' | 'modelId' | 'displayName' | 'known'> = {
+const fallbackGeneric: Capabilities = {
   sizing: 'dimensions',
   dimensions: { min: 64, max: 2048, multipleOf: 8, default: { width: 1024, height: 1024 } },
   aspectRatios: ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'],

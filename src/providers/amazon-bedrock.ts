@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { InvalidRequestError, MissingApiKeyError } from '../errors.js';
 import type { Plan } from '../plan.js';
 import { dimensionsForRatio } from '../sizing.js';
@@ -26,7 +26,7 @@ const PROVIDER = 'amazon-bedrock';
 /** Nova Canvas seeds (AWS's request schema). */
 const MAX_SEED = 858_993_459;
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 const novaCanvas: Entry = {
   sizing: 'dimensions',

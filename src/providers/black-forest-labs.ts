@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { guardedFetch } from '../download.js';
 import type { ProviderAdapter } from './adapter.js';
@@ -30,7 +30,7 @@ const PROVIDER = 'black-forest-labs';
 /** The package's option key. */
 const OPTIONS_KEY = 'blackForestLabs';
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 /** Kontext and Ultra take any ratio from 3:7 (Kontext) or 9:21 (Ultra) to the inverse; these are the common ones. */
 const ratios = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '5:4', '4:5', '21:9', '9:21'];
@@ -63,13 +63,7 @@ const flux2: Entry = {
   imageInput: { kind: 'reference_images', max: 8 },
 };
 
-const entry = (modelId: string, displayName: string, capabilities: Entry): ModelCapabilities => ({
-  provider: PROVIDER,
-  known: true,
-  modelId,
-  displayName,
-  ...capabilities,
-});
+const entry = (modelId: string, displayName: string, capabilities: Entry) => catalogEntry(PROVIDER, modelId, displayName, capabilities);
 
 /** Models whose output follows their input image, so no size is sent. */
 const SIZED_BY_INPUT = new Set(['flux-pro-1.0-fill']);

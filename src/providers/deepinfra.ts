@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import type { ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, type LazyAdapterOptions, referenceImages } from './lazy-adapter.js';
@@ -21,7 +21,7 @@ export const DEEPINFRA_ENVIRONMENT_VARIABLES = ['DEEPINFRA_API_KEY'] as const;
 export const DEEPINFRA_BASE_URL_VARIABLE = 'DEEPINFRA_BASE_URL';
 const PROVIDER = 'deepinfra';
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 /** Package docs: "multiples of 32, width and height between 256 and 1440". */
 const flux: Entry = {
@@ -47,13 +47,7 @@ const stableDiffusion: Entry = {
   dimensions: { min: 64, max: 4096, multipleOf: 1, default: { width: 1024, height: 1024 } },
 };
 
-const entry = (modelId: string, displayName: string, capabilities: Entry): ModelCapabilities => ({
-  provider: PROVIDER,
-  known: true,
-  modelId,
-  displayName,
-  ...capabilities,
-});
+const entry = (modelId: string, displayName: string, capabilities: Entry) => catalogEntry(PROVIDER, modelId, displayName, capabilities);
 
 export const DEEPINFRA_MODELS: readonly ModelCapabilities[] = [
   entry('stabilityai/sd3.5', 'Stable Diffusion 3.5 Large', {

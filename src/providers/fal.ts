@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { guardedFetch } from '../download.js';
 import type { ProviderAdapter } from './adapter.js';
@@ -28,7 +28,7 @@ export const FAL_ENVIRONMENT_VARIABLES = ['FAL_API_KEY', 'FAL_KEY'] as const;
 export const FAL_BASE_URL_VARIABLE = 'FAL_BASE_URL';
 const PROVIDER = 'fal';
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 /** How a family is addressed beyond the catalog: whether it reads `image_size` (ratio-sized and input-sized models do not). */
 type Inputs = { sendsImageSize: boolean };

@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
 import type { Plan } from '../plan.js';
 import { nearestAspectRatio, ratioValue } from '../sizing.js';
 import type { ProviderAdapter } from './adapter.js';
@@ -26,7 +26,7 @@ const PROVIDER = 'fireworks';
 /** The sizes SDXL-class models take (package docs). */
 const SDXL_SIZES = ['640x1536', '768x1344', '832x1216', '896x1152', '1024x1024', '1152x896', '1216x832', '1344x768', '1536x640'] as const;
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 /** Where a backend's options go. */
 type Inputs = { steps?: string; guidance?: string; fixedSizes: boolean };

@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
 import type { ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio, warnOnce } from './lazy-adapter.js';
 
@@ -25,7 +25,7 @@ export const GOOGLE_ENVIRONMENT_VARIABLES = ['GOOGLE_GENERATIVE_AI_API_KEY', 'GE
 export const GOOGLE_BASE_URL_VARIABLE = 'GOOGLE_GENERATIVE_AI_BASE_URL';
 const PROVIDER = 'google';
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 const imagen: Entry = {
   sizing: 'aspect-ratio',
@@ -57,13 +57,7 @@ const gemini: Entry = {
   notes: 'Token-priced. One image per request. safetyChecker: false sends threshold BLOCK_NONE.',
 };
 
-const entry = (modelId: string, displayName: string, capabilities: Entry): ModelCapabilities => ({
-  provider: PROVIDER,
-  known: true,
-  modelId,
-  displayName,
-  ...capabilities,
-});
+const entry = (modelId: string, displayName: string, capabilities: Entry) => catalogEntry(PROVIDER, modelId, displayName, capabilities);
 
 export const GOOGLE_MODELS: readonly ModelCapabilities[] = [
   entry('imagen-4.0-generate-001', 'Imagen 4', imagen),

@@ -1,5 +1,5 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { InvalidRequestError } from '../errors.js';
 import { guardedFetch } from '../download.js';
 import type { ProviderAdapter } from './adapter.js';
@@ -21,7 +21,7 @@ export const LUMA_ENVIRONMENT_VARIABLES = ['LUMA_API_KEY'] as const;
 export const LUMA_BASE_URL_VARIABLE = 'LUMA_BASE_URL';
 const PROVIDER = 'luma';
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 const photon: Entry = {
   sizing: 'aspect-ratio',

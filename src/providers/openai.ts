@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { dimensionsForRatio, ratioValue } from '../sizing.js';
 import type { ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, type LazyAdapterOptions, referenceImages, warnOnce } from './lazy-adapter.js';
@@ -35,7 +35,7 @@ const FIXED_SIZES: Readonly<Record<string, readonly `${number}x${number}`[]>> = 
 /** Custom sizes of the 2.5/2.6 models: multiples of 16, this many pixels (package docs). */
 const CUSTOM_AREA = { min: 655_360, max: 8_294_400 };
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 const gptImage: Entry = {
   sizing: 'dimensions',
@@ -63,13 +63,7 @@ const gptImageCustom: Entry = {
   notes: 'Token-priced. Custom sizes: multiples of 16, ratios 1:3 to 3:1, 655,360 to 8,294,400 pixels (smaller sizes are scaled up).',
 };
 
-const entry = (modelId: string, displayName: string, capabilities: Entry): ModelCapabilities => ({
-  provider: PROVIDER,
-  known: true,
-  modelId,
-  displayName,
-  ...capabilities,
-});
+const entry = (modelId: string, displayName: string, capabilities: Entry) => catalogEntry(PROVIDER, modelId, displayName, capabilities);
 
 export const OPENAI_MODELS: readonly ModelCapabilities[] = [
   entry('dall-e-2', 'DALL·E 2', {

@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
 import type { Plan } from '../plan.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { guardedFetch } from '../download.js';
@@ -26,7 +26,7 @@ export const REPLICATE_ENVIRONMENT_VARIABLES = ['REPLICATE_API_TOKEN'] as const;
 export const REPLICATE_BASE_URL_VARIABLE = 'REPLICATE_BASE_URL';
 const PROVIDER = 'replicate';
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 /** Where a family's inputs go. */
 type Inputs = {

@@ -1,5 +1,5 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
-import { registerGenericCapabilities, registerModels, type ModelCapabilities } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
 import type { ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
 
@@ -17,7 +17,7 @@ export const XAI_ENVIRONMENT_VARIABLES = ['XAI_API_KEY'] as const;
 export const XAI_BASE_URL_VARIABLE = 'XAI_BASE_URL';
 const PROVIDER = 'xai';
 
-type Entry = Omit<ModelCapabilities, 'provider' | 'known' | 'modelId' | 'displayName'>;
+type Entry = Capabilities;
 
 const grokImagine: Entry = {
   sizing: 'aspect-ratio',
