@@ -1,5 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contactSheetSize } from '../src/compare/contact-sheet.js';
-import { parseExperiment } from '../src/compare/experiment.js';
+import { expandExperiment, loadExperimentFile, parseExperiment } from '../src/compare/experiment.js';
+import { runCli } from '../src/cli/main.js';
+import type { InvalidRequestError } from '../src/errors.js';
+import { memoryIO } from './helpers/cli.js';
 import { runExperiment } from '../src/compare/run.js';
 import { RESULTS_CSV_COLUMNS } from '../src/compare/results-files.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
@@ -154,5 +157,29 @@ describe('runExperiment', () => {
     expect(html).toContain('must be from 1 to 12');
     const csv = await readFile(result.outputs.resultsCsv, 'utf8');
     expect(csv).toContain('failed');
+  });
+});
+
+describe('experiment files', () => {
+  it('YAML and JSON give the same matrix; bad experiments name the field and exit 2', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-experiment-'));
+    const yamlFile = path.join(folder, 'experiment.yaml');
+    const jsonFile = path.join(folder, 'experiment.json');
+    await writeFile(yamlFile, 'prompts: [a fox, a whale]\nmodels: [local:placeholder]\nseeds: [1, 2]\nsettings:\n  steps: [4, 8]\nsize: 64x64\n');
+    await writeFile(jsonFile, JSON.stringify({ prompts: ['a fox', 'a whale'], models: ['local:placeholder'], seeds: [1, 2], settings: { steps: [4, 8] }, size: '64x64' }));
+    const fromYaml = expandExperiment(await loadExperimentFile(yamlFile));
+    expect(fromYaml).toHaveLength(8);
+    expect(fromYaml).toEqual(expandExperiment(await loadExperimentFile(jsonFile)));
+    expect(fromYaml.map((cell) => cell.column)).toContain('local:placeholder steps=8');
+
+    const bad = path.join(folder, 'bad.yaml');
+    await writeFile(bad, 'prompts: []\nmodels: [nomodel]\ncolour: red\n');
+    const error = (await loadExperimentFile(bad).catch((caught: unknown) => caught)) as InvalidRequestError;
+    expect(error.issues.map((issue) => issue.field).sort()).toEqual(['colour', 'models.0', 'prompts']);
+
+    const io = memoryIO(folder);
+    expect(await runCli(['compare', '-e', bad, '-o', path.join(folder, 'out')], io)).toBe(2);
+    expect(io.stderrText()).toMatch(/prompts: must list at least one prompt/);
+    expect(await runCli(['compare', '-p', 'x', '-o', path.join(folder, 'out')], memoryIO(folder))).toBe(2);
   });
 });

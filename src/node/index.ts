@@ -11,3 +11,19 @@ export type { SavedImage, Sidecar } from './files.js';
 export function generateImages(request: GenerateRequest, options: GenerateImagesOptions = {}): Promise<GenerateImagesResult> {
   return generateImagesCore(request, { readFile: readImageFile, ...options });
 }
+
+// Batch runs and experiments.
+export { defaultCacheDir, ImageCache } from '../batch/cache.js';
+export { estimateBatch } from '../batch/dry-run.js';
+export type { DryRunEstimate } from '../batch/dry-run.js';
+export { isRetryable, runBatch, validateJobs } from '../batch/engine.js';
+export type { BatchEvent, BatchSummary, RunBatchOptions } from '../batch/engine.js';
+export { detectFormat, InvalidBatchInputError, parseBatchInput } from '../batch/input.js';
+export type { BatchJob, InputFormat, LineError } from '../batch/input.js';
+export type { JournalEntry } from '../batch/journal.js';
+export { loadBatchFile } from '../batch/load.js';
+export { expandExperiment, experimentSchema, loadExperimentFile, parseExperiment } from '../compare/experiment.js';
+export type { Experiment, ExperimentCell } from '../compare/experiment.js';
+export { runExperiment } from '../compare/run.js';
+export type { ExperimentResult } from '../compare/run.js';
+export type { ExperimentRow } from '../compare/types.js';
