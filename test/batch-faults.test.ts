@@ -122,3 +122,46 @@ describe('kill -9 and resume', () => {
     await checkFolder(outDir, jobs, 2);
   }, 30_000);
 });
+
+describe('Ctrl-C', () => {
+  it('SIGINT stops new requests, lets those in flight finish writing (exit 130), and a re-run completes', async () => {
+    const server = await startEmulator({ quiet: true, latency: { fixedMs: 60, jitterMs: 20 } });
+    emulators.push(server);
+    const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-sigint-'));
+    const input = path.join(folder, 'prompts.txt');
+    const prompts = Array.from({ length: 30 }, (_, index) => `still life ${index}`);
+    await writeFile(input, `${prompts.join('\n')}\n`);
+    const outDir = path.join(folder, 'out');
+    const env = { ...process.env, TOGETHER_API_KEY: 'test-key', TOGETHER_BASE_URL: server.url, NO_COLOR: '1' };
+    const args = ['--import', 'tsx', path.join(ROOT, 'scripts/imagegen.ts'), 'batch', input, '-o', outDir, '-s', '256x256', '--no-cache', '-c', '2', '--json'];
+
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let errors = '';
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+      // Interrupt once (a second Ctrl-C quits at once), when a few requests are done.
+      if (!interrupted && (errors.match(/\] done /g) ?? []).length >= 3) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(130);
+    expect(errors).toContain('stopping: no new requests');
+    const stopped = JSON.parse(output) as { done: number; pending: number; failed: number; stopped: boolean };
+    expect(stopped).toMatchObject({ stopped: true, failed: 0 });
+    expect(stopped.done).toBeGreaterThanOrEqual(3);
+    expect(stopped.done + stopped.pending).toBe(30);
+
+    const second = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let resumed = '';
+    second.stdout.on('data', (chunk: Buffer) => (resumed += chunk.toString()));
+    expect(await new Promise((resolve) => second.once('exit', resolve))).toBe(0);
+    expect(JSON.parse(resumed)).toMatchObject({ skipped: stopped.done, done: 30 - stopped.done, failed: 0 });
+    const { jobs } = parseBatchInput({ text: prompts.join('\n'), format: 'text', defaults: { size: '256x256' } });
+    await checkFolder(outDir, jobs, 1);
+  }, 30_000);
+});
