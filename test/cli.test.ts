@@ -133,3 +133,29 @@ describe('imagegen generate (child process)', () => {
     }
   });
 });
+
+describe('imagegen models (in process)', () => {
+  it('lists the catalog with estimated prices; --json parses; an unknown provider exits 2', async () => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { memoryIO } = await import('./helpers/cli.js');
+    const text = memoryIO();
+    expect(await runCli(['models', '--provider', 'togetherai'], text)).toBe(0);
+    const lines = text.stdoutText().split('\n');
+    expect(lines[0]).toMatch(/^model\s+size\s+steps\s+per call\s+inputs\s+price \(estimate\)$/);
+    expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.1-kontext-pro '))).toMatch(
+      /ratio 1:1 16:9 9:16 4:3 3:4 3:2 2:3\s+1-50 \(28\)\s+1\s+image_url \(1\), safety always on\s+\$0\.04\/MP/,
+    );
+
+    const json = memoryIO();
+    expect(await runCli(['models', '--json'], json)).toBe(0);
+    const models = JSON.parse(json.stdoutText()) as { id: string; estimatedPrice: unknown }[];
+    expect(new Set(models.map((model) => model.id.split(':')[0]))).toEqual(
+      new Set(['local', 'togetherai', 'openai', 'fal', 'replicate', 'black-forest-labs', 'google', 'xai', 'luma', 'deepinfra', 'fireworks', 'amazon-bedrock']),
+    );
+    expect(models.find((model) => model.id === 'togetherai:black-forest-labs/FLUX.1-schnell')?.estimatedPrice).toEqual({ unit: 'megapixel', usd: 0.0027, defaultSteps: 4 });
+
+    const unknown = memoryIO();
+    expect(await runCli(['models', '--provider', 'nope'], unknown)).toBe(2);
+    expect(unknown.stderrText()).toMatch(/no models for provider "nope"; providers in the catalog: .*togetherai/);
+  });
+});

@@ -16,7 +16,9 @@ export function modelsCommand(io: CliIO): Command {
         throw new UsageError(`no models for provider "${flags.provider}"; providers in the catalog: ${providers.join(', ')}`);
       }
       if (flags.json) {
-        io.stdout(`${JSON.stringify(models.map((model) => ({ id: `${model.provider}:${model.modelId}`, ...model })), null, 2)}\n`);
+        // Prices are public observations, not quotes: the field name says so.
+        const entries = models.map(({ price, ...model }) => ({ id: `${model.provider}:${model.modelId}`, ...model, estimatedPrice: price ?? null }));
+        io.stdout(`${JSON.stringify(entries, null, 2)}\n`);
         return;
       }
       const rows = models.map(describe);
