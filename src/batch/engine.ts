@@ -230,7 +230,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
           await ImageCache.copyOut(image.objectPath, path.join(outDir, file));
           await writeFileAtomically(
             path.join(outDir, `${nameOf(index)}.json`),
-            `${JSON.stringify({ file, ...image.metadata, model: plan.resolved.model, cached: true, line: job.line, key: job.key }, null, 2)}\n`,
+            `${JSON.stringify({ file, ...image.metadata, model: plan.resolved.model, warnings: plan.warnings, cached: true, line: job.line, key: job.key }, null, 2)}\n`,
           );
           files.push(file);
         }
