@@ -159,3 +159,20 @@ describe('imagegen models (in process)', () => {
     expect(unknown.stderrText()).toMatch(/no models for provider "nope"; providers in the catalog: .*togetherai/);
   });
 });
+
+describe('imagegen generate --timeout', () => {
+  it('gives up on a hung provider with a clear error, exit 1, nothing written', async () => {
+    const hung = await startEmulator({ apiKey: KEY, quiet: true, faults: { hang: 1 } });
+    try {
+      const out = await outDir();
+      const started = Date.now();
+      const result = await imagegen(['generate', 'p', '--timeout', '500ms', '-o', out], { TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: hung.url });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/no answer within 500ms \(--timeout\); nothing was saved/);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await hung.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { parseDuration } from '../units.js';
 import { DEFAULT_MODEL } from '../request.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../node/index.js';
@@ -23,6 +24,7 @@ type GenerateFlags = {
   format?: string;
   out: string;
   maxRetries: string;
+  timeout: string;
   json?: boolean;
   verbose?: boolean;
 };
@@ -45,6 +47,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
     .option('--format <format>', 'png or jpeg')
     .option('-o, --out <dir>', 'output folder', './out')
     .option('--max-retries <n>', 'retries per request on 429, 5xx and network errors', '2')
+    .option('--timeout <duration>', 'give up after this long, e.g. 120s', '120s')
     .option('--json', 'print one JSON object on stdout')
     .option('--verbose', 'print stack traces')
     .action(async (prompt: string, flags: GenerateFlags) => {
@@ -61,8 +64,18 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
       if (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0) {
         throw new UsageError(`--max-retries must be a whole number, 0 or more (got ${JSON.stringify(flags.maxRetries)})`);
       }
+      let timeoutMs: number;
+      try {
+        timeoutMs = parseDuration(flags.timeout);
+      } catch (error) {
+        throw new UsageError(`--timeout: ${(error as Error).message}`);
+      }
       const controller = new AbortController();
       const onInterrupt = () => controller.abort(new Error('interrupted (Ctrl-C)'));
+      const timer = setTimeout(
+        () => controller.abort(new Error(`no answer within ${flags.timeout} (--timeout); nothing was saved`)),
+        timeoutMs,
+      );
       process.once('SIGINT', onInterrupt);
       try {
         const result = await generateImages({
@@ -113,6 +126,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
         for (const error of result.errors) io.stderr(`${formatError(error, { verbose: flags.verbose ?? false })}\n`);
         setExitCode(result.errors.length > 0 ? EXIT_FAILURE : EXIT_OK);
       } finally {
+        clearTimeout(timer);
         process.off('SIGINT', onInterrupt);
       }
     });
