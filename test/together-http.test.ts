@@ -1,5 +1,5 @@
 import { createTogetherAI } from '@ai-sdk/togetherai';
-import { generateImage } from 'ai';
+import { createProviderRegistry, generateImage } from 'ai';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -305,5 +305,36 @@ describe('downloads of URL images', () => {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
     }
+  });
+});
+
+describe('an app bringing its own providers', () => {
+  it('an AI SDK provider registry works, and the catalog applies whatever the app named Together', async () => {
+    const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url });
+    const registry = createProviderRegistry({ together: togetherai });
+    const result = await generateImages(
+      { prompt: 'p', model: 'together:black-forest-labs/FLUX.1-schnell', aspectRatio: '16:9', count: 4, seed: 8, guidance: 3 },
+      { providers: registry },
+    );
+    expect(result.images).toHaveLength(4);
+    expect(bodies()).toEqual([
+      { model: 'black-forest-labs/FLUX.1-schnell', prompt: 'p', seed: 8, n: 4, width: 1344, height: 768, response_format: 'base64' },
+    ]);
+    // FLUX.1-schnell takes no guidance: the catalog was applied, not the generic capabilities.
+    expect(result.warnings.map((warning) => warning.message)).toEqual(['FLUX.1 [schnell] (Turbo) takes no guidance; it was not sent']);
+
+    const error = await generateImages({ prompt: 'p', model: 'nope:model' }, { providers: registry }).catch((caught: unknown) => caught);
+    expect((error as Error).message).toMatch(/model: the provider registry has no such image model/);
+  });
+
+  it('provider instances by name: the app’s key and base URL are used, the environment is not', async () => {
+    vi.stubEnv('TOGETHER_API_KEY', '');
+    vi.stubEnv('TOGETHER_AI_API_KEY', '');
+    const result = await generateImages(
+      { prompt: 'p', size: '256x256' },
+      { providers: { togetherai: createTogetherAI({ apiKey: KEY, baseURL: emulator.url }) } },
+    );
+    expect(result.images).toHaveLength(1);
+    expect(emulator.requests()[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 });
