@@ -167,3 +167,20 @@ describe('runBatch', () => {
     expect(server.stats().requests).toBe(0);
   });
 });
+
+describe('the cache and reference images', () => {
+  it('an edited reference file is a different request: not served from the cache', async () => {
+    await emulator();
+    const cache = new ImageCache(await folder());
+    const reference = path.join(await folder(), 'ref.png');
+    const { writeFile } = await import('node:fs/promises');
+    const { renderPlaceholder } = await import('../src/render.js');
+    const request = { model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev', referenceImages: [reference], seed: 5 };
+    const jobs = parseBatchInput({ text: JSON.stringify({ prompt: 'make it blue', ...request }), format: 'jsonl' }).jobs;
+    await writeFile(reference, renderPlaceholder({ prompt: 'a', seed: 1, width: 16, height: 16, format: 'png' }));
+    expect(await runBatch({ jobs, outDir: await folder(), cache })).toMatchObject({ done: 1, cached: 0 });
+    expect(await runBatch({ jobs, outDir: await folder(), cache })).toMatchObject({ done: 1, cached: 1 });
+    await writeFile(reference, renderPlaceholder({ prompt: 'b', seed: 2, width: 16, height: 16, format: 'png' }));
+    expect(await runBatch({ jobs, outDir: await folder(), cache })).toMatchObject({ done: 1, cached: 0, requests: 1 });
+  });
+});

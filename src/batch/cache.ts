@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import { TEMPORARY_FILE_PREFIX, writeFileAtomically } from '../node/files.js';
-import type { ResolvedRequest } from '../plan.js';
+import type { Plan } from '../plan.js';
 import { canonicalJson, sha256 } from './input.js';
 
 /** What the cache keeps for one request: its images' metadata, each pointing at a stored object. */
@@ -30,9 +30,14 @@ export class ImageCache {
     this.dir = dir;
   }
 
-  /** The cache key of a request, or `undefined` when it is not reproducible (no seed). */
-  static keyOf(request: ResolvedRequest, seeded: boolean): string | undefined {
-    return seeded && request.seed !== undefined ? sha256(canonicalJson(request)) : undefined;
+  /**
+   * The cache key of a planned request, or `undefined` when it is not reproducible (not seeded by
+   * the caller). Reference images count by content, so an edited file is not served stale.
+   */
+  static keyOf(plan: Pick<Plan, 'resolved' | 'referenceImages'>, seeded: boolean): string | undefined {
+    if (!seeded || plan.resolved.seed === undefined) return undefined;
+    const references = plan.referenceImages.map((image) => (image.data ? `sha256:${sha256(image.data)}` : image.url));
+    return sha256(canonicalJson({ request: plan.resolved, references }));
   }
 
   async get(key: string): Promise<CachedImage[] | undefined> {

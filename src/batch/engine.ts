@@ -221,7 +221,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
       });
       const baseName = `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}`;
       const nameOf = (index: number) => `${baseName}-${index}`;
-      const cacheKey = options.cache ? ImageCache.keyOf(plan.resolved, job.request.seed !== undefined) : undefined;
+      const cacheKey = options.cache ? ImageCache.keyOf(plan, job.request.seed !== undefined) : undefined;
       const hit = cacheKey === undefined || !options.cache ? undefined : await options.cache.get(cacheKey);
       if (hit) {
         const files: string[] = [];
