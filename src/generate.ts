@@ -39,6 +39,8 @@ export type CallReport = {
   attempts: number;
   durationMs: number;
   responseId: string | undefined;
+  /** Headers of the last response, where the provider answered (rate-limit headers, ids). */
+  responseHeaders: Record<string, string> | undefined;
   error: ImagegenError | undefined;
 };
 
@@ -168,7 +170,15 @@ export async function runCall({
     warnings: [],
     details: undefined,
   };
-  const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, error: undefined };
+  const report: CallReport = {
+    n: call.n,
+    seed: call.seed,
+    attempts: 0,
+    durationMs: 0,
+    responseId: undefined,
+    responseHeaders: undefined,
+    error: undefined,
+  };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const { providerName } = splitModelReference(plan.resolved.model);
 
@@ -226,6 +236,7 @@ export async function runCall({
     });
     const warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
     report.responseId = sink.details?.id;
+    report.responseHeaders = result.responses.at(-1)?.headers;
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
     const mapped = toImagegenError(error, context);

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ImageCache } from '../src/batch/cache.js';
 import { estimateBatch } from '../src/batch/dry-run.js';
-import { runBatch, type BatchEvent } from '../src/batch/engine.js';
+import { exhaustedWindowMs, runBatch, type BatchEvent } from '../src/batch/engine.js';
 import { parseBatchInput } from '../src/batch/input.js';
 import type { JournalEntry } from '../src/batch/journal.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
@@ -182,5 +182,29 @@ describe('the cache and reference images', () => {
     expect(await runBatch({ jobs, outDir: await folder(), cache })).toMatchObject({ done: 1, cached: 1 });
     await writeFile(reference, renderPlaceholder({ prompt: 'b', seed: 2, width: 16, height: 16, format: 'png' }));
     expect(await runBatch({ jobs, outDir: await folder(), cache })).toMatchObject({ done: 1, cached: 0, requests: 1 });
+  });
+});
+
+describe('following the provider\'s rate-limit headers', () => {
+  it('with no --rate-limit, a spent window (x-ratelimit-remaining: 0) holds the queue until the reset', async () => {
+    const server = await emulator({ rateLimit: { requests: 5, windowMs: 1000 } });
+    const summary = await runBatch({
+      jobs: jobsOf(Array.from({ length: 15 }, (_, index) => `scene ${index}`)),
+      outDir: await folder(),
+      cache: false,
+      concurrency: 2,
+      backoff: fastBackoff,
+    });
+    expect(summary).toMatchObject({ done: 15, failed: 0 });
+    // At most the request already in flight when a window runs out meets a 429: one per window.
+    expect(server.stats().byStatus['429'] ?? 0).toBeLessThanOrEqual(3);
+  });
+
+  it('reads only a spent window with a sane reset', () => {
+    expect(exhaustedWindowMs({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2' })).toBe(2000);
+    expect(exhaustedWindowMs({ 'x-ratelimit-remaining': '3', 'x-ratelimit-reset': '2' })).toBeUndefined();
+    expect(exhaustedWindowMs({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '86400' })).toBeUndefined();
+    expect(exhaustedWindowMs({ 'x-ratelimit-remaining': '0' })).toBeUndefined();
+    expect(exhaustedWindowMs(undefined)).toBeUndefined();
   });
 });

@@ -72,7 +72,7 @@ describe('fault drill', () => {
     expect(summary).toMatchObject({ done: 100, failed: 0, images: 100 });
     expect(summary.retries).toBe(summary.requests - 100);
     await checkFolder(outDir, jobs, 1);
-  });
+  }, 20_000);
 });
 
 describe('kill -9 and resume', () => {

@@ -150,6 +150,29 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   emit({ type: 'start', total: options.jobs.length, skipped: summary.skipped });
 
   const stopped = () => options.signal?.aborted === true;
+  const resumeAt = new Map<string, number>();
+  const resumeTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /**
+   * Holds every request to a provider until `milliseconds` from now: when it says its window is
+   * spent (a 429's `retry-after`, or `x-ratelimit-remaining: 0` with `x-ratelimit-reset`), the
+   * requests queued behind would only collect 429s. One timer per provider, replaced when the pause
+   * grows; it keeps the process alive, since the run is waiting on it.
+   */
+  const pauseProvider = (provider: string, milliseconds: number) => {
+    const until = Date.now() + milliseconds;
+    if ((resumeAt.get(provider) ?? 0) >= until) return;
+    resumeAt.set(provider, until);
+    const queue = queueFor(provider);
+    queue.pause();
+    clearTimeout(resumeTimers.get(provider));
+    resumeTimers.set(
+      provider,
+      setTimeout(() => {
+        resumeTimers.delete(provider);
+        queue.start();
+      }, milliseconds),
+    );
+  };
   const queueFor = (provider: string) => {
     let queue = queues.get(provider);
     if (!queue) {
@@ -173,7 +196,15 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
         });
         summary.requests += outcome.report.attempts;
         counter.requests += outcome.report.attempts;
-        if (outcome.report.error) throw outcome.report.error;
+        // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
+        // over-wait. Without one, they are the best word on when the provider takes more.
+        const windowSpent = options.requestsPerMinute === undefined ? exhaustedWindowMs(outcome.report.responseHeaders) : undefined;
+        if (windowSpent !== undefined) pauseProvider(plan.provider, windowSpent);
+        const error = outcome.report.error;
+        if (RateLimitError.isInstance(error) && error.retryAfterSeconds !== undefined && error.retryAfterSeconds <= MAX_PAUSE_SECONDS) {
+          pauseProvider(plan.provider, error.retryAfterSeconds * 1000);
+        }
+        if (error) throw error;
         if (outcome.thrown !== undefined) {
           const thrown = outcome.thrown as Error;
           if (thrown.name === 'TimeoutError') {
@@ -293,6 +324,17 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   summary.imagesPerMinute = summary.durationMs > 0 ? Math.round((summary.images / summary.durationMs) * 60_000 * 10) / 10 : 0;
   summary.estimatedCostUsd = Math.round(summary.estimatedCostUsd * 1e6) / 1e6;
   return summary;
+}
+
+/** Longest wait a provider's rate-limit headers can impose on a queue (longer ones are not trusted). */
+const MAX_PAUSE_SECONDS = 120;
+
+/** Milliseconds until the provider's window resets, when its headers say none is left; else `undefined`. */
+export function exhaustedWindowMs(headers: Record<string, string> | undefined): number | undefined {
+  const remaining = Number(headers?.['x-ratelimit-remaining']);
+  const reset = Number(headers?.['x-ratelimit-reset']);
+  if (remaining !== 0 || !Number.isFinite(reset) || reset <= 0 || reset > MAX_PAUSE_SECONDS) return undefined;
+  return reset * 1000;
 }
 
 /** 429, 5xx, 408/409, network failures, timeouts and unusable bodies are worth another try. */
