@@ -54,21 +54,34 @@ export async function downloadImage(
   }
 }
 
+/** A download went over the size cap; found in the cause chain of whatever the provider package throws. */
+export class DownloadLimitError extends Error {
+  override name = 'DownloadLimitError';
+}
+
 function capped(response: Response, maxBytes: number, url: string): Response {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
-    throw new Error(`the download from ${url} is ${declared} bytes, over the ${maxBytes}-byte cap`);
+    throw new DownloadLimitError(`the image at ${hostOf(url)} is ${declared} bytes, over the ${maxBytes}-byte download cap`);
   }
   if (response.body === null) return response;
   let received = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       received += chunk.byteLength;
-      if (received > maxBytes) controller.error(new Error(`the download from ${url} went over the ${maxBytes}-byte cap`));
+      if (received > maxBytes) controller.error(new DownloadLimitError(`the image at ${hostOf(url)} went over the ${maxBytes}-byte download cap`));
       else controller.enqueue(chunk);
     },
   });
   return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 function urlOf(input: Parameters<typeof fetch>[0]): string {

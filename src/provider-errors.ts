@@ -8,6 +8,7 @@ import {
   RateLimitError,
   SafetyCheckerError,
 } from './errors.js';
+import { DownloadLimitError } from './download.js';
 
 type Context = { provider: string; modelId: string; environmentVariables: readonly string[] };
 
@@ -17,6 +18,15 @@ type Context = { provider: string; modelId: string; environmentVariables: readon
  */
 export function toImagegenError(error: unknown, context: Context): unknown {
   if (ImagegenError.isInstance(error) || isAbort(error)) return error;
+  const tooLarge = findCause(error, (cause) => cause instanceof DownloadLimitError);
+  if (tooLarge) {
+    return new ProviderError({
+      provider: context.provider,
+      modelId: context.modelId,
+      message: `${context.provider} answered for ${context.modelId}, but ${(tooLarge as Error).message}.`,
+      cause: error,
+    });
+  }
   const last = RetryError.isInstance(error) ? error.lastError : error;
   if (ImagegenError.isInstance(last) || isAbort(last)) return last;
   const fields = { provider: context.provider, modelId: context.modelId, cause: error };
@@ -78,6 +88,14 @@ function retryAfter(headers: Record<string, string> | undefined): number | undef
   if (Number.isFinite(seconds)) return seconds;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
+}
+
+function findCause(error: unknown, matches: (cause: unknown) => boolean): unknown {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    if (matches(current)) return current;
+    current = (current as { cause?: unknown; lastError?: unknown }).lastError ?? (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function isAbort(error: unknown): boolean {

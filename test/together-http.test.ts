@@ -292,7 +292,7 @@ describe('downloads of URL images', () => {
     const { images } = await generateImages({ prompt: 'p', size: '256x256', responseFormat: 'url' });
     const url = images[0]!.url!;
     const context = { provider: 'togetherai', modelId: 'x' };
-    await expect(downloadImage(url, { ...context, limits: { ...DEFAULT_DOWNLOAD_LIMITS, maxBytes: 100 } })).rejects.toThrow(/over the 100-byte cap/);
+    await expect(downloadImage(url, { ...context, limits: { ...DEFAULT_DOWNLOAD_LIMITS, maxBytes: 100 } })).rejects.toThrow(/over the 100-byte download cap/);
     // A server that takes the request and never answers.
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

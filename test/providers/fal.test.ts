@@ -74,6 +74,10 @@ describe('fal through @ai-sdk/fal', () => {
       expect(run.requests[0]?.headers.authorization).toBe(`Key ${TEST_KEY}`);
       // Both returned URLs were downloaded.
       expect(run.requests.filter((request) => request.method === 'GET').map((request) => request.path).sort()).toEqual(['/files/0.png', '/files/1.png']);
+      // Downloads carry a User-Agent (CDNs such as Together's refuse none).
+      for (const download of run.requests.filter((request) => request.method === 'GET')) {
+        expect(download.headers['user-agent']).toMatch(/\S/);
+      }
       expect(sortedBytes(run.result.images)).toEqual([toBase64(testImage(0)), toBase64(testImage(1))].sort());
       expect(run.result.images.map((image) => [image.width, image.height, image.mediaType, image.seed])).toEqual([
         [256, 256, 'image/png', 42],
@@ -112,5 +116,24 @@ describe('fal through @ai-sdk/fal', () => {
     expect(server.bodies('POST', '/fal-ai/flux-lora')).toEqual([
       { prompt: 'p', seed: 3, image_size: { width: 512, height: 512 }, num_images: 1, loras: [{ path: 'https://example.test/style.safetensors', scale: 0.8 }] },
     ]);
+  });
+});
+
+describe('fal downloads through the built-in provider', () => {
+  it('are capped: an image over the cap fails the call with a clear error, nothing half-read is kept', async () => {
+    const { DEFAULT_DOWNLOAD_LIMITS } = await import('../../src/download.js');
+    const huge = new Uint8Array(DEFAULT_DOWNLOAD_LIMITS.maxBytes + 1);
+    const oversized = await startProviderServer([
+      { method: 'POST', path: '/fal-ai/flux/schnell', respond: (_request, { url }) => ({ json: { images: [{ url: `${url}/files/huge.png` }] } }) },
+      { method: 'GET', path: '/files/huge.png', respond: () => ({ bytes: huge, contentType: 'image/png' }) },
+    ]);
+    try {
+      vi.stubEnv('FAL_KEY', TEST_KEY);
+      vi.stubEnv('FAL_BASE_URL', oversized.url);
+      const error = await generateImages({ prompt: 'p', model: 'fal:fal-ai/flux/schnell', size: '256x256' }, { maxRetries: 0 }).catch((caught: unknown) => caught);
+      expect((error as Error).message).toMatch(/^fal answered for fal-ai\/flux\/schnell, but the image at 127\.0\.0\.1:\d+ (is|went over) .*download cap/);
+    } finally {
+      await oversized.close();
+    }
   });
 });
