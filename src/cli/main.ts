@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
 import '../providers/index.js';
 import { batchCommand } from './batch.js';
 import { compareCommand } from './compare.js';
@@ -6,6 +7,8 @@ import { emulatorCommand, untilInterrupted } from './emulator.js';
 import { generateCommand } from './generate.js';
 import { modelsCommand } from './models.js';
 import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO } from './output.js';
+
+const packageVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Runs the CLI and returns its exit code; the only place that decides one. */
 export async function runCli(
@@ -17,6 +20,7 @@ export async function runCli(
   const setExitCode = (code: number) => (exitCode = code);
   const program = new Command('imagegen')
     .description('Generate images through the Vercel AI SDK (Together AI FLUX first, any AI SDK image provider).')
+    .version(packageVersion, '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
