@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -174,5 +174,26 @@ describe('imagegen generate --timeout', () => {
     } finally {
       await hung.close();
     }
+  });
+});
+
+describe('bad flag values exit 2 with the flag, the value and what is allowed', () => {
+  it.each([
+    [['batch', 'prompts.txt', '-c', '0'], '--concurrency must be a whole number, 1 or more (got "0")'],
+    [['batch', 'prompts.txt', '--timeout', 'soon'], '--timeout: Invalid duration "soon"'],
+    [['compare', '-p', 'x', '--models', 'local:placeholder', '--cell-size', '5'], '--cell-size must be a whole number from 32 to 1024 (got "5")'],
+    [['compare', '-p', 'x', '--models', 'local:placeholder', '-r', 'lots'], '--rate-limit: Invalid rate limit "lots"'],
+    [['generate', 'x', '--max-retries', '-1'], '--max-retries must be a whole number, 0 or more (got "-1")'],
+    [['generate', 'x', '--timeout', 'soon'], '--timeout: Invalid duration "soon"'],
+    [['emulator', '--port', '70000'], '--port must be a whole number from 0 to 65535 (got "70000")'],
+    [['emulator', '--latency', 'fast'], '--latency: Invalid duration "fast"'],
+  ])('%j', async (argv, message) => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { memoryIO } = await import('./helpers/cli.js');
+    const folder = await outDir();
+    await writeFile(path.join(folder, 'prompts.txt'), 'a fox\n');
+    const io = memoryIO(folder);
+    expect(await runCli(argv, io, { stopSignal: async () => {} })).toBe(2);
+    expect(io.stderrText()).toContain(`error: ${message}`);
   });
 });

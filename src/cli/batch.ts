@@ -11,7 +11,7 @@ import { loadTogetherApiKey } from '../providers/together.js';
 import type { GenerateRequest } from '../request.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
 import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, numberOrRaw, UsageError } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, numberOrRaw, parseFlag, UsageError, wholeNumber } from './output.js';
 
 type BatchFlags = {
   model?: string;
@@ -139,22 +139,6 @@ function requestDefaults(flags: BatchFlags): Partial<GenerateRequest> {
     ['outputFormat', flags.format],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as Partial<GenerateRequest>;
-}
-
-function wholeNumber(flag: string, value: string, minimum: number): number {
-  const number = numberOrRaw(value);
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < minimum) {
-    throw new UsageError(`${flag} must be a whole number, ${minimum} or more (got ${JSON.stringify(value)})`);
-  }
-  return number;
-}
-
-function parseFlag<T>(flag: string, value: string, parser: (text: string) => T): T {
-  try {
-    return parser(value);
-  } catch (error) {
-    throw new UsageError(`${flag}: ${(error as Error).message}`);
-  }
 }
 
 export function formatSummary(summary: BatchSummary, outDir: string): string {

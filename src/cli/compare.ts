@@ -7,7 +7,7 @@ import { loadExperimentFile, parseExperiment, type Experiment } from '../compare
 import { runExperiment } from '../compare/run.js';
 import { formatSummaryTable } from '../compare/summary.js';
 import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, numberOrRaw, UsageError } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, numberOrRaw, parseFlag, wholeNumber } from './output.js';
 
 type CompareFlags = {
   experiment?: string;
@@ -74,24 +74,10 @@ export function compareCommand(io: CliIO, setExitCode: (code: number) => void, s
         ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
       } as Experiment;
       const experiment = parseExperiment(input);
-      const cellSize = numberOrRaw(flags.cellSize);
-      if (typeof cellSize !== 'number' || !Number.isInteger(cellSize) || cellSize < 32 || cellSize > 1024) {
-        throw new UsageError(`--cell-size must be a whole number from 32 to 1024 (got ${JSON.stringify(flags.cellSize)})`);
-      }
-      const concurrency = numberOrRaw(flags.concurrency);
-      const maxRetries = numberOrRaw(flags.maxRetries);
-      if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1) {
-        throw new UsageError(`--concurrency must be a whole number, 1 or more (got ${JSON.stringify(flags.concurrency)})`);
-      }
-      if (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0) {
-        throw new UsageError(`--max-retries must be a whole number, 0 or more (got ${JSON.stringify(flags.maxRetries)})`);
-      }
-      let rate: { requests: number; windowMs: number } | undefined;
-      try {
-        rate = flags.rateLimit === undefined ? undefined : parseRateLimit(flags.rateLimit);
-      } catch (error) {
-        throw new UsageError(`--rate-limit: ${(error as Error).message}`);
-      }
+      const cellSize = wholeNumber('--cell-size', flags.cellSize, 32, 1024);
+      const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
+      const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
+      const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
 
       const outDir = path.resolve(io.cwd, flags.out);
       const progress = createProgress({ terminal: io.isTTY ? process.stderr : undefined, write: io.stderr });

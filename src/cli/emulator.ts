@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { CliIO } from './output.js';
-import { numberOrRaw, UsageError } from './output.js';
+import { numberOrRaw, parseFlag, UsageError, wholeNumber } from './output.js';
 
 type EmulatorFlags = {
   port: string;
@@ -27,28 +27,17 @@ export function emulatorCommand(io: CliIO, stopSignal: () => Promise<void>): Com
     .option('--quiet', 'no request log')
     .action(async (flags: EmulatorFlags) => {
       const { startEmulator, describeEmulator, parseDuration, parseRateLimit } = await import('../emulator/index.js');
-      const port = numberOrRaw(flags.port);
+      const port = wholeNumber('--port', flags.port, 0, 65535);
       const failRate = flags.failRate === undefined ? undefined : numberOrRaw(flags.failRate);
       const seed = flags.seed === undefined ? undefined : numberOrRaw(flags.seed);
-      if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new UsageError(`--port must be a whole number from 0 to 65535 (got ${JSON.stringify(flags.port)})`);
-      }
       if (failRate !== undefined && (typeof failRate !== 'number' || failRate < 0 || failRate > 1)) {
         throw new UsageError(`--fail-rate must be a share from 0 to 1, e.g. 0.05 (got ${JSON.stringify(flags.failRate)})`);
       }
       if (seed !== undefined && typeof seed !== 'number') {
         throw new UsageError(`--seed must be a number (got ${JSON.stringify(flags.seed)})`);
       }
-      const parse = <T>(flag: string, value: string | undefined, parser: (text: string) => T): T | undefined => {
-        if (value === undefined) return undefined;
-        try {
-          return parser(value);
-        } catch (error) {
-          throw new UsageError(`${flag}: ${(error as Error).message}`);
-        }
-      };
-      const latency = parse('--latency', flags.latency, parseDuration);
-      const rateLimit = parse('--rate-limit', flags.rateLimit, parseRateLimit);
+      const latency = flags.latency === undefined ? undefined : parseFlag('--latency', flags.latency, parseDuration);
+      const rateLimit = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
       const emulator = await startEmulator({
         port,
         host: flags.host,

@@ -5,7 +5,7 @@ import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../node/index.js';
 import { saveImages } from '../node/files.js';
 import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw, UsageError } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw, parseFlag, wholeNumber } from './output.js';
 import path from 'node:path';
 
 export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
@@ -60,16 +60,8 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
           model = DEFAULT_MODEL;
         }
       }
-      const maxRetries = numberOrRaw(flags.maxRetries);
-      if (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0) {
-        throw new UsageError(`--max-retries must be a whole number, 0 or more (got ${JSON.stringify(flags.maxRetries)})`);
-      }
-      let timeoutMs: number;
-      try {
-        timeoutMs = parseDuration(flags.timeout);
-      } catch (error) {
-        throw new UsageError(`--timeout: ${(error as Error).message}`);
-      }
+      const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
+      const timeoutMs = parseFlag('--timeout', flags.timeout, parseDuration);
       const controller = new AbortController();
       const onInterrupt = () => controller.abort(new Error('interrupted (Ctrl-C)'));
       const timer = setTimeout(

@@ -70,3 +70,22 @@ export function numberOrRaw(value: string): number | string {
   const number = Number(value);
   return value.trim() !== '' && Number.isFinite(number) ? number : value;
 }
+
+/** A whole-number flag within bounds, or a `UsageError` naming the flag, the value and the range. */
+export function wholeNumber(flag: string, value: string, minimum: number, maximum?: number): number {
+  const number = numberOrRaw(value);
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < minimum || (maximum !== undefined && number > maximum)) {
+    const range = maximum === undefined ? `, ${minimum} or more` : ` from ${minimum} to ${maximum}`;
+    throw new UsageError(`${flag} must be a whole number${range} (got ${JSON.stringify(value)})`);
+  }
+  return number;
+}
+
+/** A flag read by `parser`, its error turned into a `UsageError` naming the flag. */
+export function parseFlag<T>(flag: string, value: string, parser: (text: string) => T): T {
+  try {
+    return parser(value);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
+  }
+}
