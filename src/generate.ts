@@ -195,37 +195,27 @@ export async function runCall({
     });
     const perImage = perImageMetadata(result.providerMetadata, providerName, adapter.optionsKey);
     const urls = sink.details?.urls;
+    // Every image of a call is reproduced by the call's request (its seed and n).
+    const request = { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) };
     const images = result.images.map((file, position) => {
       const url = urls?.[position];
+      const fields = {
+        index: call.firstIndex + position,
+        seed: perImage[position]?.seed ?? call.seed,
+        provider: plan.provider,
+        modelId: plan.modelId,
+        request,
+        timings: inferenceTimings(sink.details?.timings?.[position]),
+        responseId: sink.details?.id,
+        url,
+      };
       if (url !== undefined) {
+        // Kept as the provider's URL (`responseFormat: "url"`): the size is the one asked for.
         const mediaType = plan.outputFormat === 'png' ? 'image/png' : 'image/jpeg';
-        return new GeneratedImage(
-          {
-            bytes: new Uint8Array(0),
-            index: call.firstIndex + position,
-            seed: call.seed,
-            provider: plan.provider,
-            modelId: plan.modelId,
-            request: { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) },
-            timings: inferenceTimings(sink.details?.timings?.[position]),
-            responseId: sink.details?.id,
-            url,
-          },
-          { width: plan.width, height: plan.height, mediaType },
-        );
+        return new GeneratedImage({ ...fields, bytes: new Uint8Array(0) }, { width: plan.width, height: plan.height, mediaType });
       }
       try {
-        return new GeneratedImage({
-          bytes: file.uint8Array,
-          index: call.firstIndex + position,
-          seed: perImage[position]?.seed ?? call.seed,
-          provider: plan.provider,
-          modelId: plan.modelId,
-          request: { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) },
-          timings: inferenceTimings(sink.details?.timings?.[position]),
-          responseId: sink.details?.id,
-          url: undefined,
-        });
+        return new GeneratedImage({ ...fields, bytes: file.uint8Array });
       } catch (error) {
         throw new InvalidResponseError({
           ...context,
