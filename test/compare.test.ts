@@ -137,7 +137,7 @@ describe('runExperiment', () => {
     const result = await runExperiment({
       experiment: parseExperiment({
         prompts: ['a fox'],
-        models: ['local:placeholder', 'togetherai:black-forest-labs/FLUX.1-schnell'],
+        models: ['local:placeholder', 'togetherai:black-forest-labs/FLUX.1-schnell', 'openai:gpt-image-1'],
         seeds: [3],
         size: '256x256',
         settings: { steps: [4, 20] },
@@ -151,8 +151,11 @@ describe('runExperiment', () => {
       ['local:placeholder steps=20', 'done'],
       ['togetherai:black-forest-labs/FLUX.1-schnell steps=4', 'done'],
       ['togetherai:black-forest-labs/FLUX.1-schnell steps=20', 'failed'],
+      ['openai:gpt-image-1 steps=4', 'failed'],
+      ['openai:gpt-image-1 steps=20', 'failed'],
     ]);
     expect(result.rows[3]?.error).toMatch(/steps: must be from 1 to 12/);
+    for (const row of result.rows.slice(4)) expect(row.error).toMatch(/No API key for OpenAI\. Set OPENAI_API_KEY/);
     const html = await readFile(result.outputs.gallery, 'utf8');
     expect(html).toContain('must be from 1 to 12');
     const csv = await readFile(result.outputs.resultsCsv, 'utf8');

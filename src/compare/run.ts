@@ -4,7 +4,7 @@ import { runBatch, type BatchEvent, type BatchSummary } from '../batch/engine.js
 import type { ImageCache } from '../batch/cache.js';
 import { createKeyMaker, type BatchJob } from '../batch/input.js';
 import { Journal } from '../batch/journal.js';
-import { ImagegenError } from '../errors.js';
+import { ImagegenError, MissingApiKeyError, MissingProviderPackageError } from '../errors.js';
 import { prepareGeneration } from '../generate.js';
 import { readImageFile, type Sidecar } from '../node/files.js';
 import type { ProvidersOption } from '../resolve-model.js';
@@ -60,30 +60,24 @@ export async function runExperiment({
   const checkedKeys = new Map<string, string | undefined>();
 
   for (const cell of cells) {
+    // A model without a key or package fails its cells with the reason, not the whole experiment.
+    const keyProblem = checkedKeys.get(cell.model);
+    if (keyProblem !== undefined) {
+      refused.set(cell.index, keyProblem);
+      continue;
+    }
     try {
+      // Validation comes first, so the first valid cell of each model also checks its key, once.
       const { plan } = await prepareGeneration(cell.request, {
         ...(providers === undefined ? {} : { providers }),
         readFile: readImageFile,
-        checkKey: false,
+        checkKey: !checkedKeys.has(cell.model),
       });
-      // A model without a key or package fails its cells with the reason, not the whole experiment.
-      if (!checkedKeys.has(cell.model)) {
-        checkedKeys.set(
-          cell.model,
-          await prepareGeneration(cell.request, { ...(providers === undefined ? {} : { providers }), readFile: readImageFile }).then(
-            () => undefined,
-            (error: unknown) => (error instanceof Error ? error.message : String(error)),
-          ),
-        );
-      }
-      const keyProblem = checkedKeys.get(cell.model);
-      if (keyProblem !== undefined) {
-        refused.set(cell.index, keyProblem);
-        continue;
-      }
+      checkedKeys.set(cell.model, undefined);
       runnable.push({ cell, job: { line: cell.index + 1, request: cell.request, key: keyOf(cell.request), columns: {} }, costUsd: plan.estimatedCostUsd });
     } catch (error) {
       if (!ImagegenError.isInstance(error)) throw error;
+      if (MissingApiKeyError.isInstance(error) || MissingProviderPackageError.isInstance(error)) checkedKeys.set(cell.model, error.message);
       refused.set(cell.index, error.message.replace(/^Invalid request; nothing was sent:\n\s*- /, '').replace(/\n\s*- /g, '; '));
     }
   }
