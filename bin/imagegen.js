@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so the package needs no build step.
-import { register } from 'tsx/esm/api';
+// The installed CLI runs the compiled JavaScript in dist/ (built by `npm run build`, run on install
+// and before packing): no TypeScript loader at run time.
+import { processIO, runCli } from '../dist/cli/main.js';
 
-register();
-await import('../scripts/imagegen.ts');
+process.exitCode = await runCli(process.argv.slice(2), processIO());

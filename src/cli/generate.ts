@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { parseDuration } from '../units.js';
 import { DEFAULT_MODEL } from '../request.js';
 import { loadTogetherApiKey } from '../providers/together.js';
-import { generateImages } from '../node/index.js';
-import { saveImages } from '../node/files.js';
+import { generateImages } from '../generate.js';
+import { readImageFile, saveImages } from '../node/files.js';
 import type { CliIO } from './output.js';
 import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw, parseFlag, wholeNumber } from './output.js';
 import path from 'node:path';
@@ -84,7 +84,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
           safetyChecker: flags.safetyChecker,
           ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
           abortSignal: controller.signal,
-        }, { maxRetries });
+        }, { maxRetries, readFile: readImageFile });
         const saved = await saveImages({
           images: result.images,
           outDir: path.resolve(io.cwd, flags.out),

@@ -1,26 +1,18 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
-import '../providers/index.js';
-import { batchCommand } from './batch.js';
-import { compareCommand } from './compare.js';
-import { emulatorCommand, untilInterrupted } from './emulator.js';
-import { generateCommand } from './generate.js';
-import { modelsCommand } from './models.js';
+import { VERSION } from '../version.js';
 import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO } from './output.js';
-
-const packageVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Runs the CLI and returns its exit code; the only place that decides one. */
 export async function runCli(
   argv: readonly string[],
   io: CliIO,
-  { stopSignal = untilInterrupted }: { stopSignal?: () => Promise<void> } = {},
+  { stopSignal }: { stopSignal?: () => Promise<void> } = {},
 ): Promise<number> {
   let exitCode = EXIT_OK;
   const setExitCode = (code: number) => (exitCode = code);
   const program = new Command('imagegen')
     .description('Generate images through the Vercel AI SDK (Together AI FLUX first, any AI SDK image provider).')
-    .version(packageVersion, '-v, --version')
+    .version(VERSION, '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
@@ -33,13 +25,26 @@ export async function runCli(
     io.stderr('\nstopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)\n');
   };
   if (argv[0] === 'batch' || argv[0] === 'compare') process.on('SIGINT', onInterrupt);
-  const commands = [
-    generateCommand(io, setExitCode),
-    batchCommand(io, setExitCode, stop.signal),
-    compareCommand(io, setExitCode, stop.signal),
-    modelsCommand(io),
-    emulatorCommand(io, stopSignal),
-  ];
+  // Only the command being run is loaded (with the library behind it), so `--version` and a single
+  // command start fast; help and a mistyped command name need them all, for the list and suggestions.
+  const loaders: Record<string, () => Promise<Command>> = {
+    generate: async () => (await import('./generate.js')).generateCommand(io, setExitCode),
+    batch: async () => (await import('./batch.js')).batchCommand(io, setExitCode, stop.signal),
+    compare: async () => (await import('./compare.js')).compareCommand(io, setExitCode, stop.signal),
+    models: async () => (await import('./models.js')).modelsCommand(io),
+    emulator: async () => {
+      const { emulatorCommand, untilInterrupted } = await import('./emulator.js');
+      return emulatorCommand(io, stopSignal ?? untilInterrupted);
+    },
+  };
+  const first = argv[0];
+  const wanted =
+    first !== undefined && Object.hasOwn(loaders, first)
+      ? [first]
+      : argv.length === 1 && (first === '--version' || first === '-v')
+        ? []
+        : Object.keys(loaders);
+  const commands = await Promise.all(wanted.map((name) => loaders[name]!()));
   for (const command of commands) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { listModels, type ModelCapabilities } from '../catalog.js';
+// Every built-in provider adds its models to the catalog when imported.
+import '../providers/index.js';
 import type { CliIO } from './output.js';
 import { UsageError } from './output.js';
 

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type OverlayOptions } from 'sharp';
+import type { OverlayOptions } from 'sharp';
 import { redactSecrets } from '../errors.js';
 import { writeFileAtomically } from '../node/files.js';
+import { loadSharp } from '../node/sharp.js';
 import type { ExperimentRow } from './types.js';
 
 /** Width of the left column that names each grid row (prompt and seed). */
@@ -110,6 +111,7 @@ export async function makeContactSheet({
   cellSize?: number;
 }): Promise<{ path: string; width: number; height: number; rows: number; columns: number }> {
   if (!Number.isInteger(cellSize) || cellSize < 16) throw new RangeError(`cellSize must be an integer of at least 16, got ${cellSize}`);
+  const sharp = await loadSharp('The contact sheet of imagegen compare');
   const grid = experimentGrid(rows);
   const { width, height } = contactSheetSize({ rows: grid.rows.length, columns: grid.columns.length, cellSize });
   const cellLeft = (columnIndex: number) => CONTACT_SHEET_LABEL_WIDTH + CONTACT_SHEET_GAP + columnIndex * (cellSize + CONTACT_SHEET_GAP);

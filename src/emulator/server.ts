@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import sharp from 'sharp';
+import { loadSharp } from '../node/sharp.js';
 import { listModels, type ModelCapabilities } from '../catalog.js';
 import '../providers/together-models.js';
 import { renderPixels } from '../render.js';
@@ -283,6 +283,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   async function renderImages({ prompt, n, width, height, outputFormat }: GenerationRequest, firstSeed: number) {
+    const sharp = await loadSharp('The emulator');
     const images: Promise<Buffer>[] = [];
     for (let index = 0; index < n; index++) {
       const pixels = renderPixels({ prompt, seed: firstSeed + index, width, height });

@@ -70,7 +70,7 @@ export type AmazonBedrockAdapterOptions = LazyAdapterOptions<AmazonBedrockPackag
 
 /** The Amazon Bedrock adapter; `amazonBedrock` below is the one the toolkit registers. */
 export function createAmazonBedrockAdapter({
-  importPackage = () => import('@ai-sdk/amazon-bedrock'),
+  importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/amazon-bedrock'),
 }: AmazonBedrockAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,

@@ -104,7 +104,7 @@ export type BlackForestLabsAdapterOptions = LazyAdapterOptions<BlackForestLabsPa
 
 /** The Black Forest Labs adapter; `blackForestLabs` below is the one the toolkit registers. */
 export function createBlackForestLabsAdapter({
-  importPackage = () => import('@ai-sdk/black-forest-labs'),
+  importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/black-forest-labs'),
 }: BlackForestLabsAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,

@@ -87,7 +87,7 @@ type DeepInfraPackage = {
 export type DeepInfraAdapterOptions = LazyAdapterOptions<DeepInfraPackage>;
 
 /** The DeepInfra adapter; `deepinfra` below is the one the toolkit registers. */
-export function createDeepInfraAdapter({ importPackage = () => import('@ai-sdk/deepinfra') }: DeepInfraAdapterOptions = {}): ProviderAdapter {
+export function createDeepInfraAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/deepinfra') }: DeepInfraAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'deepinfra',

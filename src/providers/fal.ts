@@ -246,7 +246,7 @@ type FalPackage = {
 export type FalAdapterOptions = LazyAdapterOptions<FalPackage>;
 
 /** The fal adapter; `fal` below is the one the toolkit registers. */
-export function createFalAdapter({ importPackage = () => import('@ai-sdk/fal') }: FalAdapterOptions = {}): ProviderAdapter {
+export function createFalAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/fal') }: FalAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'fal',

@@ -102,7 +102,7 @@ type FireworksPackage = {
 export type FireworksAdapterOptions = LazyAdapterOptions<FireworksPackage>;
 
 /** The Fireworks adapter; `fireworks` below is the one the toolkit registers. */
-export function createFireworksAdapter({ importPackage = () => import('@ai-sdk/fireworks') }: FireworksAdapterOptions = {}): ProviderAdapter {
+export function createFireworksAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/fireworks') }: FireworksAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'fireworks',

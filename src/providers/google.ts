@@ -86,7 +86,7 @@ type GooglePackage = {
 export type GoogleAdapterOptions = LazyAdapterOptions<GooglePackage>;
 
 /** The Google adapter; `google` below is the one the toolkit registers. */
-export function createGoogleAdapter({ importPackage = () => import('@ai-sdk/google') }: GoogleAdapterOptions = {}): ProviderAdapter {
+export function createGoogleAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/google') }: GoogleAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'google',

@@ -31,7 +31,7 @@ type LazyAdapterConfig<Package, Settings> = Pick<
   displayName: string;
   /** The AI SDK package, named in `MissingProviderPackageError`. */
   packageName: string;
-  /** Loads the package (`() => import('@ai-sdk/...')`, written in the provider file so bundlers see it). */
+  /** Loads the package: `() => import('@ai-sdk/...')` in the provider file, marked webpackIgnore/turbopackIgnore so bundlers leave it to run time and an app bundles only the provider packages it installed. */
   importPackage: () => Promise<Package>;
   /** Calls the package's provider factory. */
   createProvider(providerPackage: Package, settings: Settings): ImageProvider;

@@ -64,7 +64,7 @@ type LumaPackage = {
 export type LumaAdapterOptions = LazyAdapterOptions<LumaPackage>;
 
 /** The Luma adapter; `luma` below is the one the toolkit registers. */
-export function createLumaAdapter({ importPackage = () => import('@ai-sdk/luma') }: LumaAdapterOptions = {}): ProviderAdapter {
+export function createLumaAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/luma') }: LumaAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'luma',

@@ -112,7 +112,7 @@ type OpenAIPackage = {
 export type OpenAIAdapterOptions = LazyAdapterOptions<OpenAIPackage>;
 
 /** The OpenAI adapter; `openai` below is the one the toolkit registers. */
-export function createOpenAIAdapter({ importPackage = () => import('@ai-sdk/openai') }: OpenAIAdapterOptions = {}): ProviderAdapter {
+export function createOpenAIAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/openai') }: OpenAIAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'openai',

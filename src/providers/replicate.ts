@@ -261,7 +261,7 @@ type ReplicatePackage = {
 export type ReplicateAdapterOptions = LazyAdapterOptions<ReplicatePackage>;
 
 /** The Replicate adapter; `replicate` below is the one the toolkit registers. */
-export function createReplicateAdapter({ importPackage = () => import('@ai-sdk/replicate') }: ReplicateAdapterOptions = {}): ProviderAdapter {
+export function createReplicateAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/replicate') }: ReplicateAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'replicate',

@@ -63,7 +63,7 @@ type XaiPackage = {
 export type XaiAdapterOptions = LazyAdapterOptions<XaiPackage>;
 
 /** The xAI adapter; `xai` below is the one the toolkit registers. */
-export function createXaiAdapter({ importPackage = () => import('@ai-sdk/xai') }: XaiAdapterOptions = {}): ProviderAdapter {
+export function createXaiAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/xai') }: XaiAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'xai',
