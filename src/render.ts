@@ -72,8 +72,24 @@ export function renderPlaceholder(options: RenderOptions & { format: 'png' | 'jp
     rgba[target + 2] = rgb[source + 2]!;
     rgba[target + 3] = 255;
   }
-  const encoded = jpeg.encode({ width, height, data: rgba }, 90).data;
+  const encoded = withoutNodeBuffer(() => jpeg.encode({ width, height, data: rgba }, 90).data);
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/**
+ * jpeg-js ends its encoder with `Buffer.from(bytes)` whenever `module` exists, which it does in
+ * every bundle, and edge runtimes have no `Buffer`. Where there is none, the encoder (synchronous,
+ * so nothing else runs meanwhile) gets a stand-in that makes the same bytes a plain Uint8Array.
+ */
+function withoutNodeBuffer<T>(encode: () => T): T {
+  const scope = globalThis as { Buffer?: unknown };
+  if (scope.Buffer !== undefined) return encode();
+  scope.Buffer = { from: (bytes: ArrayLike<number>) => Uint8Array.from(bytes) };
+  try {
+    return encode();
+  } finally {
+    delete scope.Buffer;
+  }
 }
 
 /** FNV-1a, 32 bits. */

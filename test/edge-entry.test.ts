@@ -1,5 +1,6 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { renderPlaceholder } from '../src/render.js';
 
 // The optional provider packages load lazily; the app's bundler decides about them.
 const LAZY_PACKAGES = ['openai', 'fal', 'replicate', 'black-forest-labs', 'google', 'xai', 'luma', 'deepinfra', 'fireworks', 'amazon-bedrock'].map(
@@ -27,5 +28,25 @@ describe('the main entry runs on edge runtimes', () => {
     await expect(
       build({ entryPoints: ['src/node/index.ts'], bundle: true, write: false, platform: 'browser', logLevel: 'silent', external: LAZY_PACKAGES }),
     ).rejects.toThrow(/node:/);
+  });
+});
+
+describe('placeholder JPEGs on a runtime without Buffer', () => {
+  it('encodes the same bytes with and without a global Buffer (jpeg-js ends with Buffer.from)', () => {
+    const options = { prompt: 'edge', seed: 7, width: 64, height: 48, format: 'jpeg' } as const;
+    const withBuffer = renderPlaceholder(options);
+    const scope = globalThis as { Buffer?: unknown };
+    const saved = scope.Buffer;
+    delete scope.Buffer;
+    let withoutBuffer: Uint8Array;
+    try {
+      withoutBuffer = renderPlaceholder(options);
+      expect(scope.Buffer).toBeUndefined();
+    } finally {
+      scope.Buffer = saved;
+    }
+    expect(withoutBuffer).toBeInstanceOf(Uint8Array);
+    expect([...withoutBuffer.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    expect(Array.from(withoutBuffer)).toEqual(Array.from(withBuffer));
   });
 });
