@@ -5,6 +5,7 @@ import { batchCommand } from './batch.js';
 import { compareCommand } from './compare.js';
 import { emulatorCommand, untilInterrupted } from './emulator.js';
 import { generateCommand } from './generate.js';
+import { mcpCommand } from './mcp.js';
 import { modelsCommand } from './models.js';
 import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO } from './output.js';
 
@@ -39,6 +40,7 @@ export async function runCli(
     compareCommand(io, setExitCode, stop.signal),
     modelsCommand(io),
     emulatorCommand(io, stopSignal),
+    mcpCommand(io),
   ];
   for (const command of commands) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
