@@ -1,4 +1,4 @@
-import { tool, type Tool } from 'ai';
+import { tool, wrapImageModel, type Tool } from 'ai';
 import { z } from 'zod';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
 import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
@@ -69,7 +69,6 @@ export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries
   description?: string;
 };
 
-// `image-data` and `image-url` are what ai 6 names them; ai 7 still takes them (as deprecated aliases of `file`).
 type MediaPart =
   | { type: 'text'; text: string }
   | { type: 'image-data'; data: string; mediaType: string }
@@ -148,7 +147,9 @@ export function imageGenerationTool(
         : output.images.flatMap((image): MediaPart[] =>
             image.location !== undefined && /^https?:\/\//.test(image.location) ? [{ type: 'image-url', url: image.location }] : [],
           );
-      return { type: 'content', value: [text, ...parts] };
+      // ai 6's part types; ai 7 still takes them, but warns, so it gets its own `file` parts.
+      const value = usesFileParts() ? [text, ...parts.map(toFilePart)] : [text, ...parts];
+      return { type: 'content', value: value as MediaPart[] };
     },
   });
 }
@@ -246,4 +247,31 @@ function summarize(result: GenerateImagesResult, locations: readonly (string | u
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+let fileParts: boolean | undefined;
+
+/**
+ * Whether the installed `ai` is 7 or later, where media in tool results are `file` parts (`image-data`
+ * is a deprecated alias there and ai 6 has no `file`). ai 7's `wrapImageModel` returns a v4 model.
+ */
+function usesFileParts(): boolean {
+  fileParts ??=
+    (wrapImageModel({
+      model: {
+        specificationVersion: 'v3',
+        provider: 'probe',
+        modelId: 'probe',
+        maxImagesPerCall: 1,
+        doGenerate: () => Promise.reject(new Error('never called')),
+      },
+      middleware: { specificationVersion: 'v3' },
+    }).specificationVersion as string) !== 'v3';
+  return fileParts;
+}
+
+function toFilePart(part: MediaPart): unknown {
+  if (part.type === 'image-data') return { type: 'file', mediaType: part.mediaType, data: { type: 'data', data: part.data } };
+  if (part.type === 'image-url') return { type: 'file', mediaType: 'image', data: { type: 'url', url: new URL(part.url) } };
+  return part;
 }
