@@ -5,7 +5,9 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/main.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { memoryIO } from './helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'test-key-0123456789';
@@ -191,6 +193,19 @@ describe('imagegen mcp offline', () => {
     } finally {
       await session.client.close();
     }
+  });
+});
+
+describe('imagegen mcp flags', () => {
+  it.each([
+    [['--max-count', '0'], 'error: --max-count must be a whole number from 1 to 100 (got "0")'],
+    [['--model', 'nonsense'], 'error: --model must be "provider:modelId", e.g. "togetherai:black-forest-labs/FLUX.1-schnell" (got "nonsense")'],
+    [['--model', 'local:placeholder', '--allow-models', 'local:placeholder,flux'], 'error: --allow-models must be "provider:modelId", e.g. "togetherai:black-forest-labs/FLUX.1-schnell" (got "flux")'],
+  ])('%j is a usage error (exit 2) before the server starts', async (flags, message) => {
+    const io = memoryIO();
+    expect(await runCli(['mcp', ...flags], io)).toBe(2);
+    expect(io.stderrText().trim()).toBe(message);
+    expect(io.stdoutText()).toBe('');
   });
 });
 

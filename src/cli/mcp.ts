@@ -19,6 +19,7 @@ export function mcpCommand(io: CliIO): Command {
     .option('--max-count <n>', 'most images in one call', '4')
     .action(async (flags: McpFlags) => {
       const log = (line: string) => io.stderr(`${redactSecrets(line)}\n`);
+      const maxCount = wholeNumber('--max-count', flags.maxCount, 1, 100);
       let model = flags.model;
       if (model === undefined) {
         model = loadTogetherApiKey() === undefined ? LOCAL_FALLBACK_MODEL : DEFAULT_MODEL;
@@ -31,7 +32,6 @@ export function mcpCommand(io: CliIO): Command {
         }
       }
       if (allowModels !== undefined && allowModels.length === 0) throw new UsageError('--allow-models must list at least one model');
-      const maxCount = wholeNumber('--max-count', flags.maxCount, 1, 100);
       const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
       // stdout carries the protocol only: anything printed with console.log goes to stderr instead.
