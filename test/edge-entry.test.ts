@@ -50,3 +50,28 @@ describe('placeholder JPEGs on a runtime without Buffer', () => {
     expect(Array.from(withoutBuffer)).toEqual(Array.from(withBuffer));
   });
 });
+
+describe('placeholder PNGs', () => {
+  it('through Node’s zlib (where the runtime has it) and the pure-JS encoder (edge) decode to the same pixels', async () => {
+    const { default: sharp } = await import('sharp');
+    const { renderPixels } = await import('../src/render.js');
+    const options = { prompt: 'png paths', seed: 3, width: 40, height: 24 } as const;
+    const withNodeZlib = renderPlaceholder({ ...options, format: 'png' });
+    const scope = globalThis.process as { getBuiltinModule?: unknown };
+    const saved = scope.getBuiltinModule;
+    scope.getBuiltinModule = undefined;
+    let pureJs: Uint8Array;
+    try {
+      pureJs = renderPlaceholder({ ...options, format: 'png' });
+    } finally {
+      scope.getBuiltinModule = saved;
+    }
+    expect(Buffer.from(withNodeZlib).equals(Buffer.from(pureJs))).toBe(false);
+    const expected = Buffer.from(renderPixels(options));
+    for (const png of [withNodeZlib, pureJs]) {
+      const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+      expect(info).toMatchObject({ width: 40, height: 24, channels: 3 });
+      expect(data.equals(expected)).toBe(true);
+    }
+  });
+});
