@@ -6,6 +6,7 @@ import { compareCommand } from './compare.js';
 import { emulatorCommand, untilInterrupted } from './emulator.js';
 import { generateCommand } from './generate.js';
 import { modelsCommand } from './models.js';
+import { applySettings, CONFIG_FILE_NAME } from './settings.js';
 import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO } from './output.js';
 
 const packageVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -21,9 +22,12 @@ export async function runCli(
   const program = new Command('imagegen')
     .description('Generate images through the Vercel AI SDK (Together AI FLUX first, any AI SDK image provider).')
     .version(packageVersion, '-v, --version')
+    .option('--price <model=price>', 'override a price estimate, e.g. togetherai:black-forest-labs/FLUX.2-pro=0.03/image (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--config <file>', `config file with price overrides (default ./${CONFIG_FILE_NAME} when present)`)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
+  program.hook('preAction', () => applySettings(io, program.opts<{ config?: string; price: string[] }>()));
   // Ctrl-C once: stop taking new work and let what is in flight finish; twice: leave now (every
   // write is atomic and the journal drops a torn line, so a re-run resumes cleanly).
   const stop = new AbortController();
