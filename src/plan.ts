@@ -332,7 +332,8 @@ function resolveSize(
         (a, b) => Math.abs(Math.log(a[0] / a[1] / target)) - Math.abs(Math.log(b[0] / b[1] / target)) || Math.abs(a[0] * a[1] - area) - Math.abs(b[0] * b[1] - area),
       );
       [width, height] = best!;
-      if (Math.abs(Math.log(width / height / target)) > 0.01) {
+      // The docs call 1536x672 "21:9": listed sizes are rounded to multiples of 8, so allow a few percent.
+      if (Math.abs(Math.log(width / height / target)) > 0.03) {
         warn('aspectRatio', `${model.displayName} takes only listed sizes; sent ${width}x${height}, the nearest to ${parsed.aspectRatio}`);
       }
       return { width, height, sizing: { size: `${width}x${height}` } };
