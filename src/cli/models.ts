@@ -94,7 +94,9 @@ function describe(model: ModelCapabilities): string[] {
         : `${model.dimensions.min}-${model.dimensions.max} /${model.dimensions.multipleOf}`;
   const steps = model.steps ? `${model.steps.min}-${model.steps.max} (${model.steps.default})` : '-';
   const inputs = [
-    model.imageInput.kind === 'none' ? undefined : `${model.imageInput.kind} (${model.imageInput.max})`,
+    model.imageInput.kind === 'none'
+      ? undefined
+      : `${model.imageInput.kind} (${model.imageInput.max})${model.imageInput.kind === 'reference_images' && model.imageInput.alsoImageUrl ? ' or image_url' : ''}`,
     model.negativePrompt ? 'negative' : undefined,
     model.guidance ? 'guidance' : undefined,
     model.maxLoras > 0 ? `LoRAs (${model.maxLoras})` : undefined,
