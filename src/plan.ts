@@ -125,12 +125,6 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
       warn('model', `${parsed.model} is not in the catalog; using generic ${provider} capabilities, unchecked`);
     }
   }
-  if (model.deprecated !== undefined) {
-    const { status, date, replacement } = model.deprecated;
-    const when = date === undefined ? '' : ` on ${date}`;
-    const what = status === 'removed' ? `was removed from ${provider}'s serverless models${when}` : status === 'deprecated' ? `was deprecated${when}` : `is no longer in ${provider}'s model tables`;
-    warn('model', `${parsed.model} ${what}; use ${replacement.replace(/^[^:]+:/, `${provider}:`)} instead`);
-  }
 
   const { width, height, sizing } = resolveSize(parsed, model, issues, warn);
   const steps = checkRange('steps', parsed.steps, model.steps, model, issues, warn);
@@ -219,6 +213,13 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     }
   }
   if (issues.length > 0) throw new InvalidRequestError({ issues });
+  // After the strict check: a deprecated model still runs, strict or not; the warning says what to move to.
+  if (model.deprecated !== undefined) {
+    const { status, date, replacement } = model.deprecated;
+    const when = date === undefined ? '' : ` on ${date}`;
+    const what = status === 'removed' ? `was removed from ${provider}'s serverless models${when}` : status === 'deprecated' ? `was deprecated${when}` : `is no longer in ${provider}'s model tables`;
+    warn('model', `${parsed.model} ${what}; use ${replacement.replace(/^[^:]+:/, `${provider}:`)} instead`);
+  }
 
   const perCall = model.acceptsN ? model.maxImagesPerCall : 1;
   const calls: PlannedCall[] = [];

@@ -284,6 +284,8 @@ describe('deprecated models', () => {
         "togetherai:black-forest-labs/FLUX.1-schnell-Free is no longer in togetherai's model tables; use togetherai:black-forest-labs/FLUX.1-schnell instead",
       ]
     `);
+    // Strict mode makes dropped options errors, not the use of a deprecated model.
+    expect((await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-dev', strict: true })).model.deprecated?.date).toBe('2026-02-27');
     expect(await warnings('togetherai:black-forest-labs/FLUX.1-kontext-dev')).toEqual([
       "togetherai:black-forest-labs/FLUX.1-kontext-dev was removed from togetherai's serverless models on 2026-02-27; use togetherai:black-forest-labs/FLUX.1-kontext-pro instead",
     ]);
