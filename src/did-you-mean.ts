@@ -1,5 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import { listModels, liveModelList } from './catalog.js';
+import type { RequestIssue } from './errors.js';
 
 /**
  * Typo detection for model references: an id that is not in the catalog (nor in a refreshed live
@@ -53,4 +54,31 @@ const maskDigits = (text: string) => text.replace(/\d+/g, '#');
 export function unknownProviderMessage(provider: string, known: readonly string[]): string {
   const suggestion = closestName(provider, known);
   return `unknown provider "${provider}"${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`} (available: ${known.join(', ')})`;
+}
+
+/**
+ * The request issue for a model reference that looks like a typo of a known model (and is not in
+ * the provider's refreshed live list), or `undefined`. `provider` is the name in the reference,
+ * `catalogProvider` the catalog it was looked up in (they differ when an app names Together otherwise).
+ */
+export function modelTypoIssue({
+  reference,
+  provider,
+  catalogProvider,
+  modelId,
+}: {
+  reference: string;
+  provider: string;
+  catalogProvider: string;
+  modelId: string;
+}): RequestIssue | undefined {
+  if (liveModelList(catalogProvider)?.models.some((listed) => listed.id === modelId)) return undefined;
+  const suggestion = suggestModel(catalogProvider, modelId);
+  if (suggestion === undefined) return undefined;
+  const suggested = catalogProvider === provider ? suggestion : `${provider}:${suggestion.slice(catalogProvider.length + 1)}`;
+  return {
+    field: 'model',
+    value: reference,
+    message: `not a known model; did you mean "${suggested}"? (if it is a new model, \`imagegen models --refresh\` learns the provider's live list)`,
+  };
 }

@@ -1,7 +1,7 @@
 import { imageSize } from 'image-size';
 import { RATIO_DIMENSIONS, estimateCost, liveModelList, resolveModel, type ModelCapabilities } from './catalog.js';
 import { InvalidRequestError, type RequestIssue } from './errors.js';
-import { suggestModel, unknownProviderMessage } from './did-you-mean.js';
+import { modelTypoIssue, unknownProviderMessage } from './did-you-mean.js';
 import { dimensionsForRatio, nearestAspectRatio } from './sizing.js';
 import { MAX_SEED, SIZE_PRESETS, parseRequest, type GenerateRequest, type ParsedRequest } from './request.js';
 
@@ -111,16 +111,11 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
   const model = resolveModel(catalogProvider, modelId);
   if (!model.known) {
     const live = liveModelList(catalogProvider);
-    const suggestion = suggestModel(catalogProvider, modelId);
+    const typo = modelTypoIssue({ reference: parsed.model, provider, catalogProvider, modelId });
     if (live?.models.some((listed) => listed.id === modelId)) {
       warn('model', `${parsed.model} is listed by ${catalogProvider} (refreshed ${live.fetchedAt}) but not in this release's catalog; using generic ${provider} capabilities, unchecked`);
-    } else if (suggestion !== undefined) {
-      const suggested = catalogProvider === provider ? suggestion : `${provider}:${suggestion.slice(catalogProvider.length + 1)}`;
-      issues.push({
-        field: 'model',
-        value: parsed.model,
-        message: `not a known model; did you mean "${suggested}"? (if it is a new model, \`imagegen models --refresh\` learns the provider's live list)`,
-      });
+    } else if (typo !== undefined) {
+      issues.push(typo);
     } else {
       warn('model', `${parsed.model} is not in the catalog; using generic ${provider} capabilities, unchecked`);
     }
