@@ -192,18 +192,22 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
       async () => {
         const outcome = await queueFor(plan.provider).add(async () => {
           if (stopped()) throw new StopRequested();
-          return runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) });
+          const result = await runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) });
+          // Decided before this task resolves: p-queue starts the next task as soon as it does, so
+          // a pause set after `add()` returns lets one more request through into a spent window.
+          // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
+          // over-wait. Without one, they are the best word on when the provider takes more.
+          const windowSpent = options.requestsPerMinute === undefined ? exhaustedWindowMs(result.report.responseHeaders) : undefined;
+          if (windowSpent !== undefined) pauseProvider(plan.provider, windowSpent);
+          const rateLimited = result.report.error;
+          if (RateLimitError.isInstance(rateLimited) && rateLimited.retryAfterSeconds !== undefined && rateLimited.retryAfterSeconds <= MAX_PAUSE_SECONDS) {
+            pauseProvider(plan.provider, rateLimited.retryAfterSeconds * 1000);
+          }
+          return result;
         });
         summary.requests += outcome.report.attempts;
         counter.requests += outcome.report.attempts;
-        // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
-        // over-wait. Without one, they are the best word on when the provider takes more.
-        const windowSpent = options.requestsPerMinute === undefined ? exhaustedWindowMs(outcome.report.responseHeaders) : undefined;
-        if (windowSpent !== undefined) pauseProvider(plan.provider, windowSpent);
         const error = outcome.report.error;
-        if (RateLimitError.isInstance(error) && error.retryAfterSeconds !== undefined && error.retryAfterSeconds <= MAX_PAUSE_SECONDS) {
-          pauseProvider(plan.provider, error.retryAfterSeconds * 1000);
-        }
         if (error) throw error;
         if (outcome.thrown !== undefined) {
           const thrown = outcome.thrown as Error;
