@@ -136,6 +136,25 @@ describe('results files', () => {
     expect(body[4]?.['warnings']).toBe('seed is not supported; ignored | size rounded to 1024x1536');
     expect(body[5]).toMatchObject({ status: 'failed', latency_ms: '', path: '', estimated_cost_usd: '', requests: '3' });
   });
+
+  it('results.csv neutralises cells a spreadsheet would run as formulas (OWASP CSV injection)', async () => {
+    const prompts = ['=HYPERLINK("http://evil.example","x")', '+1+cmd|calc', '-2+3', '@SUM(A1)', '\tindented', 'a plain prompt'];
+    const injected = prompts.map((prompt, index) => ({ ...rows[0]!, prompt, promptIndex: index, error: index === 0 ? '=1+1' : undefined }));
+    const csvFolder = await mkdtemp(path.join(tmpdir(), 'imagegen-csv-injection-'));
+    const { csvPath } = await writeResultsFiles({ rows: injected, folder: csvFolder });
+    const records = parseCsv(await readFile(csvPath, 'utf8')).slice(1);
+    expect(records.map((record) => record[0])).toEqual([
+      `'=HYPERLINK("http://evil.example","x")`,
+      "'+1+cmd|calc",
+      "'-2+3",
+      "'@SUM(A1)",
+      "'\tindented",
+      'a plain prompt',
+    ]);
+    expect(records[0]?.[RESULTS_CSV_COLUMNS.indexOf('error')]).toBe("'=1+1");
+    // Numbers are still numbers.
+    expect(records[1]?.[RESULTS_CSV_COLUMNS.indexOf('seed')]).toBe('7');
+  });
 });
 
 describe('experiment grid', () => {
