@@ -1,5 +1,6 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { InvalidRequestError } from './errors.js';
+import { registerProviderSecrets } from './provider-secrets.js';
 import { builtInProviderNames, findAdapter } from './providers/index.js';
 import type { ProviderAdapter, ResponseCapture } from './providers/adapter.js';
 
@@ -77,7 +78,10 @@ export function resolveModelSource(reference: string, providers: ProvidersOption
 
 /** Builds (or returns) the model, with a capture for raw response details where the toolkit builds it. */
 export async function instantiateModel(source: ModelSource, capture?: ResponseCapture): Promise<ImageModelV3> {
-  return source.kind === 'given' ? source.model : source.adapter.createModel(source.modelId, { capture });
+  if (source.kind === 'built-in') return source.adapter.createModel(source.modelId, { capture });
+  // The app's own instance carries its key: registered before any call, so an echo of it is redacted.
+  await registerProviderSecrets(source.model);
+  return source.model;
 }
 
 function isRegistry(providers: ProvidersOption): providers is ProviderRegistryLike {
