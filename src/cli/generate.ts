@@ -5,7 +5,7 @@ import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../node/index.js';
 import { saveImages } from '../node/files.js';
 import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw, parseFlag, wholeNumber } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, timeoutFlag, formatError, numberOrRaw, parseFlag, wholeNumber } from './output.js';
 import path from 'node:path';
 
 export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
@@ -61,7 +61,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
         }
       }
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
-      const timeoutMs = parseFlag('--timeout', flags.timeout, parseDuration);
+      const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       const controller = new AbortController();
       const onInterrupt = () => controller.abort(new Error('interrupted (Ctrl-C)'));
       const timer = setTimeout(

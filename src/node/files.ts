@@ -90,12 +90,31 @@ export async function writeFileAtomically(filePath: string, data: Uint8Array | s
   }
 }
 
-/** Removes temporary files a killed process left in `folder`. */
+/**
+ * Removes temporary files a killed process left in `folder`. Each is named for the process that
+ * writes it (`.imagegen-tmp-<pid>-…`): those of a process still running are its own and stay.
+ */
 export async function removeTemporaryFiles(folder: string): Promise<number> {
   const names = await readdir(folder).catch(() => [] as string[]);
-  const stale = names.filter((name) => name.startsWith(TEMPORARY_FILE_PREFIX));
+  const stale = names.filter((name) => {
+    if (!name.startsWith(TEMPORARY_FILE_PREFIX)) return false;
+    const pid = Number(/^(\d+)-/.exec(name.slice(TEMPORARY_FILE_PREFIX.length))?.[1]);
+    return !Number.isInteger(pid) || !processIsAlive(pid);
+  });
   await Promise.all(stale.map((name) => rm(path.join(folder, name), { force: true })));
   return stale.length;
+}
+
+/** Whether a process with this id runs on this machine (signal 0 checks without sending anything). */
+export function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
