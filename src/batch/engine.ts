@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
@@ -12,8 +11,8 @@ import {
 } from '../errors.js';
 import { prepareGeneration, runCall, type GenerateImagesOptions } from '../generate.js';
 import { GeneratedImage } from '../image.js';
-import { removeTemporaryFiles, saveImages, slugify, writeFileAtomically } from '../node/files.js';
-import { bytesForImage, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
+import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically } from '../node/files.js';
+import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
 import type { Plan, PlannedCall } from '../plan.js';
 import type { ModelSource, ProvidersOption } from '../resolve-model.js';
 import { ImageCache } from './cache.js';
@@ -80,7 +79,6 @@ export type BatchSummary = {
   openCircuits: { scope: string; reason: string }[];
 };
 
-const readImageFile = async (filePath: string) => new Uint8Array(await readFile(filePath));
 
 /**
  * Checks every job against the catalog (and reference files) before anything is sent; returns the
@@ -127,7 +125,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
     throw new InvalidRequestError({ issues: [{ field: 'timeoutMs', value: timeoutMs, message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (24 days)` }] });
   }
   // Checked before anything is sent: a folder that cannot take one image would only collect bills.
-  const bytesNeeded = await largestImageBytes(options.jobs, options.providers);
+  const bytesNeeded = await bytesForRequests(options.jobs.map((job) => job.request), options.providers);
   await checkWritableFolder({ folder: outDir, bytesNeeded, field: 'outDir' });
   if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
   let lockLost: Error | undefined;
@@ -312,7 +310,7 @@ async function runLocked({
     try {
       const { plan, source } = await prepareGeneration(job.request, {
         ...(options.providers === undefined ? {} : { providers: options.providers }),
-        readFile: readImageFile,
+        readFile: (file: string) => readImageFile(file, { signal: AbortSignal.timeout(timeoutMs) }),
         ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
         checkKey: false,
       });
@@ -435,23 +433,6 @@ class CircuitOpen extends Error {
 /** `setTimeout`'s limit (2^31 - 1 ms); longer timeouts overflow and fire at once. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/** Room one image of the largest job needs (validation happens later; unplannable jobs count as small). */
-async function largestImageBytes(jobs: readonly BatchJob[], providers: ProvidersOption | undefined): Promise<number> {
-  let largest = bytesForImage(256, 256);
-  const seen = new Set<string>();
-  for (const job of jobs) {
-    const shape = `${job.request.model}|${job.request.size}|${job.request.aspectRatio}`;
-    if (seen.has(shape)) continue;
-    seen.add(shape);
-    try {
-      const { plan } = await prepareGeneration({ ...job.request, referenceImages: undefined }, { ...(providers === undefined ? {} : { providers }), checkKey: false });
-      largest = Math.max(largest, bytesForImage(plan.width, plan.height));
-    } catch {
-      // Reported by validation, not here.
-    }
-  }
-  return largest;
-}
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error instanceof StopRequested);

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidRequestError } from '../errors.js';
+import { prepareGeneration } from '../generate.js';
+import type { GenerateRequest } from '../request.js';
+import type { ProvidersOption } from '../resolve-model.js';
 import { TEMPORARY_FILE_PREFIX } from './files.js';
 
 /** Error codes that mean the disk, not the request, is the problem: no later write will do better. */
@@ -72,4 +75,25 @@ function describe(error: unknown): string {
     return reason === undefined ? code : `${code}, ${reason}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Room the largest image of these requests needs. Only sizes are planned (reference images are
+ * not read); requests that do not plan count as small, their errors are validation's to report.
+ */
+export async function bytesForRequests(requests: readonly GenerateRequest[], providers?: ProvidersOption): Promise<number> {
+  let largest = bytesForImage(256, 256);
+  const seen = new Set<string>();
+  for (const request of requests) {
+    const shape = `${request.model}|${request.size}|${request.aspectRatio}`;
+    if (seen.has(shape)) continue;
+    seen.add(shape);
+    try {
+      const { plan } = await prepareGeneration({ ...request, referenceImages: undefined }, { ...(providers === undefined ? {} : { providers }), checkKey: false });
+      largest = Math.max(largest, bytesForImage(plan.width, plan.height));
+    } catch {
+      // Reported by validation, not here.
+    }
+  }
+  return largest;
 }
