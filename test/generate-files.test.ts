@@ -50,6 +50,9 @@ describe('generate never overwrites (defect 4)', () => {
         provider: 'togetherai',
         modelId,
         request: { prompt: 'a fox', model: `togetherai:${modelId}`, count: 1, seed: 42, safetyChecker: true },
+        timings: undefined,
+        responseId: undefined,
+        url: undefined,
       });
       const [saved] = await saveImages({ images: [image], outDir, date });
       paths.push(saved!.path);
