@@ -8,7 +8,7 @@ import { ImageCache } from '../src/batch/cache.js';
 import { runBatch, type BatchEvent } from '../src/batch/engine.js';
 import { parseBatchInput } from '../src/batch/input.js';
 import type { JournalEntry } from '../src/batch/journal.js';
-import { LOCK_NAME, OutputFolderLockedError } from '../src/batch/output-lock.js';
+import { LOCK_NAME, lockOutputFolder, OutputFolderLockedError } from '../src/batch/output-lock.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
 import { InvalidRequestError } from '../src/errors.js';
 import { TEMPORARY_FILE_PREFIX } from '../src/node/files.js';
@@ -141,6 +141,16 @@ describe('one run per output folder (defect 3)', () => {
     expect(await keptImages(outDir)).toBe(12);
     // The lock is gone once the run ends.
     expect((await readdir(outDir)).includes(LOCK_NAME)).toBe(false);
+  });
+
+  it('a held lock stays held across its mtime refreshes (the owner file must not look like a takeover)', async () => {
+    const outDir = await folder();
+    const lost: Error[] = [];
+    // proper-lockfile's shortest stale time: it refreshes the lock every 2.5 s and checks the mtime is still its own.
+    const release = await lockOutputFolder({ folder: outDir, onCompromised: (error) => lost.push(error), staleMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect(lost).toEqual([]);
+    await release();
   });
 
   it('a lock left by a killed process is taken over at once; only stale temporary files are swept', async () => {

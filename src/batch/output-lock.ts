@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { processIsAlive } from '../node/files.js';
@@ -59,7 +59,11 @@ export async function lockOutputFolder({
     }
   }
   const owner: Owner = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() };
+  // A new file changes the lock folder's mtime, which proper-lockfile reads as the lock taken by
+  // someone else: the mtime it set is put back.
+  const { atime, mtime } = await stat(lockPath);
   await writeFile(ownerPath, JSON.stringify(owner));
+  await utimes(lockPath, atime, mtime);
   // proper-lockfile removes the lock with rmdir, which needs the folder empty.
   return async () => {
     await rm(ownerPath, { force: true });
