@@ -164,7 +164,7 @@ async function readOnlyOut(): Promise<Row> {
         imagesLost: 0,
         paidNotKept: usableImagesDelivered(emulator),
         exitCodes: `${batch.code}, ${generate.code}`,
-        note: (/--out[^\n]*|outDir[^\n]*/.exec(batch.stderr)?.[0] ?? batch.stderr.trim().split('\n')[0] ?? '').slice(0, 90),
+        note: (/outDir: [^(\n]*/.exec(batch.stderr)?.[0] ?? batch.stderr.trim().split('\n')[0] ?? '').trim(),
       };
     });
   } finally {
