@@ -1,3 +1,4 @@
+import { createTogetherAI } from '@ai-sdk/togetherai';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, statfs, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { LOCK_NAME, lockOutputFolder, OutputFolderLockedError } from '../src/bat
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
 import { InvalidRequestError } from '../src/errors.js';
 import { TEMPORARY_FILE_PREFIX } from '../src/node/files.js';
+import { startProviderServer } from './helpers/provider-server.js';
 import { mountTmpfs, tmpfsSupport } from './helpers/tmpfs.js';
 
 const emulators: Emulator[] = [];
@@ -197,6 +199,25 @@ describe('errors that repeat for every job stop that provider or model (defect 5
     const summary = await runBatch({ jobs, outDir: await folder(), cache: false, concurrency: 1 });
     expect(server.stats().requests).toBe(1);
     expect(summary).toMatchObject({ failed: 8, openCircuits: [{ scope: 'togetherai' }] });
+  });
+
+  it.each([
+    { status: 402, message: 'Credit limit exceeded', requests: 1, scopes: ['togetherai'] },
+    { status: 403, message: 'This model requires sharing data with a third-party partner', requests: 2, scopes: ['togetherai:black-forest-labs/FLUX.1-schnell', 'togetherai:black-forest-labs/FLUX.1-dev'] },
+  ])('$status stops the $scopes.length scope(s) it is about', async ({ status, message, requests, scopes }) => {
+    const server = await startProviderServer([{ method: 'POST', path: /\/images\/generations$/, respond: () => ({ status, json: { error: { message } } }) }]);
+    cleanups.push(() => void server.close());
+    const jobs = [...jobsOf(3), ...jobsOf(3, { model: 'togetherai:black-forest-labs/FLUX.1-dev' })];
+    const summary = await runBatch({
+      jobs,
+      outDir: await folder(),
+      cache: false,
+      concurrency: 1,
+      providers: { togetherai: createTogetherAI({ apiKey: 'test-key', baseURL: server.url }) },
+    });
+    expect(server.requests()).toHaveLength(requests);
+    expect(summary.failed).toBe(6);
+    expect(summary.openCircuits.map((circuit) => circuit.scope).sort()).toEqual([...scopes].sort());
   });
 
   it('a 500 is not a repeating error: every job is still tried', async () => {
