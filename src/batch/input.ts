@@ -171,7 +171,9 @@ function csvRows(text: string): { rows: Row[]; errors: LineError[] } {
       if (JSON_FIELDS.has(name)) {
         const structure = checkJsonStructure(cell);
         if (structure !== undefined) {
-          cellErrors.push({ line, column: column + 1, message: `${name}: ${structure.message}` });
+          // The cell's own paths start inside the field: put the column's name in front.
+          const message = structure.message.replace(/^[^:]*/, (inner) => (inner === '(request)' ? name : `${name}.${inner}`));
+          cellErrors.push({ line, column: column + 1, message });
           return;
         }
       }
@@ -201,35 +203,40 @@ export const MAX_JSON_DEPTH = 32;
  * over the text, no recursion; syntax errors are left to `JSON.parse`, which names them.
  */
 export function checkJsonStructure(text: string): { column: number; message: string } | undefined {
-  const objects: (Set<string> | undefined)[] = [];
+  // One entry per open object or array: its keys so far (objects only) and its path, for messages.
+  const open: { keys: Set<string> | undefined; path: string; lastKey: string | undefined }[] = [];
   let expectKey = false;
   for (let index = 0; index < text.length; index++) {
     const character = text[index];
     if (character === '"') {
       let end = index + 1;
       while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      const keys = objects.at(-1);
-      if (keys !== undefined && expectKey) {
+      const current = open.at(-1);
+      if (current?.keys !== undefined && expectKey) {
         let key: string;
         try {
           key = JSON.parse(text.slice(index, end + 1)) as string;
         } catch {
           return undefined;
         }
-        if (keys.has(key)) return { column: index + 1, message: `duplicate key ${JSON.stringify(key)}: each field may be given once (JSON would silently keep the last)` };
-        keys.add(key);
+        const field = current.path === '' ? key : `${current.path}.${key}`;
+        if (current.keys.has(key)) return { column: index + 1, message: `${field}: key given twice (JSON would silently keep the last); give each field once` };
+        current.keys.add(key);
+        current.lastKey = key;
         expectKey = false;
       }
       index = end;
     } else if (character === '{' || character === '[') {
-      objects.push(character === '{' ? new Set() : undefined);
+      const parent = open.at(-1);
+      const path = parent === undefined ? '' : parent.keys === undefined ? `${parent.path}[]` : parent.path === '' ? (parent.lastKey ?? '') : `${parent.path}.${parent.lastKey ?? ''}`;
+      open.push({ keys: character === '{' ? new Set() : undefined, path, lastKey: undefined });
       expectKey = character === '{';
-      if (objects.length > MAX_JSON_DEPTH) return { column: index + 1, message: `nested more than ${MAX_JSON_DEPTH} levels deep` };
+      if (open.length > MAX_JSON_DEPTH) return { column: index + 1, message: `${path || '(request)'}: nested more than ${MAX_JSON_DEPTH} levels deep` };
     } else if (character === '}' || character === ']') {
-      objects.pop();
+      open.pop();
       expectKey = false;
     } else if (character === ',') {
-      expectKey = objects.at(-1) !== undefined;
+      expectKey = open.at(-1)?.keys !== undefined;
     }
   }
   return undefined;

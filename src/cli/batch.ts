@@ -146,7 +146,7 @@ export function formatSummary(summary: BatchSummary, outDir: string): string {
     `${summary.stopped ? 'stopped' : 'finished'} in ${(summary.durationMs / 1000).toFixed(1)}s → ${outDir}`,
     ...(summary.fileSystemError === undefined
       ? []
-      : [`  stopped early: ${summary.fileSystemError}; no new request was sent. Free space or fix the folder, then run the same command again to resume.`]),
+      : [`  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`]),
     ...summary.openCircuits.map((circuit) => `  not sent after a repeating error: ${circuit.reason}`),
     `  done ${summary.done} (${summary.cached} from cache), skipped ${summary.skipped}, failed ${summary.failed}` +
       `${summary.pending > 0 ? `, not started ${summary.pending} (re-run to resume)` : ''}`,
