@@ -114,7 +114,8 @@ describe('imagegen generate (child process)', () => {
     expect(result.stderr).toMatch(/^error: togetherai failed for black-forest-labs\/FLUX.1-schnell \(HTTP 503\)/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(await readdir(out)).toEqual([]);
-  });
+    // A child process plus two 1 s retry-after waits: close to vitest's 5 s default on a busy machine.
+  }, 20_000);
 
   it('file names never leave --out, whatever the prompt says', async () => {
     const out = await outDir();
