@@ -11,7 +11,8 @@ async function models(...argv: string[]) {
 /** The table row of a model id (after the one-character mark column). */
 const row = (lines: string[], modelId: string) => lines.find((line) => line.slice(2).startsWith(`${modelId} `));
 
-describe('imagegen models: a table that fits 80 columns', () => {
+// The first run loads every provider's catalog (a few seconds on a loaded machine): a hang guard, not a speed bound.
+describe('imagegen models: a table that fits 80 columns', { timeout: 30_000 }, () => {
   it('every line fits; Together (the default provider) first, its default model marked *, deprecated ones marked ! and last', async () => {
     const { code, lines } = await models();
     expect(code).toBe(0);
@@ -74,7 +75,7 @@ describe('imagegen models: a table that fits 80 columns', () => {
   });
 });
 
-describe('imagegen models <model>', () => {
+describe('imagegen models <model>', { timeout: 30_000 }, () => {
   it('shows every detail of one model, 80 columns', async () => {
     const { code, stdout } = await models('togetherai:black-forest-labs/FLUX.2-pro');
     expect(code).toBe(0);
