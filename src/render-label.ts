@@ -33,7 +33,8 @@ export type LabelLayout = { scale: number; stripHeight: number; panelTop: number
  * scaled by whole pixels to the picture; pictures too small for the mark get no label (`undefined`).
  */
 export function layoutLabel({ prompt, seed, width, height, model }: Picture): LabelLayout | undefined {
-  const scale = Math.max(1, Math.floor(Math.min(width / 200, height / 150)));
+  // About 160 font pixels across: the model id on one line, and readable when a gallery shows a 512 px picture at 220 px.
+  const scale = Math.max(1, Math.floor(Math.min(width / 160, height / 120)));
   const columns = Math.floor(width / scale) - 2 * PADDING;
   const rows = Math.floor(height / scale);
   const mark = 'PLACEHOLDER';
@@ -41,7 +42,7 @@ export function layoutLabel({ prompt, seed, width, height, model }: Picture): La
   if (columns < textWidth(mark) || rows < stripHeight + ACCENT_BAR + LINE_ADVANCE + 2 * PADDING) return undefined;
 
   const meta = `seed ${seed}  ${width}x${height}`;
-  const metaInStrip = textWidth(mark) + textWidth('    ') + textWidth(meta) <= columns;
+  const metaInStrip = textWidth(mark) + textWidth('  ') + textWidth(meta) <= columns;
   const modelLines = wrap(printable(model), columns, MAX_MODEL_LINES).map((text) => ({ text, color: LABEL_COLORS.text }));
   const fixedLines = modelLines.length + (metaInStrip ? 0 : 1);
   const budget = Math.floor(rows * MAX_LABEL_SHARE) - stripHeight - ACCENT_BAR - 2 * PADDING;

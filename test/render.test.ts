@@ -97,7 +97,7 @@ function expectLabelPainted(image: { data: Uint8Array; width: number }, layout: 
   });
 }
 
-const picture = (options: Partial<RenderOptions> = {}): RenderOptions & { model: string } => ({
+const picture = (options: Partial<Omit<RenderOptions, 'model'>> & { model?: string } = {}): RenderOptions & { model: string } => ({
   prompt: PROMPT,
   seed: 42,
   width: 1024,
@@ -109,15 +109,16 @@ const picture = (options: Partial<RenderOptions> = {}): RenderOptions & { model:
 describe('placeholder pictures carry a label', () => {
   it('lays out the mark, seed and size, the model and the wrapped prompt (1024x1024)', () => {
     const layout = layoutLabel(picture())!;
-    expect(layout.scale).toBe(5);
+    expect(layout.scale).toBe(6);
     expect(layout.lines.map(({ text, color }) => `${color === LABEL_COLORS.mark ? 'mark' : color === LABEL_COLORS.prompt ? 'prompt' : 'text'}: ${text}`)).toMatchInlineSnapshot(`
       [
         "mark: PLACEHOLDER",
         "text: seed 42  1024x1024",
         "text: black-forest-labs/FLUX.1-schnell",
-        "prompt: a serene mountain landscape at sunset,",
-        "prompt: with a lake in the foreground and cafe",
-        "prompt: lights, oil painting",
+        "prompt: a serene mountain landscape at",
+        "prompt: sunset, with a lake in the",
+        "prompt: foreground and cafe lights, oil",
+        "prompt: painting",
       ]
     `);
   });
@@ -198,7 +199,7 @@ describe('placeholder pictures carry a label', () => {
   });
 });
 
-describe('the label on what the providers return', () => {
+describe('the label on what the providers return', { timeout: 30_000 }, () => {
   let emulator: Emulator;
   beforeAll(async () => {
     emulator = await startEmulator({ apiKey: 'test-key', quiet: true, seed: 1 });
