@@ -280,6 +280,7 @@ describe('a catalog that keeps itself current', () => {
     const io = memoryIO();
     expect(await runCli(['models', '--refresh', '--provider', 'togetherai'], io)).toBe(0);
     const lines = io.stdoutText().split('\n');
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
     const row = (modelId: string) => lines.find((line) => line.slice(2).startsWith(`${modelId} `));
     expect(row(NEW_MODEL)).toMatch(/^\? .*256-1920\/8\s+1\s+1-50\s+url\s+-$/);
     expect(row('black-forest-labs/FLUX.1-krea-dev')).toMatch(/^! /);
