@@ -5,12 +5,21 @@ type Color = readonly [number, number, number];
 
 /** The model's own colour, for its accent bar in the label. */
 export function modelAccent(model: string): Color {
-  return hsl(modelHue(model), 0.85, 0.62);
+  return hsl(modelStyle(model).hue, 0.85, 0.62);
 }
 
-/** One of twelve hues 30° apart: neighbouring slots are still told apart at a glance. */
-function modelHue(model: string): number {
-  return (scramble(hashString(model)) % 12) * 30;
+/**
+ * Mixed into the model's hash. Found by a search over salts so that the models of Together's catalog
+ * at this release look different: the FLUX models and local:placeholder each get a hue of their own,
+ * every current Together model its own hue and composition. A model added later may share a look
+ * with another; the label still tells them apart.
+ */
+const MODEL_SALT = 0xa0bb3;
+
+/** The model's look: one of twelve hues 30° apart (told apart at a glance) and one of four compositions. */
+export function modelStyle(model: string): { hue: number; composition: number } {
+  const hash = scramble(hashString(model) ^ MODEL_SALT);
+  return { hue: (hash % 12) * 30, composition: (hash >>> 8) % 4 };
 }
 
 /**
@@ -20,8 +29,7 @@ function modelHue(model: string): number {
  */
 export function drawBackground(pixels: Uint8Array, { prompt, seed, width, height, model }: Picture): void {
   const modelHash = scramble(hashString(model));
-  const hue = modelHue(model);
-  const composition = (modelHash >>> 8) % 4;
+  const { hue, composition } = modelStyle(model);
   const random = mulberry32(hashString(prompt) ^ Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(modelHash, 0x85ebca6b));
   const from = hsl(hue + random() * 20, 0.6, 0.3 + random() * 0.1);
   const to = hsl(hue + 30 + random() * 30, 0.65, 0.55 + random() * 0.1);
@@ -89,7 +97,7 @@ export function hashString(text: string): number {
 }
 
 /** MurmurHash3's finalizer: model ids differing in one character get unrelated hues and compositions. */
-function scramble(hash: number): number {
+export function scramble(hash: number): number {
   let value = hash;
   value = Math.imul(value ^ (value >>> 16), 0x85ebca6b);
   value = Math.imul(value ^ (value >>> 13), 0xc2b2ae35);

@@ -5,7 +5,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { PIXEL_FONT, PIXEL_FONT_LINE_HEIGHT } from '../src/pixel-font.js';
+import { listModels } from '../src/catalog.js';
+import '../src/providers/together-models.js';
 import { createLocalImageModel } from '../src/providers/local.js';
+import { modelStyle } from '../src/render-background.js';
 import { LABEL_COLORS, layoutLabel, textWidth, type LabelLayout } from '../src/render-label.js';
 import { renderPixels, renderPlaceholder, type RenderOptions } from '../src/render.js';
 import { encodeFont, type SourceFont } from '../scripts/encode-pixel-font.js';
@@ -179,6 +182,15 @@ describe('placeholder pictures carry a label', () => {
     expect(paintedLine(schnell!, layout, modelLine)).toEqual(textMask(SCHNELL, layout.scale));
     expect(paintedLine(dev!, layout, modelLine)).toEqual(textMask(DEV, layout.scale));
     expect(meanColorDistance(schnell!, dev!, 100, 300)).toBeGreaterThan(40);
+  });
+
+  it('each current Together model has its own look (hue and composition), the FLUX models and local:placeholder their own hue', () => {
+    // After a catalog change this may fail: `npx tsx scripts/find-model-salt.ts` finds a new MODEL_SALT.
+    const current = listModels({ provider: 'togetherai' }).filter((model) => model.deprecated === undefined).map((model) => model.modelId);
+    const looks = [...current, 'local:placeholder'].map((model) => JSON.stringify(modelStyle(model)));
+    expect(new Set(looks).size).toBe(current.length + 1);
+    const flux = [...current.filter((model) => model.startsWith('black-forest-labs/')), 'local:placeholder'];
+    expect(new Set(flux.map((model) => modelStyle(model).hue)).size).toBe(flux.length);
   });
 
   it('two prompts: different prompt lines in the label', async () => {
