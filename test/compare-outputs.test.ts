@@ -45,18 +45,20 @@ beforeAll(async () => {
           prompt,
           model: entry.model,
           provider: entry.model.split(':')[0]!,
+          modelId: entry.model.slice(entry.model.indexOf(':') + 1),
           seed,
           settings: entry.settings,
           column,
-          warnings: modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : [],
+          warnings: (modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : []).map((message) => ({ source: 'imagegen' as const, message })),
+          cached: false,
         };
         if (error !== undefined) {
-          rows.push({ ...base, status: 'failed', path: undefined, width: undefined, height: undefined, latencyMs: undefined, requests: 3, estimatedCostUsd: undefined, error });
+          rows.push({ ...base, status: 'failed', file: undefined, width: undefined, height: undefined, mediaType: undefined, index: undefined, latencyMs: undefined, requests: 3, estimatedCostUsd: undefined, error });
           continue;
         }
         const fileName = `p${promptIndex}-m${modelIndex}-s${seed}.${entry.format === 'png' ? 'png' : 'jpg'}`;
         await writeFile(path.join(folder, fileName), renderPlaceholder({ prompt, seed, width: entry.width, height: entry.height, format: entry.format }));
-        rows.push({ ...base, status: 'done', path: fileName, width: entry.width, height: entry.height, latencyMs, requests: 1, estimatedCostUsd: entry.costUsd, error: undefined });
+        rows.push({ ...base, status: 'done', file: fileName, width: entry.width, height: entry.height, mediaType: entry.format === 'png' ? 'image/png' : 'image/jpeg', index: 0, latencyMs, requests: 1, estimatedCostUsd: entry.costUsd, error: undefined });
       }
     }
   }
@@ -210,7 +212,7 @@ describe('contact sheets for any experiment (defect 8)', () => {
       for (let model = 0; model < 10; model++) {
         const base = { ...rows[0]!, promptIndex, prompt: `prompt ${promptIndex}`, model: `togetherai:model-${model}`, column: `togetherai:model-${model}`, settings: {} };
         // Mostly failed tiles (cheap to draw); one image a page is enough to see images land.
-        huge.push(promptIndex % 60 === 0 && model === 0 ? base : { ...base, status: 'failed', path: undefined, error: 'rate limited' });
+        huge.push(promptIndex % 60 === 0 && model === 0 ? base : { ...base, status: 'failed', file: undefined, error: 'rate limited' });
       }
     }
     // At the default 256 px cells this is 2,848 × 116,232 px, over libvips' pixel limit: it is

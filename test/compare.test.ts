@@ -129,12 +129,12 @@ describe('runExperiment', () => {
     expect(csv.some((row) => row[0] === 'a red fox in <snow>, "quoted", commas')).toBe(true);
 
     for (const row of result.rows) {
-      const metadata = await sharp(path.join(outDir, row.path!)).metadata();
+      const metadata = await sharp(path.join(outDir, row.file!)).metadata();
       expect([metadata.width, metadata.height]).toEqual([row.width, row.height]);
       // gpt-image-1 has no 256x256: the nearest size it takes is sent, and the row says so.
       if (row.provider === 'openai') {
         expect(row.width).toBe(1024);
-        expect(row.warnings.join(' ')).toMatch(/1024x1024/);
+        expect(row.warnings.map((warning) => warning.message).join(' ')).toMatch(/1024x1024/);
       } else {
         expect([row.width, row.height]).toEqual([256, 256]);
       }
