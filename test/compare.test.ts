@@ -194,7 +194,11 @@ describe('experiment files', () => {
     const bad = path.join(folder, 'bad.yaml');
     await writeFile(bad, 'prompts: []\nmodels: [nomodel]\ncolour: red\n');
     const error = (await loadExperimentFile(bad).catch((caught: unknown) => caught)) as InvalidRequestError;
-    expect(error.issues.map((issue) => issue.field).sort()).toEqual(['colour', 'models.0', 'prompts']);
+    // Each names the file, line and column, and the field as written.
+    expect(error.issues.map((issue) => issue.field.replace(bad, 'bad.yaml')).sort()).toEqual(['bad.yaml:1:10 prompts', 'bad.yaml:2:10 models[0]', 'bad.yaml:3:9 colour']);
+    expect(error.issues.find((issue) => issue.field.endsWith('colour'))?.message).toBe(
+      'unknown field; an experiment takes: name, prompts, models, seeds, settings, size, aspectRatio, negativePrompt, outputFormat, safetyChecker',
+    );
 
     const io = memoryIO(folder);
     expect(await runCli(['compare', '-e', bad, '-o', path.join(folder, 'out')], io)).toBe(2);

@@ -36,7 +36,7 @@ export function createProgress({
     ? new cliProgress.SingleBar(
         {
           // The failed count comes right after the counts, so a narrow terminal cuts the ETA, not it.
-          format: '{bar} {value}/{total} | failed {failed} | {rate} img/min | {eta}',
+          format: '{bar} {value}/{total} | failed {failed} | {rate} img/min | {remaining}',
           stream: terminal,
           hideCursor: true,
           // What follows the bar takes at most about 55 columns (4-digit counts, `ETA 59m59s`).
@@ -53,7 +53,7 @@ export function createProgress({
   };
   const endBar = () => {
     if (!bar) return;
-    bar.update(finished, { rate: rate(), failed, eta: eta() });
+    bar.update(finished, { rate: rate(), failed, remaining: eta() });
     bar.stop();
     bar = undefined;
   };
@@ -64,7 +64,7 @@ export function createProgress({
         case 'start':
           total = event.total;
           finished = event.skipped;
-          bar?.start(total, finished, { rate: 0, failed: 0, eta: eta() });
+          bar?.start(total, finished, { rate: 0, failed: 0, remaining: eta() });
           if (!bar) write(`batch: ${plural(total, 'request')}, ${event.skipped} already done\n`);
           return;
         case 'skipped':
@@ -79,7 +79,7 @@ export function createProgress({
           if (!bar) {
             const timing = event.cached
               ? 'cached'
-              : `in ${event.latencyMs ?? event.durationMs} ms${event.queueMs > 0 ? ` (after ${event.queueMs} ms waiting for a turn)` : ''}`;
+              : `in ${event.latencyMs ?? event.durationMs} ms${event.queueMs >= 100 ? ` (after ${event.queueMs} ms waiting for a turn)` : ''}`;
             write(`[${finished}/${total}] done   line ${event.job.line}: ${plural(event.images, 'image')} ${timing}\n`);
           }
           break;
@@ -107,7 +107,7 @@ export function createProgress({
           if (!bar) write(`[${finished}/${total}] failed line ${event.job.line}: ${event.error}\n`);
           break;
       }
-      bar?.update(finished, { rate: rate(), failed, eta: eta() });
+      bar?.update(finished, { rate: rate(), failed, remaining: eta() });
     },
     stop: endBar,
   };

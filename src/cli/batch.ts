@@ -12,7 +12,7 @@ import type { GenerateRequest } from '../request.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
 import type { ImageResult } from '../node/files.js';
 import type { CommandContext } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 
 type BatchFlags = {
   model?: string;
@@ -145,9 +145,9 @@ function requestDefaults(flags: BatchFlags): Partial<GenerateRequest> {
     ['model', flags.model],
     ['size', flags.size],
     ['aspectRatio', flags.aspectRatio],
-    ['count', flags.count === undefined ? undefined : wholeNumber('-n/--count', flags.count, 1)],
-    ['steps', flags.steps === undefined ? undefined : wholeNumber('--steps', flags.steps, 1)],
-    ['seed', flags.seed === undefined ? undefined : wholeNumber('--seed', flags.seed, 0)],
+    ['count', flags.count === undefined ? undefined : integerFlag('-n/--count', flags.count, 4)],
+    ['steps', flags.steps === undefined ? undefined : integerFlag('--steps', flags.steps, 28)],
+    ['seed', flags.seed === undefined ? undefined : integerFlag('--seed', flags.seed, 42)],
     ['negativePrompt', flags.negative],
     ['guidance', flags.guidance === undefined ? undefined : numberFlag('--guidance', flags.guidance)],
     ['outputFormat', flags.format === undefined ? undefined : formatFlag(flags.format)],

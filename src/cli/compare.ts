@@ -96,6 +96,9 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
           ? undefined
           : await existingFile({ cwd: io.cwd, file: flags.experiment, what: 'experiment file', retry: (name) => `Try: imagegen compare -e ${name}` });
       const fromFile = experimentFile === undefined ? undefined : await loadExperimentFile(experimentFile, { name: flags.experiment! });
+      if (flags.prompt.length === 0 && fromFile === undefined) {
+        throw new UsageError('compare needs at least one prompt: -p "a cat" (repeatable), or an experiment file with a prompts list (-e experiment.yaml)');
+      }
       const settings = {
         ...fromFile?.settings,
         ...(flags.steps === undefined ? {} : { steps: numbers('--steps', flags.steps, true, 1) }),

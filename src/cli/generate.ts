@@ -7,7 +7,7 @@ import { readImageFile, saveImages } from '../node/files.js';
 import { bytesForRequests, checkWritableFolder } from '../node/folder-checks.js';
 import type { GenerateRequest } from '../request.js';
 import type { CommandContext } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 import path from 'node:path';
 
 export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
@@ -88,9 +88,9 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
           model,
           ...(flags.size === undefined ? {} : { size: flags.size }),
           ...(flags.aspectRatio === undefined ? {} : { aspectRatio: flags.aspectRatio }),
-          ...(flags.count === undefined ? {} : { count: wholeNumber('-n/--count', flags.count, 1) }),
-          ...(flags.steps === undefined ? {} : { steps: wholeNumber('--steps', flags.steps, 1) }),
-          ...(flags.seed === undefined ? {} : { seed: wholeNumber('--seed', flags.seed, 0) }),
+          ...(flags.count === undefined ? {} : { count: integerFlag('-n/--count', flags.count, 4) }),
+          ...(flags.steps === undefined ? {} : { steps: integerFlag('--steps', flags.steps, 28) }),
+          ...(flags.seed === undefined ? {} : { seed: integerFlag('--seed', flags.seed, 42) }),
           ...(flags.negative === undefined ? {} : { negativePrompt: flags.negative }),
           ...(flags.guidance === undefined ? {} : { guidance: numberFlag('--guidance', flags.guidance) }),
           ...(flags.image.length === 0 ? {} : { referenceImages: flags.image }),

@@ -126,6 +126,18 @@ export function timeoutFlag(flag: string, value: string, parse: (text: string) =
   return milliseconds;
 }
 
+/**
+ * A whole-number flag whose bounds depend on the model (`-n`, `--steps`, `--seed`): only "is it a
+ * whole number" is checked here; the catalog checks the range, alongside every other field.
+ */
+export function integerFlag(flag: string, value: string, example: number): number {
+  const number = numberOrRaw(value);
+  if (typeof number !== 'number' || !Number.isInteger(number)) {
+    throw new UsageError(`${flag} must be a whole number, e.g. ${flag.split('/').pop()} ${example} (got ${JSON.stringify(value)})`);
+  }
+  return number;
+}
+
 /** A number flag (`--guidance 3.5`), or a `UsageError` naming the flag and the value. */
 export function numberFlag(flag: string, value: string): number {
   const number = numberOrRaw(value);
