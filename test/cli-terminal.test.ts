@@ -74,6 +74,8 @@ describe('the CLI in a terminal (80 columns)', { timeout: 60_000 }, () => {
     // Before anything finished there is no rate to project an ETA from: a dash, not "ETA 0s".
     expect(frames[0]).toMatch(/ 0\/4 \| failed 0 \| 0 img\/min \| ETA —$/);
     expect(raw).not.toMatch(/ETA 0s/);
+    // Once one is done, the ETA is bound by the pacing (3 left at 1/hour), not by the first request's speed.
+    expect(frames.filter((frame) => frame.includes(' 1/4 ')).map((frame) => frame.replace(/.* \| /, ''))).toContain('ETA 3h00m');
     for (const frame of frames) {
       expect(frame.length).toBeLessThanOrEqual(80);
       expect(frame).toMatch(/\d\/4 \| failed \d+ \|/);

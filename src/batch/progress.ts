@@ -9,8 +9,11 @@ import type { BatchEvent } from './engine.js';
 export function createProgress({
   terminal,
   write,
+  requestsPerMinute,
   now = Date.now,
 }: {
+  /** The `--rate-limit` pacing, when set: the ETA is never shorter than the pacing allows. */
+  requestsPerMinute?: number | undefined;
   /** The terminal to draw a bar on; without one, plain lines go to `write`. */
   terminal?: NodeJS.WriteStream | undefined;
   write: (text: string) => void;
@@ -30,7 +33,11 @@ export function createProgress({
   const eta = () => {
     if (finishedThisRun === 0) return 'ETA —';
     const remaining = total - finished;
-    return `ETA ${formatDuration(((now() - started) / finishedThisRun) * remaining)}`;
+    const projected = ((now() - started) / finishedThisRun) * remaining;
+    // The first requests go at once and make the pace look fast; the rate limit is the real bound
+    // (per provider, so with several providers this errs long rather than short).
+    const paced = requestsPerMinute === undefined ? 0 : (remaining / requestsPerMinute) * 60_000;
+    return `ETA ${formatDuration(Math.max(projected, paced))}`;
   };
   let bar: cliProgress.SingleBar | undefined = terminal
     ? new cliProgress.SingleBar(

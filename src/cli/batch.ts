@@ -111,7 +111,11 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
 
       await checkProviderKeys(jobs);
       setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done requests are skipped)`);
-      const progress = createProgress({ terminal: io.isTTY ? process.stderr : undefined, write: io.stderr });
+      const progress = createProgress({
+        terminal: io.isTTY ? process.stderr : undefined,
+        write: io.stderr,
+        requestsPerMinute: rate === undefined ? undefined : (rate.requests * 60_000) / rate.windowMs,
+      });
       const images: ImageResult[] = [];
       let summary: BatchSummary;
       try {

@@ -123,7 +123,11 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
 
       const outDir = path.resolve(io.cwd, flags.out);
       setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done cells are skipped)`);
-      const progress = createProgress({ terminal: io.isTTY ? process.stderr : undefined, write: io.stderr });
+      const progress = createProgress({
+        terminal: io.isTTY ? process.stderr : undefined,
+        write: io.stderr,
+        requestsPerMinute: rate === undefined ? undefined : (rate.requests * 60_000) / rate.windowMs,
+      });
       const result = await runExperiment({
         experiment,
         outDir,

@@ -4,6 +4,7 @@ import { DEFAULT_MODEL } from '../request.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../node/files.js';
+import { redactSecrets } from '../errors.js';
 import { bytesForRequests, checkWritableFolder } from '../node/folder-checks.js';
 import type { GenerateRequest } from '../request.js';
 import type { CommandContext } from './output.js';
@@ -119,7 +120,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
               requests: result.requests,
               durationMs: result.durationMs,
               estimatedCostUsd: result.estimatedCostUsd ?? null,
-              errors: result.errors.map((error) => ({ name: error.name, message: error.message })),
+              errors: result.errors.map((error) => ({ name: error.name, message: redactSecrets(error.message) })),
             })}\n`,
           );
         } else {
