@@ -293,8 +293,7 @@ describe('the main error messages say what was wrong, what is allowed and what w
     const result = await imagegen(['generate', 'a cat', '--timeout', '5']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatchInlineSnapshot(`
-      "No TOGETHER_API_KEY set: using local:placeholder, an offline placeholder renderer (not a diffusion model).
-      error: --timeout needs a unit: 5s for seconds, 5m for minutes or 5ms for milliseconds (got "5"), e.g. --timeout 5s
+      "error: --timeout needs a unit: 5s for seconds, 5m for minutes or 5ms for milliseconds (got "5"), e.g. --timeout 5s
       "
     `);
   });
@@ -303,8 +302,7 @@ describe('the main error messages say what was wrong, what is allowed and what w
     const result = await imagegen(['generate', 'a cat', '-n', 'abc']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatchInlineSnapshot(`
-      "No TOGETHER_API_KEY set: using local:placeholder, an offline placeholder renderer (not a diffusion model).
-      error: -n/--count must be a whole number, e.g. --count 4 (got "abc")
+      "error: -n/--count must be a whole number, e.g. --count 4 (got "abc")
       "
     `);
   });
@@ -313,8 +311,7 @@ describe('the main error messages say what was wrong, what is allowed and what w
     const result = await imagegen(['generate', 'a cat', '--format', 'webp']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatchInlineSnapshot(`
-      "No TOGETHER_API_KEY set: using local:placeholder, an offline placeholder renderer (not a diffusion model).
-      error: --format must be png or jpeg (got "webp"), e.g. --format jpeg
+      "error: --format must be png or jpeg (got "webp"), e.g. --format jpeg
       "
     `);
   });

@@ -64,10 +64,12 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
         throw new UsageError(`the prompt must be one argument: put it in quotes, like imagegen generate ${JSON.stringify(words)} (got ${command.args.length} words)`);
       }
       let model = flags.model;
+      let offlineNotice = '';
       if (model === undefined) {
         if (loadTogetherApiKey() === undefined) {
           model = LOCAL_FALLBACK_MODEL;
-          io.stderr(`No TOGETHER_API_KEY set: using ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer (not a diffusion model).\n`);
+          // Said once the flags are known to be good, so a usage error stands alone.
+          offlineNotice = `No TOGETHER_API_KEY set: using ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer (not a diffusion model).\n`;
         } else {
           model = DEFAULT_MODEL;
         }
@@ -100,6 +102,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
           ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),
           abortSignal: controller.signal,
         };
+        io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
         await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
         const result = await generateImages(request, { maxRetries, readFile: (file) => readImageFile(file, { signal: controller.signal }) });
@@ -108,6 +111,8 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
           outDir,
           warnings: result.warnings,
           durationMs: result.durationMs,
+          // The provider calls (the longest, when the count took several), not validation or reading references.
+          ...(result.calls.length === 0 ? {} : { latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) }),
           estimatedCostUsd: result.estimatedCostUsd,
         });
         if (flags.json) {
