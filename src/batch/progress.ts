@@ -33,6 +33,7 @@ export function createProgress({
   const eta = () => {
     if (finishedThisRun === 0) return 'ETA —';
     const remaining = total - finished;
+    if (remaining <= 0) return 'done';
     const projected = ((now() - started) / finishedThisRun) * remaining;
     // The first requests go at once and make the pace look fast; the rate limit is the real bound
     // (per provider, so with several providers this errs long rather than short).
