@@ -375,7 +375,8 @@ describe('counts that agree', () => {
     const progressLines = result.stderr.split('\n').filter((line) => /^\[\d+\/\d+\]/.test(line));
     expect(progressLines).toHaveLength(4);
     expect(progressLines.filter((line) => line.includes('] failed')).length).toBe(2);
-    expect(result.stderr).toContain('batch: 4 requests, 0 already done');
+    expect(result.stderr).toContain('compare: 4 cells, 0 already done');
+    expect(progressLines.filter((line) => /\] failed cell [24]: No API key for Together AI/.test(line))).toHaveLength(2);
     expect(result.stdout).toMatch(/togetherai:black-forest-labs\/FLUX\.1-schnell\s+0\s+2\s+-/);
     expect(result.stderr).toContain('2 of 4 cells failed:');
     expect(result.stderr).toContain('togetherai:black-forest-labs/FLUX.1-schnell, seed 1, "a cat": No API key for Together AI.');

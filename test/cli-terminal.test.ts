@@ -2,7 +2,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../src/cli/main.js';
+import { memoryIO } from './helpers/cli.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 
 // The CLI in a pseudo-terminal, as a person meets it: `script` (util-linux) gives it a terminal of
@@ -108,5 +110,36 @@ describe('the CLI in a terminal (80 columns)', { timeout: 60_000 }, () => {
       `\r\nquit (Ctrl-C twice): the images written so far are kept in ${path.join(folder, 'out')}, each file whole; run the same command again to resume (done requests are skipped)\r\n`,
     );
     expect(terminal.output()).not.toContain(KEY);
+  });
+});
+
+describe('one main owns Ctrl-C, for every command (in-process: SIGINT delivered to its handler)', () => {
+  it('generate: Ctrl-C cancels the request in flight, says nothing was saved, exit 130', async () => {
+    vi.stubEnv('TOGETHER_API_KEY', KEY);
+    vi.stubEnv('TOGETHER_BASE_URL', slow.url);
+    try {
+      const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-terminal-'));
+      const io = memoryIO(folder);
+      const before = slow.stats().requests;
+      const running = runCli(['generate', 'a lighthouse', '-s', '256x256', '-o', 'out'], io);
+      while (slow.stats().requests === before) await new Promise((resolve) => setTimeout(resolve, 20));
+      process.emit('SIGINT', 'SIGINT');
+      expect(await running).toBe(130);
+      expect(io.stderrText()).toContain('interrupted (Ctrl-C); nothing was saved');
+      expect(await readdir(path.join(folder, 'out'))).toEqual([]);
+      // The handler is gone with the command: nothing is left listening.
+      expect(process.listenerCount('SIGINT')).toBe(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('emulator: Ctrl-C closes the server, exit 0', async () => {
+    const io = memoryIO();
+    const running = runCli(['emulator', '--port', '0', '--quiet'], io);
+    while (!io.stdoutText().includes('http://127.0.0.1:')) await new Promise((resolve) => setTimeout(resolve, 20));
+    process.emit('SIGINT', 'SIGINT');
+    expect(await running).toBe(0);
+    expect(process.listenerCount('SIGINT')).toBe(0);
   });
 });

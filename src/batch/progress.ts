@@ -10,8 +10,11 @@ export function createProgress({
   terminal,
   write,
   requestsPerMinute,
+  item = 'line',
   now = Date.now,
 }: {
+  /** What a job is called in plain lines: a `line` of a batch file, a `cell` of an experiment. */
+  item?: 'line' | 'cell';
   /** The `--rate-limit` pacing, when set: the ETA is never shorter than the pacing allows. */
   requestsPerMinute?: number | undefined;
   /** The terminal to draw a bar on; without one, plain lines go to `write`. */
@@ -73,12 +76,12 @@ export function createProgress({
           total = event.total;
           finished = event.skipped;
           bar?.start(total, finished, { rate: 0, failed: 0, remaining: eta() });
-          if (!bar) write(`batch: ${plural(total, 'request')}, ${event.skipped} already done\n`);
+          if (!bar) write(`${item === 'cell' ? `compare: ${plural(total, 'cell')}` : `batch: ${plural(total, 'request')}`}, ${event.skipped} already done\n`);
           return;
         case 'skipped':
           return;
         case 'retry':
-          if (!bar) write(`retry  line ${event.job.line} (attempt ${event.attempt}): ${event.error}\n`);
+          if (!bar) write(`retry  ${item} ${event.job.line} (attempt ${event.attempt}): ${event.error}\n`);
           return;
         case 'done':
           finished++;
@@ -88,7 +91,7 @@ export function createProgress({
             const timing = event.cached
               ? 'cached'
               : `in ${event.latencyMs ?? event.durationMs} ms${event.queueMs >= 100 ? ` (after ${event.queueMs} ms waiting for a turn)` : ''}`;
-            write(`[${finished}/${total}] done   line ${event.job.line}: ${plural(event.images, 'image')} ${timing}\n`);
+            write(`[${finished}/${total}] done   ${item} ${event.job.line}: ${plural(event.images, 'image')} ${timing}\n`);
           }
           break;
         case 'circuit-open':
@@ -112,7 +115,7 @@ export function createProgress({
           finished++;
           finishedThisRun++;
           failed++;
-          if (!bar) write(`[${finished}/${total}] failed line ${event.job.line}: ${event.error}\n`);
+          if (!bar) write(`[${finished}/${total}] failed ${item} ${event.job.line}: ${event.error}\n`);
           break;
       }
       bar?.update(finished, { rate: rate(), failed, remaining: eta() });

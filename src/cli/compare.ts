@@ -127,6 +127,7 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
         terminal: io.isTTY ? process.stderr : undefined,
         write: io.stderr,
         requestsPerMinute: rate === undefined ? undefined : (rate.requests * 60_000) / rate.windowMs,
+        item: 'cell',
       });
       const result = await runExperiment({
         experiment,
