@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO, type CommandContext } from './output.js';
 
+const COMMAND_NAMES = ['generate', 'batch', 'compare', 'models', 'mcp', 'emulator'];
+
 /** Runs the CLI and returns its exit code; the only place that decides one. */
 export async function runCli(
   argv: readonly string[],
@@ -38,10 +40,11 @@ export async function runCli(
     }
     stop.abort(new Error('interrupted (Ctrl-C)'));
   };
+  // The command's name is the first word that names one (global flags such as --price may come first).
+  const commandName = argv.find((word) => COMMAND_NAMES.includes(word));
   // MCP: the server owns stdio and closes itself on SIGINT (src/mcp/server.ts).
-  const handlesInterrupt = argv[0] !== 'mcp';
-  if (handlesInterrupt) process.on('SIGINT', onInterrupt);
-  if (argv[0] === 'emulator') process.on('SIGTERM', onInterrupt);
+  if (commandName !== 'mcp') process.on('SIGINT', onInterrupt);
+  if (commandName === 'emulator') process.on('SIGTERM', onInterrupt);
   const untilStopped = () => new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
   // Only the command being run is loaded (with the library behind it), so `--version` and a single
   // command start fast; help and a mistyped command name need them all, for the list and suggestions.
@@ -66,7 +69,7 @@ export async function runCli(
   }
   // A stopped run ends with 130 (128 + SIGINT), as shells expect, after its summary; a server
   // that was asked to stop simply ends.
-  const stoppedCode = () => (stop.signal.aborted && argv[0] !== 'emulator' ? EXIT_INTERRUPTED : undefined);
+  const stoppedCode = () => (stop.signal.aborted && commandName !== 'emulator' ? EXIT_INTERRUPTED : undefined);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return stoppedCode() ?? exitCode;
