@@ -323,7 +323,7 @@ async function corruptCache(): Promise<Row> {
     for (const object of objects.slice(5, 10)) await rm(path.join(cacheDir, 'objects', object));
     const before = { requests: emulator.stats().requests, images: usableImagesDelivered(emulator) };
     const second = await imagegen([...args('second'), '--json'], emulator).done;
-    const summary = JSON.parse(second.stdout) as { cached: number };
+    const { summary } = JSON.parse(second.stdout) as { summary: { cached: number } };
     const inspected = await inspectFolder(path.join(folder, 'second'));
     return {
       attack: 'corrupt cache (5 objects truncated, 5 deleted, of 20)',

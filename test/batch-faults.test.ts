@@ -113,7 +113,7 @@ describe('kill -9 and resume', () => {
     second.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise((resolve) => second.once('exit', resolve));
     expect(code).toBe(0);
-    const summary = JSON.parse(output) as { done: number; skipped: number; failed: number };
+    const { summary } = JSON.parse(output) as { summary: { done: number; skipped: number; failed: number } };
     expect(summary.failed).toBe(0);
     expect(summary.done + summary.skipped).toBe(40);
     expect(summary.skipped).toBeGreaterThanOrEqual(5);
@@ -151,7 +151,7 @@ describe('Ctrl-C', () => {
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(130);
     expect(errors).toContain('stopping: no new requests');
-    const stopped = JSON.parse(output) as { done: number; pending: number; failed: number; stopped: boolean };
+    const stopped = (JSON.parse(output) as { summary: { done: number; pending: number; failed: number; stopped: boolean } }).summary;
     expect(stopped).toMatchObject({ stopped: true, failed: 0 });
     expect(stopped.done).toBeGreaterThanOrEqual(3);
     expect(stopped.done + stopped.pending).toBe(30);
@@ -160,7 +160,7 @@ describe('Ctrl-C', () => {
     let resumed = '';
     second.stdout.on('data', (chunk: Buffer) => (resumed += chunk.toString()));
     expect(await new Promise((resolve) => second.once('exit', resolve))).toBe(0);
-    expect(JSON.parse(resumed)).toMatchObject({ skipped: stopped.done, done: 30 - stopped.done, failed: 0 });
+    expect((JSON.parse(resumed) as { summary: unknown }).summary).toMatchObject({ skipped: stopped.done, done: 30 - stopped.done, failed: 0 });
     const { jobs } = parseBatchInput({ text: prompts.join('\n'), format: 'text', defaults: { size: '256x256' } });
     await checkFolder(outDir, jobs, 1);
   }, 30_000);

@@ -49,24 +49,31 @@ describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
     expect(result.stderr.trim().split('\n')).toEqual([
       'No TOGETHER_API_KEY set: using local:placeholder, an offline placeholder renderer (not a diffusion model).',
     ]);
-    const output = JSON.parse(result.stdout) as { images: { path: string }[]; warnings: string[]; requests: number; durationMs: number };
-    expect(output).toMatchObject({ warnings: [], requests: 1 });
+    const output = JSON.parse(result.stdout) as { outDir: string; images: { file: string }[]; warnings: unknown[]; requests: number; durationMs: number };
+    expect(output).toMatchObject({ outDir: out, warnings: [], requests: 1, estimatedCostUsd: 0, errors: [] });
+    // The shared result shape: the file relative to outDir, the model with its provider, the cost.
     expect(output.images).toEqual([
       {
-        path: expect.stringMatching(/\/\d{8}-\d{6}-a-serene-mountain-landscape-at-sunset-\d+\.png$/),
+        file: expect.stringMatching(/^\d{8}-\d{6}-a-serene-mountain-landscape-at-sunset-\d+\.png$/),
+        model: 'local:placeholder',
+        provider: 'local',
+        modelId: 'placeholder',
+        seed: expect.any(Number),
         width: 512,
         height: 384,
         mediaType: 'image/png',
         index: 0,
-        seed: expect.any(Number),
-        provider: 'local',
-        model: 'placeholder',
+        latencyMs: expect.any(Number),
+        cached: false,
+        estimatedCostUsd: 0,
+        warnings: [],
       },
     ]);
-    const metadata = await sharp(output.images[0]!.path).metadata();
+    const imagePath = path.join(output.outDir, output.images[0]!.file);
+    const metadata = await sharp(imagePath).metadata();
     expect([metadata.width, metadata.height, metadata.format]).toEqual([512, 384, 'png']);
-    const sidecar = JSON.parse(await readFile(output.images[0]!.path.replace(/\.png$/, '.json'), 'utf8'));
-    expect(sidecar).toMatchObject({ provider: 'local', modelId: 'placeholder', request: { prompt: 'a serene mountain landscape at sunset', size: '512x384' } });
+    const sidecar = JSON.parse(await readFile(imagePath.replace(/\.png$/, '.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ ...output.images[0], request: { prompt: 'a serene mountain landscape at sunset', size: '512x384' } });
     expect(typeof sidecar.durationMs).toBe('number');
   });
 
@@ -179,7 +186,7 @@ describe('bad flag values exit 2 with the flag, the value and what is allowed', 
     [['compare', '-p', 'x', '--models', 'local:placeholder', '-r', 'lots'], '--rate-limit: Invalid rate limit "lots"'],
     [['generate', 'x', '--max-retries', '-1'], '--max-retries must be a whole number, 0 or more (got "-1")'],
     [['generate', 'x', '--timeout', 'soon'], '--timeout: Invalid duration "soon"'],
-    [['batch', 'prompts.txt', '--timeout', '0'], '--timeout must be more than 0 and at most 24 days, e.g. 120s or 10m (got "0")'],
+    [['batch', 'prompts.txt', '--timeout', '0s'], '--timeout must be more than 0 and at most 24 days, e.g. 120s or 10m (got "0s")'],
     [['batch', 'prompts.txt', '--timeout', '1200h'], '--timeout must be more than 0 and at most 24 days, e.g. 120s or 10m (got "1200h")'],
     [['generate', 'x', '--timeout', '0s'], '--timeout must be more than 0 and at most 24 days, e.g. 120s or 10m (got "0s")'],
     [['emulator', '--port', '70000'], '--port must be a whole number from 0 to 65535 (got "70000")'],

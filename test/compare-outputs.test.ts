@@ -45,18 +45,20 @@ beforeAll(async () => {
           prompt,
           model: entry.model,
           provider: entry.model.split(':')[0]!,
+          modelId: entry.model.slice(entry.model.indexOf(':') + 1),
           seed,
           settings: entry.settings,
           column,
-          warnings: modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : [],
+          warnings: (modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : []).map((message) => ({ source: 'imagegen' as const, message })),
+          cached: false,
         };
         if (error !== undefined) {
-          rows.push({ ...base, status: 'failed', path: undefined, width: undefined, height: undefined, latencyMs: undefined, requests: 3, estimatedCostUsd: undefined, error });
+          rows.push({ ...base, status: 'failed', file: undefined, width: undefined, height: undefined, mediaType: undefined, index: undefined, latencyMs: undefined, requests: 3, estimatedCostUsd: undefined, error });
           continue;
         }
         const fileName = `p${promptIndex}-m${modelIndex}-s${seed}.${entry.format === 'png' ? 'png' : 'jpg'}`;
         await writeFile(path.join(folder, fileName), renderPlaceholder({ prompt, seed, width: entry.width, height: entry.height, format: entry.format }));
-        rows.push({ ...base, status: 'done', path: fileName, width: entry.width, height: entry.height, latencyMs, requests: 1, estimatedCostUsd: entry.costUsd, error: undefined });
+        rows.push({ ...base, status: 'done', file: fileName, width: entry.width, height: entry.height, mediaType: entry.format === 'png' ? 'image/png' : 'image/jpeg', index: 0, latencyMs, requests: 1, estimatedCostUsd: entry.costUsd, error: undefined });
       }
     }
   }
@@ -106,7 +108,7 @@ describe('results files', () => {
     expect(parsed.map((row) => row['prompt'])).toEqual(rows.map((row) => row.prompt));
     // undefined becomes null, so every line has every key.
     expect(parsed[2]).toMatchObject({ status: 'done', error: null, promptIndex: 0, seed: 7, settings: {} });
-    expect(parsed[5]).toMatchObject({ status: 'failed', path: null, latencyMs: null, error: 'rate limited (429): gave up after 3 requests' });
+    expect(parsed[5]).toMatchObject({ status: 'failed', file: null, latencyMs: null, error: 'rate limited (429): gave up after 3 requests' });
     for (const row of parsed) expect(Object.keys(row).sort()).toEqual(Object.keys(rows[0]!).sort());
   });
 
@@ -127,14 +129,15 @@ describe('results files', () => {
       settings: 'steps=4',
       status: 'done',
       latency_ms: '900',
+      cached: 'false',
       requests: '1',
       warnings: 'steps clamped to 4 (the most FLUX.1-schnell takes)',
       estimated_cost_usd: '0.0027',
-      path: 'p0-m0-s7.png',
+      file: 'p0-m0-s7.png',
       error: '',
     });
     expect(body[4]?.['warnings']).toBe('seed is not supported; ignored | size rounded to 1024x1536');
-    expect(body[5]).toMatchObject({ status: 'failed', latency_ms: '', path: '', estimated_cost_usd: '', requests: '3' });
+    expect(body[5]).toMatchObject({ status: 'failed', latency_ms: '', file: '', estimated_cost_usd: '', requests: '3' });
   });
 
   it('results.csv neutralises cells a spreadsheet would run as formulas (OWASP CSV injection)', async () => {
@@ -197,7 +200,7 @@ describe('contact sheet', () => {
   });
 
   it('draws an image that cannot be read as failed instead of throwing', async () => {
-    const broken = rows.map((row, index) => (index === 0 ? { ...row, path: 'missing.png' } : index === 1 ? { ...row, path: '../outside.png' } : row));
+    const broken = rows.map((row, index) => (index === 0 ? { ...row, file: 'missing.png' } : index === 1 ? { ...row, path: '../outside.png' } : row));
     const result = await makeContactSheet({ rows: broken, folder, outputPath: path.join(folder, 'broken-sheet.png'), cellSize: 64 });
     expect(result).toMatchObject(contactSheetSize({ rows: 4, columns: 3, cellSize: 64 }));
   });
@@ -210,7 +213,7 @@ describe('contact sheets for any experiment (defect 8)', () => {
       for (let model = 0; model < 10; model++) {
         const base = { ...rows[0]!, promptIndex, prompt: `prompt ${promptIndex}`, model: `togetherai:model-${model}`, column: `togetherai:model-${model}`, settings: {} };
         // Mostly failed tiles (cheap to draw); one image a page is enough to see images land.
-        huge.push(promptIndex % 60 === 0 && model === 0 ? base : { ...base, status: 'failed', path: undefined, error: 'rate limited' });
+        huge.push(promptIndex % 60 === 0 && model === 0 ? base : { ...base, status: 'failed', file: undefined, error: 'rate limited' });
       }
     }
     // At the default 256 px cells this is 2,848 × 116,232 px, over libvips' pixel limit: it is
@@ -261,6 +264,36 @@ describe('summary', () => {
   });
 });
 
+describe('cached and stopped cells', () => {
+  // Rows 0 (schnell) and 3 came from the cache (no latency, cost 0); the last row never ran.
+  const mixed = () => rows.map((row, index): ExperimentRow =>
+    index === 0 || index === 3
+      ? { ...row, cached: true, latencyMs: undefined, estimatedCostUsd: 0 }
+      : index === 11
+        ? { ...row, status: 'not-run', file: undefined, latencyMs: undefined, estimatedCostUsd: undefined, error: 'not run: the experiment was stopped; run it again to resume' }
+        : row,
+  );
+
+  it('leaves cached cells out of the latency median, counts them apart, and does not count a cell not run as failed', () => {
+    const schnellLatencies = mixed().filter((row) => row.model === rows[0]!.model && !row.cached && row.status === 'done').map((row) => row.latencyMs);
+    expect(schnellLatencies).toEqual([1000, 1500, 1600]);
+    expect(formatSummaryTable(summarize(mixed()))).toMatchInlineSnapshot(`
+      "model                                        images  cached  failed  not run  median ms  est. cost
+      togetherai:black-forest-labs/FLUX.1-schnell       4       1       0        0      1,500    $0.0081
+      togetherai:black-forest-labs/FLUX.1-dev           3       1       1        0      1,450    $0.0500
+      openai:gpt-image-1                                2       0       1        1      1,600    $0.0800
+      total                                             9       2       2        1               $0.1381"
+    `);
+  });
+
+  it('the gallery says "cached" where a cached cell would read 0 ms $0.0000', () => {
+    const html = renderGalleryHtml({ rows: mixed(), title: 'cached' });
+    const firstCell = /<td id="cell-0-0"[\s\S]*?<\/td>/.exec(html)![0];
+    expect(firstCell).toContain('<span>cached</span>');
+    expect(firstCell).not.toMatch(/\$0\.0000| 0 ms/);
+  });
+});
+
 describe('gallery', () => {
   it('escapes prompt markup and keeps a cell for every row', async () => {
     const { path: galleryPath } = await writeGallery({ rows, folder, title: 'ramen <b>vs</b> lighthouse' });
@@ -277,11 +310,11 @@ describe('gallery', () => {
   });
 
   it('shows a missing image file or a path leaving the folder as a failed cell, never a broken image', async () => {
-    const broken = rows.map((row, index) => (index === 0 ? { ...row, path: 'missing.png' } : row));
+    const broken = rows.map((row, index) => (index === 0 ? { ...row, file: 'missing.png' } : row));
     const html = await readFile((await writeGallery({ rows: broken, folder, title: 'broken' })).path, 'utf8');
     expect(html.match(/data-status="failed"/g)).toHaveLength(3);
     expect(html).toContain('image file missing: missing.png');
-    const outside = renderGalleryHtml({ rows: rows.map((row, index) => (index === 0 ? { ...row, path: '../p0-m0-s7.png' } : row)), title: 'outside' });
+    const outside = renderGalleryHtml({ rows: rows.map((row, index) => (index === 0 ? { ...row, file: '../p0-m0-s7.png' } : row)), title: 'outside' });
     expect(outside).toContain('image path outside the experiment folder: ../p0-m0-s7.png');
     expect(outside).not.toContain('src="../');
   });

@@ -129,12 +129,12 @@ describe('runExperiment', () => {
     expect(csv.some((row) => row[0] === 'a red fox in <snow>, "quoted", commas')).toBe(true);
 
     for (const row of result.rows) {
-      const metadata = await sharp(path.join(outDir, row.path!)).metadata();
+      const metadata = await sharp(path.join(outDir, row.file!)).metadata();
       expect([metadata.width, metadata.height]).toEqual([row.width, row.height]);
       // gpt-image-1 has no 256x256: the nearest size it takes is sent, and the row says so.
       if (row.provider === 'openai') {
         expect(row.width).toBe(1024);
-        expect(row.warnings.join(' ')).toMatch(/1024x1024/);
+        expect(row.warnings.map((warning) => warning.message).join(' ')).toMatch(/1024x1024/);
       } else {
         expect([row.width, row.height]).toEqual([256, 256]);
       }
@@ -194,7 +194,11 @@ describe('experiment files', () => {
     const bad = path.join(folder, 'bad.yaml');
     await writeFile(bad, 'prompts: []\nmodels: [nomodel]\ncolour: red\n');
     const error = (await loadExperimentFile(bad).catch((caught: unknown) => caught)) as InvalidRequestError;
-    expect(error.issues.map((issue) => issue.field).sort()).toEqual(['colour', 'models.0', 'prompts']);
+    // Each names the file, line and column, and the field as written.
+    expect(error.issues.map((issue) => issue.field.replace(bad, 'bad.yaml')).sort()).toEqual(['bad.yaml:1:10 prompts', 'bad.yaml:2:10 models[0]', 'bad.yaml:3:9 colour']);
+    expect(error.issues.find((issue) => issue.field.endsWith('colour'))?.message).toBe(
+      'unknown field; an experiment takes: name, prompts, models, seeds, settings, size, aspectRatio, negativePrompt, outputFormat, safetyChecker',
+    );
 
     const io = memoryIO(folder);
     expect(await runCli(['compare', '-e', bad, '-o', path.join(folder, 'out')], io)).toBe(2);

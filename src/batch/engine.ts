@@ -11,7 +11,7 @@ import {
 } from '../errors.js';
 import { prepareGeneration, runCall, type GenerateImagesOptions } from '../generate.js';
 import { GeneratedImage } from '../image.js';
-import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically } from '../node/files.js';
+import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically, type ImageResult } from '../node/files.js';
 import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
 import type { Plan, PlannedCall } from '../plan.js';
 import type { ModelSource, ProvidersOption } from '../resolve-model.js';
@@ -24,13 +24,19 @@ import { lockOutputFolder } from './output-lock.js';
 export type BatchEvent =
   | { type: 'start'; total: number; skipped: number }
   | { type: 'skipped'; job: BatchJob }
-  | { type: 'done'; job: BatchJob; images: number; cached: boolean; durationMs: number }
+  /**
+   * `latencyMs`: the provider call (the longest, when a request took several); `undefined` when
+   * cached. `queueMs`: time spent waiting for a turn (concurrency, rate limit, backoff).
+   */
+  | { type: 'done'; job: BatchJob; images: number; cached: boolean; durationMs: number; latencyMs: number | undefined; queueMs: number; results: ImageResult[] }
   | { type: 'failed'; job: BatchJob; error: string }
   | { type: 'retry'; job: BatchJob; attempt: number; error: string }
   /** An error that would repeat for every job of a provider or model: its remaining jobs are not sent. */
   | { type: 'circuit-open'; scope: string; reason: string }
   /** Writing failed (disk full, read-only, no permission): no new request starts. */
-  | { type: 'file-system-fault'; error: string };
+  | { type: 'file-system-fault'; error: string }
+  /** The run was asked to stop: waits for a turn end now; `inFlight` provider calls are let finish. */
+  | { type: 'stopping'; inFlight: number };
 
 export type RunBatchOptions = {
   jobs: readonly BatchJob[];
@@ -241,15 +247,48 @@ async function runLocked({
     return queue;
   };
 
-  /** One call, retried; every attempt waits its turn in the provider's queue. */
-  const runWithRetries = (job: BatchJob, plan: Plan, source: ModelSource, call: PlannedCall, counter: { requests: number }) =>
+  let inFlight = 0;
+  /**
+   * One call, retried; every attempt waits its turn in the provider's queue. On a stop, a call that
+   * is waiting (for its turn in a paced queue, or in a backoff) ends at once; one the provider is
+   * answering is let finish, so what it returns is written.
+   */
+  const runWithRetries = async (job: BatchJob, plan: Plan, source: ModelSource, call: PlannedCall, counter: { requests: number; queueMs: number }) => {
+    const waiting = new AbortController();
+    let calling = false;
+    const onStop = () => {
+      if (!calling) waiting.abort(new StopRequested());
+    };
+    options.signal?.addEventListener('abort', onStop, { once: true });
+    try {
+      return await attempts(job, plan, source, call, counter, waiting.signal, (value) => (calling = value));
+    } finally {
+      options.signal?.removeEventListener('abort', onStop);
+    }
+  };
+  const attempts = (
+    job: BatchJob,
+    plan: Plan,
+    source: ModelSource,
+    call: PlannedCall,
+    counter: { requests: number; queueMs: number },
+    waitSignal: AbortSignal,
+    setCalling: (calling: boolean) => void,
+  ) =>
     pRetry(
       async () => {
+        setCalling(false);
+        if (stopped()) throw new StopRequested();
+        const queued = Date.now();
         const outcome = await queueFor(plan.provider).add(async () => {
           if (stopped()) throw new StopRequested();
+          // From here until this attempt ends the call is the provider's: a stop lets it finish.
+          setCalling(true);
+          counter.queueMs += Date.now() - queued;
           const circuit = circuitOf(plan);
           if (circuit !== undefined) throw new CircuitOpen(circuit);
-          const result = await runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) });
+          inFlight++;
+          const result = await runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) }).finally(() => inFlight--);
           // Decided before this task resolves: p-queue starts the next task as soon as it does, so
           // a pause set after `add()` returns lets one more request through into a spent window.
           // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
@@ -263,7 +302,7 @@ async function runLocked({
           // Likewise the circuit: opened before the next queued request of that model can start.
           if (result.report.error) tripCircuit(plan, result.report.error, job.line);
           return result;
-        });
+        }, { signal: waitSignal });
         summary.requests += outcome.report.attempts;
         counter.requests += outcome.report.attempts;
         const error = outcome.report.error;
@@ -287,14 +326,17 @@ async function runLocked({
         minTimeout: backoff.minMs,
         maxTimeout: backoff.maxMs,
         randomize: true,
+        // Ends a backoff at once on a stop (the signal is only aborted while no call is running).
+        signal: waitSignal,
         shouldRetry: ({ error }) => !stopped() && circuitOf(plan) === undefined && isRetryable(error),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          setCalling(false);
           if (retriesLeft === 0 || stopped() || !isRetryable(error)) return;
           summary.retries++;
           emit({ type: 'retry', job, attempt: attemptNumber, error: error.message });
           // Wait out what the provider asked for; p-retry's own jittered backoff follows.
           if (RateLimitError.isInstance(error) && error.retryAfterSeconds !== undefined) {
-            await delay(Math.max(0, error.retryAfterSeconds * 1000 - backoff.minMs));
+            await delay(Math.max(0, error.retryAfterSeconds * 1000 - backoff.minMs), waitSignal);
           }
         },
       },
@@ -306,7 +348,7 @@ async function runLocked({
       return;
     }
     const jobStarted = Date.now();
-    const counter = { requests: 0 };
+    const counter = { requests: 0, queueMs: 0 };
     try {
       const { plan, source } = await prepareGeneration(job.request, {
         ...(options.providers === undefined ? {} : { providers: options.providers }),
@@ -322,31 +364,51 @@ async function runLocked({
       const hit = cacheKey === undefined || !options.cache ? undefined : await options.cache.get(cacheKey);
       if (hit) {
         const files: string[] = [];
+        const results: ImageResult[] = [];
         for (const [index, image] of hit.entries()) {
           const file = `${nameOf(index)}.${image.extension}`;
+          const { seed, ...metadata } = image.metadata;
+          const result: ImageResult = {
+            file,
+            model: plan.resolved.model,
+            provider: metadata.provider,
+            modelId: metadata.modelId,
+            seed: seed ?? null,
+            width: metadata.width,
+            height: metadata.height,
+            mediaType: metadata.mediaType,
+            index: metadata.index,
+            latencyMs: null,
+            cached: true,
+            estimatedCostUsd: 0,
+            warnings: [...plan.warnings],
+          };
           await writeFileAtomically(path.join(outDir, file), image.bytes);
           await writeFileAtomically(
             path.join(outDir, `${nameOf(index)}.json`),
-            `${JSON.stringify({ file, ...image.metadata, model: plan.resolved.model, warnings: plan.warnings, cached: true, line: job.line, key: job.key }, null, 2)}\n`,
+            `${JSON.stringify({ ...metadata, ...result, line: job.line, key: job.key, generator: 'ai-imagegen' }, null, 2)}\n`,
           );
           files.push(file);
+          results.push(result);
         }
-        await record(job, { status: 'done', files, seed: plan.resolved.seed, requests: 0, cached: true, latencyMs: 0 });
+        await record(job, { status: 'done', files, seed: plan.resolved.seed, requests: 0, cached: true });
         summary.done++;
         summary.cached++;
         summary.images += files.length;
-        emit({ type: 'done', job, images: files.length, cached: true, durationMs: Date.now() - jobStarted });
+        emit({ type: 'done', job, images: files.length, cached: true, durationMs: Date.now() - jobStarted, latencyMs: undefined, queueMs: 0, results });
         return;
       }
 
       const outcomes = await Promise.all(plan.calls.map((call) => runWithRetries(job, plan, source, call, counter)));
       const images: GeneratedImage[] = outcomes.flatMap((outcome) => outcome.images);
+      const latencyMs = Math.max(...outcomes.map((outcome) => outcome.report.durationMs));
       const warnings = [...plan.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)];
       const saved = await saveImages({
         images,
         outDir,
         warnings,
         durationMs: Date.now() - jobStarted,
+        latencyMs,
         estimatedCostUsd: plan.estimatedCostUsd,
         name: (image) => nameOf(image.index),
       });
@@ -358,14 +420,16 @@ async function runLocked({
         seed: plan.resolved.seed,
         requests: counter.requests,
         cached: false,
-        latencyMs: Math.max(...outcomes.map((outcome) => outcome.report.durationMs)),
+        latencyMs,
       });
       summary.done++;
       summary.images += images.length;
       summary.estimatedCostUsd += plan.estimatedCostUsd ?? 0;
-      emit({ type: 'done', job, images: images.length, cached: false, durationMs: Date.now() - jobStarted });
+      emit({ type: 'done', job, images: images.length, cached: false, durationMs: Date.now() - jobStarted, latencyMs, queueMs: counter.queueMs, results: saved.map((item) => item.result) });
     } catch (error) {
-      if (error instanceof StopRequested || (stopped() && isAbort(error) && counter.requests === 0)) {
+      // Stopped while waiting (for a turn, or a backoff after a failed attempt): not done, and the
+      // next run redoes it, like a job that never started.
+      if (error instanceof StopRequested || (stopped() && isAbort(error))) {
         summary.pending++;
         return;
       }
@@ -390,9 +454,20 @@ async function runLocked({
   const record = (job: BatchJob, fields: Omit<JournalEntry, 'key' | 'line' | 'at'>) =>
     journal.append({ key: job.key, line: job.line, ...fields, at: new Date().toISOString() });
 
+  const onStop = () => {
+    // A provider pause only holds back requests that will not be sent now.
+    for (const timer of resumeTimers.values()) clearTimeout(timer);
+    resumeTimers.clear();
+    emit({ type: 'stopping', inFlight });
+  };
+  options.signal?.addEventListener('abort', onStop, { once: true });
   // Enough jobs in progress to keep every provider queue full, not so many that plans pile up.
   const limit = pLimit(Math.max(2, concurrency * 2));
-  await Promise.all(toRun.map((job) => limit(() => processJob(job))));
+  try {
+    await Promise.all(toRun.map((job) => limit(() => processJob(job))));
+  } finally {
+    options.signal?.removeEventListener('abort', onStop);
+  }
 
   summary.stopped = stopped();
   summary.fileSystemError = fileSystemFault ?? (lockLost() === undefined ? undefined : `the lock on ${outDir} was lost (${lockLost()!.message})`);
@@ -438,6 +513,17 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error instanceof StopRequested);
 }
 
-function delay(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+function delay(milliseconds: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -6,12 +6,13 @@ import { estimateBatch } from '../batch/dry-run.js';
 import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.js';
 import type { InputFormat } from '../batch/input.js';
 import { loadBatchFile } from '../batch/load.js';
-import { createProgress } from '../batch/progress.js';
+import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import type { GenerateRequest } from '../request.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
-import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, timeoutFlag, numberOrRaw, parseFlag, UsageError, wholeNumber } from './output.js';
+import type { ImageResult } from '../node/files.js';
+import type { CommandContext } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 
 type BatchFlags = {
   model?: string;
@@ -37,7 +38,7 @@ type BatchFlags = {
 };
 
 /** `imagegen batch <file>`: many requests from JSONL, CSV or text; durable, resumable, rate-limited. */
-export function batchCommand(io: CliIO, setExitCode: (code: number) => void, stop: AbortSignal): Command {
+export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandContext): Command {
   return new Command('batch')
     .description('generate from a file (JSONL, CSV with a header row, or one prompt per line); re-running resumes')
     .argument('<file>', 'requests file: .jsonl, .csv, or text')
@@ -55,13 +56,14 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
     .option('-c, --concurrency <n>', 'requests in flight per provider', '4')
     .option('-r, --rate-limit <rate>', 'requests per minute per provider, e.g. 120/min')
     .option('--max-retries <n>', 'retries per request on 429, 5xx, network errors and bad bodies', '5')
-    .option('--timeout <duration>', 'per-request timeout, e.g. 120s', '120s')
+    .option('--timeout <duration>', 'per-request timeout, with a unit: 120s, 2m', '120s')
     .option('--no-cache', 'bypass the cache of seeded requests')
     .option('--cache-dir <dir>', 'cache folder (default $IMAGEGEN_CACHE_DIR or ~/.cache/ai-imagegen)')
     .option('--dry-run', 'print requests, images, megapixels and estimated cost; send nothing')
     .option('--skip-invalid', 'go on without the lines that are invalid')
-    .option('--json', 'print the summary as JSON on stdout')
+    .option('--json', 'print the summary and the images written as JSON on stdout')
     .action(async (file: string, flags: BatchFlags) => {
+      const inputFile = await existingFile({ cwd: io.cwd, file, what: 'requests file', retry: (name) => `Try: imagegen batch ${name}` });
       const defaults = requestDefaults(flags);
       if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
         defaults.model = LOCAL_FALLBACK_MODEL;
@@ -76,7 +78,7 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
       }
       const outDir = path.resolve(io.cwd, flags.out);
       const { jobs, skippedLines } = await loadBatchFile({
-        file: path.resolve(io.cwd, file),
+        file: inputFile,
         format: flags.inputFormat as InputFormat | undefined,
         defaults,
         skipInvalid: flags.skipInvalid ?? false,
@@ -89,7 +91,7 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
           io.stdout(`${JSON.stringify({ dryRun: true, ...estimate })}\n`);
         } else {
           io.stdout(
-            `dry run, nothing sent: ${estimate.requests} requests, ${estimate.images} images, ` +
+            `dry run, nothing sent: ${plural(estimate.requests, 'request')}, ${plural(estimate.images, 'image')}, ` +
               `${estimate.megapixels} megapixels, estimated $${estimate.estimatedCostUsd.toFixed(4)}` +
               `${estimate.alreadyDone > 0 ? ` (${estimate.alreadyDone} requests already done, skipped)` : ''}\n`,
           );
@@ -108,7 +110,13 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
       }
 
       await checkProviderKeys(jobs);
-      const progress = createProgress({ terminal: io.isTTY ? process.stderr : undefined, write: io.stderr });
+      setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done requests are skipped)`);
+      const progress = createProgress({
+        terminal: io.isTTY ? process.stderr : undefined,
+        write: io.stderr,
+        requestsPerMinute: rate === undefined ? undefined : (rate.requests * 60_000) / rate.windowMs,
+      });
+      const images: ImageResult[] = [];
       let summary: BatchSummary;
       try {
         summary = await runBatch({
@@ -120,29 +128,33 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
           ...(rate === undefined ? {} : { requestsPerMinute: (rate.requests * 60_000) / rate.windowMs }),
           cache: flags.cache ? new ImageCache(flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env)) : false,
           signal: stop,
-          onEvent: progress.onEvent,
+          onEvent: (event) => {
+            if (event.type === 'done') images.push(...event.results);
+            progress.onEvent(event);
+          },
         });
       } finally {
         progress.stop();
       }
-      if (flags.json) io.stdout(`${JSON.stringify(summary)}\n`);
+      // The shared result shape (schema/result.schema.json): the files this run wrote, relative to outDir.
+      if (flags.json) io.stdout(`${JSON.stringify({ outDir, summary, images })}\n`);
       else io.stderr(formatSummary(summary, outDir));
-      setExitCode(summary.fileSystemError !== undefined ? EXIT_FAILURE : summary.stopped ? 130 : summary.failed > 0 ? EXIT_FAILURE : EXIT_OK);
+      // main turns a stop (Ctrl-C) into 130.
+      setExitCode(summary.fileSystemError !== undefined || summary.failed > 0 ? EXIT_FAILURE : EXIT_OK);
     });
 }
 
 function requestDefaults(flags: BatchFlags): Partial<GenerateRequest> {
-  const number = (value: string | undefined) => (value === undefined ? undefined : (numberOrRaw(value) as number));
   const entries: [keyof GenerateRequest, unknown][] = [
     ['model', flags.model],
     ['size', flags.size],
     ['aspectRatio', flags.aspectRatio],
-    ['count', number(flags.count)],
-    ['steps', number(flags.steps)],
-    ['seed', number(flags.seed)],
+    ['count', flags.count === undefined ? undefined : integerFlag('-n/--count', flags.count, 4)],
+    ['steps', flags.steps === undefined ? undefined : integerFlag('--steps', flags.steps, 28)],
+    ['seed', flags.seed === undefined ? undefined : integerFlag('--seed', flags.seed, 42)],
     ['negativePrompt', flags.negative],
-    ['guidance', number(flags.guidance)],
-    ['outputFormat', flags.format],
+    ['guidance', flags.guidance === undefined ? undefined : numberFlag('--guidance', flags.guidance)],
+    ['outputFormat', flags.format === undefined ? undefined : formatFlag(flags.format)],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as Partial<GenerateRequest>;
 }
@@ -154,9 +166,9 @@ export function formatSummary(summary: BatchSummary, outDir: string): string {
       ? []
       : [`  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`]),
     ...summary.openCircuits.map((circuit) => `  not sent after a repeating error: ${circuit.reason}`),
-    `  done ${summary.done} (${summary.cached} from cache), skipped ${summary.skipped}, failed ${summary.failed}` +
+    `  done ${summary.done} (${summary.cached} cached), skipped ${summary.skipped} (done before), failed ${summary.failed}` +
       `${summary.pending > 0 ? `, not started ${summary.pending} (re-run to resume)` : ''}`,
-    `  requests ${summary.requests}, retries ${summary.retries}, images ${summary.images}, ${summary.imagesPerMinute} images/min`,
+    `  ${plural(summary.requests, 'request')} sent, ${plural(summary.retries, 'retry').replace('retrys', 'retries')}, ${plural(summary.images, 'image')}, ${summary.imagesPerMinute} images/min`,
     `  estimated cost $${summary.estimatedCostUsd.toFixed(4)}`,
     ...summary.failures.slice(0, 10).map((failure) => `  failed line ${failure.line}: ${failure.error}`),
   ];

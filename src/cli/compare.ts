@@ -3,11 +3,11 @@ import { parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { defaultCacheDir, ImageCache } from '../batch/cache.js';
 import { createProgress } from '../batch/progress.js';
-import { loadExperimentFile, parseExperiment, type Experiment } from '../compare/experiment.js';
+import { loadExperimentFile, parseExperiment, readablePath, type Experiment } from '../compare/experiment.js';
 import { runExperiment } from '../compare/run.js';
 import { formatSummaryTable } from '../compare/summary.js';
-import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, numberOrRaw, parseFlag, wholeNumber } from './output.js';
+import type { CommandContext } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, numberFlag, parseFlag, UsageError, wholeNumber } from './output.js';
 
 type CompareFlags = {
   experiment?: string;
@@ -31,10 +31,38 @@ type CompareFlags = {
 };
 
 const list = (value: string | undefined) => value?.split(',').map((item) => item.trim()).filter(Boolean);
-const numbers = (value: string | undefined) => list(value)?.map((item) => numberOrRaw(item) as number);
+/** `--seeds 1,2,x` → an error naming `--seeds #3`, the third value. */
+const numbers = (flag: string, value: string | undefined, whole: boolean, minimum: number) =>
+  list(value)?.map((item, index) => (whole ? wholeNumber(`${flag} #${index + 1}`, item, minimum) : numberFlag(`${flag} #${index + 1}`, item)));
+
+/** Experiment fields → the flags that set them, so an error names what the user typed. */
+function flagOf(path: readonly PropertyKey[], promptsFromFile: number): string {
+  const [field, second, third] = path;
+  const nth = (index: unknown, offset = 0) => (typeof index === 'number' ? ` #${index - offset + 1}` : '');
+  switch (field) {
+    case 'prompts':
+      return `-p/--prompt${nth(second, promptsFromFile)}`;
+    case 'models':
+      return `--models${nth(second)}`;
+    case 'seeds':
+      return `--seeds${nth(second)}`;
+    case 'settings':
+      return second === 'steps' || second === 'guidance' ? `--${second}${nth(third)}` : readablePath(path);
+    case 'size':
+      return '-s/--size';
+    case 'aspectRatio':
+      return '-a/--aspect-ratio';
+    case 'outputFormat':
+      return '--format';
+    case 'name':
+      return '--name';
+    default:
+      return readablePath(path);
+  }
+}
 
 /** `imagegen compare`: a matrix of prompts × models × seeds × settings, seen side by side. */
-export function compareCommand(io: CliIO, setExitCode: (code: number) => void, stop: AbortSignal): Command {
+export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandContext): Command {
   return new Command('compare')
     .description('run prompts × models × seeds × settings and write a contact sheet, an HTML gallery and results.csv/jsonl')
     .option('-e, --experiment <file>', 'experiment file (.json, .yaml); flags add to it')
@@ -55,32 +83,52 @@ export function compareCommand(io: CliIO, setExitCode: (code: number) => void, s
     .option('--cache-dir <dir>', 'cache folder')
     .option('--cell-size <px>', 'contact sheet cell size', '256')
     .option('--json', 'print the results as JSON on stdout')
-    .action(async (flags: CompareFlags) => {
-      const fromFile = flags.experiment ? await loadExperimentFile(path.resolve(io.cwd, flags.experiment)) : undefined;
+    // Checked in the action, to point a bare prompt at -p rather than say "too many arguments".
+    .allowExcessArguments(true)
+    .action(async (flags: CompareFlags, command: Command) => {
+      if (command.args.length > 0) {
+        throw new UsageError(
+          `compare takes its prompts with -p (repeatable): imagegen compare -p ${JSON.stringify(command.args.join(' '))} --models togetherai:black-forest-labs/FLUX.1-schnell,local:placeholder`,
+        );
+      }
+      const experimentFile =
+        flags.experiment === undefined
+          ? undefined
+          : await existingFile({ cwd: io.cwd, file: flags.experiment, what: 'experiment file', retry: (name) => `Try: imagegen compare -e ${name}` });
+      const fromFile = experimentFile === undefined ? undefined : await loadExperimentFile(experimentFile, { name: flags.experiment! });
+      if (flags.prompt.length === 0 && fromFile === undefined) {
+        throw new UsageError('compare needs at least one prompt: -p "a cat" (repeatable), or an experiment file with a prompts list (-e experiment.yaml)');
+      }
       const settings = {
         ...fromFile?.settings,
-        ...(flags.steps === undefined ? {} : { steps: numbers(flags.steps) }),
-        ...(flags.guidance === undefined ? {} : { guidance: numbers(flags.guidance) }),
+        ...(flags.steps === undefined ? {} : { steps: numbers('--steps', flags.steps, true, 1) }),
+        ...(flags.guidance === undefined ? {} : { guidance: numbers('--guidance', flags.guidance, false, 0) }),
       };
       const input: Experiment = {
         ...fromFile,
         ...(flags.name === undefined ? {} : { name: flags.name }),
         prompts: [...(fromFile?.prompts ?? []), ...flags.prompt],
         models: list(flags.models) ?? fromFile?.models ?? [],
-        ...(flags.seeds === undefined ? {} : { seeds: numbers(flags.seeds) }),
+        ...(flags.seeds === undefined ? {} : { seeds: numbers('--seeds', flags.seeds, true, 0) }),
         settings,
         ...(flags.size === undefined ? {} : { size: flags.size }),
         ...(flags.aspectRatio === undefined ? {} : { aspectRatio: flags.aspectRatio }),
-        ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
+        ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),
       } as Experiment;
-      const experiment = parseExperiment(input);
+      const experiment = parseExperiment(input, { locate: (field) => flagOf(field, fromFile?.prompts.length ?? 0) });
       const cellSize = wholeNumber('--cell-size', flags.cellSize, 32, 1024);
       const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
       const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
 
       const outDir = path.resolve(io.cwd, flags.out);
-      const progress = createProgress({ terminal: io.isTTY ? process.stderr : undefined, write: io.stderr });
+      setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done cells are skipped)`);
+      const progress = createProgress({
+        terminal: io.isTTY ? process.stderr : undefined,
+        write: io.stderr,
+        requestsPerMinute: rate === undefined ? undefined : (rate.requests * 60_000) / rate.windowMs,
+        item: 'cell',
+      });
       const result = await runExperiment({
         experiment,
         outDir,
@@ -94,7 +142,8 @@ export function compareCommand(io: CliIO, setExitCode: (code: number) => void, s
       }).finally(() => progress.stop());
 
       if (flags.json) {
-        io.stdout(`${JSON.stringify({ summary: result.summary, outputs: result.outputs, rows: result.rows })}\n`);
+        // Rows in the shared result shape (schema/result.schema.json): absent values are null, as in results.jsonl.
+        io.stdout(`${JSON.stringify({ outDir, summary: result.summary, outputs: result.outputs, rows: result.rows }, (_key, value: unknown) => (value === undefined ? null : value))}\n`);
       } else {
         io.stdout(formatSummaryTable(result.summary));
         const pages = result.outputs.contactSheetPages.length;
@@ -106,7 +155,14 @@ export function compareCommand(io: CliIO, setExitCode: (code: number) => void, s
             `results:       ${result.outputs.resultsCsv}\n               ${result.outputs.resultsJsonl}\n`,
         );
       }
-      const failed = result.rows.filter((row) => row.status === 'failed').length;
-      setExitCode(result.batch.stopped ? 130 : failed > 0 ? EXIT_FAILURE : EXIT_OK);
+      const failedRows = result.rows.filter((row) => row.status === 'failed');
+      if (failedRows.length > 0) {
+        // The exit code alone says nothing: name the cells and why (all of them are in the gallery and results files).
+        io.stderr(`\n${failedRows.length} of ${result.rows.length} cells failed:\n`);
+        for (const row of failedRows.slice(0, 5)) io.stderr(`  ${row.column}, seed ${row.seed ?? '-'}, "${row.prompt.slice(0, 40)}": ${row.error ?? 'no reason given'}\n`);
+        if (failedRows.length > 5) io.stderr(`  … and ${failedRows.length - 5} more (results.csv has every reason)\n`);
+      }
+      // main turns a stop (Ctrl-C) into 130.
+      setExitCode(failedRows.length > 0 ? EXIT_FAILURE : EXIT_OK);
     });
 }

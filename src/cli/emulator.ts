@@ -48,6 +48,15 @@ export function emulatorCommand(io: CliIO, stopSignal: () => Promise<void>): Com
         ...(seed === undefined ? {} : { seed }),
         quiet: flags.quiet ?? false,
         log: (line) => io.stderr(`${line}\n`),
+      }).catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') {
+          throw new UsageError(
+            `port ${port} on ${flags.host} is taken (another emulator still running?); pick another with --port, e.g. imagegen emulator --port ${port === 65535 ? 8788 : port + 1}, or --port 0 for any free one`,
+          );
+        }
+        if (code === 'EACCES') throw new UsageError(`port ${port} on ${flags.host} needs privileges this user lacks; use --port 1024 or above, e.g. --port 8787`);
+        throw error;
       });
       io.stdout(`${describeEmulator(emulator.url, flags.apiKey === undefined ? {} : { apiKey: flags.apiKey })}\n`);
       await stopSignal();
@@ -55,15 +64,3 @@ export function emulatorCommand(io: CliIO, stopSignal: () => Promise<void>): Com
     });
 }
 
-/** Resolves on the first Ctrl-C or SIGTERM. */
-export function untilInterrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}

@@ -4,10 +4,11 @@ import { DEFAULT_MODEL } from '../request.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../node/files.js';
+import { redactSecrets } from '../errors.js';
 import { bytesForRequests, checkWritableFolder } from '../node/folder-checks.js';
 import type { GenerateRequest } from '../request.js';
-import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, timeoutFlag, formatError, numberOrRaw, parseFlag, wholeNumber } from './output.js';
+import type { CommandContext } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 import path from 'node:path';
 
 export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
@@ -33,7 +34,7 @@ type GenerateFlags = {
 };
 
 /** `imagegen generate "<prompt>"`: generate, save atomically with sidecars, print paths or JSON. */
-export function generateCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandContext): Command {
   return new Command('generate')
     .description('generate images from a prompt and save them with a .json sidecar each')
     .argument('<prompt>', 'what to draw')
@@ -52,15 +53,23 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
     .option('--format <format>', 'png or jpeg')
     .option('-o, --out <dir>', 'output folder', './out')
     .option('--max-retries <n>', 'retries per request on 429, 5xx and network errors', '2')
-    .option('--timeout <duration>', 'give up after this long, e.g. 120s', '120s')
+    .option('--timeout <duration>', 'give up after this long, with a unit: 120s, 2m, 500ms', '120s')
     .option('--json', 'print one JSON object on stdout')
     .option('--verbose', 'print stack traces')
-    .action(async (prompt: string, flags: GenerateFlags) => {
+    // Checked in the action, to say what an unquoted prompt needs rather than "too many arguments".
+    .allowExcessArguments(true)
+    .action(async (prompt: string, flags: GenerateFlags, command: Command) => {
+      if (command.args.length > 1) {
+        const words = command.args.join(' ');
+        throw new UsageError(`the prompt must be one argument: put it in quotes, like imagegen generate ${JSON.stringify(words)} (got ${command.args.length} words)`);
+      }
       let model = flags.model;
+      let offlineNotice = '';
       if (model === undefined) {
         if (loadTogetherApiKey() === undefined) {
           model = LOCAL_FALLBACK_MODEL;
-          io.stderr(`No TOGETHER_API_KEY set: using ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer (not a diffusion model).\n`);
+          // Said once the flags are known to be good, so a usage error stands alone.
+          offlineNotice = `No TOGETHER_API_KEY set: using ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer (not a diffusion model).\n`;
         } else {
           model = DEFAULT_MODEL;
         }
@@ -69,29 +78,31 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
       const outDir = path.resolve(io.cwd, flags.out);
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       const controller = new AbortController();
-      const onInterrupt = () => controller.abort(new Error('interrupted (Ctrl-C)'));
+      const onStop = () => controller.abort(new Error('interrupted (Ctrl-C); nothing was saved'));
       const timer = setTimeout(
         () => controller.abort(new Error(`no answer within ${flags.timeout} (--timeout); nothing was saved`)),
         timeoutMs,
       );
-      process.once('SIGINT', onInterrupt);
+      stop.addEventListener('abort', onStop, { once: true });
+      setQuitNote(`nothing was saved; run the same command again (${outDir})`);
       try {
         const request: GenerateRequest = {
           prompt,
           model,
           ...(flags.size === undefined ? {} : { size: flags.size }),
           ...(flags.aspectRatio === undefined ? {} : { aspectRatio: flags.aspectRatio }),
-          ...(flags.count === undefined ? {} : { count: numberOrRaw(flags.count) as number }),
-          ...(flags.steps === undefined ? {} : { steps: numberOrRaw(flags.steps) as number }),
-          ...(flags.seed === undefined ? {} : { seed: numberOrRaw(flags.seed) as number }),
+          ...(flags.count === undefined ? {} : { count: integerFlag('-n/--count', flags.count, 4) }),
+          ...(flags.steps === undefined ? {} : { steps: integerFlag('--steps', flags.steps, 28) }),
+          ...(flags.seed === undefined ? {} : { seed: integerFlag('--seed', flags.seed, 42) }),
           ...(flags.negative === undefined ? {} : { negativePrompt: flags.negative }),
-          ...(flags.guidance === undefined ? {} : { guidance: numberOrRaw(flags.guidance) as number }),
+          ...(flags.guidance === undefined ? {} : { guidance: numberFlag('--guidance', flags.guidance) }),
           ...(flags.image.length === 0 ? {} : { referenceImages: flags.image }),
           safetyChecker: flags.safetyChecker,
           ...(flags.promptUpsampling === undefined ? {} : { promptUpsampling: flags.promptUpsampling }),
-          ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
+          ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),
           abortSignal: controller.signal,
         };
+        io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
         await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
         const result = await generateImages(request, { maxRetries, readFile: (file) => readImageFile(file, { signal: controller.signal }) });
@@ -100,25 +111,21 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
           outDir,
           warnings: result.warnings,
           durationMs: result.durationMs,
+          // The provider calls (the longest, when the count took several), not validation or reading references.
+          ...(result.calls.length === 0 ? {} : { latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) }),
           estimatedCostUsd: result.estimatedCostUsd,
         });
         if (flags.json) {
+          // The shared result shape (schema/result.schema.json): files relative to `outDir`.
           io.stdout(
             `${JSON.stringify({
-              images: saved.map(({ path: filePath, image }) => ({
-                path: filePath,
-                width: image.width,
-                height: image.height,
-                mediaType: image.mediaType,
-                index: image.index,
-                seed: image.seed ?? null,
-                provider: image.provider,
-                model: image.modelId,
-              })),
-              warnings: result.warnings.map((warning) => warning.message),
+              outDir,
+              images: saved.map((item) => item.result),
+              warnings: result.warnings,
               requests: result.requests,
               durationMs: result.durationMs,
-              ...(result.errors.length > 0 ? { errors: result.errors.map((error) => error.message) } : {}),
+              estimatedCostUsd: result.estimatedCostUsd ?? null,
+              errors: result.errors.map((error) => ({ name: error.name, message: redactSecrets(error.message) })),
             })}\n`,
           );
         } else {
@@ -129,7 +136,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
         setExitCode(result.errors.length > 0 ? EXIT_FAILURE : EXIT_OK);
       } finally {
         clearTimeout(timer);
-        process.off('SIGINT', onInterrupt);
+        stop.removeEventListener('abort', onStop);
       }
     });
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO } from './output.js';
+import { EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO, type CommandContext } from './output.js';
+
+const COMMAND_NAMES = ['generate', 'batch', 'compare', 'models', 'mcp', 'emulator'];
 
 /** Runs the CLI and returns its exit code; the only place that decides one. */
 export async function runCli(
@@ -19,27 +21,40 @@ export async function runCli(
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   program.hook('preAction', async () => (await import('./settings.js')).applySettings(io, program.opts<{ config?: string; price: string[] }>()));
-  // Ctrl-C once: stop taking new work and let what is in flight finish; twice: leave now (every
-  // write is atomic and the journal drops a torn line, so a re-run resumes cleanly).
+  // Ctrl-C is handled here and nowhere else. Once: stop, i.e. no new request starts and those in
+  // flight finish (batch, compare), the request is cancelled (generate), the server closes
+  // (emulator). Twice: leave now, saying what is kept (every write is atomic and the journal drops
+  // a torn line, so a re-run resumes cleanly).
   const stop = new AbortController();
-  const onInterrupt = () => {
-    if (stop.signal.aborted) process.exit(130);
-    stop.abort();
-    io.stderr('\nstopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)\n');
+  let quitNote = 'every file written so far is whole; nothing half-written is left';
+  const context: CommandContext = {
+    io,
+    setExitCode,
+    stop: stop.signal,
+    setQuitNote: (note) => (quitNote = note),
   };
-  if (argv[0] === 'batch' || argv[0] === 'compare') process.on('SIGINT', onInterrupt);
+  const onInterrupt = () => {
+    if (stop.signal.aborted) {
+      io.stderr(`\nquit (Ctrl-C twice): ${quitNote}\n`);
+      process.exit(EXIT_INTERRUPTED);
+    }
+    stop.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  // The command's name is the first word that names one (global flags such as --price may come first).
+  const commandName = argv.find((word) => COMMAND_NAMES.includes(word));
+  // MCP: the server owns stdio and closes itself on SIGINT (src/mcp/server.ts).
+  if (commandName !== 'mcp') process.on('SIGINT', onInterrupt);
+  if (commandName === 'emulator') process.on('SIGTERM', onInterrupt);
+  const untilStopped = () => new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
   // Only the command being run is loaded (with the library behind it), so `--version` and a single
   // command start fast; help and a mistyped command name need them all, for the list and suggestions.
   const loaders: Record<string, () => Promise<Command>> = {
-    generate: async () => (await import('./generate.js')).generateCommand(io, setExitCode),
-    batch: async () => (await import('./batch.js')).batchCommand(io, setExitCode, stop.signal),
-    compare: async () => (await import('./compare.js')).compareCommand(io, setExitCode, stop.signal),
+    generate: async () => (await import('./generate.js')).generateCommand(context),
+    batch: async () => (await import('./batch.js')).batchCommand(context),
+    compare: async () => (await import('./compare.js')).compareCommand(context),
     models: async () => (await import('./models.js')).modelsCommand(io),
     mcp: async () => (await import('./mcp.js')).mcpCommand(io),
-    emulator: async () => {
-      const { emulatorCommand, untilInterrupted } = await import('./emulator.js');
-      return emulatorCommand(io, stopSignal ?? untilInterrupted);
-    },
+    emulator: async () => (await import('./emulator.js')).emulatorCommand(io, stopSignal ?? untilStopped),
   };
   const first = argv[0];
   const wanted =
@@ -52,9 +67,12 @@ export async function runCli(
   for (const command of commands) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
+  // A stopped run ends with 130 (128 + SIGINT), as shells expect, after its summary; a server
+  // that was asked to stop simply ends.
+  const stoppedCode = () => (stop.signal.aborted && commandName !== 'emulator' ? EXIT_INTERRUPTED : undefined);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return exitCode;
+    return stoppedCode() ?? exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are successes; every other parse problem is a usage error.
@@ -64,9 +82,10 @@ export async function runCli(
     }
     const verbose = argv.includes('--verbose');
     io.stderr(`${formatError(error, { verbose })}\n`);
-    return exitCodeFor(error);
+    return stoppedCode() ?? exitCodeFor(error);
   } finally {
     process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
   }
 }
 

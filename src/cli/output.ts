@@ -1,3 +1,6 @@
+import { stat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { closestName } from '../did-you-mean.js';
 import { ImagegenError, InvalidRequestError, redactSecrets } from '../errors.js';
 
 /** Where a command writes; injected so tests can run commands in-process. */
@@ -12,6 +15,18 @@ export type CliIO = {
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_INVALID = 2;
+/** Stopped by Ctrl-C: 128 + SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+/** What `main` gives a command: where to write, its exit code, the stop signal (Ctrl-C). */
+export type CommandContext = {
+  io: CliIO;
+  setExitCode: (code: number) => void;
+  /** Aborted on the first Ctrl-C; `main` exits 130 once the command has returned. */
+  stop: AbortSignal;
+  /** What a second Ctrl-C (quit at once) says is kept, e.g. the output folder and how to resume. */
+  setQuitNote: (note: string) => void;
+};
 
 /** A command-line mistake (unknown flag, bad value): exit 2, nothing sent. */
 export class UsageError extends Error {
@@ -94,11 +109,70 @@ export function parseFlag<T>(flag: string, value: string, parser: (text: string)
 /** `setTimeout`'s limit: 2^31 - 1 ms, about 24.8 days. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** A `--timeout` duration: above zero and within what a timer can wait, or a `UsageError`. */
+/**
+ * A `--timeout` duration: with a unit, above zero and within what a timer can wait, or a
+ * `UsageError`. A bare number is refused rather than guessed: `5` read as milliseconds gives up
+ * before any provider answers, read as seconds surprises whoever meant milliseconds; either way a
+ * paid request is lost, and the unit costs one letter.
+ */
 export function timeoutFlag(flag: string, value: string, parse: (text: string) => number): number {
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    throw new UsageError(`${flag} needs a unit: ${value.trim()}s for seconds, ${value.trim()}m for minutes or ${value.trim()}ms for milliseconds (got ${JSON.stringify(value)}), e.g. ${flag} ${value.trim()}s`);
+  }
   const milliseconds = parseFlag(flag, value, parse);
   if (milliseconds < 1 || milliseconds > MAX_TIMER_MS) {
     throw new UsageError(`${flag} must be more than 0 and at most 24 days, e.g. 120s or 10m (got ${JSON.stringify(value)})`);
   }
   return milliseconds;
+}
+
+/**
+ * A whole-number flag whose bounds depend on the model (`-n`, `--steps`, `--seed`): only "is it a
+ * whole number" is checked here; the catalog checks the range, alongside every other field.
+ */
+export function integerFlag(flag: string, value: string, example: number): number {
+  const number = numberOrRaw(value);
+  if (typeof number !== 'number' || !Number.isInteger(number)) {
+    throw new UsageError(`${flag} must be a whole number, e.g. ${flag.split('/').pop()} ${example} (got ${JSON.stringify(value)})`);
+  }
+  return number;
+}
+
+/** A number flag (`--guidance 3.5`), or a `UsageError` naming the flag and the value. */
+export function numberFlag(flag: string, value: string): number {
+  const number = numberOrRaw(value);
+  if (typeof number !== 'number') throw new UsageError(`${flag} must be a number, e.g. 3.5 (got ${JSON.stringify(value)})`);
+  return number;
+}
+
+/** The formats every provider can be asked for. */
+export const OUTPUT_FORMATS = ['png', 'jpeg'] as const;
+
+/** `--format`: png or jpeg, or a `UsageError` listing them. */
+export function formatFlag(value: string): (typeof OUTPUT_FORMATS)[number] {
+  const format = value.toLowerCase() === 'jpg' ? 'jpeg' : value.toLowerCase();
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--format must be ${OUTPUT_FORMATS.join(' or ')} (got ${JSON.stringify(value)}), e.g. --format jpeg`);
+  }
+  return format as (typeof OUTPUT_FORMATS)[number];
+}
+
+/**
+ * The absolute path of an input file that exists, or a `UsageError` saying it does not, with the
+ * closest name in that folder when one is a slip away (`promts.txt` → `prompts.txt`) and the
+ * command that would work.
+ */
+export async function existingFile({ cwd, file, what, retry }: { cwd: string; file: string; what: string; retry: (file: string) => string }): Promise<string> {
+  const absolute = path.resolve(cwd, file);
+  const stats = await stat(absolute).catch((error: NodeJS.ErrnoException) => error);
+  if (!(stats instanceof Error)) {
+    if (stats.isDirectory()) throw new UsageError(`${what} ${file} is a folder; give a file in it, e.g. ${retry(path.join(file, 'prompts.txt'))}`);
+    return absolute;
+  }
+  if (stats.code !== 'ENOENT' && stats.code !== 'ENOTDIR') throw new UsageError(`${what} ${file} cannot be read (${stats.code ?? stats.message})`);
+  const folder = path.dirname(absolute);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const match = closestName(path.basename(absolute), names);
+  const suggestion = match === undefined ? '' : `; did you mean ${path.join(path.dirname(file), match)}? ${retry(path.join(path.dirname(file), match))}`;
+  throw new UsageError(`${what} ${file} does not exist (looked in ${folder})${suggestion}`);
 }

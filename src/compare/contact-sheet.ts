@@ -195,9 +195,9 @@ async function drawPage({ grid, folder, outputPath, cellSize }: { grid: Experime
       const left = cellLeft(columnIndex);
       const top = cellTop(rowIndex);
       if (cell === undefined) return tile({ left, top, cellSize, background: EMPTY_BACKGROUND, title: 'no result', titleColor: MUTED_COLOR, reason: '' });
-      if (cell.status === 'failed') return tile({ left, top, cellSize, background: FAILED_BACKGROUND, title: 'failed', titleColor: FAILED_COLOR, reason: cell.error ?? 'no reason given' });
+      if (cell.status !== 'done') return tile({ left, top, cellSize, background: FAILED_BACKGROUND, title: cell.status === 'not-run' ? 'not run' : 'failed', titleColor: FAILED_COLOR, reason: cell.error ?? 'no reason given' });
       try {
-        const input = await sharp(imageFilePath(folder, cell.path))
+        const input = await sharp(imageFilePath(folder, cell.file))
           .resize(cellSize, cellSize, { fit: 'contain', background: CELL_BACKGROUND })
           .png()
           .toBuffer();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { isNode, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError, type RequestIssue } from '../errors.js';
 import { generateRequestSchema, zodIssues, type GenerateRequest } from '../request.js';
 
 const settingValues = <T extends z.ZodType>(schema: T) => z.array(schema).min(1, 'must list at least one value');
@@ -14,7 +14,7 @@ export const experimentSchema = z
     /** `"provider:modelId"` each. */
     models: z.array(generateRequestSchema.shape.model.unwrap()).min(1, 'must list at least one model'),
     /** @default [1] — fixed, so a re-run resumes and seeded cells come from the cache */
-    seeds: z.array(z.number().int('must be whole numbers').min(0)).min(1).default([1]),
+    seeds: z.array(z.number().int('must be a whole number').min(0)).min(1, 'must list at least one seed').default([1]),
     /** Values to vary; every combination becomes a column per model. */
     settings: z
       .object({
@@ -49,28 +49,100 @@ export type ExperimentCell = {
   request: GenerateRequest;
 };
 
-/** Validates an experiment; throws `InvalidRequestError` naming every bad field. */
-export function parseExperiment(input: unknown): ParsedExperiment {
+/**
+ * Where a field of an experiment came from, as a person would find it: a flag (`--models #2`) or a
+ * file position (`experiment.yaml:4:5 seeds[1]`). The default reads `seeds[1]`, `settings.steps[0]`.
+ */
+export type LocateField = (path: readonly PropertyKey[]) => string;
+
+/** `["settings", "steps", 0]` → `settings.steps[0]`. */
+export function readablePath(path: readonly PropertyKey[]): string {
+  return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`)).join('') || '(experiment)';
+}
+
+const EXPERIMENT_FIELDS = Object.keys(experimentSchema.shape);
+const SETTING_FIELDS = Object.keys(experimentSchema.shape.settings.unwrap().shape);
+
+/** Validates an experiment; throws `InvalidRequestError` naming every bad field where it was written. */
+export function parseExperiment(input: unknown, { locate = readablePath }: { locate?: LocateField } = {}): ParsedExperiment {
   const result = experimentSchema.safeParse(input);
   if (!result.success) {
-    throw new InvalidRequestError({ issues: zodIssues(result.error, input), context: 'experiment' });
+    throw new InvalidRequestError({ issues: experimentIssues(result.error, input, locate), context: 'experiment' });
   }
   return result.data;
 }
 
-/** Reads an experiment from a `.json`, `.yaml` or `.yml` file. */
-export async function loadExperimentFile(file: string): Promise<ParsedExperiment> {
+function experimentIssues(error: z.ZodError, input: unknown, locate: LocateField): RequestIssue[] {
+  return error.issues.map((issue, position) => {
+    if (issue.code === 'unrecognized_keys') {
+      const inSettings = issue.path[0] === 'settings';
+      return {
+        field: issue.keys.map((key) => locate([...issue.path, key])).join(', '),
+        value: issue.keys.length === 1 ? issue.keys[0] : issue.keys,
+        message: inSettings
+          ? `unknown setting; settings can vary: ${SETTING_FIELDS.join(', ')}`
+          : `unknown field; an experiment takes: ${EXPERIMENT_FIELDS.join(', ')}`,
+      };
+    }
+    const value = valueAt(input, issue.path);
+    const expected = issue.code === 'invalid_type' ? issue.expected : undefined;
+    const wholeNumbers = issue.path[0] === 'seeds' || issue.path[1] === 'steps';
+    const message =
+      issue.code === 'invalid_type' && value === undefined
+        ? 'is required'
+        : expected === 'number' || expected === 'int'
+          ? wholeNumbers ? 'must be a whole number' : 'must be a number'
+          : expected === 'array'
+            ? 'must be a list'
+            : expected !== undefined
+              ? `must be a ${expected}`
+              : issue.message;
+    return { field: locate(issue.path) || `(${position})`, value, message };
+  });
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Reads an experiment from a `.json`, `.yaml` or `.yml` file; errors name the file, line and column. */
+export async function loadExperimentFile(file: string, { name = file }: { name?: string } = {}): Promise<ParsedExperiment> {
   const text = await readFile(file, 'utf8');
+  const yaml = /\.ya?ml$/i.test(file);
   let data: unknown;
   try {
-    data = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+    data = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError({
-      issues: [{ field: file, value: undefined, message: `is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}` }],
+      issues: [{ field: name, value: undefined, message: `is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}` }],
       context: 'experiment file',
     });
   }
-  return parseExperiment(data);
+  return parseExperiment(data, { locate: fileLocator(name, text) });
+}
+
+/**
+ * `file:line:column field` for a path in a JSON or YAML text (JSON is read as YAML here only to
+ * find positions): the deepest node of the path that exists, so a missing field points at its parent.
+ */
+function fileLocator(name: string, text: string): LocateField {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter });
+  return (path) => {
+    for (let length = path.length; length >= 0; length--) {
+      const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
+      if (isNode(node) && node.range) {
+        const { line, col } = lineCounter.linePos(node.range[0]);
+        return `${name}:${line}:${col} ${readablePath(path)}`;
+      }
+    }
+    return `${name} ${readablePath(path)}`;
+  };
 }
 
 /** Every cell: prompts × seeds (the grid's rows) × models × setting combinations (its columns). */

@@ -31,12 +31,12 @@ export async function writeGallery({
   const galleryPath = path.join(folder, 'index.html');
   const checkedRows = await Promise.all(
     rows.map(async (row): Promise<ExperimentRow> => {
-      if (row.status !== 'done' || row.path === undefined) return row;
-      const exists = await access(path.resolve(folder, row.path)).then(
+      if (row.status !== 'done' || row.file === undefined) return row;
+      const exists = await access(path.resolve(folder, row.file)).then(
         () => true,
         () => false,
       );
-      return exists ? row : { ...row, status: 'failed', error: `image file missing: ${row.path}` };
+      return exists ? row : { ...row, status: 'failed', error: `image file missing: ${row.file}` };
     }),
   );
   await writeFileAtomically(galleryPath, renderGalleryHtml({ rows: checkedRows, title }));
@@ -140,7 +140,7 @@ function cellHtml({
   gridRow: GridRow;
   rowIndex: number;
 }): string {
-  const imageUrl = cell?.status === 'done' ? relativeImageUrl(cell.path) : undefined;
+  const imageUrl = cell?.status === 'done' ? relativeImageUrl(cell.file) : undefined;
   const status = cell === undefined ? 'missing' : imageUrl === undefined ? 'failed' : 'done';
   const attributes = `id="cell-${rowIndex}-${columnIndex}" class="cell cell-${status}" data-status="${status}" data-model="${escapeHtml(column.model)}" data-column="${escapeHtml(column.label)}" data-column-index="${columnIndex}" data-prompt-index="${gridRow.promptIndex}" data-seed="${gridRow.seed ?? ''}"`;
   if (cell === undefined) {
@@ -149,17 +149,18 @@ function cellHtml({
   const reason =
     cell.status === 'failed'
       ? (cell.error ?? 'no reason given')
-      : cell.path === undefined
+      : cell.file === undefined
         ? 'no image path recorded'
-        : `image path outside the experiment folder: ${cell.path}`;
+        : `image path outside the experiment folder: ${cell.file}`;
   const frame =
     imageUrl === undefined
       ? `<div class="frame frame-failed"><div class="frame-title">✕ failed</div><div class="frame-reason" title="${escapeHtml(redactSecrets(reason))}">${escapeHtml(redactSecrets(reason))}</div></div>`
       : `<a class="frame" href="${imageUrl}" target="_blank" rel="noopener"><img src="${imageUrl}" alt="${escapeHtml(`${cell.model}, seed ${cell.seed ?? 'none'}: ${excerpt(cell.prompt, 100)}`)}"${cell.width !== undefined && cell.height !== undefined ? ` width="${cell.width}" height="${cell.height}"` : ''}></a>`;
   const facts = [
     cell.seed === undefined ? 'no seed' : `seed ${cell.seed}`,
-    cell.latencyMs === undefined ? undefined : formatMilliseconds(cell.latencyMs),
-    cell.estimatedCostUsd === undefined ? undefined : formatCost(cell.estimatedCostUsd),
+    // A cached cell made no call and cost nothing: "cached" says so, where "0 ms $0.0000" would mislead.
+    cell.cached ? 'cached' : cell.latencyMs === undefined ? undefined : formatMilliseconds(cell.latencyMs),
+    cell.cached || cell.estimatedCostUsd === undefined ? undefined : formatCost(cell.estimatedCostUsd),
     cell.width !== undefined && cell.height !== undefined && status === 'done' ? `${cell.width}×${cell.height}` : undefined,
     // One request is the normal case; more means retries, which is worth seeing.
     cell.requests > 1 ? `${cell.requests} requests` : undefined,
@@ -167,7 +168,7 @@ function cellHtml({
   const warnings =
     cell.warnings.length === 0
       ? ''
-      : `<ul class="warnings">${cell.warnings.map((warning) => `<li class="warning"><span class="warning-icon" aria-label="warning">⚠</span> ${escapeHtml(redactSecrets(warning))}</li>`).join('')}</ul>`;
+      : `<ul class="warnings">${cell.warnings.map((warning) => `<li class="warning"><span class="warning-icon" aria-label="warning">⚠</span> ${escapeHtml(redactSecrets(warning.message))}</li>`).join('')}</ul>`;
   return `<td ${attributes} data-warnings="${cell.warnings.length}">${frame}<div class="caption"><div class="caption-model">${breakable(cell.model)}</div><div class="facts">${facts.map((fact) => `<span>${escapeHtml(fact)}</span>`).join('')}</div>${warnings}</div></td>`;
 }
 

@@ -13,10 +13,11 @@ export const RESULTS_CSV_COLUMNS = [
   'settings',
   'status',
   'latency_ms',
+  'cached',
   'requests',
   'warnings',
   'estimated_cost_usd',
-  'path',
+  'file',
   'error',
 ] as const;
 
@@ -45,10 +46,11 @@ export function toCsv(rows: readonly ExperimentRow[]): string {
         .join(';'),
       status: row.status,
       latency_ms: optional(row.latencyMs),
+      cached: String(row.cached),
       requests: String(row.requests),
-      warnings: redactSecrets(row.warnings.join(' | ')),
+      warnings: redactSecrets(row.warnings.map((warning) => warning.message).join(' | ')),
       estimated_cost_usd: optional(row.estimatedCostUsd),
-      path: row.path ?? '',
+      file: row.file ?? '',
       error: redactSecrets(row.error ?? ''),
     };
     lines.push(RESULTS_CSV_COLUMNS.map((column) => quoteCsvField(fields[column])).join(','));

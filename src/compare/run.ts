@@ -91,6 +91,17 @@ export async function runExperiment({
     }
   }
 
+  // Cells refused before the run (invalid for their model, no key) are failures like any other:
+  // the progress display counts them, so its total and failed count match the summary table.
+  const forwardEvent = (event: BatchEvent) => {
+    if (!onEvent) return;
+    if (event.type !== 'start') return onEvent(event);
+    onEvent({ ...event, total: event.total + refused.size });
+    for (const [index, reason] of refused) {
+      const cell = cells[index]!;
+      onEvent({ type: 'failed', job: { line: index + 1, request: cell.request, key: `refused-${index}`, columns: {} }, error: reason });
+    }
+  };
   const batch = await runBatch({
     jobs: runnable.map((item) => item.job),
     outDir: folder,
@@ -100,7 +111,7 @@ export async function runExperiment({
     maxRetries,
     cache,
     signal,
-    onEvent,
+    onEvent: forwardEvent,
   });
 
   const journal = await Journal.open(folder);
@@ -112,6 +123,7 @@ export async function runExperiment({
       prompt: cell.prompt,
       model: cell.model,
       provider: cell.model.split(':')[0] ?? cell.model,
+      modelId: cell.model.slice(cell.model.indexOf(':') + 1),
       seed: cell.seed,
       settings: cell.settings,
       column: cell.column,
@@ -124,28 +136,35 @@ export async function runExperiment({
       rows.push({
         ...base,
         status: 'done',
-        path: file,
+        file,
         width: sidecar.width,
         height: sidecar.height,
-        latencyMs: entry.latencyMs,
+        mediaType: sidecar.mediaType,
+        index: sidecar.index ?? 0,
+        latencyMs: entry.cached ? undefined : entry.latencyMs,
+        cached: entry.cached,
         requests: entry.requests,
-        warnings: (sidecar.warnings ?? []).map((warning) => warning.message),
+        warnings: sidecar.warnings ?? [],
         estimatedCostUsd: entry.cached ? 0 : item.costUsd,
         error: undefined,
       });
       continue;
     }
+    const notRun = !refused.has(cell.index) && entry?.error === undefined && batch.stopped;
     const reason =
       refused.get(cell.index) ??
       entry?.error ??
       (batch.stopped ? 'not run: the experiment was stopped; run it again to resume' : 'no result');
     rows.push({
       ...base,
-      status: 'failed',
-      path: undefined,
+      status: notRun ? 'not-run' : 'failed',
+      file: undefined,
       width: undefined,
       height: undefined,
+      mediaType: undefined,
+      index: undefined,
       latencyMs: undefined,
+      cached: false,
       requests: entry?.requests ?? 0,
       warnings: [],
       estimatedCostUsd: undefined,

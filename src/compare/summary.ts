@@ -4,10 +4,14 @@ import type { ExperimentRow } from './types.js';
 export type ModelSummary = {
   /** `"provider:modelId"`. */
   model: string;
-  /** Cells that produced an image. */
+  /** Cells that produced an image (cached ones included). */
   images: number;
+  /** Of `images`, those served from the cache (no call: left out of the latency median). */
+  cached: number;
   failures: number;
-  /** Median wall time of the calls that produced an image; `undefined` when none reported one. */
+  /** Cells not started because the experiment was stopped. */
+  notRun: number;
+  /** Median wall time of the provider calls that produced an image; `undefined` when none did. */
   medianLatencyMs: number | undefined;
   /** Sum of the known estimates; `undefined` when no cell had one (unknown price, not free). */
   estimatedCostUsd: number | undefined;
@@ -31,13 +35,16 @@ export function summarize(rows: readonly ExperimentRow[]): ModelSummary[] {
     const doneRows = modelRows.filter((row) => row.status === 'done');
     // Failed calls are left out of the latency: a timeout or an instant 400 says nothing about
     // how fast the model draws.
-    const latencies = doneRows.flatMap((row) => (row.latencyMs === undefined ? [] : [row.latencyMs]));
+    // Cached cells made no call: a 0 would only pull the median down.
+    const latencies = doneRows.flatMap((row) => (row.cached || row.latencyMs === undefined ? [] : [row.latencyMs]));
     // A failed cell can still carry a cost (the provider billed before failing), so every row counts.
     const costs = modelRows.flatMap((row) => (row.estimatedCostUsd === undefined ? [] : [row.estimatedCostUsd]));
     return {
       model,
       images: doneRows.length,
-      failures: modelRows.length - doneRows.length,
+      cached: doneRows.filter((row) => row.cached).length,
+      failures: modelRows.filter((row) => row.status === 'failed').length,
+      notRun: modelRows.filter((row) => row.status === 'not-run').length,
       medianLatencyMs: median(latencies),
       estimatedCostUsd: costs.length === 0 ? undefined : costs.reduce((sum, cost) => sum + cost, 0),
     };
@@ -54,20 +61,28 @@ export function summarize(rows: readonly ExperimentRow[]): ModelSummary[] {
  * // togetherai:flux-dev        4       0      1,840    $0.1000
  */
 export function formatSummaryTable(summary: readonly ModelSummary[]): string {
-  const header = ['model', 'images', 'failed', 'median ms', 'est. cost'];
+  // Columns that would be all zeros are left out; the failed column always shows.
+  const withCached = summary.some((entry) => entry.cached > 0);
+  const withNotRun = summary.some((entry) => entry.notRun > 0);
+  const header = ['model', 'images', ...(withCached ? ['cached'] : []), 'failed', ...(withNotRun ? ['not run'] : []), 'median ms', 'est. cost'];
   const lines = summary.map((entry) => [
     entry.model,
     formatCount(entry.images),
+    ...(withCached ? [formatCount(entry.cached)] : []),
     formatCount(entry.failures),
-    entry.medianLatencyMs === undefined ? '-' : formatCount(Math.round(entry.medianLatencyMs)),
+    ...(withNotRun ? [formatCount(entry.notRun)] : []),
+    entry.medianLatencyMs === undefined ? (entry.cached > 0 && entry.cached === entry.images ? 'cached' : '-') : formatCount(Math.round(entry.medianLatencyMs)),
     formatCost(entry.estimatedCostUsd),
   ]);
   if (summary.length > 1) {
     const knownCosts = summary.flatMap((entry) => (entry.estimatedCostUsd === undefined ? [] : [entry.estimatedCostUsd]));
+    const total = (pick: (entry: ModelSummary) => number) => formatCount(summary.reduce((sum, entry) => sum + pick(entry), 0));
     lines.push([
       'total',
-      formatCount(summary.reduce((sum, entry) => sum + entry.images, 0)),
-      formatCount(summary.reduce((sum, entry) => sum + entry.failures, 0)),
+      total((entry) => entry.images),
+      ...(withCached ? [total((entry) => entry.cached)] : []),
+      total((entry) => entry.failures),
+      ...(withNotRun ? [total((entry) => entry.notRun)] : []),
       // A median of medians would be a different number from the median of all calls; leave it out.
       '',
       formatCost(knownCosts.length === 0 ? undefined : knownCosts.reduce((sum, cost) => sum + cost, 0)),

@@ -7,18 +7,42 @@ import { redactSecrets } from '../errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import type { ImagegenWarning } from '../plan.js';
 
-/** What a `.json` sidecar next to an image holds: enough to reproduce and to audit it. */
-export type Sidecar = GeneratedImageMetadata & {
+/**
+ * One image as every output reports it: `generate --json`, the `.json` sidecars, `batch --json`
+ * and compare rows (schema/result.schema.json). Absent values are `null`, never left out.
+ */
+export type ImageResult = {
+  /** The image file, relative to the output folder (`--out`). */
   file: string;
+  /** `"provider:modelId"`, e.g. `"togetherai:black-forest-labs/FLUX.1-schnell"`. */
   model: string;
+  provider: string;
+  modelId: string;
+  seed: number | null;
+  width: number;
+  height: number;
+  mediaType: string;
+  /** Position among the images of its request, from 0. */
+  index: number;
+  /** Wall time of the provider call that made it; `null` when it came from the cache. */
+  latencyMs: number | null;
+  /** Served from the cache of seeded requests: no call, no cost. */
+  cached: boolean;
+  /** Its share of the request's estimated cost; `null` when the price is unknown. */
+  estimatedCostUsd: number | null;
   warnings: ImagegenWarning[];
-  durationMs: number;
-  estimatedCostUsd: number | undefined;
-  createdAt: string;
-  generator: 'ai-imagegen';
 };
 
-export type SavedImage = { path: string; sidecarPath: string; image: GeneratedImage };
+/** What a `.json` sidecar next to an image holds: the shared result, and enough to reproduce and audit it. */
+export type Sidecar = ImageResult &
+  Omit<GeneratedImageMetadata, 'seed'> & {
+    /** Wall time of the whole request, queue and retries included. */
+    durationMs: number;
+    createdAt: string;
+    generator: 'ai-imagegen';
+  };
+
+export type SavedImage = { path: string; sidecarPath: string; image: GeneratedImage; result: ImageResult };
 
 /**
  * A file-name slug from a prompt: lowercase ASCII letters, digits and dashes only, so no prompt can
@@ -164,6 +188,7 @@ export async function saveImages({
   outDir,
   warnings = [],
   durationMs = 0,
+  latencyMs = durationMs,
   estimatedCostUsd,
   date = new Date(),
   name,
@@ -171,7 +196,10 @@ export async function saveImages({
   images: readonly GeneratedImage[];
   outDir: string;
   warnings?: readonly ImagegenWarning[];
+  /** The whole request, queue and retries included. */
   durationMs?: number;
+  /** The provider call. @default durationMs */
+  latencyMs?: number;
   estimatedCostUsd?: number | undefined;
   date?: Date;
   /** Overrides the file name (without extension) per image. */
@@ -196,14 +224,27 @@ export async function saveImages({
           extension: image.extension,
         }).replace(/\.[a-z]+$/, '');
     const unique = !name && image.seed !== undefined && repeated.has(image.seed) ? `${base}-${image.index}` : base;
+    const resultOf = (imagePath: string): ImageResult => ({
+      file: path.basename(imagePath),
+      model: `${image.provider}:${image.modelId}`,
+      provider: image.provider,
+      modelId: image.modelId,
+      seed: image.seed ?? null,
+      width: image.width,
+      height: image.height,
+      mediaType: image.mediaType,
+      index: image.index,
+      latencyMs,
+      cached: false,
+      estimatedCostUsd: estimatedCostUsd === undefined ? null : estimatedCostUsd / Math.max(1, images.length),
+      warnings: [...warnings],
+    });
     const sidecarOf = (imagePath: string): string => {
+      const { seed: _seed, ...metadata } = image.toJSON();
       const sidecar: Sidecar = {
-        file: path.basename(imagePath),
-        ...image.toJSON(),
-        model: `${image.provider}:${image.modelId}`,
-        warnings: [...warnings],
+        ...metadata,
+        ...resultOf(imagePath),
         durationMs,
-        estimatedCostUsd: estimatedCostUsd === undefined ? undefined : estimatedCostUsd / Math.max(1, images.length),
         createdAt: date.toISOString(),
         generator: 'ai-imagegen',
       };
@@ -214,7 +255,7 @@ export async function saveImages({
       const sidecarPath = pathInside(outDir, `${unique}.json`);
       await writeFileAtomically(imagePath, image.bytes);
       await writeFileAtomically(sidecarPath, sidecarOf(imagePath));
-      saved.push({ path: imagePath, sidecarPath, image });
+      saved.push({ path: imagePath, sidecarPath, image, result: resultOf(imagePath) });
       continue;
     }
     for (let attempt = 1; ; attempt++) {
@@ -227,7 +268,7 @@ export async function saveImages({
         await rm(imagePath, { force: true });
         continue;
       }
-      saved.push({ path: imagePath, sidecarPath, image });
+      saved.push({ path: imagePath, sidecarPath, image, result: resultOf(imagePath) });
       break;
     }
   }
