@@ -1,6 +1,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -214,6 +216,31 @@ describe('imagegen mcp offline', () => {
       await session.client.close();
     }
   });
+});
+
+describe('stopping imagegen mcp', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s from the client or its supervisor closes the server: exit 0, no stack trace', async (signal) => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-mcp-stop-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/imagegen.ts'), 'mcp', '--out', outDir], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const serving = new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('serving on stdio')) resolve();
+      }),
+    );
+    const exited = once(child, 'exit');
+    await serving;
+    child.kill(signal);
+    // stdin stays open: only the signal can have ended it.
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
 });
 
 describe('imagegen mcp flags', () => {

@@ -23,7 +23,7 @@ export async function runCli(
   program.hook('preAction', async () => (await import('./settings.js')).applySettings(io, program.opts<{ config?: string; price: string[] }>()));
   // Ctrl-C is handled here and nowhere else. Once: stop, i.e. no new request starts and those in
   // flight finish (batch, compare), the request is cancelled (generate), the server closes
-  // (emulator). Twice: leave now, saying what is kept (every write is atomic and the journal drops
+  // (emulator, MCP). Twice: leave now, saying what is kept (every write is atomic and the journal drops
   // a torn line, so a re-run resumes cleanly).
   const stop = new AbortController();
   let quitNote = 'every file written so far is whole; nothing half-written is left';
@@ -42,9 +42,10 @@ export async function runCli(
   };
   // The command's name is the first word that names one (global flags such as --price may come first).
   const commandName = argv.find((word) => COMMAND_NAMES.includes(word));
-  // MCP: the server owns stdio and closes itself on SIGINT (src/mcp/server.ts).
-  if (commandName !== 'mcp') process.on('SIGINT', onInterrupt);
-  if (commandName === 'emulator') process.on('SIGTERM', onInterrupt);
+  process.on('SIGINT', onInterrupt);
+  // The servers (emulator, MCP) are also stopped by their supervisor's SIGTERM.
+  const isServer = commandName === 'emulator' || commandName === 'mcp';
+  if (isServer) process.on('SIGTERM', onInterrupt);
   const untilStopped = () => new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
   // Only the command being run is loaded (with the library behind it), so `--version` and a single
   // command start fast; help and a mistyped command name need them all, for the list and suggestions.
@@ -53,7 +54,7 @@ export async function runCli(
     batch: async () => (await import('./batch.js')).batchCommand(context),
     compare: async () => (await import('./compare.js')).compareCommand(context),
     models: async () => (await import('./models.js')).modelsCommand(io),
-    mcp: async () => (await import('./mcp.js')).mcpCommand(io),
+    mcp: async () => (await import('./mcp.js')).mcpCommand(context),
     emulator: async () => (await import('./emulator.js')).emulatorCommand(io, stopSignal ?? untilStopped),
   };
   const first = argv[0];
@@ -69,7 +70,7 @@ export async function runCli(
   }
   // A stopped run ends with 130 (128 + SIGINT), as shells expect, after its summary; a server
   // that was asked to stop simply ends.
-  const stoppedCode = () => (stop.signal.aborted && commandName !== 'emulator' ? EXIT_INTERRUPTED : undefined);
+  const stoppedCode = () => (stop.signal.aborted && !isServer ? EXIT_INTERRUPTED : undefined);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return stoppedCode() ?? exitCode;

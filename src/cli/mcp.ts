@@ -4,13 +4,13 @@ import { ImagegenError, redactSecrets } from '../errors.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import { DEFAULT_MODEL, generateRequestSchema } from '../request.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
-import { UsageError, wholeNumber, type CliIO } from './output.js';
+import { UsageError, wholeNumber, type CommandContext } from './output.js';
 import { VERSION } from '../version.js';
 
 type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string };
 
 /** `imagegen mcp`: an MCP server on stdio with `generate_image` and `list_models`. */
-export function mcpCommand(io: CliIO): Command {
+export function mcpCommand({ io, stop }: CommandContext): Command {
   return new Command('mcp')
     .description('serve generate_image and list_models to MCP clients over stdio (logs on stderr)')
     .option('-o, --out <dir>', 'where images and sidecars are saved', './out')
@@ -47,6 +47,6 @@ export function mcpCommand(io: CliIO): Command {
           cause: error,
         });
       });
-      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log });
+      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log, signal: stop });
     });
 }

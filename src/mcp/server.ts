@@ -181,22 +181,24 @@ function describeModel(model: ModelCapabilities, defaultModel: string) {
   };
 }
 
-/** Serves over stdin/stdout until the client disconnects (stdin ends) or the process is told to stop. */
-export async function serveOverStdio(options: ImagegenMcpServerOptions): Promise<void> {
+/**
+ * Serves over stdin/stdout until the client disconnects (stdin ends) or `signal` aborts (the CLI's
+ * main aborts it on Ctrl-C or SIGTERM).
+ */
+export async function serveOverStdio(options: ImagegenMcpServerOptions & { signal?: AbortSignal | undefined }): Promise<void> {
   const server = createImagegenMcpServer(options);
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
   const stop = () => void server.close();
   process.stdin.once('end', stop);
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  options.signal?.addEventListener('abort', stop, { once: true });
   try {
+    if (options.signal?.aborted) return;
     await server.connect(transport);
     options.log(`imagegen mcp: serving on stdio; model ${options.model}; saving to ${options.outDir}`);
     await closed;
   } finally {
     process.stdin.off('end', stop);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    options.signal?.removeEventListener('abort', stop);
   }
 }
