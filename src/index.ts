@@ -9,6 +9,8 @@ export type { ImagegenWarning, Plan, ResolvedRequest } from './plan.js';
 export { estimateCost, findModel, listModels, resolveModel, setPriceOverrides, RATIO_DIMENSIONS } from './catalog.js';
 export type { ImageInput, ModelCapabilities, Price, Sizing } from './catalog.js';
 export { catalogMiddleware, imageModel } from './middleware.js';
+export { imageGenerationTool } from './tool.js';
+export type { ImageGenerationToolInput, ImageGenerationToolOptions, ImageGenerationToolOutput } from './tool.js';
 export { createLocalImageModel } from './providers/local.js';
 export type { LocalImageModelOptions } from './providers/local.js';
 export { TOGETHER_ENVIRONMENT_VARIABLES } from './providers/together.js';

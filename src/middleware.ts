@@ -2,7 +2,8 @@ import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3Middleware, Sha
 import { wrapImageModel } from 'ai';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
 import { adapterFor } from './providers/index.js';
-import { resolveModelSource, type ProvidersOption } from './resolve-model.js';
+import { toImageModelV3 } from './model-version.js';
+import { resolveModelSource, type ModelSource, type ProvidersOption } from './resolve-model.js';
 
 /**
  * AI SDK middleware that applies the catalog to raw `generateImage` calls: the right
@@ -43,21 +44,25 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
  */
 export function imageModel(reference: string, options: { providers?: ProvidersOption } = {}): ImageModelV3 {
   const source = resolveModelSource(reference, options.providers);
-  if (source.kind === 'given') {
-    return wrapImageModel({ model: source.model, middleware: catalogMiddleware(resolveModel(source.catalogProvider, source.modelId)) });
-  }
-  const capabilities = resolveModel(source.adapter.name, source.modelId);
+  const capabilities = resolveModel(source.kind === 'given' ? source.catalogProvider : source.adapter.name, source.modelId);
+  // `wrapImageModel` is the app's own: ai 6 returns a v3 model, ai 7 a v4 one, made v3 again here so
+  // that the type says what it is; both majors' `generateImage` take v3 models.
+  return toImageModelV3(wrapImageModel({ model: baseModel(source, capabilities), middleware: catalogMiddleware(capabilities) }));
+}
+
+/** The model a source names, as a v3 model. */
+function baseModel(source: ModelSource, capabilities: ModelCapabilities): ImageModelV3 {
+  if (source.kind === 'given') return toImageModelV3(source.model);
   const created = source.adapter.createModel(source.modelId, {});
-  if (!(created instanceof Promise)) return wrapImageModel({ model: created, middleware: catalogMiddleware(capabilities) });
+  if (!(created instanceof Promise)) return toImageModelV3(created);
   // Providers whose package loads lazily: the model stands in until the package is there, and a
   // loading error (package missing, no key) surfaces at the first call, where it can be caught.
   created.catch(() => {});
-  const standIn: ImageModelV3 = {
+  return {
     specificationVersion: 'v3',
     provider: source.adapter.name,
     modelId: source.modelId,
     maxImagesPerCall: capabilities.maxImagesPerCall,
-    doGenerate: async (options) => (await created).doGenerate(options),
+    doGenerate: async (options) => toImageModelV3(await created).doGenerate(options),
   };
-  return wrapImageModel({ model: standIn, middleware: catalogMiddleware(capabilities) });
 }

@@ -1,16 +1,20 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { InvalidRequestError } from './errors.js';
+import { toImageModelV3, type AnyImageModel } from './model-version.js';
 import { builtInProviderNames, findAdapter } from './providers/index.js';
 import type { ProviderAdapter, ResponseCapture } from './providers/adapter.js';
 
-/** An AI SDK provider instance that makes image models (e.g. `createTogetherAI({ ... })`). */
+/**
+ * An AI SDK provider instance that makes image models (e.g. `createTogetherAI({ ... })`), of AI SDK
+ * 6 (v3 models) or AI SDK 7 (v4 models).
+ */
 export type ImageProviderLike = {
-  imageModel?: (modelId: string) => ImageModelV3;
-  image?: (modelId: string) => ImageModelV3;
+  imageModel?(modelId: string): AnyImageModel;
+  image?(modelId: string): AnyImageModel;
 };
 
-/** An AI SDK provider registry (`createProviderRegistry({ ... })`). */
-export type ProviderRegistryLike = { imageModel: (id: `${string}:${string}`) => ImageModelV3 };
+/** An AI SDK provider registry (`createProviderRegistry({ ... })`) of AI SDK 6 or 7. */
+export type ProviderRegistryLike = { imageModel(id: `${string}:${string}`): AnyImageModel };
 
 /**
  * How an app brings its own keys, base URLs and `fetch`: provider instances by name, or a registry.
@@ -21,7 +25,7 @@ export type ProvidersOption = Record<string, ImageProviderLike> | ProviderRegist
 /** A model reference resolved to where its model comes from. */
 export type ModelSource =
   | { kind: 'built-in'; adapter: ProviderAdapter; providerName: string; modelId: string }
-  | { kind: 'given'; model: ImageModelV3; providerName: string; modelId: string; catalogProvider: string };
+  | { kind: 'given'; model: AnyImageModel; providerName: string; modelId: string; catalogProvider: string };
 
 /** Splits `"provider:modelId"`. */
 export function splitModelReference(reference: string): { providerName: string; modelId: string } {
@@ -39,7 +43,7 @@ export function knownProviderNames(providers: ProvidersOption | undefined): stri
 export function resolveModelSource(reference: string, providers: ProvidersOption | undefined): ModelSource {
   const { providerName, modelId } = splitModelReference(reference);
   if (providers !== undefined) {
-    let model: ImageModelV3 | undefined;
+    let model: AnyImageModel | undefined;
     if (isRegistry(providers)) {
       try {
         model = providers.imageModel(reference as `${string}:${string}`);
@@ -75,9 +79,15 @@ export function resolveModelSource(reference: string, providers: ProvidersOption
   return { kind: 'built-in', adapter, providerName, modelId };
 }
 
-/** Builds (or returns) the model, with a capture for raw response details where the toolkit builds it. */
+/**
+ * Builds (or returns) the model as a v3 model, with a capture for the raw response details the AI
+ * SDK drops: built in where the toolkit builds the model, added by the provider's adapter where it
+ * can to an app's own instance.
+ */
 export async function instantiateModel(source: ModelSource, capture?: ResponseCapture): Promise<ImageModelV3> {
-  return source.kind === 'given' ? source.model : source.adapter.createModel(source.modelId, { capture });
+  if (source.kind === 'built-in') return toImageModelV3(await source.adapter.createModel(source.modelId, { capture }));
+  const captured = capture === undefined ? undefined : findAdapter(source.catalogProvider)?.captureResponses?.(source.model, capture);
+  return toImageModelV3(captured ?? source.model);
 }
 
 function isRegistry(providers: ProvidersOption): providers is ProviderRegistryLike {

@@ -40,7 +40,8 @@ afterAll(async () => {
   await Promise.all([emulator.close(), failing.close()]);
 });
 
-describe('imagegen generate (child process)', () => {
+// Each test starts Node with tsx: generous time for a loaded machine (a timeout, not a speed check).
+describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
   it('offline by default: no key → local:placeholder, said in one line on stderr; files decode to the size', async () => {
     const out = await outDir();
     const result = await imagegen(['generate', 'a serene mountain landscape at sunset', '-s', '512x384', '-o', out, '--json']);
@@ -160,7 +161,7 @@ describe('imagegen models (in process)', () => {
   });
 });
 
-describe('imagegen generate --timeout', () => {
+describe('imagegen generate --timeout', { timeout: 30_000 }, () => {
   it('gives up on a hung provider with a clear error, exit 1, nothing written', async () => {
     const hung = await startEmulator({ apiKey: KEY, quiet: true, faults: { hang: 1 } });
     try {

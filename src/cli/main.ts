@@ -32,6 +32,7 @@ export async function runCli(
     batch: async () => (await import('./batch.js')).batchCommand(io, setExitCode, stop.signal),
     compare: async () => (await import('./compare.js')).compareCommand(io, setExitCode, stop.signal),
     models: async () => (await import('./models.js')).modelsCommand(io),
+    mcp: async () => (await import('./mcp.js')).mcpCommand(io),
     emulator: async () => {
       const { emulatorCommand, untilInterrupted } = await import('./emulator.js');
       return emulatorCommand(io, stopSignal ?? untilInterrupted);

@@ -1,5 +1,6 @@
 import type { ImageModelV3, ImageModelV3CallOptions, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import type { ModelCapabilities } from '../catalog.js';
+import type { AnyImageModel } from '../model-version.js';
 import type { Plan, PlannedCall } from '../plan.js';
 
 /** What the toolkit hands to `generateImage` for one provider call (model and abort signal aside). */
@@ -33,7 +34,12 @@ export type ProviderAdapter = {
   /** Where the built-in provider finds its key, first one preferred. */
   environmentVariables: readonly string[];
   /** Builds the model from the environment (key, base URL). Throws `MissingApiKeyError`. */
-  createModel(modelId: string, context: { capture?: ResponseCapture | undefined }): ImageModelV3 | Promise<ImageModelV3>;
+  createModel(modelId: string, context: { capture?: ResponseCapture | undefined }): AnyImageModel | Promise<AnyImageModel>;
+  /**
+   * The app's own model with the raw response details captured as `createModel` captures them, or
+   * `undefined` when this model cannot be watched.
+   */
+  captureResponses?(model: AnyImageModel, capture: ResponseCapture): AnyImageModel | undefined;
   /** Maps a plan's call onto `generateImage` arguments. */
   mapCall(plan: Plan, call: PlannedCall): ProviderCall;
   /** Drops warnings the AI SDK provider is known to raise wrongly for calls the toolkit made. */

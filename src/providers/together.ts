@@ -57,6 +57,20 @@ export const together: ProviderAdapter = {
     };
   },
 
+  // An app's own `createTogetherAI(...)` model: the AI SDK's Together model (2.x and 3.x alike)
+  // sends through `this.config.fetch`, so a copy whose config wraps that fetch captures the `id`
+  // and `timings` it drops. Anything else (a wrapped or custom model) is used as it is.
+  captureResponses(model, capture) {
+    const config: unknown = (model as { config?: unknown }).config;
+    if (!model.provider.startsWith('togetherai') || !isTogetherConfig(config)) return undefined;
+    const appFetch = config.fetch;
+    const copy = Object.create(model) as typeof model;
+    Object.defineProperty(copy, 'config', {
+      value: { ...config, fetch: capturingFetch(capture, (input, init) => (appFetch ?? globalThis.fetch)(input, init)) },
+    });
+    return copy;
+  },
+
   // The AI SDK provider warns "aspectRatio is not supported" whenever `size` is passed (upstream PR
   // 17110); the toolkit never passes it `aspectRatio`, so that warning is always wrong here.
   filterWarnings: (warnings) =>
@@ -99,6 +113,13 @@ export const together: ProviderAdapter = {
     };
   },
 };
+
+/** The config the AI SDK's Together model keeps: `{ provider, baseURL, headers(), fetch? }`. */
+function isTogetherConfig(config: unknown): config is { baseURL: string; headers: () => unknown; fetch?: typeof fetch } {
+  if (typeof config !== 'object' || config === null) return false;
+  const fields = config as Record<string, unknown>;
+  return typeof fields.baseURL === 'string' && typeof fields.headers === 'function' && (fields.fetch === undefined || typeof fields.fetch === 'function');
+}
 
 /** The `providerOptions.togetherai` body fields for a plan, named as Together's schema names them. */
 function togetherOptions(plan: Plan): Record<string, JSONValue> {

@@ -1,0 +1,52 @@
+import { Command } from 'commander';
+import path from 'node:path';
+import { ImagegenError, redactSecrets } from '../errors.js';
+import { loadTogetherApiKey } from '../providers/together.js';
+import { DEFAULT_MODEL, generateRequestSchema } from '../request.js';
+import { LOCAL_FALLBACK_MODEL } from './generate.js';
+import { UsageError, wholeNumber, type CliIO } from './output.js';
+import { VERSION } from '../version.js';
+
+type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string };
+
+/** `imagegen mcp`: an MCP server on stdio with `generate_image` and `list_models`. */
+export function mcpCommand(io: CliIO): Command {
+  return new Command('mcp')
+    .description('serve generate_image and list_models to MCP clients over stdio (logs on stderr)')
+    .option('-o, --out <dir>', 'where images and sidecars are saved', './out')
+    .option('-m, --model <provider:model>', `default model (${DEFAULT_MODEL}; ${LOCAL_FALLBACK_MODEL} when no key is set)`)
+    .option('--allow-models <list>', 'comma-separated models a call may choose (default: any)')
+    .option('--max-count <n>', 'most images in one call', '4')
+    .action(async (flags: McpFlags) => {
+      const log = (line: string) => io.stderr(`${redactSecrets(line)}\n`);
+      const maxCount = wholeNumber('--max-count', flags.maxCount, 1, 100);
+      let model = flags.model;
+      if (model === undefined) {
+        model = loadTogetherApiKey() === undefined ? LOCAL_FALLBACK_MODEL : DEFAULT_MODEL;
+        if (model === LOCAL_FALLBACK_MODEL) log(`No TOGETHER_API_KEY set: using ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer (not a diffusion model).`);
+      }
+      const allowModels = flags.allowModels?.split(',').map((entry) => entry.trim()).filter(Boolean);
+      for (const [flag, reference] of [['--model', model], ...(allowModels ?? []).map((entry) => ['--allow-models', entry])] as const) {
+        if (!generateRequestSchema.shape.model.safeParse(reference).success) {
+          throw new UsageError(`${flag} must be "provider:modelId", e.g. "${DEFAULT_MODEL}" (got ${JSON.stringify(reference)})`);
+        }
+      }
+      if (allowModels !== undefined && allowModels.length === 0) throw new UsageError('--allow-models must list at least one model');
+
+      // stdout carries the protocol only: anything printed with console.log goes to stderr instead.
+      for (const method of ['log', 'info', 'debug'] as const) console[method] = (...args: unknown[]) => console.error(...args);
+      // Loaded here only, so neither the library entries nor the other commands load the MCP SDK.
+      const { serveOverStdio } = await import('../mcp/server.js').catch((error: unknown) => {
+        // An optional peer: a library install does not pull an MCP SDK (and its HTTP server) it never uses.
+        if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || !String(error).includes('@modelcontextprotocol/sdk')) throw error;
+        throw new ImagegenError({
+          kind: 'missing-package',
+          message:
+            'imagegen mcp needs the package @modelcontextprotocol/sdk, which is not installed. Run: npm install @modelcontextprotocol/sdk ' +
+            '(or start the server with: npx -y -p ai-imagegen -p @modelcontextprotocol/sdk imagegen mcp)',
+          cause: error,
+        });
+      });
+      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log });
+    });
+}

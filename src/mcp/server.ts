@@ -1,0 +1,179 @@
+/**
+ * The MCP server behind `imagegen mcp`: `generate_image` and `list_models` over the official MCP SDK.
+ * Node only, and loaded only by that command, so no library entry pulls the SDK in.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { listModels as catalogModels, type ModelCapabilities } from '../catalog.js';
+import { redactSecrets } from '../errors.js';
+import { saveImages } from '../node/files.js';
+import { generateImages } from '../node/index.js';
+import { MAX_SEED, type GenerateRequest } from '../request.js';
+import type { ProvidersOption } from '../resolve-model.js';
+
+export type ImagegenMcpServerOptions = {
+  /** Where images and their sidecars are saved. */
+  outDir: string;
+  /** The model used when a call names none. */
+  model: string;
+  /** Models a call may name; `undefined` allows any `"provider:modelId"` the toolkit can resolve. */
+  allowModels?: readonly string[] | undefined;
+  /** Most images in one call. */
+  maxCount: number;
+  /** The server's version, reported to clients. */
+  version: string;
+  providers?: ProvidersOption | undefined;
+  /**
+   * The catalog `list_models` reports. A live refresh of the catalog plugs in here.
+   * @default the built-in catalog
+   */
+  listModels?: (() => readonly ModelCapabilities[] | Promise<readonly ModelCapabilities[]>) | undefined;
+  /** Log lines (never stdout, which carries the protocol). */
+  log: (line: string) => void;
+};
+
+const DESCRIPTIONS = {
+  prompt: 'What the image shows: subject, setting, style, lighting, composition. A detailed visual description in English.',
+  size: 'Width x height in pixels, e.g. "1344x768", or square, landscape, portrait, photo, classic. Give size or aspectRatio, not both.',
+  aspectRatio: 'Shape as width:height, e.g. "16:9"; list_models shows the ratios each model takes. Give size or aspectRatio, not both.',
+  seed: 'Seed for reproducible results; reuse one from an earlier image to vary it. Random when omitted.',
+  negativePrompt: 'What the image must not show, for models that take it.',
+  steps: "Diffusion steps, within the model's range (see list_models); leave out for the model's default.",
+  referenceImages: 'Images to edit or use as reference, for models that take them: file paths or http(s) URLs.',
+};
+
+/** Builds the server with its two tools (not yet connected to a transport). */
+export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpServer {
+  const server = new McpServer({ name: 'ai-imagegen', version: options.version });
+  const allowed = options.allowModels && [...new Set([options.model, ...options.allowModels])];
+  const modelSchema = allowed ? z.enum(allowed as [string, ...string[]]) : z.string().min(1);
+
+  server.registerTool(
+    'generate_image',
+    {
+      title: 'Generate images',
+      description:
+        `Generate images from a text prompt and save them (with a .json sidecar each) under ${options.outDir}. ` +
+        'Returns each image, and its saved path, size, seed and model.',
+      inputSchema: {
+        prompt: z.string().trim().min(1).describe(DESCRIPTIONS.prompt),
+        model: modelSchema.optional().describe(`"provider:modelId"; default ${options.model}.${allowed ? '' : ' list_models shows the catalog.'}`),
+        size: z.string().optional().describe(DESCRIPTIONS.size),
+        aspectRatio: z.string().optional().describe(DESCRIPTIONS.aspectRatio),
+        count: z.number().int().min(1).max(options.maxCount).optional().describe(`How many images, 1 to ${options.maxCount}. Default 1.`),
+        seed: z.number().int().min(0).max(MAX_SEED).optional().describe(DESCRIPTIONS.seed),
+        negativePrompt: z.string().optional().describe(DESCRIPTIONS.negativePrompt),
+        steps: z.number().int().positive().optional().describe(DESCRIPTIONS.steps),
+        referenceImages: z.array(z.string().min(1)).min(1).optional().describe(DESCRIPTIONS.referenceImages),
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    async (input, extra) => generate(options, input, extra.signal),
+  );
+
+  server.registerTool(
+    'list_models',
+    {
+      title: 'List image models',
+      description: 'The image models in the catalog and what each takes: sizes or aspect ratios, steps, images per call, negative prompt, reference images, price estimate.',
+      inputSchema: { provider: z.string().optional().describe('Only this provider, e.g. "togetherai".') },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ provider }) => {
+      const models = (await (options.listModels ?? catalogModels)()).filter(
+        (model) =>
+          (provider === undefined || model.provider === provider) &&
+          (allowed === undefined || allowed.includes(`${model.provider}:${model.modelId}`)),
+      );
+      return { content: [{ type: 'text', text: JSON.stringify(models.map((model) => describeModel(model, options.model)), null, 2) }] };
+    },
+  );
+  return server;
+}
+
+async function generate(
+  options: ImagegenMcpServerOptions,
+  input: Omit<GenerateRequest, 'model'> & { model?: string | undefined },
+  abortSignal: AbortSignal,
+): Promise<CallToolResult> {
+  const request: GenerateRequest = {
+    ...(Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Omit<GenerateRequest, 'model'>),
+    model: input.model ?? options.model,
+    abortSignal,
+  };
+  try {
+    const result = await generateImages(request, options.providers === undefined ? {} : { providers: options.providers });
+    const saved = await saveImages({
+      images: result.images,
+      outDir: options.outDir,
+      warnings: result.warnings,
+      durationMs: result.durationMs,
+      estimatedCostUsd: result.estimatedCostUsd,
+    });
+    options.log(`generate_image: ${saved.length} image(s) from ${request.model} in ${result.durationMs}ms, ${result.requests} request(s)`);
+    const notes = [
+      ...result.warnings.map((warning) => `warning: ${warning.message}`),
+      ...result.errors.map((error) => `error (fewer images than asked): ${error.message}`),
+    ];
+    return {
+      content: [
+        ...saved.flatMap(({ path, image }) => [
+          { type: 'image' as const, data: image.base64, mimeType: image.mediaType },
+          {
+            type: 'text' as const,
+            text: `Saved ${path} (${image.width}x${image.height}, seed ${image.seed ?? 'unknown'}, model ${image.provider}:${image.modelId})`,
+          },
+        ]),
+        ...(notes.length > 0 ? [{ type: 'text' as const, text: redactSecrets(notes.join('\n')) }] : []),
+      ],
+    };
+  } catch (error) {
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    options.log(`generate_image failed: ${message}`);
+    return { isError: true, content: [{ type: 'text', text: message }] };
+  }
+}
+
+function describeModel(model: ModelCapabilities, defaultModel: string) {
+  const id = `${model.provider}:${model.modelId}`;
+  return {
+    id,
+    displayName: model.displayName,
+    ...(id === defaultModel ? { default: true } : {}),
+    sizing: model.sizing,
+    dimensions: model.dimensions,
+    aspectRatios: model.aspectRatios,
+    steps: model.steps ?? null,
+    maxImagesPerCall: model.maxImagesPerCall,
+    seed: model.acceptsSeed,
+    negativePrompt: model.negativePrompt,
+    guidance: model.guidance ?? null,
+    referenceImages: model.imageInput.kind === 'none' ? 0 : model.imageInput.max,
+    maxLoras: model.maxLoras,
+    outputFormats: model.outputFormats,
+    estimatedPrice: model.price ?? null,
+    ...(model.notes === undefined ? {} : { notes: model.notes }),
+  };
+}
+
+/** Serves over stdin/stdout until the client disconnects (stdin ends) or the process is told to stop. */
+export async function serveOverStdio(options: ImagegenMcpServerOptions): Promise<void> {
+  const server = createImagegenMcpServer(options);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
+  const stop = () => void server.close();
+  process.stdin.once('end', stop);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await server.connect(transport);
+    options.log(`imagegen mcp: serving on stdio; model ${options.model}; saving to ${options.outDir}`);
+    await closed;
+  } finally {
+    process.stdin.off('end', stop);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
