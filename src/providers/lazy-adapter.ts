@@ -89,7 +89,8 @@ export async function loadPackage<Package>({
   } catch (error) {
     // Only "not found" means not installed; a package that fails to load for another reason says so itself.
     const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(packageName)) {
+    // An edge sandbox (edge-runtime, Next.js edge routes) loads no modules at all: the package is not there.
+    if (String(code).includes('MODULE_NOT_FOUND') || code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' || String(message).includes(packageName)) {
       throw new MissingProviderPackageError({ provider, packageName, cause: error });
     }
     throw error;
