@@ -7,8 +7,8 @@ import { installApp, installNode22, lastJsonLine, packTarball, run } from '../he
 
 // The AI SDK image tool (issue 14) from the installed package, driven by the AI SDK's mock language
 // model in an ai 6 app on Node 20 and an ai 7 app on Node 22. The scenario itself is
-// test/consumer/apps/agent-tool.mjs (it prints one JSON line with `ok` and what it saw); until that
-// file is on this branch the two tests below are skipped and say why.
+// test/consumer/apps/agent-tool.mjs (it prints one JSON line with `ok` and what it saw); without that
+// file the two tests are skipped and say why.
 const AGENT_TOOL = path.resolve('test/consumer/apps/agent-tool.mjs');
 const present = existsSync(AGENT_TOOL);
 
@@ -27,7 +27,7 @@ describe('the AI SDK image tool in an installed app', () => {
     { major: 6, app: 'node-esm', node: async () => process.execPath },
     { major: 7, app: 'ai7', node: installNode22 },
   ]) {
-    it.skipIf(!present)(`ai ${major}: agent-tool.mjs (skipped while test/consumer/apps/agent-tool.mjs is missing)`, async () => {
+    it.skipIf(!present)(`ai ${major}: agent-tool.mjs${present ? '' : ' (skipped: test/consumer/apps/agent-tool.mjs is missing)'}`, async () => {
       const app = await installApp({ name, tarball: await packTarball(), node: await node() });
       await cp(AGENT_TOOL, path.join(app.dir, 'agent-tool.mjs'));
       const result = await run(app.node, ['agent-tool.mjs'], { cwd: app.dir, env: { TOGETHER_API_KEY: 'agent-key', TOGETHER_BASE_URL: emulator.url } });
