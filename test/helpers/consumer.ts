@@ -36,14 +36,19 @@ export type RunOptions = {
   input?: string;
 };
 
+/** What `npm test` sets for its scripts that would steer a child's npm (prefix, log level) or lie to it. */
+const NPM_RUN_VARIABLES =
+  /^npm_(lifecycle_|package_|command$|execpath$|node_execpath$|config_(local_prefix|global_prefix|prefix|loglevel|user_agent|npm_version|node_gyp|yes)$)/i;
+
 /**
- * The environment a child starts from: no provider keys or base URLs of the developer's, and no
- * `npm_*` settings of the `npm test` that started vitest (they would steer the child's npm).
+ * The environment a child starts from: no provider keys or base URLs of the developer's, and none
+ * of the variables `npm test` sets for its own scripts (npm settings such as the registry and the
+ * cache stay).
  */
 export function cleanEnvironment(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || /^npm_/i.test(name) || /(_API_KEY|_KEY|_TOKEN|_BASE_URL)$/.test(name) || name.startsWith('AWS_')) continue;
+    if (value === undefined || NPM_RUN_VARIABLES.test(name) || /(_API_KEY|_KEY|_TOKEN|_BASE_URL)$/.test(name) || name.startsWith('AWS_')) continue;
     if (name === 'NODE_OPTIONS' || name === 'VITEST' || name.startsWith('VITEST_') || name === 'TEST' || name === 'NODE_ENV') continue;
     environment[name] = value;
   }
