@@ -7,7 +7,8 @@
  * find the repo's own dev dependencies (typescript, tsx, every optional provider package) and prove
  * nothing. Installs are cached there between runs, keyed by the fixture's dependency list, the
  * installing Node and npm; each run still installs the freshly packed tarball with `npm install`,
- * so npm resolves its peers against the app every time. `IMAGEGEN_CONSUMER_FRESH=1` starts over.
+ * so npm resolves its peers against the app every time. `IMAGEGEN_CONSUMER_FRESH=1` starts over
+ * (in prepareConsumerApps, which vitest's global setup runs when consumer suites are selected).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -194,7 +195,7 @@ export async function installApp({ name, tarball, node = process.execPath }: { n
   const dir = path.join(CONSUMER_CACHE, 'apps', `${name}-${key}`);
   return withLock(`${dir}.lock`, async () => {
     const marker = path.join(dir, '.installed');
-    if (process.env.IMAGEGEN_CONSUMER_FRESH === '1' || !existsSync(marker)) {
+    if (!existsSync(marker)) {
       // Installs of this app for another dependency list are stale now.
       for (const old of await readdir(path.dirname(dir)).catch(() => [])) {
         if (old.startsWith(`${name}-`) && !old.endsWith('.lock')) await rm(path.join(path.dirname(dir), old), { recursive: true, force: true });
@@ -211,13 +212,20 @@ export async function installApp({ name, tarball, node = process.execPath }: { n
       await mkdir(path.dirname(path.join(dir, relative)), { recursive: true });
       await cp(file, path.join(dir, relative));
     }
-    for (const old of await readdir(dir)) if (old.startsWith('ai-imagegen-') && old.endsWith('.tgz')) await rm(path.join(dir, old));
     const local = `./${path.basename(tarball)}`;
+    const logFile = path.join(dir, '.install-log');
+    // This very tarball is installed already (by prepareConsumerApps, earlier in this run).
+    if ((await readFile(marker, 'utf8').catch(() => '')) === local && existsSync(path.join(dir, 'node_modules/ai-imagegen'))) {
+      return { dir, installLog: await readFile(logFile, 'utf8'), node };
+    }
+    for (const old of await readdir(dir)) if (old.startsWith('ai-imagegen-') && old.endsWith('.tgz')) await rm(path.join(dir, old));
     await cp(tarball, path.join(dir, local));
     // No --force, no --legacy-peer-deps: a peer conflict fails the install (ERESOLVE).
     const { stdout, stderr } = await npm(['install', '--no-audit', '--no-fund', local], { cwd: dir, node });
-    await writeFile(marker, new Date().toISOString());
-    return { dir, installLog: `${stdout}\n${stderr}`, node };
+    const installLog = `${stdout}\n${stderr}`;
+    await writeFile(logFile, installLog);
+    await writeFile(marker, local);
+    return { dir, installLog, node };
   });
 }
 
@@ -238,4 +246,27 @@ export function lastJsonLine<T>(result: RunResult): T {
   } catch {
     throw new Error(`expected a JSON line on stdout\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
   }
+}
+
+/** The consumer apps and the Node that runs each, as the suites install them. */
+export const CONSUMER_APPS = [
+  { name: 'node-esm', node22: false },
+  { name: 'typescript', node22: false },
+  { name: 'edge', node22: false },
+  { name: 'next', node22: false },
+  { name: 'ai7', node22: true },
+] as const;
+
+/**
+ * Packs the tarball and installs every consumer app at once, in the background of the other test
+ * files (installs wait on the network more than on the CPU). The suites' own `installApp` calls
+ * then find their app installed with this tarball. Errors are left to those calls to report.
+ */
+export async function prepareConsumerApps(): Promise<void> {
+  if (process.env.IMAGEGEN_CONSUMER_FRESH === '1') await rm(path.join(CONSUMER_CACHE, 'apps'), { recursive: true, force: true });
+  const tarball = await packTarball();
+  const node22 = installNode22();
+  await Promise.allSettled(
+    CONSUMER_APPS.map(async ({ name, node22: needs22 }) => installApp({ name, tarball, ...(needs22 ? { node: await node22 } : {}) })),
+  );
 }
