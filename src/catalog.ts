@@ -11,7 +11,18 @@ export type Sizing = 'dimensions' | 'aspect-ratio';
 export type ImageInput =
   | { kind: 'none' }
   | { kind: 'image_url'; max: 1 }
-  | { kind: 'reference_images'; max: number };
+  /** `alsoImageUrl`: one image may instead go as `image_url` (raw provider options), e.g. FLUX.2 pro/flex. */
+  | { kind: 'reference_images'; max: number; alsoImageUrl?: boolean };
+
+/** A model the provider retired or is retiring: still callable, with a warning naming the replacement. */
+export type Deprecation = {
+  /** `removed`: gone from the provider's serverless list; `deprecated`: announced; `unlisted`: no longer in its tables. */
+  status: 'removed' | 'deprecated' | 'unlisted';
+  /** ISO date the provider gave, or `undefined` when it published none. */
+  date: string | undefined;
+  /** The model to use instead, as `"provider:modelId"`. */
+  replacement: string;
+};
 
 export type Price =
   | { unit: 'megapixel'; usd: number; defaultSteps?: number }
@@ -45,10 +56,23 @@ export type ModelCapabilities = {
   /** `false` for ids we know nothing about: generic capabilities, and a warning. */
   known: boolean;
   notes?: string;
+  /** The only sizes (`"WxH"`) the model takes, when it takes a fixed list rather than a range. */
+  allowedSizes?: readonly string[];
+  /** Takes a prompt-upsampling switch (Together FLUX.2: `prompt_upsampling`, on by default). */
+  promptUpsampling?: boolean;
+  /** The body field guidance is sent in, where the provider has more than one name for it. */
+  guidanceParameter?: 'guidance' | 'guidance_scale';
+  deprecated?: Deprecation;
 };
 
 /** What a model takes, without who it is: what provider files write per model or model family. */
 export type Capabilities = Omit<ModelCapabilities, 'provider' | 'modelId' | 'displayName' | 'known'>;
+
+/** A model a provider's live list names (`imagegen models --refresh`), as far as the list says. */
+export type LiveModel = { id: string; displayName?: string | undefined; organization?: string | undefined };
+
+/** A provider's live model list as fetched at one time. */
+export type LiveModelList = { provider: string; fetchedAt: string; models: LiveModel[] };
 
 /** A known model's catalog entry. */
 export function catalogEntry(provider: string, modelId: string, displayName: string, capabilities: Capabilities): ModelCapabilities {
@@ -108,23 +132,90 @@ const fallbackGeneric: Capabilities = {
 /** The known model, or the provider's generic capabilities marked `known: false`. */
 export function resolveModel(provider: string, modelId: string): ModelCapabilities {
   return (
-    findModel(provider, modelId) ?? {
+    findModel(provider, modelId) ??
+    withPrice({
       ...(genericByProvider.get(provider) ?? fallbackGeneric),
       provider,
       modelId,
-      displayName: modelId,
+      displayName: liveLists.get(provider)?.models.find((model) => model.id === modelId)?.displayName ?? modelId,
       known: false,
-    }
+    })
   );
 }
 
+const liveLists = new Map<string, LiveModelList>();
+
+/** Records a provider's live model list, so ids it names are not taken for typos. */
+export function registerLiveModels(list: LiveModelList): void {
+  liveLists.set(list.provider, list);
+}
+
+/** The live list last recorded for a provider, or `undefined` when none was fetched or loaded. */
+export function liveModelList(provider: string): LiveModelList | undefined {
+  return liveLists.get(provider);
+}
+
+/** Forgets recorded live lists (tests, or an app that wants the release's catalog only). */
+export function clearLiveModels(): void {
+  liveLists.clear();
+}
+
 /**
- * Replaces catalog prices (they are estimates and change often).
- * @example setPriceOverrides({ 'togetherai:black-forest-labs/FLUX.1-schnell': { unit: 'megapixel', usd: 0.003 } })
+ * Replaces catalog prices (they are estimates and change often). Keys are `"provider:modelId"`;
+ * values a `Price` or its text form (see `parsePrice`). Replaces every earlier override.
+ * @example setPriceOverrides({ 'togetherai:black-forest-labs/FLUX.1-schnell': '0.003/MP@4' })
  */
-export function setPriceOverrides(prices: Record<string, Price>): void {
+export function setPriceOverrides(prices: Record<string, Price | string>): void {
+  const parsed = Object.entries(prices).map(([model, price]) => {
+    if (!/^[a-z0-9][a-z0-9.-]*:\S/i.test(model)) throw new Error(`Invalid price override key "${model}": use "provider:modelId"`);
+    return [model, typeof price === 'string' ? parsePrice(price) : checkPrice(price, model)] as const;
+  });
   priceOverrides.clear();
-  for (const [model, price] of Object.entries(prices)) priceOverrides.set(model, price);
+  for (const [model, price] of parsed) priceOverrides.set(model, price);
+}
+
+/**
+ * A price from its text form: `"0.03/image"`, `"0.0027/MP"` or `"0.0027/MP@4"` (per megapixel at
+ * 4 default steps: more steps cost proportionally more). A leading `$` is allowed.
+ * @example parsePrice('0.0027/MP@4') // { unit: 'megapixel', usd: 0.0027, defaultSteps: 4 }
+ */
+export function parsePrice(text: string): Price {
+  const match = /^\s*\$?(\d+(?:\.\d+)?)\s*\/\s*(image|img|MP|megapixel)(?:\s*@\s*(\d+))?\s*$/i.exec(text);
+  if (!match || (match[3] !== undefined && /^im/i.test(match[2]!))) {
+    throw new Error(`Invalid price "${text}": use USD per image or per megapixel, like "0.03/image", "0.0027/MP" or "0.0027/MP@4" (4 default steps)`);
+  }
+  const usd = Number(match[1]);
+  if (/^im/i.test(match[2]!)) return { unit: 'image', usd };
+  const defaultSteps = match[3] === undefined ? undefined : Number(match[3]);
+  if (defaultSteps === 0) throw new Error(`Invalid price "${text}": default steps must be 1 or more`);
+  return defaultSteps === undefined ? { unit: 'megapixel', usd } : { unit: 'megapixel', usd, defaultSteps };
+}
+
+function checkPrice(price: Price, model: string): Price {
+  const valid =
+    typeof price === 'object' && price !== null && Number.isFinite(price.usd) && price.usd >= 0 &&
+    (price.unit === 'image' || (price.unit === 'megapixel' && (price.defaultSteps === undefined || (Number.isInteger(price.defaultSteps) && price.defaultSteps > 0))));
+  if (!valid) throw new Error(`Invalid price for ${model}: ${JSON.stringify(price)}; use { unit: "image" | "megapixel", usd, defaultSteps? } or "0.0027/MP@4"`);
+  return price;
+}
+
+/** A price in its text form (`parsePrice` reads it back). */
+export function formatPrice(price: Price): string {
+  return price.unit === 'image' ? `${price.usd}/image` : `${price.usd}/MP${price.defaultSteps === undefined ? '' : `@${price.defaultSteps}`}`;
+}
+
+/**
+ * What one image costs at the model's default size and steps: the one unit `imagegen models` shows,
+ * whatever the model's billing basis. `undefined` when unpriced.
+ */
+export function pricePerImage(model: ModelCapabilities): number | undefined {
+  return estimateCost({
+    model,
+    width: model.dimensions.default.width,
+    height: model.dimensions.default.height,
+    images: 1,
+    steps: model.steps?.default,
+  });
 }
 
 function withPrice(model: ModelCapabilities): ModelCapabilities {

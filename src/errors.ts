@@ -11,6 +11,8 @@ export type ImagegenErrorKind =
   | 'invalid-api-key'
   | 'safety-checker'
   | 'rate-limit'
+  | 'insufficient-credits'
+  | 'model-access'
   | 'provider'
   | 'invalid-response';
 
@@ -181,6 +183,48 @@ export class RateLimitError extends ProviderError {
 
   static override isInstance(error: unknown): error is RateLimitError {
     return ImagegenError.isInstance(error) && error.kind === 'rate-limit';
+  }
+}
+
+/** HTTP 402: the account has no credits left (Together runs image models only with a positive balance). */
+export class InsufficientCreditsError extends ProviderError {
+  constructor(fields: ProviderErrorFields) {
+    super({
+      ...fields,
+      kind: 'insufficient-credits',
+      message:
+        `${fields.provider} refused the request for ${fields.modelId}: the account is out of credits (HTTP ${fields.statusCode ?? 402}): ` +
+        `${tidy(fields.providerMessage) ?? 'payment required'}. Add credits to the ${fields.provider} account (its billing settings) and run again; ` +
+        `nothing was generated, so nothing was charged.`,
+    });
+    this.name = 'InsufficientCreditsError';
+  }
+
+  static override isInstance(error: unknown): error is InsufficientCreditsError {
+    return ImagegenError.isInstance(error) && error.kind === 'insufficient-credits';
+  }
+}
+
+/**
+ * HTTP 403: the account may not use this model. On Together, partner models (Black Forest Labs
+ * pro/max/flex, Google, ByteDance, Ideogram) need sharing data with the partner turned on.
+ */
+export class ModelAccessError extends ProviderError {
+  constructor(fields: ProviderErrorFields) {
+    const remedy =
+      fields.provider === 'togetherai'
+        ? `This is a partner model: allow sharing data with third-party model partners in your Together account settings (privacy), or pick a model Together hosts itself (\`imagegen models --provider togetherai\`).`
+        : `Check that the account and key are allowed to use this model.`;
+    super({
+      ...fields,
+      kind: 'model-access',
+      message: `${fields.provider} refused access to ${fields.modelId} (HTTP ${fields.statusCode ?? 403}): ${tidy(fields.providerMessage) ?? 'forbidden'}. ${remedy}`,
+    });
+    this.name = 'ModelAccessError';
+  }
+
+  static override isInstance(error: unknown): error is ModelAccessError {
+    return ImagegenError.isInstance(error) && error.kind === 'model-access';
   }
 }
 

@@ -6,8 +6,24 @@ export type { GeneratedImageMetadata, ImageTimings } from './image.js';
 export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './request.js';
 export type { GenerateRequest, SizePreset } from './request.js';
 export type { ImagegenWarning, Plan, ResolvedRequest } from './plan.js';
-export { estimateCost, findModel, listModels, resolveModel, setPriceOverrides, RATIO_DIMENSIONS } from './catalog.js';
-export type { ImageInput, ModelCapabilities, Price, Sizing } from './catalog.js';
+export {
+  clearLiveModels,
+  estimateCost,
+  findModel,
+  formatPrice,
+  listModels,
+  liveModelList,
+  parsePrice,
+  pricePerImage,
+  registerLiveModels,
+  resolveModel,
+  setPriceOverrides,
+  RATIO_DIMENSIONS,
+} from './catalog.js';
+export type { Deprecation, ImageInput, LiveModel, LiveModelList, ModelCapabilities, Price, Sizing } from './catalog.js';
+export { suggestModel } from './did-you-mean.js';
+export { compareWithCatalog, fetchLiveModels, refreshModelList } from './live-models.js';
+export type { CatalogComparison, FetchLiveModelsOptions } from './live-models.js';
 export { catalogMiddleware, imageModel } from './middleware.js';
 export { imageGenerationTool } from './tool.js';
 export type { ImageGenerationToolInput, ImageGenerationToolOptions, ImageGenerationToolOutput } from './tool.js';
@@ -17,11 +33,13 @@ export { TOGETHER_ENVIRONMENT_VARIABLES } from './providers/together.js';
 export type { ImageProviderLike, ProviderRegistryLike, ProvidersOption } from './resolve-model.js';
 export {
   ImagegenError,
+  InsufficientCreditsError,
   InvalidApiKeyError,
   InvalidRequestError,
   InvalidResponseError,
   MissingApiKeyError,
   MissingProviderPackageError,
+  ModelAccessError,
   ProviderError,
   RateLimitError,
   SafetyCheckerError,

@@ -2,6 +2,8 @@ import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3Middleware, Sha
 import { wrapImageModel } from 'ai';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
 import { adapterFor } from './providers/index.js';
+import { modelTypoIssue } from './did-you-mean.js';
+import { InvalidRequestError } from './errors.js';
 import { toImageModelV3 } from './model-version.js';
 import { resolveModelSource, type ModelSource, type ProvidersOption } from './resolve-model.js';
 
@@ -44,7 +46,11 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
  */
 export function imageModel(reference: string, options: { providers?: ProvidersOption } = {}): ImageModelV3 {
   const source = resolveModelSource(reference, options.providers);
-  const capabilities = resolveModel(source.kind === 'given' ? source.catalogProvider : source.adapter.name, source.modelId);
+  const catalogProvider = source.kind === 'given' ? source.catalogProvider : source.adapter.name;
+  const capabilities = resolveModel(catalogProvider, source.modelId);
+  // A slip of the keyboard is refused here as generateImages refuses it, before anything is sent.
+  const typo = capabilities.known ? undefined : modelTypoIssue({ reference, provider: source.providerName, catalogProvider, modelId: source.modelId });
+  if (typo !== undefined) throw new InvalidRequestError({ issues: [typo] });
   // `wrapImageModel` is the app's own: ai 6 returns a v3 model, ai 7 a v4 one, made v3 again here so
   // that the type says what it is; both majors' `generateImage` take v3 models.
   return toImageModelV3(wrapImageModel({ model: baseModel(source, capabilities), middleware: catalogMiddleware(capabilities) }));

@@ -1,8 +1,9 @@
 import { imageSize } from 'image-size';
-import { RATIO_DIMENSIONS, estimateCost, resolveModel, type ModelCapabilities } from './catalog.js';
+import { RATIO_DIMENSIONS, estimateCost, liveModelList, resolveModel, type ModelCapabilities } from './catalog.js';
 import { InvalidRequestError, type RequestIssue } from './errors.js';
+import { modelTypoIssue, unknownProviderMessage } from './did-you-mean.js';
 import { dimensionsForRatio, nearestAspectRatio } from './sizing.js';
-import { SIZE_PRESETS, parseRequest, type GenerateRequest, type ParsedRequest } from './request.js';
+import { MAX_SEED, SIZE_PRESETS, parseRequest, type GenerateRequest, type ParsedRequest } from './request.js';
 
 /** A warning from the toolkit (an option dropped or changed) or passed on from the provider. */
 export type ImagegenWarning = {
@@ -37,6 +38,7 @@ export type ResolvedRequest = {
   referenceImages?: string[];
   loras?: { path: string; scale: number }[];
   safetyChecker: boolean;
+  promptUpsampling?: boolean;
   outputFormat?: 'png' | 'jpeg';
   responseFormat?: 'url';
   providerOptions?: Record<string, Record<string, unknown>>;
@@ -61,6 +63,8 @@ export type Plan = {
   guidance: number | undefined;
   loras: { path: string; scale: number }[] | undefined;
   disableSafetyChecker: boolean;
+  /** Sent only when the request set it and the model takes it (Together FLUX.2 defaults it on). */
+  promptUpsampling: boolean | undefined;
   outputFormat: 'png' | 'jpeg' | undefined;
   /** `url`: keep the provider's URLs instead of bytes (Together only). */
   responseFormat: 'base64' | 'url';
@@ -100,16 +104,21 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
   const provider = parsed.model.slice(0, separator);
   const modelId = parsed.model.slice(separator + 1);
   if (!options.knownProviders.includes(provider) && !options.knownProviders.includes('*')) {
-    issues.push({
-      field: 'model',
-      value: parsed.model,
-      message: `unknown provider "${provider}"; available: ${options.knownProviders.join(', ')}`,
-    });
+    issues.push({ field: 'model', value: parsed.model, message: unknownProviderMessage(provider, options.knownProviders) });
     throw new InvalidRequestError({ issues });
   }
-  const model = resolveModel(options.catalogProvider ?? provider, modelId);
+  const catalogProvider = options.catalogProvider ?? provider;
+  const model = resolveModel(catalogProvider, modelId);
   if (!model.known) {
-    warn('model', `${parsed.model} is not in the catalog; using generic ${provider} capabilities, unchecked`);
+    const live = liveModelList(catalogProvider);
+    const typo = modelTypoIssue({ reference: parsed.model, provider, catalogProvider, modelId });
+    if (live?.models.some((listed) => listed.id === modelId)) {
+      warn('model', `${parsed.model} is listed by ${catalogProvider} (refreshed ${live.fetchedAt}) but not in this release's catalog; using generic ${provider} capabilities, unchecked`);
+    } else if (typo !== undefined) {
+      issues.push(typo);
+    } else {
+      warn('model', `${parsed.model} is not in the catalog; using generic ${provider} capabilities, unchecked`);
+    }
   }
 
   const { width, height, sizing } = resolveSize(parsed, model, issues, warn);
@@ -133,6 +142,12 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
           : `${model.displayName} takes at most ${model.maxLoras} LoRAs`,
     });
     loras = undefined;
+  }
+
+  let promptUpsampling = parsed.promptUpsampling;
+  if (promptUpsampling !== undefined && !model.promptUpsampling) {
+    warn('promptUpsampling', `${model.displayName} takes no prompt upsampling switch; it was not sent`);
+    promptUpsampling = undefined;
   }
 
   let disableSafetyChecker = !parsed.safetyChecker;
@@ -193,13 +208,20 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     }
   }
   if (issues.length > 0) throw new InvalidRequestError({ issues });
+  // After the strict check: a deprecated model still runs, strict or not; the warning says what to move to.
+  if (model.deprecated !== undefined) {
+    const { status, date, replacement } = model.deprecated;
+    const when = date === undefined ? '' : ` on ${date}`;
+    const what = status === 'removed' ? `was removed from ${provider}'s serverless models${when}` : status === 'deprecated' ? `was deprecated${when}` : `is no longer in ${provider}'s model tables`;
+    warn('model', `${parsed.model} ${what}; use ${replacement.replace(/^[^:]+:/, `${provider}:`)} instead`);
+  }
 
   const perCall = model.acceptsN ? model.maxImagesPerCall : 1;
   const calls: PlannedCall[] = [];
   for (let firstIndex = 0; firstIndex < parsed.count; firstIndex += perCall) {
     const n = Math.min(perCall, parsed.count - firstIndex);
     // Later calls get the seed moved on, so a count spread over calls does not repeat images.
-    calls.push({ n, seed: seed === undefined ? undefined : (seed + firstIndex) % 4_294_967_296, firstIndex });
+    calls.push({ n, seed: seed === undefined ? undefined : deriveSeed(seed, firstIndex), firstIndex });
   }
 
   const resolved: ResolvedRequest = {
@@ -214,6 +236,7 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     ...(referenceImages.length === 0 ? {} : { referenceImages: referenceImages.map((image) => image.source) }),
     ...(loras === undefined ? {} : { loras }),
     safetyChecker: !disableSafetyChecker,
+    ...(promptUpsampling === undefined ? {} : { promptUpsampling }),
     ...(parsed.outputFormat === undefined ? {} : { outputFormat: parsed.outputFormat }),
     ...(parsed.responseFormat === 'url' ? { responseFormat: 'url' as const } : {}),
     ...(parsed.providerOptions === undefined ? {} : { providerOptions: parsed.providerOptions }),
@@ -232,6 +255,7 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     guidance,
     loras,
     disableSafetyChecker,
+    promptUpsampling,
     outputFormat: parsed.outputFormat,
     responseFormat: parsed.responseFormat,
     referenceImages,
@@ -287,12 +311,29 @@ function resolveSize(
     const preset = SIZE_PRESETS[parsed.size as keyof typeof SIZE_PRESETS];
     [width, height] = preset ? [preset.width, preset.height] : parsed.size.split('x').map(Number) as [number, number];
     const problems = [checkSide('width', width, limits), checkSide('height', height, limits)].filter(Boolean);
-    if (problems.length > 0) {
+    if (model.allowedSizes !== undefined && !model.allowedSizes.includes(`${width}x${height}`)) {
+      issues.push({ field: 'size', value: parsed.size, message: `${model.displayName} takes only ${model.allowedSizes.join(', ')}` });
+    } else if (problems.length > 0) {
       issues.push({ field: 'size', value: parsed.size, message: `${problems.join('; ')} for ${model.displayName}` });
     }
   } else if (parsed.aspectRatio !== undefined) {
     field = 'aspectRatio';
     ({ width, height } = dimensionsForRatio(parsed.aspectRatio, limits));
+    if (model.allowedSizes !== undefined && !model.allowedSizes.includes(`${width}x${height}`)) {
+      // The listed size nearest in shape, at the default size's scale (the list's first tier).
+      const sizes = model.allowedSizes.map((size) => size.split('x').map(Number) as [number, number]);
+      const area = limits.default.width * limits.default.height;
+      const target = ratioOf(parsed.aspectRatio);
+      const [best] = [...sizes].sort(
+        (a, b) => Math.abs(Math.log(a[0] / a[1] / target)) - Math.abs(Math.log(b[0] / b[1] / target)) || Math.abs(a[0] * a[1] - area) - Math.abs(b[0] * b[1] - area),
+      );
+      [width, height] = best!;
+      // The docs call 1536x672 "21:9": listed sizes are rounded to multiples of 8, so allow a few percent.
+      if (Math.abs(Math.log(width / height / target)) > 0.03) {
+        warn('aspectRatio', `${model.displayName} takes only listed sizes; sent ${width}x${height}, the nearest to ${parsed.aspectRatio}`);
+      }
+      return { width, height, sizing: { size: `${width}x${height}` } };
+    }
   }
 
   if (model.sizing === 'aspect-ratio') {
@@ -405,8 +446,18 @@ function describeReference(input: string | Uint8Array): string {
   return input;
 }
 
+/** The seed of the call whose first image has index `index`: moved on by the index, wrapping within 0..MAX_SEED. */
+export function deriveSeed(seed: number, index: number): number {
+  return (seed + index) % (MAX_SEED + 1);
+}
+
+function ratioOf(ratio: string): number {
+  const [width, height] = ratio.split(':').map(Number) as [number, number];
+  return width / height;
+}
+
 function randomSeed(): number {
   const value = new Uint32Array(1);
   crypto.getRandomValues(value);
-  return value[0]! % 2_147_483_648;
+  return value[0]! % (MAX_SEED + 1);
 }

@@ -1,9 +1,11 @@
 import { APICallError, LoadAPIKeyError, NoImageGeneratedError, RetryError } from 'ai';
 import {
   ImagegenError,
+  InsufficientCreditsError,
   InvalidApiKeyError,
   InvalidResponseError,
   MissingApiKeyError,
+  ModelAccessError,
   ProviderError,
   RateLimitError,
   SafetyCheckerError,
@@ -52,6 +54,8 @@ export function toImagegenError(error: unknown, context: Context): unknown {
     if (statusCode === 401) {
       return new InvalidApiKeyError({ ...fields, statusCode, providerMessage, environmentVariables: context.environmentVariables });
     }
+    if (statusCode === 402) return new InsufficientCreditsError({ ...fields, statusCode, providerMessage });
+    if (statusCode === 403) return new ModelAccessError({ ...fields, statusCode, providerMessage });
     if (statusCode === 422) return new SafetyCheckerError({ ...fields, statusCode, providerMessage });
     if (statusCode === 429) {
       return new RateLimitError({ ...fields, statusCode, providerMessage, retryAfterSeconds: retryAfter(last.responseHeaders) });

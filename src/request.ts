@@ -14,7 +14,8 @@ export type SizePreset = keyof typeof SIZE_PRESETS;
 
 export const DEFAULT_MODEL = 'togetherai:black-forest-labs/FLUX.1-schnell';
 export const MAX_COUNT = 100;
-export const MAX_SEED = 4_294_967_295;
+/** Largest seed: Together is reported to reject seeds above 2^31 - 1 (FACTS.md), so seeds stay signed 32-bit integers everywhere. */
+export const MAX_SEED = 2_147_483_647;
 
 const presetNames = Object.keys(SIZE_PRESETS) as [SizePreset, ...SizePreset[]];
 
@@ -63,6 +64,8 @@ export const generateRequestSchema = z
       .optional(),
     /** Whether the provider's safety checker runs. @default true */
     safetyChecker: z.boolean().default(true),
+    /** Let the provider rewrite the prompt (Together FLUX.2 `prompt_upsampling`, on there unless set to false). */
+    promptUpsampling: z.boolean().optional(),
     outputFormat: z.enum(['png', 'jpeg']).optional(),
     /**
      * `url` returns the provider's image URLs without downloading them (Together only), for apps

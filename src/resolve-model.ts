@@ -1,4 +1,5 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
+import { unknownProviderMessage } from './did-you-mean.js';
 import { InvalidRequestError } from './errors.js';
 import { toImageModelV3, type AnyImageModel } from './model-version.js';
 import { builtInProviderNames, findAdapter } from './providers/index.js';
@@ -73,7 +74,7 @@ export function resolveModelSource(reference: string, providers: ProvidersOption
   const adapter = findAdapter(providerName);
   if (adapter === undefined) {
     throw new InvalidRequestError({
-      issues: [{ field: 'model', value: reference, message: `unknown provider "${providerName}"; available: ${knownProviderNames(providers).join(', ')}` }],
+      issues: [{ field: 'model', value: reference, message: unknownProviderMessage(providerName, knownProviderNames(providers)) }],
     });
   }
   return { kind: 'built-in', adapter, providerName, modelId };

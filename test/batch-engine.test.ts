@@ -175,7 +175,7 @@ describe('the cache and reference images', () => {
     const reference = path.join(await folder(), 'ref.png');
     const { writeFile } = await import('node:fs/promises');
     const { renderPlaceholder } = await import('../src/render.js');
-    const request = { model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev', referenceImages: [reference], seed: 5 };
+    const request = { model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', size: '512x512', referenceImages: [reference], seed: 5 };
     const jobs = parseBatchInput({ text: JSON.stringify({ prompt: 'make it blue', ...request }), format: 'jsonl' }).jobs;
     await writeFile(reference, renderPlaceholder({ prompt: 'a', seed: 1, width: 16, height: 16, format: 'png' }));
     expect(await runBatch({ jobs, outDir: await folder(), cache })).toMatchObject({ done: 1, cached: 0 });

@@ -96,7 +96,7 @@ describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--count (count): must be at least 1 (got 0)');
-    expect(result.stderr).toContain('--size (size): width 100 must be a multiple of 8 from 256 to 1792');
+    expect(result.stderr).toContain('--size (size): width 100 must be a multiple of 8 from 256 to 1920');
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(await readdir(out)).toEqual([]);
     expect(emulator.stats().requests).toBe(before);
@@ -142,10 +142,14 @@ describe('imagegen models (in process)', () => {
     const text = memoryIO();
     expect(await runCli(['models', '--provider', 'togetherai'], text)).toBe(0);
     const lines = text.stdoutText().split('\n');
-    expect(lines[0]).toMatch(/^model\s+size\s+steps\s+per call\s+inputs\s+price \(estimate\)$/);
+    expect(lines[0]).toMatch(/^model\s+size\s+steps\s+per call\s+inputs\s+USD\/image \(estimate\)\s+status$/);
+    // One unit for every model: a per-megapixel price shows as one image at the default size and steps.
     expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.1-kontext-pro '))).toMatch(
-      /ratio 1:1 16:9 9:16 4:3 3:4 3:2 2:3\s+1-50 \(28\)\s+1\s+image_url \(1\), safety always on\s+\$0\.04\/MP/,
+      /256-1920 \/8\s+1-50 \(28\)\s+1\s+image_url \(1\), safety always on\s+\$0\.04194$/,
     );
+    expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.2-pro '))).toMatch(/\$0\.03$/);
+    expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.1-dev '))).toMatch(/\$0\.02621\s+deprecated$/);
+    expect(lines).toContain('deprecated: togetherai:black-forest-labs/FLUX.1-dev (removed 2026-02-27); use togetherai:black-forest-labs/FLUX.2-dev');
 
     const json = memoryIO();
     expect(await runCli(['models', '--json'], json)).toBe(0);

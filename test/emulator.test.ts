@@ -7,14 +7,16 @@ import sharp from 'sharp';
 import Together from 'together-ai';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { listModels, RATIO_DIMENSIONS, type ModelCapabilities } from '../src/catalog.js';
-import { describeEmulator, parseDuration, parseRateLimit, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
+import { listModels, type ModelCapabilities } from '../src/catalog.js';
+import '../src/providers/together-models.js';
+import { describeEmulator, DOCUMENTED_MODELS, parseDuration, parseRateLimit, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
 
 // The AI SDK's warnings (a known wrong "aspectRatio" one when `size` is passed) would flood the log.
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
 
 const KEY = 'test-key';
-const MODELS = listModels({ provider: 'togetherai' });
+// Deprecated catalog models are retired at Together: the emulator answers them 404, like the service.
+const MODELS = listModels({ provider: 'togetherai' }).filter((model) => model.deprecated === undefined);
 const SCHNELL = 'black-forest-labs/FLUX.1-schnell';
 
 // Together's official schema (an MIT-licensed extract, copied from shared/reference so a clean clone has it).
@@ -77,30 +79,30 @@ async function post(emulator: Emulator, body: unknown, headers: Record<string, s
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
 }
 
-/** What the smallest request a model takes renders at (the catalog minimum, or a ratio's size). */
-function smallestSide(model: ModelCapabilities): number {
-  return Math.ceil(model.dimensions.min / model.dimensions.multipleOf) * model.dimensions.multipleOf;
+/** The smallest size the catalog lets a model take: its minimum side, or the first size it lists. */
+function smallestSize(model: ModelCapabilities): { width: number; height: number } {
+  const listed = model.allowedSizes?.[0]?.split('x').map(Number);
+  if (listed) return { width: listed[0]!, height: listed[1]! };
+  const side = Math.ceil(model.dimensions.min / model.dimensions.multipleOf) * model.dimensions.multipleOf;
+  return { width: side, height: side };
 }
 
 /** Every optional parameter the model takes, in Together's names: the catalog says which. */
 function acceptedParameters(model: ModelCapabilities, inputImage: string): Record<string, unknown> {
-  const parameters: Record<string, unknown> = {};
-  if (model.sizing === 'aspect-ratio') parameters.aspect_ratio = '16:9';
-  else parameters.width = parameters.height = smallestSide(model);
+  const parameters: Record<string, unknown> = { ...smallestSize(model) };
   if (model.acceptsN) parameters.n = 2;
   if (model.acceptsSeed) parameters.seed = 42;
   if (model.steps) parameters.steps = model.steps.min;
   if (model.negativePrompt) parameters.negative_prompt = 'blurry';
-  if (model.guidance) parameters.guidance_scale = model.guidance.default;
+  if (model.guidance) parameters[model.guidanceParameter ?? 'guidance_scale'] = model.guidance.default;
+  if (model.promptUpsampling) parameters.prompt_upsampling = false;
   if (model.imageInput.kind === 'image_url') parameters.image_url = inputImage;
   if (model.imageInput.kind === 'reference_images') parameters.reference_images = [inputImage];
   if (model.maxLoras > 0) parameters.image_loras = [{ path: 'https://huggingface.co/example/lora', scale: 1 }];
   return parameters;
 }
 
-function expectedSize(model: ModelCapabilities): { width: number; height: number } {
-  return model.sizing === 'aspect-ratio' ? RATIO_DIMENSIONS['16:9']! : { width: smallestSide(model), height: smallestSide(model) };
-}
+const expectedSize = smallestSize;
 
 async function decode(bytes: Uint8Array) {
   const { format, width, height } = await sharp(bytes).metadata();
@@ -148,13 +150,17 @@ describe("Together's own SDK (together-ai)", () => {
     }
   });
 
-  test('lists every catalog model as an image model', async () => {
+  test("lists Together's current image models: its own table, the same ids as the catalog's current models", async () => {
     const models = await client().models.list();
-    expect(models.map((model) => model.id).sort()).toEqual(MODELS.map((model) => model.modelId).sort());
+    const listed = models.map((model) => model.id).sort();
+    expect(listed).toEqual(DOCUMENTED_MODELS.filter((model) => !model.retired).map((model) => model.id).sort());
+    // Two accounts written apart (documented-models.ts and together-models.ts) agree on what is current.
+    expect(listed).toEqual(MODELS.map((model) => model.modelId).sort());
     for (const model of models) {
-      expect(model).toMatchObject({ object: 'model', type: 'image', organization: 'Black Forest Labs' });
+      expect(model).toMatchObject({ object: 'model', type: 'image' });
       expect(model.display_name).toBeTypeOf('string');
     }
+    expect(models.find((model) => model.id === 'google/imagen-4.0-fast')).toMatchObject({ organization: 'Google' });
   });
 
   test('documented errors: 401, 400, 404, 422', async () => {
@@ -173,7 +179,7 @@ describe("Together's own SDK (together-ai)", () => {
       status: 401,
       error: { type: 'invalid_request_error', code: 'invalid_api_key' },
     });
-    expect(await errorOf(client().images.generate({ model: 'black-forest-labs/FLUX.1.1-pro', prompt: 'a cat', steps: 4 }))).toEqual({
+    expect(await errorOf(client().images.generate({ model: 'black-forest-labs/FLUX.2-pro', prompt: 'a cat', steps: 4 }))).toEqual({
       status: 400,
       error: { message: "Unsupported use of 'steps' parameter", type: 'invalid_request_error', param: 'steps', code: 'unsupported_parameter' },
     });
@@ -226,7 +232,7 @@ describe('@ai-sdk/togetherai through generateImage', () => {
       );
 
     expect(await failure({ key: 'wrong' })).toMatchObject({ statusCode: 401, message: expect.stringContaining('Invalid API key') });
-    expect(await failure({ togetherai: { negative_prompt: 'x' }, modelId: 'black-forest-labs/FLUX.1-kontext-dev' })).toMatchObject({
+    expect(await failure({ togetherai: { negative_prompt: 'x' }, modelId: 'black-forest-labs/FLUX.1-kontext-pro' })).toMatchObject({
       statusCode: 400,
       message: "Unsupported use of 'negative_prompt' parameter",
     });
@@ -244,24 +250,27 @@ describe('validation like the real service', () => {
     ['prompt not a string', { ...base, prompt: 7 }, 400, 'prompt'],
     ['n over 4', { ...base, n: 5 }, 400, 'n'],
     ['n not an integer', { ...base, n: 1.5 }, 400, 'n'],
-    ['steps over the model range', { ...base, steps: 13 }, 400, 'steps'],
-    ['steps over 50', { ...base, model: 'black-forest-labs/FLUX.1-dev', steps: 51 }, 400, 'steps'],
+    ['steps over 50', { ...base, steps: 51 }, 400, 'steps'],
+    ['steps on FLUX.2 pro (a dev/flex feature)', { ...base, model: 'black-forest-labs/FLUX.2-pro', steps: 20 }, 400, 'steps'],
     ['width not a multiple of 8', { ...base, width: 260 }, 400, 'width'],
-    ['height over the model maximum', { ...base, height: 1800 }, 400, 'height'],
-    ['width not a multiple of 16 on FLUX.2', { ...base, model: 'black-forest-labs/FLUX.2-dev', width: 264 }, 400, 'width'],
-    ['n on a model without n', { ...base, model: 'black-forest-labs/FLUX.1.1-pro', n: 2 }, 400, 'n'],
-    ['guidance_scale on a model without guidance', { ...base, guidance_scale: 3.5 }, 400, 'guidance_scale'],
+    ['height over the documented 1920', { ...base, height: 1928 }, 400, 'height'],
+    ['a size Gemini 3 Pro Image does not list', { ...base, model: 'google/gemini-3-pro-image', width: 1024, height: 768 }, 400, 'width'],
+    ['seed above 2,147,483,647', { ...base, seed: 2_147_483_648 }, 400, 'seed'],
+    ['guidance_scale on FLUX.2 pro', { ...base, model: 'black-forest-labs/FLUX.2-pro', guidance_scale: 3.5 }, 400, 'guidance_scale'],
     ['guidance on a model without guidance', { ...base, guidance: 3.5 }, 400, 'guidance'],
+    ['prompt_upsampling outside FLUX.2', { ...base, prompt_upsampling: false }, 400, 'prompt_upsampling'],
     ['image_url on a model without image input', { ...base, image_url: 'https://example.com/a.png' }, 400, 'image_url'],
+    ['image_url on FLUX.2 dev (reference_images only)', { ...base, model: 'black-forest-labs/FLUX.2-dev', image_url: 'https://example.com/a.png' }, 400, 'image_url'],
     ['reference_images on an image_url model', { ...base, model: 'black-forest-labs/FLUX.1-kontext-pro', reference_images: ['https://example.com/a.png'] }, 400, 'reference_images'],
     ['image_loras on a model without LoRAs', { ...base, image_loras: [{ path: 'https://x/lora', scale: 1 }] }, 400, 'image_loras'],
-    ['more LoRAs than the model takes', { ...base, model: 'black-forest-labs/FLUX.1-dev', image_loras: [1, 2, 3].map(() => ({ path: 'https://x/lora', scale: 1 })) }, 400, 'image_loras'],
-    ['unknown aspect_ratio', { model: 'black-forest-labs/FLUX.1-kontext-dev', prompt: 'a cat', aspect_ratio: '5:1' }, 400, 'aspect_ratio'],
+    ['more than 2 LoRAs', { ...base, model: 'black-forest-labs/FLUX.2-dev', image_loras: [1, 2, 3].map(() => ({ path: 'https://x/lora', scale: 1 })) }, 400, 'image_loras'],
+    ['aspect_ratio (not in the schema; Kontext is sized by width/height)', { model: 'black-forest-labs/FLUX.1-kontext-pro', prompt: 'a cat', aspect_ratio: '16:9' }, 400, 'aspect_ratio'],
     ['unknown response_format', { ...base, response_format: 'gif' }, 400, 'response_format'],
     ['unknown output_format', { ...base, output_format: 'webp' }, 400, 'output_format'],
     ['unknown model', { ...base, model: 'acme/no-such-model' }, 404, 'model'],
+    ['a model removed from serverless', { ...base, model: 'black-forest-labs/FLUX.1-dev' }, 404, 'model'],
     ['unsafe prompt', { ...base, prompt: 'nude figure study' }, 422, 'prompt'],
-    ['unsafe prompt, checker not disableable', { ...base, model: 'black-forest-labs/FLUX.1-schnell-Free', prompt: 'nude', disable_safety_checker: true }, 422, 'prompt'],
+    ['unsafe prompt, checker not disableable', { ...base, model: 'black-forest-labs/FLUX.1.1-pro', prompt: 'nude', disable_safety_checker: true }, 422, 'prompt'],
   ])('%s', async (_name, body, status, param) => {
     const response = await post(emulator, body);
     expect(response.status).toBe(status);
@@ -269,8 +278,10 @@ describe('validation like the real service', () => {
   });
 
   test("unsupported parameters get Together's message", async () => {
-    const response = await post(emulator, { ...base, model: 'black-forest-labs/FLUX.1.1-pro', steps: 4 });
+    const response = await post(emulator, { ...base, model: 'black-forest-labs/FLUX.2-pro', steps: 4 });
+    // Shaped like a live 400: a top-level id beside the error (FACTS.md).
     expect(response.json()).toEqual({
+      id: expect.stringMatching(/.+/),
       error: { message: "Unsupported use of 'steps' parameter", type: 'invalid_request_error', param: 'steps', code: 'unsupported_parameter' },
     });
   });
@@ -306,10 +317,10 @@ describe('validation like the real service', () => {
 });
 
 describe('images', () => {
-  test('aspect-ratio models render at the table size; dimension models default to 1024x1024', async () => {
-    const ratio = await post(emulator, { model: 'black-forest-labs/FLUX.1-kontext-dev', prompt: 'a cat', aspect_ratio: '9:16', response_format: 'base64' });
-    const [ratioImage] = (ratio.json() as { data: { b64_json: string }[] }).data;
-    expect(await decode(Buffer.from(ratioImage!.b64_json, 'base64'))).toEqual({ format: 'jpeg', width: 768, height: 1344 });
+  test('Kontext renders at the width/height sent (the official example: 1536x1024); no size means 1024x1024', async () => {
+    const kontext = await post(emulator, { model: 'black-forest-labs/FLUX.1-kontext-pro', prompt: 'a cat', width: 1536, height: 1024, image_url: inputImage, response_format: 'base64' });
+    const [kontextImage] = (kontext.json() as { data: { b64_json: string }[] }).data;
+    expect(await decode(Buffer.from(kontextImage!.b64_json, 'base64'))).toEqual({ format: 'jpeg', width: 1536, height: 1024 });
 
     const plain = await post(emulator, { model: SCHNELL, prompt: 'a cat', response_format: 'base64' });
     const [plainImage] = (plain.json() as { data: { b64_json: string }[] }).data;

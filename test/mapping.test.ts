@@ -17,6 +17,15 @@ const TOGETHER_MODELS = listModels({ provider: 'togetherai' });
 describe('Together mapping for every catalog model', () => {
   it('covers the models the docs name', () => {
     expect(TOGETHER_MODELS.map((model) => model.modelId).sort()).toEqual([
+      'ByteDance-Seed/Seedream-3.0',
+      'ByteDance-Seed/Seedream-4.0',
+      'HiDream-ai/HiDream-I1-Dev',
+      'HiDream-ai/HiDream-I1-Fast',
+      'HiDream-ai/HiDream-I1-Full',
+      'Lykon/DreamShaper',
+      'Qwen/Qwen-Image',
+      'RunDiffusion/Juggernaut-pro-flux',
+      'Rundiffusion/Juggernaut-Lightning-Flux',
       'black-forest-labs/FLUX.1-dev',
       'black-forest-labs/FLUX.1-kontext-dev',
       'black-forest-labs/FLUX.1-kontext-max',
@@ -29,6 +38,15 @@ describe('Together mapping for every catalog model', () => {
       'black-forest-labs/FLUX.2-flex',
       'black-forest-labs/FLUX.2-max',
       'black-forest-labs/FLUX.2-pro',
+      'google/flash-image-2.5',
+      'google/flash-image-3.1-lite',
+      'google/gemini-3-pro-image',
+      'google/imagen-4.0-fast',
+      'google/imagen-4.0-preview',
+      'google/imagen-4.0-ultra',
+      'ideogram/ideogram-3.0',
+      'ideogram/ideogram-4.0',
+      'stabilityai/stable-diffusion-3-medium',
     ]);
   });
 
@@ -52,7 +70,7 @@ describe('Together mapping for every catalog model', () => {
       ...(model.sizing === 'aspect-ratio' ? { aspect_ratio: '16:9' } : {}),
       ...(model.steps ? { steps: model.steps.default } : {}),
       ...(model.negativePrompt ? { negative_prompt: 'blurry' } : {}),
-      ...(model.guidance ? { guidance_scale: model.guidance.default } : {}),
+      ...(model.guidance ? { [model.guidanceParameter ?? 'guidance_scale']: model.guidance.default } : {}),
       ...(model.imageInput.kind === 'image_url' ? { image_url: 'https://example.test/cat.png' } : {}),
       ...(model.imageInput.kind === 'reference_images' ? { reference_images: ['https://example.test/cat.png'] } : {}),
       ...(model.safetyCheckerCanBeDisabled ? { disable_safety_checker: true } : {}),
@@ -66,7 +84,7 @@ describe('Together mapping for every catalog model', () => {
           n: 1,
           maxImagesPerCall: 1,
           ...size,
-          seed: 42 + offset,
+          ...(model.acceptsSeed ? { seed: 42 + offset } : {}),
           providerOptions: { togetherai: expectedOptions },
         }));
     expect(calls(result)).toEqual(expected);
@@ -76,6 +94,7 @@ describe('Together mapping for every catalog model', () => {
     const dropped = result.warnings.map((warning) => warning.field);
     expect(dropped.includes('negativePrompt')).toBe(!model.negativePrompt);
     expect(dropped.includes('safetyChecker')).toBe(!model.safetyCheckerCanBeDisabled);
+    expect(dropped.includes('seed')).toBe(!model.acceptsSeed);
   });
 });
 
@@ -133,18 +152,31 @@ describe('sizes and ratios', () => {
     ]);
   });
 
-  it('Kontext sizes by aspect_ratio: a size becomes the nearest ratio, with a warning', async () => {
-    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', size: '1200x800' });
-    const [call] = calls(result);
-    expect(call).not.toHaveProperty('size');
-    expect(call?.providerOptions.togetherai?.aspect_ratio).toBe('3:2');
-    expect(result.warnings[0]?.message).toMatch(/sent aspect_ratio 3:2 \(about 1248x832\) instead of 1200x800/);
+  it('Kontext is sized by width/height, as every official example sends it; never aspect_ratio', async () => {
+    const sized = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', size: '1536x1024' });
+    expect(calls(sized)[0]?.size).toBe('1536x1024');
+    expect(calls(sized)[0]?.providerOptions.togetherai).not.toHaveProperty('aspect_ratio');
+    expect(sized.warnings).toEqual([]);
+    const ratio = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-max', aspectRatio: '3:2' });
+    expect(calls(ratio)[0]?.size).toBe('1248x832');
+    expect(calls(ratio)[0]?.providerOptions.togetherai).not.toHaveProperty('aspect_ratio');
+  });
+
+  it('Gemini 3 Pro Image takes only its listed sizes: another size is refused, a ratio picks the listed 1K size', async () => {
+    const gemini = 'togetherai:google/gemini-3-pro-image';
+    await expect(plan({ prompt: 'p', model: gemini, size: '1000x1000' })).rejects.toThrow(/size: Gemini 3 Pro Image \(Nano Banana 2\) takes only 1024x1024, 1248x832/);
+    expect(calls(await plan({ prompt: 'p', model: gemini, size: '2048x2048' }))[0]?.size).toBe('2048x2048');
+    const wide = await plan({ prompt: 'p', model: gemini, aspectRatio: '21:9' });
+    expect(calls(wide)[0]?.size).toBe('1536x672');
+    expect(wide.warnings).toEqual([]);
+    // Models whose sizes no source gives take the standard sizes only.
+    await expect(plan({ prompt: 'p', model: 'togetherai:google/imagen-4.0-fast', size: '512x512' })).rejects.toThrow(/takes only 1024x1024, 1344x768/);
   });
 });
 
 describe('options', () => {
   it('reference image bytes become a data URL under image_url (Kontext)', async () => {
-    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev', referenceImages: [SMALL_PNG] });
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', referenceImages: [SMALL_PNG] });
     const imageUrl = calls(result)[0]?.providerOptions.togetherai?.image_url as string;
     expect(imageUrl.startsWith('data:image/png;base64,')).toBe(true);
     expect(Buffer.from(imageUrl.split(',')[1]!, 'base64').equals(Buffer.from(SMALL_PNG))).toBe(true);
@@ -204,5 +236,100 @@ describe('options', () => {
     expect(result.calls.map((call) => local.mapCall(result, call))).toEqual([
       { prompt: 'p', n: 3, maxImagesPerCall: 4, size: '64x32', seed: 5, providerOptions: { local: { format: 'jpeg' } } },
     ]);
+  });
+});
+
+describe('FLUX.2 options', () => {
+  it('prompt_upsampling is sent when set, on FLUX.2 only; elsewhere it is dropped with a warning', async () => {
+    const off = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-pro', promptUpsampling: false });
+    expect(calls(off)[0]?.providerOptions.togetherai).toEqual({ prompt_upsampling: false });
+    expect(off.resolved.promptUpsampling).toBe(false);
+    const unset = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-pro' });
+    expect(calls(unset)[0]?.providerOptions.togetherai).toEqual({});
+    const schnell = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', promptUpsampling: true });
+    expect(calls(schnell)[0]?.providerOptions.togetherai).toEqual({});
+    expect(schnell.warnings.map((warning) => warning.message)).toEqual(['FLUX.1 [schnell] (Turbo) takes no prompt upsampling switch; it was not sent']);
+  });
+
+  it('guidance goes out as `guidance` on FLUX.2 dev/flex and as `guidance_scale` elsewhere (one place decides: the catalog)', async () => {
+    const dev = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-dev', guidance: 7.5 });
+    expect(calls(dev)[0]?.providerOptions.togetherai).toEqual({ guidance: 7.5 });
+    const flex = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-flex', guidance: 5 });
+    expect(calls(flex)[0]?.providerOptions.togetherai).toEqual({ guidance: 5 });
+    const old = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-dev', guidance: 5 });
+    expect(calls(old)[0]?.providerOptions.togetherai).toEqual({ guidance_scale: 5 });
+  });
+
+  it('an image_url in providerOptions reaches FLUX.2 pro/flex (the docs show it there)', async () => {
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-flex', providerOptions: { togetherai: { image_url: 'https://example.test/cat.png' } } });
+    expect(calls(result)[0]?.providerOptions.togetherai).toEqual({ image_url: 'https://example.test/cat.png' });
+  });
+});
+
+describe('deprecated models', () => {
+  it('stay callable, with a warning naming the date and the replacement', async () => {
+    const warnings = async (model: string) => (await plan({ prompt: 'p', model })).warnings.map((warning) => warning.message);
+    expect(await warnings('togetherai:black-forest-labs/FLUX.1-dev')).toMatchInlineSnapshot(`
+      [
+        "togetherai:black-forest-labs/FLUX.1-dev was removed from togetherai's serverless models on 2026-02-27; use togetherai:black-forest-labs/FLUX.2-dev instead",
+      ]
+    `);
+    expect(await warnings('togetherai:black-forest-labs/FLUX.1-krea-dev')).toMatchInlineSnapshot(`
+      [
+        "togetherai:black-forest-labs/FLUX.1-krea-dev was deprecated on 2026-05-27; use togetherai:black-forest-labs/FLUX.2-dev instead",
+      ]
+    `);
+    expect(await warnings('togetherai:black-forest-labs/FLUX.1-schnell-Free')).toMatchInlineSnapshot(`
+      [
+        "togetherai:black-forest-labs/FLUX.1-schnell-Free is no longer in togetherai's model tables; use togetherai:black-forest-labs/FLUX.1-schnell instead",
+      ]
+    `);
+    // Strict mode makes dropped options errors, not the use of a deprecated model.
+    expect((await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-dev', strict: true })).model.deprecated?.date).toBe('2026-02-27');
+    expect(await warnings('togetherai:black-forest-labs/FLUX.1-kontext-dev')).toEqual([
+      "togetherai:black-forest-labs/FLUX.1-kontext-dev was removed from togetherai's serverless models on 2026-02-27; use togetherai:black-forest-labs/FLUX.1-kontext-pro instead",
+    ]);
+  });
+});
+
+describe('did you mean', () => {
+  it.each([
+    ['togetherai:black-forest-labs/FLUX.1-shnell', 'togetherai:black-forest-labs/FLUX.1-schnell'],
+    ['togetherai:black-forest-labs/flux.1-schnell', 'togetherai:black-forest-labs/FLUX.1-schnell'],
+    ['togetherai:google/imagen-4.0-fastt', 'togetherai:google/imagen-4.0-fast'],
+    ['local:placehodler', 'local:placeholder'],
+  ])('%s is refused before sending, suggesting %s', async (model, suggestion) => {
+    await expect(plan({ prompt: 'p', model })).rejects.toThrow(`model: not a known model; did you mean "${suggestion}"?`);
+  });
+
+  it('a provider-name typo is refused with the provider it was probably meant to be', async () => {
+    await expect(plan({ prompt: 'p', model: 'togetheria:black-forest-labs/FLUX.1-schnell' })).rejects.toThrow(
+      'model: unknown provider "togetheria"; did you mean "togetherai"? (available: togetherai, local)',
+    );
+  });
+
+  it('a far id, or a new version of a known one, runs with generic capabilities and a warning', async () => {
+    for (const model of ['togetherai:someone/new-model', 'togetherai:black-forest-labs/FLUX.3-pro', 'togetherai:ideogram/ideogram-5.0']) {
+      const result = await plan({ prompt: 'p', model });
+      expect(result.model.known).toBe(false);
+      expect(result.warnings.map((warning) => warning.message)).toEqual([`${model} is not in the catalog; using generic togetherai capabilities, unchecked`]);
+    }
+  });
+});
+
+describe('seeds stay within 0..2^31-1', () => {
+  it('a seed above 2,147,483,647 is refused; derived seeds wrap within the range', async () => {
+    await expect(plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', seed: 2_147_483_648 })).rejects.toThrow(
+      'seed: must be at most 2147483647',
+    );
+    const result = await plan({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', seed: 2_147_483_646, count: 9 });
+    expect(result.calls.map((call) => call.seed)).toEqual([2_147_483_646, 2, 6]);
+  });
+
+  it('random seeds are drawn within the range', async () => {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const result = await planGeneration({ prompt: 'p', model: 'local:placeholder', count: 8 }, { knownProviders: ['local'] });
+      for (const call of result.calls) expect(call.seed).toSatisfy((seed: number) => Number.isInteger(seed) && seed >= 0 && seed <= 2_147_483_647);
+    }
   });
 });

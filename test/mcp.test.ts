@@ -42,8 +42,9 @@ describe('imagegen mcp against the emulator', () => {
   let session: Session;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ apiKey: KEY, quiet: true, seed: 1 });
-    session = await connect({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: emulator.url }, ['--max-count', '4']);
+    emulator = await startEmulator({ apiKey: KEY, quiet: true, seed: 1, extraModels: [{ id: 'acme/brand-new-image-model' }] });
+    const cacheDir = await mkdtemp(path.join(tmpdir(), 'imagegen-mcp-cache-'));
+    session = await connect({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: emulator.url, IMAGEGEN_CACHE_DIR: cacheDir }, ['--max-count', '4']);
   });
   afterAll(async () => {
     await session?.client.close();
@@ -150,7 +151,7 @@ describe('imagegen mcp against the emulator', () => {
       displayName: 'FLUX.1 [schnell] (Turbo)',
       default: true,
       sizing: 'dimensions',
-      dimensions: { min: 256, max: 1792, multipleOf: 8, default: { width: 1024, height: 1024 } },
+      dimensions: { min: 256, max: 1920, multipleOf: 8, default: { width: 1024, height: 1024 } },
       aspectRatios: ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'],
       steps: { min: 1, max: 12, default: 4 },
       maxImagesPerCall: 4,
@@ -164,6 +165,25 @@ describe('imagegen mcp against the emulator', () => {
     });
     const together = await session.client.callTool({ name: 'list_models', arguments: { provider: 'togetherai' } });
     expect((JSON.parse(text(together.content)) as { id: string }[]).every((model) => model.id.startsWith('togetherai:'))).toBe(true);
+  });
+
+  it('list_models with refresh asks the service: a model this release lacks is listed as unchecked, retired ones as no longer listed', async () => {
+    const before = emulator.stats().requests;
+    const plain = JSON.parse(text((await session.client.callTool({ name: 'list_models', arguments: { provider: 'togetherai' } })).content)) as { id: string }[];
+    expect(plain.map((model) => model.id)).not.toContain('togetherai:acme/brand-new-image-model');
+    const result = await session.client.callTool({ name: 'list_models', arguments: { provider: 'togetherai', refresh: true } });
+    expect(result.isError).toBeFalsy();
+    const models = JSON.parse(text(result.content)) as { id: string; known?: boolean; listedByProvider?: boolean }[];
+    expect(models.find((model) => model.id === 'togetherai:acme/brand-new-image-model')).toEqual({
+      id: 'togetherai:acme/brand-new-image-model',
+      displayName: 'acme/brand-new-image-model',
+      known: false,
+      listedByProvider: true,
+    });
+    expect(models.find((model) => model.id === SCHNELL)?.listedByProvider).toBe(true);
+    expect(models.find((model) => model.id === 'togetherai:black-forest-labs/FLUX.1-dev')?.listedByProvider).toBe(false);
+    // Listing is not generating: nothing was sent to the image endpoint.
+    expect(emulator.stats().requests).toBe(before);
   });
 
   it('stdout carried only protocol messages', () => {

@@ -87,26 +87,28 @@ describe('exact request bodies and headers through @ai-sdk/togetherai', () => {
     ]);
   });
 
-  it('dev: aspect ratio becomes the docs table size, guidance goes out as guidance_scale, png output', async () => {
+  it('FLUX.2-flex: aspect ratio becomes the docs table size, guidance goes out as `guidance`, prompt_upsampling off, png output', async () => {
     useEmulator(emulator);
     const result = await generateImages({
       prompt: 'p',
-      model: 'togetherai:black-forest-labs/FLUX.1-dev',
+      model: 'togetherai:black-forest-labs/FLUX.2-flex',
       aspectRatio: '9:16',
       guidance: 5,
       seed: 1,
+      promptUpsampling: false,
       outputFormat: 'png',
       safetyChecker: false,
     });
     expect(bodies()).toEqual([
       {
-        model: 'black-forest-labs/FLUX.1-dev',
+        model: 'black-forest-labs/FLUX.2-flex',
         prompt: 'p',
         seed: 1,
         width: 768,
         height: 1344,
         response_format: 'base64',
-        guidance_scale: 5,
+        guidance: 5,
+        prompt_upsampling: false,
         disable_safety_checker: true,
         output_format: 'png',
       },
@@ -114,25 +116,26 @@ describe('exact request bodies and headers through @ai-sdk/togetherai', () => {
     expect(result.images[0]).toMatchObject({ width: 768, height: 1344, mediaType: 'image/png' });
   });
 
-  it('Kontext: aspect_ratio, and a reference file sent as an image_url data URL', async () => {
+  it('Kontext: width/height (as every official example), and a reference file sent as an image_url data URL', async () => {
     useEmulator(emulator);
     const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-ref-'));
     const file = path.join(folder, 'cat.png');
     await writeFile(file, SMALL_PNG);
     const result = await generateImages({
       prompt: 'make it blue',
-      model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev',
+      model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro',
       aspectRatio: '4:3',
       referenceImages: [file],
       seed: 9,
     });
     const [body] = bodies() as Record<string, unknown>[];
     expect(body).toEqual({
-      model: 'black-forest-labs/FLUX.1-kontext-dev',
+      model: 'black-forest-labs/FLUX.1-kontext-pro',
       prompt: 'make it blue',
       seed: 9,
+      width: 1184,
+      height: 864,
       response_format: 'base64',
-      aspect_ratio: '4:3',
       image_url: `data:image/png;base64,${Buffer.from(SMALL_PNG).toString('base64')}`,
     });
     expect(result.images[0]).toMatchObject({ width: 1184, height: 864 });

@@ -15,6 +15,10 @@ export type DryRunEstimate = {
   /** Already done in the output folder: would be skipped. */
   alreadyDone: number;
   unpricedModels: string[];
+  /** Models not in the catalog: they would run with generic capabilities, unchecked. */
+  unknownModels: string[];
+  /** Deprecated models used, with the date and the replacement. */
+  deprecatedModels: { model: string; status: string; date: string | null; replacement: string }[];
   byModel: Record<string, { requests: number; images: number; megapixels: number; estimatedCostUsd: number }>;
 };
 
@@ -29,7 +33,7 @@ export async function estimateBatch({
   providers?: ProvidersOption | undefined;
 }): Promise<DryRunEstimate> {
   const journal = await Journal.open(path.resolve(outDir)).catch(() => undefined);
-  const estimate: DryRunEstimate = { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0, alreadyDone: 0, unpricedModels: [], byModel: {} };
+  const estimate: DryRunEstimate = { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0, alreadyDone: 0, unpricedModels: [], unknownModels: [], deprecatedModels: [], byModel: {} };
   for (const job of jobs) {
     if (journal && (await journal.isDone(job.key, path.resolve(outDir)))) {
       estimate.alreadyDone++;
@@ -45,6 +49,11 @@ export async function estimateBatch({
     const cost = plan.estimatedCostUsd ?? 0;
     if (plan.estimatedCostUsd === undefined && !estimate.unpricedModels.includes(plan.resolved.model)) {
       estimate.unpricedModels.push(plan.resolved.model);
+    }
+    if (!plan.model.known && !estimate.unknownModels.includes(plan.resolved.model)) estimate.unknownModels.push(plan.resolved.model);
+    const deprecation = plan.model.deprecated;
+    if (deprecation !== undefined && !estimate.deprecatedModels.some((each) => each.model === plan.resolved.model)) {
+      estimate.deprecatedModels.push({ model: plan.resolved.model, status: deprecation.status, date: deprecation.date ?? null, replacement: deprecation.replacement });
     }
     const model = (estimate.byModel[plan.resolved.model] ??= { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0 });
     for (const target of [estimate, model]) {

@@ -97,6 +97,12 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
             io.stdout(`  ${model}: ${part.requests} requests, ${part.images} images, ${part.megapixels} MP, $${part.estimatedCostUsd.toFixed(4)}\n`);
           }
           if (estimate.unpricedModels.length > 0) io.stdout(`  no price data for: ${estimate.unpricedModels.join(', ')}\n`);
+          if (estimate.unknownModels.length > 0) {
+            io.stdout(`  not in the catalog (generic capabilities, unchecked): ${estimate.unknownModels.join(', ')}\n`);
+          }
+          for (const { model, status, date, replacement } of estimate.deprecatedModels) {
+            io.stdout(`  deprecated: ${model} (${status}${date === null ? '' : ` ${date}`}); use ${replacement}\n`);
+          }
         }
         return;
       }

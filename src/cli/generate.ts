@@ -21,6 +21,7 @@ type GenerateFlags = {
   guidance?: string;
   image: string[];
   safetyChecker: boolean;
+  promptUpsampling?: boolean;
   format?: string;
   out: string;
   maxRetries: string;
@@ -44,6 +45,8 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
     .option('--guidance <number>', 'guidance scale')
     .option('-i, --image <path-or-url>', 'reference image (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--no-safety-checker', 'disable the provider safety checker where the model allows it')
+    .option('--prompt-upsampling', 'let the provider rewrite the prompt (Together FLUX.2; on there by default)')
+    .option('--no-prompt-upsampling', 'send the prompt as written (Together FLUX.2)')
     .option('--format <format>', 'png or jpeg')
     .option('-o, --out <dir>', 'output folder', './out')
     .option('--max-retries <n>', 'retries per request on 429, 5xx and network errors', '2')
@@ -82,6 +85,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
           ...(flags.guidance === undefined ? {} : { guidance: numberOrRaw(flags.guidance) as number }),
           ...(flags.image.length === 0 ? {} : { referenceImages: flags.image }),
           safetyChecker: flags.safetyChecker,
+          ...(flags.promptUpsampling === undefined ? {} : { promptUpsampling: flags.promptUpsampling }),
           ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
           abortSignal: controller.signal,
         }, { maxRetries, readFile: readImageFile });

@@ -13,9 +13,12 @@ export async function runCli(
   const program = new Command('imagegen')
     .description('Generate images through the Vercel AI SDK (Together AI FLUX first, any AI SDK image provider).')
     .version(VERSION, '-v, --version')
+    .option('--price <model=price>', 'override a price estimate, e.g. togetherai:black-forest-labs/FLUX.2-pro=0.03/image (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--config <file>', 'config file with price overrides (default ./imagegen.config.json when present)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
+  program.hook('preAction', async () => (await import('./settings.js')).applySettings(io, program.opts<{ config?: string; price: string[] }>()));
   // Ctrl-C once: stop taking new work and let what is in flight finish; twice: leave now (every
   // write is atomic and the journal drops a torn line, so a re-run resumes cleanly).
   const stop = new AbortController();

@@ -31,6 +31,7 @@ const FLAGS: Record<string, string> = {
   guidance: '--guidance',
   referenceImages: '--image',
   safetyChecker: '--no-safety-checker',
+  promptUpsampling: '--prompt-upsampling',
   outputFormat: '--format',
 };
 

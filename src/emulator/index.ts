@@ -7,3 +7,5 @@ export { FAIL_STATUSES, FAULT_KINDS, HEADERS as EMULATOR_HEADERS, parseDuration,
 export type { FailRate, FailStatus, FaultKind, FaultRates, LatencyOptions, RateLimitOptions } from './faults.js';
 export { DEFAULT_SAFETY_WORDS } from './safety.js';
 export type { TogetherErrorBody } from './validate.js';
+export { DOCUMENTED_MODELS } from './documented-models.js';
+export type { DocumentedModel, DocumentedParameter } from './documented-models.js';

@@ -2,8 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSharp } from '../node/sharp.js';
-import { listModels, type ModelCapabilities } from '../catalog.js';
-import '../providers/together-models.js';
+import { DOCUMENTED_MODELS, type DocumentedModel } from './documented-models.js';
 import { renderPixels } from '../render.js';
 import {
   corruptBase64,
@@ -21,7 +20,7 @@ import {
   type RateLimitState,
 } from './faults.js';
 import { createSafetyChecker } from './safety.js';
-import { togetherError, validateGeneration, type EmulatorError, type GenerationRequest } from './validate.js';
+import { togetherError, validateGeneration, type EmulatorError, type GenerationRequest, type TogetherErrorBody } from './validate.js';
 
 /** Options of `startEmulator`. Everything random is drawn from one generator seeded by `seed`. */
 export type EmulatorOptions = {
@@ -51,6 +50,15 @@ export type EmulatorOptions = {
   now?: (() => number) | undefined;
   /** Bytes of images kept for `url` responses; least recently used go first. @default 64 MiB */
   maxStoredImageBytes?: number | undefined;
+  /**
+   * Models Together added after this release: listed on `GET /v1/models` and served, taking what the
+   * schema allows. For trying `imagegen models --refresh` against a list the catalog lacks.
+   */
+  extraModels?: readonly (Pick<DocumentedModel, 'id'> & Partial<Omit<DocumentedModel, 'id'>>)[] | undefined;
+  /** `false`: partner models answer 403, as for an account without third-party data sharing. @default true */
+  partnerDataSharing?: boolean | undefined;
+  /** `true`: every generation answers 402, as for an account with no credits left. @default false */
+  outOfCredits?: boolean | undefined;
 };
 
 /** Counters since start or the last reset. */
@@ -127,14 +135,33 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let stats = emptyStats();
   let recorded: RecordedRequest[] = [];
   let fileCounter = 0;
+  let errorCounter = 0;
   let origin = '';
+  const extraModels: DocumentedModel[] = (options.extraModels ?? []).map((model) => ({
+    displayName: model.id,
+    organization: organizationOf(model.id),
+    partner: false,
+    rejects: [],
+    safetyCheckerCanBeDisabled: true,
+    ...model,
+  }));
+  const listedModels = [...extraModels, ...DOCUMENTED_MODELS.filter((model) => !model.retired && !extraModels.some((extra) => extra.id === model.id))];
+
+  /** Sends JSON; error bodies get an `id`, as Together's do, from a counter (no draw from the seeded generator). */
+  const send = (response: ServerResponse, result: { status: number; body: unknown }, headers: Headers = {}) => {
+    if (result.status >= 400 && typeof result.body === 'object' && result.body !== null && 'error' in result.body) {
+      const body = result.body as TogetherErrorBody;
+      result = { status: result.status, body: { id: `${(++errorCounter).toString(36).padStart(7, '0')}-EMU-error`, ...body } };
+    }
+    sendJson(response, result, headers);
+  };
 
   const server = createServer((request, response) => {
     const started = performance.now();
     for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
     route(request, response, started).catch((error: unknown) => {
       if (response.destroyed) return; // The client went away mid-request: nobody to tell.
-      if (!response.headersSent) sendJson(response, togetherError(500, { message: `Emulator error: ${String(error)}` }));
+      if (!response.headersSent) send(response, togetherError(500, { message: `Emulator error: ${String(error)}` }));
       else response.destroy();
     });
   });
@@ -154,12 +181,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (apiPath === '/images/generations' && method === 'POST') return generate(request, response, started);
     if (apiPath === '/models' && method === 'GET') {
       const denied = checkKey(request);
-      return sendJson(response, denied ?? { status: 200, body: listModels({ provider: 'togetherai' }).map(describeModel) });
+      return send(response, denied ?? { status: 200, body: listedModels.map(describeModel) });
     }
     if (apiPath.startsWith('/images/files/') && (method === 'GET' || method === 'HEAD')) {
       return download(request, response, apiPath.slice('/images/files/'.length));
     }
-    sendJson(response, togetherError(404, { message: `No route for ${method} ${path}`, code: 'not_found' }));
+    send(response, togetherError(404, { message: `No route for ${method} ${path}`, code: 'not_found' }));
   }
 
   async function generate(request: IncomingMessage, response: ServerResponse, started: number): Promise<void> {
@@ -179,7 +206,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log?.(`POST /v1/images/generations ${outcome} ${Math.round(performance.now() - started)}ms`);
     const answer = (result: { status: number; body: unknown }, headers: Headers = {}) => {
       count(result.status);
-      sendJson(response, result, headers);
+      send(response, result, headers);
       finish(result.status);
     };
 
@@ -206,7 +233,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (!(error instanceof InvalidHeaderError)) throw error;
       return answer(togetherError(400, { message: error.message, param: error.header, code: 'invalid_header' }), limitHeaders);
     }
-    const validation = 'error' in parsed ? parsed : validateGeneration(parsed.value);
+    const validation = 'error' in parsed ? parsed : validateGeneration(parsed.value, { extraModels });
     const generation = 'request' in validation ? validation.request : undefined;
     const deadline = started + plan.latencyMs(generation?.n ?? 1);
     const responseId = randomToken(shaper.random, 'request');
@@ -233,12 +260,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return answer(togetherError(plan.failStatus), { ...limitHeaders, ...retryAfter });
     }
     if (!generation) return answer((validation as { error: EmulatorError }).error, limitHeaders);
+    if (options.outOfCredits) return answer(togetherError(402), limitHeaders);
+    if (generation.model.partner && options.partnerDataSharing === false) {
+      return answer(togetherError(403, { message: `${generation.model.id} is served by a third-party partner: enable sharing data with partners in your account settings to use it.`, param: 'model' }), limitHeaders);
+    }
 
     const unsafeWord = isUnsafe(generation.prompt);
     if (unsafeWord !== undefined && !(generation.disableSafetyChecker && generation.model.safetyCheckerCanBeDisabled)) {
       const hint = generation.model.safetyCheckerCanBeDisabled
         ? 'Set disable_safety_checker to true to skip the check.'
-        : `The safety checker cannot be disabled for ${generation.model.modelId}.`;
+        : `The safety checker cannot be disabled for ${generation.model.id}.`;
       return answer(
         togetherError(422, { message: `The prompt was flagged by the safety checker ("${unsafeWord}"). ${hint}`, param: 'prompt' }),
         limitHeaders,
@@ -261,7 +292,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return { index, type: 'b64_json', b64_json: corrupt ? corruptBase64(base64) : base64, timings };
     });
     stats.images += images.length;
-    const text = JSON.stringify({ id: responseId, model: generation.model.modelId, object: 'list', data });
+    const text = JSON.stringify({ id: responseId, model: generation.model.id, object: 'list', data });
 
     count(200);
     const headers = { 'content-type': 'application/json', ...limitHeaders };
@@ -321,18 +352,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return undefined;
   }
 
-  function describeModel(model: ModelCapabilities) {
+  /** `ModelInfo` of the official schema; prices are not part of the emulator's account (0). */
+  function describeModel(model: DocumentedModel) {
     return {
-      id: model.modelId,
+      id: model.id,
       object: 'model',
       created: createdAt,
       type: 'image',
       display_name: model.displayName,
-      organization: organizationOf(model.modelId),
-      link: `https://api.together.ai/models/${model.modelId}`,
+      organization: model.organization,
+      link: `https://api.together.ai/models/${model.id}`,
       license: '',
       context_length: 0,
-      pricing: { base: model.price?.usd ?? 0, input: 0, output: 0, hourly: 0, finetune: 0 },
+      pricing: { base: 0, input: 0, output: 0, hourly: 0, finetune: 0 },
     };
   }
 

@@ -1,14 +1,22 @@
-import { findModel, RATIO_DIMENSIONS, type ModelCapabilities } from '../catalog.js';
-import '../providers/together-models.js';
+import {
+  DOCUMENTED_MAX_N,
+  DOCUMENTED_MAX_SEED,
+  DOCUMENTED_MODELS,
+  DOCUMENTED_SIZE_RANGE,
+  DOCUMENTED_STEPS,
+  type DocumentedModel,
+  type DocumentedParameter,
+} from './documented-models.js';
 
 /**
  * Checks a `POST /v1/images/generations` body the way Together does: required fields, types,
  * ranges, and parameters the model does not take (a 400 naming the parameter). What each model
- * takes comes from the catalog, never from a list of our own.
+ * takes comes from `documented-models.ts`, Together's own account, never from the toolkit's catalog.
  */
 
-/** Together's error body (official schema `ErrorData`). */
+/** Together's error body (official schema `ErrorData`, with the `id` live responses carry). */
 export type TogetherErrorBody = {
+  id?: string;
   error: { message: string; type: string; param: string | null; code: string | null };
 };
 
@@ -16,7 +24,7 @@ export type EmulatorError = { status: number; body: TogetherErrorBody };
 
 /** A request that passed validation, with every default filled in. */
 export type GenerationRequest = {
-  model: ModelCapabilities;
+  model: DocumentedModel;
   prompt: string;
   n: number;
   width: number;
@@ -27,15 +35,19 @@ export type GenerationRequest = {
   disableSafetyChecker: boolean;
 };
 
-const PROVIDER = 'togetherai';
-const MAX_IMAGES = 4;
-const STEPS = { min: 1, max: 50 };
+const byId = new Map(DOCUMENTED_MODELS.map((model) => [model.id, model]));
+
+/** A model Together lists, `undefined` for unknown and retired ids; `extra` are added by the emulator's options. */
+export function findDocumentedModel(id: string, extra: readonly DocumentedModel[] = []): DocumentedModel | undefined {
+  const model = extra.find((each) => each.id === id) ?? byId.get(id);
+  return model?.retired ? undefined : model;
+}
 
 const ERROR_KINDS: Record<number, { type: string; code: string; message: string }> = {
   400: { type: 'invalid_request_error', code: 'invalid_request', message: 'Invalid request' },
   401: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Invalid API key provided. You can find your API key at https://api.together.xyz/settings/api-keys.' },
-  402: { type: 'invalid_request_error', code: 'insufficient_credits', message: 'Credit limit exceeded. Add credits to your account to continue.' },
-  403: { type: 'invalid_request_error', code: 'forbidden', message: 'This model requires sharing data with a third-party partner; enable it in your settings.' },
+  402: { type: 'invalid_request_error', code: 'insufficient_credits', message: 'Credit limit exceeded. Image models can only be used with credits: add credits to your account to continue.' },
+  403: { type: 'invalid_request_error', code: 'forbidden', message: 'This model is served by a third-party partner and requires sharing data with it; enable data sharing in your account settings.' },
   404: { type: 'invalid_request_error', code: 'not_found', message: 'Not found' },
   408: { type: 'server_error', code: 'request_timeout', message: 'Request timed out' },
   413: { type: 'invalid_request_error', code: 'request_too_large', message: 'Request body too large' },
@@ -83,7 +95,10 @@ function integerIn(body: Body, name: string, min: number, max: number, detail = 
 }
 
 /** The validated request, or the error Together would answer with. */
-export function validateGeneration(input: unknown): { request: GenerationRequest } | { error: EmulatorError } {
+export function validateGeneration(
+  input: unknown,
+  { extraModels = [] }: { extraModels?: readonly DocumentedModel[] } = {},
+): { request: GenerationRequest } | { error: EmulatorError } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { error: invalid('body', 'The request body must be a JSON object') };
   }
@@ -95,7 +110,7 @@ export function validateGeneration(input: unknown): { request: GenerationRequest
   if (!given(body, 'model')) return { error: invalid('model', "'model' is a required property") };
   if (typeof body.model !== 'string') return { error: invalid('model', `'model' must be a string, got ${describe(body.model)}`) };
 
-  const model = findModel(PROVIDER, body.model);
+  const model = findDocumentedModel(body.model, extraModels);
   if (!model) {
     return {
       error: togetherError(404, {
@@ -127,81 +142,79 @@ export function validateGeneration(input: unknown): { request: GenerationRequest
 }
 
 /** Everything but the size, in a fixed order so the same body always gets the same message. */
-function checkParameters(body: Body, model: ModelCapabilities): EmulatorError | undefined {
+function checkParameters(body: Body, model: DocumentedModel): EmulatorError | undefined {
+  const refused = (name: DocumentedParameter) => model.rejects.includes(name);
+
   if (given(body, 'n')) {
-    if (!model.acceptsN) return unsupported('n');
-    const error = integerIn(body, 'n', 1, Math.min(MAX_IMAGES, model.maxImagesPerCall));
+    const error = integerIn(body, 'n', 1, DOCUMENTED_MAX_N);
     if (error) return error;
   }
 
   if (given(body, 'steps')) {
-    if (model.steps === undefined) return unsupported('steps');
-    const min = Math.max(STEPS.min, model.steps.min);
-    const max = Math.min(STEPS.max, model.steps.max);
-    const error = integerIn(body, 'steps', min, max, ` for ${model.modelId}`);
+    if (refused('steps')) return unsupported('steps');
+    const error = integerIn(body, 'steps', DOCUMENTED_STEPS.min, DOCUMENTED_STEPS.max);
     if (error) return error;
   }
 
   if (given(body, 'seed')) {
-    if (!model.acceptsSeed) return unsupported('seed');
-    const error = integerIn(body, 'seed', -(2 ** 53), 2 ** 53);
+    const error = integerIn(body, 'seed', -DOCUMENTED_MAX_SEED - 1, DOCUMENTED_MAX_SEED);
     if (error) return error;
   }
 
   if (given(body, 'negative_prompt')) {
-    if (!model.negativePrompt) return unsupported('negative_prompt');
+    if (refused('negative_prompt')) return unsupported('negative_prompt');
     if (typeof body.negative_prompt !== 'string') {
       return invalid('negative_prompt', `'negative_prompt' must be a string, got ${describe(body.negative_prompt)}`);
     }
   }
 
-  for (const name of ['guidance_scale', 'guidance']) {
+  for (const name of ['guidance_scale', 'guidance'] as const) {
     if (!given(body, name)) continue;
-    if (model.guidance === undefined) return unsupported(name);
+    if (refused(name)) return unsupported(name);
     const value = body[name];
     if (typeof value !== 'number' || !Number.isFinite(value)) return invalid(name, `'${name}' must be a number, got ${describe(value)}`);
-    if (value < model.guidance.min || value > model.guidance.max) {
-      return invalid(name, `'${name}' must be between ${model.guidance.min} and ${model.guidance.max} for ${model.modelId}, got ${value}`);
+  }
+
+  if (given(body, 'prompt_upsampling')) {
+    if (refused('prompt_upsampling')) return unsupported('prompt_upsampling');
+    if (typeof body.prompt_upsampling !== 'boolean') {
+      return invalid('prompt_upsampling', `'prompt_upsampling' must be a boolean, got ${describe(body.prompt_upsampling)}`);
     }
   }
 
   if (given(body, 'image_url')) {
-    if (model.imageInput.kind !== 'image_url') return unsupported('image_url');
+    if (refused('image_url')) return unsupported('image_url');
     if (!isImageReference(body.image_url)) {
       return invalid('image_url', `'image_url' must be an http(s) URL or a data: URI, got ${describe(body.image_url)}`);
     }
   }
 
   if (given(body, 'reference_images')) {
-    if (model.imageInput.kind !== 'reference_images') return unsupported('reference_images');
+    if (refused('reference_images')) return unsupported('reference_images');
     const images = body.reference_images;
-    if (!Array.isArray(images) || !images.every(isImageReference)) {
-      return invalid('reference_images', "'reference_images' must be an array of http(s) URLs or data: URIs");
-    }
-    if (images.length > model.imageInput.max) {
-      return invalid('reference_images', `'reference_images' takes at most ${model.imageInput.max} images for ${model.modelId}, got ${images.length}`);
+    if (!Array.isArray(images) || images.length === 0 || !images.every(isImageReference)) {
+      return invalid('reference_images', "'reference_images' must be a non-empty array of http(s) URLs or data: URIs");
     }
   }
 
   if (given(body, 'image_loras')) {
-    if (model.maxLoras === 0) return unsupported('image_loras');
+    if (refused('image_loras')) return unsupported('image_loras');
     const loras = body.image_loras;
     const isLora = (lora: unknown) =>
       typeof lora === 'object' && lora !== null && typeof (lora as Body).path === 'string' && typeof (lora as Body).scale === 'number';
     if (!Array.isArray(loras) || !loras.every(isLora)) {
       return invalid('image_loras', "'image_loras' must be an array of { path: string, scale: number }");
     }
-    if (loras.length > model.maxLoras) {
-      return invalid('image_loras', `'image_loras' takes at most ${model.maxLoras} LoRAs for ${model.modelId}, got ${loras.length}`);
-    }
+    // "Apply up to 2 LoRA adapters per image" (api-reference.md).
+    if (loras.length > 2) return invalid('image_loras', `'image_loras' takes at most 2 LoRAs, got ${loras.length}`);
   }
 
   if (given(body, 'response_format') && body.response_format !== 'url' && body.response_format !== 'base64') {
     return invalid('response_format', `'response_format' must be one of url, base64, got ${describe(body.response_format)}`);
   }
 
-  if (given(body, 'output_format') && !(model.outputFormats as readonly unknown[]).includes(body.output_format)) {
-    return invalid('output_format', `'output_format' must be one of ${model.outputFormats.join(', ')}, got ${describe(body.output_format)}`);
+  if (given(body, 'output_format') && body.output_format !== 'jpeg' && body.output_format !== 'png') {
+    return invalid('output_format', `'output_format' must be one of jpeg, png, got ${describe(body.output_format)}`);
   }
 
   if (given(body, 'disable_safety_checker') && typeof body.disable_safety_checker !== 'boolean') {
@@ -211,40 +224,32 @@ function checkParameters(body: Body, model: ModelCapabilities): EmulatorError | 
 }
 
 /**
- * Width and height, from `aspect_ratio` or the sides. Tolerant where the docs disagree with their
- * own examples (FACTS.md): aspect-ratio models also take width/height, and dimension models also take
- * `aspect_ratio`; when both are sent, the model's own sizing wins.
+ * Width and height. The official schema has no `aspect_ratio`, and every official example, Kontext
+ * included, sends width/height; only prose says some models size by ratio. The toolkit decided for
+ * width/height, and the emulator takes exactly that: `aspect_ratio` is refused, so a regression that
+ * sends it fails here rather than against the live API.
  */
-function resolveSize(body: Body, model: ModelCapabilities): { width: number; height: number } | { error: EmulatorError } {
-  const hasSides = given(body, 'width') || given(body, 'height');
-  const useRatio = given(body, 'aspect_ratio') && (model.sizing === 'aspect-ratio' || !hasSides);
-
+function resolveSize(body: Body, model: DocumentedModel): { width: number; height: number } | { error: EmulatorError } {
   if (given(body, 'aspect_ratio')) {
-    const ratio = body.aspect_ratio;
-    const size = typeof ratio === 'string' && model.aspectRatios.includes(ratio) ? RATIO_DIMENSIONS[ratio] : undefined;
-    if (!size) {
-      return { error: invalid('aspect_ratio', `'aspect_ratio' must be one of ${model.aspectRatios.join(', ')}, got ${describe(ratio)}`) };
-    }
-    if (useRatio) return size;
+    return { error: togetherError(400, { message: "Unsupported use of 'aspect_ratio' parameter: not in the API schema; send width and height", param: 'aspect_ratio', code: 'unsupported_parameter' }) };
   }
-
-  const { min, max, multipleOf, default: defaults } = model.dimensions;
+  const { min, max, multipleOf } = DOCUMENTED_SIZE_RANGE;
   for (const side of ['width', 'height'] as const) {
     if (!given(body, side)) continue;
     const value = body[side];
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       return { error: invalid(side, `'${side}' must be an integer, got ${describe(value)}`) };
     }
-    if (value < min || value > max || value % multipleOf !== 0) {
-      return {
-        error: invalid(side, `'${side}' must be a multiple of ${multipleOf} between ${min} and ${max} for ${model.modelId}, got ${value}`),
-      };
+    if (model.sizes === undefined && (value < min || value > max || value % multipleOf !== 0)) {
+      return { error: invalid(side, `'${side}' must be a multiple of ${multipleOf} between ${min} and ${max}, got ${value}`) };
     }
   }
-  return {
-    width: given(body, 'width') ? (body.width as number) : defaults.width,
-    height: given(body, 'height') ? (body.height as number) : defaults.height,
-  };
+  const width = given(body, 'width') ? (body.width as number) : 1024;
+  const height = given(body, 'height') ? (body.height as number) : 1024;
+  if (model.sizes !== undefined && !model.sizes.includes(`${width}x${height}`)) {
+    return { error: invalid('width', `${model.id} takes only these sizes: ${model.sizes.join(', ')}; got ${width}x${height}`) };
+  }
+  return { width, height };
 }
 
 function isImageReference(value: unknown): boolean {

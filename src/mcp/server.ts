@@ -7,6 +7,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { listModels as catalogModels, type ModelCapabilities } from '../catalog.js';
+import type { CatalogComparison } from '../live-models.js';
+import { refreshModelListCached } from '../node/model-list-cache.js';
 import { redactSecrets } from '../errors.js';
 import { saveImages } from '../node/files.js';
 import { generateImages } from '../node/index.js';
@@ -26,10 +28,10 @@ export type ImagegenMcpServerOptions = {
   version: string;
   providers?: ProvidersOption | undefined;
   /**
-   * The catalog `list_models` reports. A live refresh of the catalog plugs in here.
-   * @default the built-in catalog
+   * Asks the provider for its current list, for `list_models` with `refresh: true`.
+   * @default Together's `GET /v1/models`, cached on disk for a day (`refreshModelListCached`)
    */
-  listModels?: (() => readonly ModelCapabilities[] | Promise<readonly ModelCapabilities[]>) | undefined;
+  refreshModels?: (() => Promise<CatalogComparison>) | undefined;
   /** Log lines (never stdout, which carries the protocol). */
   log: (line: string) => void;
 };
@@ -78,16 +80,37 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
     {
       title: 'List image models',
       description: 'The image models in the catalog and what each takes: sizes or aspect ratios, steps, images per call, negative prompt, reference images, price estimate.',
-      inputSchema: { provider: z.string().optional().describe('Only this provider, e.g. "togetherai".') },
+      inputSchema: {
+        provider: z.string().optional().describe('Only this provider, e.g. "togetherai".'),
+        refresh: z
+          .boolean()
+          .optional()
+          .describe("Ask the provider for its current list first (Together's GET /v1/models, cached for a day): adds models this release does not know yet, and says which catalog models are no longer listed."),
+      },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ provider }) => {
-      const models = (await (options.listModels ?? catalogModels)()).filter(
-        (model) =>
-          (provider === undefined || model.provider === provider) &&
-          (allowed === undefined || allowed.includes(`${model.provider}:${model.modelId}`)),
-      );
-      return { content: [{ type: 'text', text: JSON.stringify(models.map((model) => describeModel(model, options.model)), null, 2) }] };
+    async ({ provider, refresh }) => {
+      let live: CatalogComparison | undefined;
+      if (refresh === true) {
+        try {
+          live = await (options.refreshModels ?? (() => refreshModelListCached()))();
+        } catch (error) {
+          const message = redactSecrets(error instanceof Error ? error.message : String(error));
+          options.log(`list_models could not refresh: ${message}`);
+          return { isError: true, content: [{ type: 'text', text: `Could not refresh the model list: ${message}` }] };
+        }
+      }
+      const isAllowed = (id: string) => allowed === undefined || allowed.includes(id);
+      const listedByProvider = (model: ModelCapabilities) =>
+        live === undefined || live.provider !== model.provider ? {} : { listedByProvider: live.listedModels.some((listed) => listed.modelId === model.modelId) };
+      const models = catalogModels()
+        .filter((model) => (provider === undefined || model.provider === provider) && isAllowed(`${model.provider}:${model.modelId}`))
+        .map((model) => ({ ...describeModel(model, options.model), ...listedByProvider(model) }));
+      // Models the provider lists that this release does not know: they run with generic capabilities, unchecked.
+      const unknown = (live?.newModels ?? [])
+        .map((model) => ({ id: `${live!.provider}:${model.id}`, displayName: model.displayName ?? model.id, known: false, listedByProvider: true }))
+        .filter((model) => (provider === undefined || model.id.startsWith(`${provider}:`)) && isAllowed(model.id));
+      return { content: [{ type: 'text', text: JSON.stringify([...models, ...unknown], null, 2) }] };
     },
   );
   return server;

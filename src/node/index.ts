@@ -6,6 +6,8 @@ import { readImageFile } from './files.js';
 export * from '../index.js';
 export { imageFileName, pathInside, readImageFile, saveImages, slugify, writeFileAtomically } from './files.js';
 export type { SavedImage, Sidecar } from './files.js';
+export { DEFAULT_MODEL_LIST_MAX_AGE_MS, loadCachedModelList, modelListCachePath, refreshModelListCached } from './model-list-cache.js';
+export type { CachedModelListOptions } from './model-list-cache.js';
 
 /** `generateImages` with reference images readable from file paths. */
 export function generateImages(request: GenerateRequest, options: GenerateImagesOptions = {}): Promise<GenerateImagesResult> {

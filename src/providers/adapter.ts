@@ -1,5 +1,5 @@
 import type { ImageModelV3, ImageModelV3CallOptions, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import type { ModelCapabilities } from '../catalog.js';
+import type { LiveModel, ModelCapabilities } from '../catalog.js';
 import type { AnyImageModel } from '../model-version.js';
 import type { Plan, PlannedCall } from '../plan.js';
 
@@ -44,6 +44,8 @@ export type ProviderAdapter = {
   mapCall(plan: Plan, call: PlannedCall): ProviderCall;
   /** Drops warnings the AI SDK provider is known to raise wrongly for calls the toolkit made. */
   filterWarnings?(warnings: readonly SharedV3Warning[]): SharedV3Warning[];
+  /** Reads the provider's live list of image models, where it has one (`imagegen models --refresh`). */
+  listModels?(options: { fetch: typeof globalThis.fetch; apiKey?: string | undefined; baseURL?: string | undefined; abortSignal?: AbortSignal | undefined }): Promise<LiveModel[]>;
   /** Applies the catalog to a raw AI SDK call (the `imageModel()` middleware door). */
   transformParams?(params: ImageModelV3CallOptions, model: ModelCapabilities): { params: ImageModelV3CallOptions; warnings: SharedV3Warning[] };
 };

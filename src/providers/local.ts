@@ -1,6 +1,6 @@
 import type { ImageModelV3, ImageModelV3CallOptions } from '@ai-sdk/provider';
 import { RATIO_DIMENSIONS, registerModels, type ModelCapabilities } from '../catalog.js';
-import type { Plan, PlannedCall } from '../plan.js';
+import { deriveSeed, type Plan, type PlannedCall } from '../plan.js';
 import { renderPlaceholder } from '../render.js';
 import type { ProviderAdapter, ProviderCall } from './adapter.js';
 
@@ -56,7 +56,7 @@ export function createLocalImageModel(modelId = 'placeholder', { latencyMs = 0 }
       if (latencyMs > 0) await delay(latencyMs, abortSignal);
       abortSignal?.throwIfAborted();
       const baseSeed = seed ?? 0;
-      const seeds = Array.from({ length: n }, (_, index) => (baseSeed + index) % 4_294_967_296);
+      const seeds = Array.from({ length: n }, (_, index) => deriveSeed(baseSeed, index));
       return {
         images: seeds.map((imageSeed) => renderPlaceholder({ prompt: prompt ?? '', seed: imageSeed, width, height, format })),
         warnings: [],

@@ -3,18 +3,20 @@ import { RATIO_DIMENSIONS } from '../catalog.js';
 import type { Plan, PlannedCall } from '../plan.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { createTogetherAI } from '@ai-sdk/togetherai';
-import { MissingApiKeyError, registerSecret } from '../errors.js';
+import { InvalidApiKeyError, InvalidResponseError, MissingApiKeyError, ProviderError, registerSecret } from '../errors.js';
 import { readEnvironment, toDataUrl, type ProviderAdapter, type ProviderCall, type ResponseCapture } from './adapter.js';
 import './together-models.js';
 
 /**
  * Together AI through `@ai-sdk/togetherai`. What we add over the AI SDK provider (FACTS.md):
  * `n` up to 4 in one request, aspect ratio honoured (table dimensions or `aspect_ratio`),
- * `guidance_scale` (the official name), input images as `image_url` / `reference_images`,
+ * guidance under the name each model reads, `prompt_upsampling`, input images as `image_url` /
+ * `reference_images`,
  * and Together's `id` and `timings`, which the AI SDK drops, captured from the raw response.
  */
 export const TOGETHER_ENVIRONMENT_VARIABLES = ['TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY'] as const;
 export const TOGETHER_BASE_URL_VARIABLE = 'TOGETHER_BASE_URL';
+const TOGETHER_DEFAULT_BASE_URL = 'https://api.together.xyz/v1';
 
 /** The key from `TOGETHER_API_KEY` or `TOGETHER_AI_API_KEY`, or `undefined`. */
 export function loadTogetherApiKey(): string | undefined {
@@ -71,6 +73,42 @@ export const together: ProviderAdapter = {
     return copy;
   },
 
+  // `GET /models` [openapi `ModelInfoList`]: every model type; image models have `type: "image"`.
+  async listModels({ fetch, apiKey = loadTogetherApiKey(), baseURL = readEnvironment(TOGETHER_BASE_URL_VARIABLE), abortSignal }) {
+    if (apiKey === undefined) {
+      throw new MissingApiKeyError({ provider: 'Together AI', environmentVariables: TOGETHER_ENVIRONMENT_VARIABLES });
+    }
+    registerSecret(apiKey);
+    const url = `${(baseURL ?? TOGETHER_DEFAULT_BASE_URL).replace(/\/+$/, '')}/models`;
+    const response = await fetch(url, { headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' }, ...(abortSignal ? { signal: abortSignal } : {}) });
+    const text = await response.text();
+    if (!response.ok) {
+      const fields = { provider: 'togetherai', modelId: 'GET /models', statusCode: response.status, providerMessage: errorMessageOf(text) };
+      if (response.status === 401) throw new InvalidApiKeyError({ ...fields, environmentVariables: TOGETHER_ENVIRONMENT_VARIABLES });
+      throw new ProviderError(fields);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new InvalidResponseError({ provider: 'togetherai', modelId: 'GET /models', statusCode: response.status, detail: 'the model list is not JSON' });
+    }
+    // The schema says a bare array; OpenAI-style `{ data: [...] }` is accepted too.
+    const items = Array.isArray(body) ? body : Array.isArray((body as { data?: unknown })?.data) ? (body as { data: unknown[] }).data : undefined;
+    if (items === undefined) {
+      throw new InvalidResponseError({ provider: 'togetherai', modelId: 'GET /models', statusCode: response.status, detail: 'the model list is not an array' });
+    }
+    return items.flatMap((item) => {
+      const model = item as { id?: unknown; type?: unknown; display_name?: unknown; organization?: unknown };
+      if (typeof model?.id !== 'string' || model.type !== 'image') return [];
+      return [{
+        id: model.id,
+        ...(typeof model.display_name === 'string' ? { displayName: model.display_name } : {}),
+        ...(typeof model.organization === 'string' ? { organization: model.organization } : {}),
+      }];
+    });
+  },
+
   // The AI SDK provider warns "aspectRatio is not supported" whenever `size` is passed (upstream PR
   // 17110); the toolkit never passes it `aspectRatio`, so that warning is always wrong here.
   filterWarnings: (warnings) =>
@@ -97,7 +135,9 @@ export const together: ProviderAdapter = {
       }
     }
     aspectRatio = undefined;
-    if ('guidance' in options) {
+    // The AI SDK sends `guidance` as is; the catalog says which name this model reads.
+    const guidanceField = model.guidanceParameter ?? 'guidance_scale';
+    if (guidanceField === 'guidance_scale' && 'guidance' in options) {
       options.guidance_scale = options.guidance!;
       delete options.guidance;
     }
@@ -127,7 +167,9 @@ function togetherOptions(plan: Plan): Record<string, JSONValue> {
   if ('aspectRatio' in plan.sizing) options.aspect_ratio = plan.sizing.aspectRatio;
   if (plan.steps !== undefined) options.steps = plan.steps;
   if (plan.negativePrompt !== undefined) options.negative_prompt = plan.negativePrompt;
-  if (plan.guidance !== undefined) options.guidance_scale = plan.guidance;
+  // Which name carries guidance is decided per model in together-models.ts (`guidanceParameter`).
+  if (plan.guidance !== undefined) options[plan.model.guidanceParameter ?? 'guidance_scale'] = plan.guidance;
+  if (plan.promptUpsampling !== undefined) options.prompt_upsampling = plan.promptUpsampling;
   const images = plan.referenceImages.map((image) => image.url ?? toDataUrl(image.data!, image.mediaType!));
   if (images.length > 0) {
     if (plan.model.imageInput.kind === 'reference_images') options.reference_images = images;
@@ -138,6 +180,17 @@ function togetherOptions(plan: Plan): Record<string, JSONValue> {
   if (plan.outputFormat !== undefined) options.output_format = plan.outputFormat;
   if (plan.responseFormat === 'url') options.response_format = 'url';
   return options;
+}
+
+function errorMessageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message);
+    if (typeof message === 'string') return message;
+  } catch {
+    // Not JSON: the text itself, shortened.
+  }
+  return text.slice(0, 200) || 'no message';
 }
 
 /** A 1×1 PNG that stands in for images Together returned as URLs (see `capturingFetch`). */

@@ -1,9 +1,10 @@
 import { createBlackForestLabs } from '@ai-sdk/black-forest-labs';
 import { createOpenAI } from '@ai-sdk/openai';
+import { createTogetherAI } from '@ai-sdk/togetherai';
 import { createXai } from '@ai-sdk/xai';
 import { generateImage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageModel } from '../../src/index.js';
+import { imageModel, InvalidRequestError } from '../../src/index.js';
 import { fileRoute, startProviderServer, TEST_KEY, testImage, toBase64, type ProviderServer } from '../helpers/provider-server.js';
 
 let server: ProviderServer;
@@ -56,5 +57,15 @@ describe('imageModel(): the catalog applied to plain generateImage calls', () =>
     const result = await generateImage({ model, prompt: 'p', size: '1344x768', seed: 1 });
     expect(server.bodies('POST', '/flux-pro-1.1')).toEqual([{ prompt: 'p', seed: 1, width: 1344, height: 768 }]);
     expect(result.warnings).toEqual([]);
+  });
+});
+
+describe('imageModel() refuses typos as generateImages does', () => {
+  it('a model id a slip away from a known one is an InvalidRequestError with the suggestion; a far one is made', () => {
+    expect(() => imageModel('togetherai:black-forest-labs/FLUX.1-shnell')).toThrow(InvalidRequestError);
+    expect(() => imageModel('togetherai:black-forest-labs/FLUX.1-shnell')).toThrow(/did you mean "togetherai:black-forest-labs\/FLUX.1-schnell"/);
+    expect(() => imageModel('local:placehodler')).toThrow(/did you mean "local:placeholder"/);
+    const togetherai = createTogetherAI({ apiKey: 'test-key', baseURL: 'http://127.0.0.1:9' });
+    expect(imageModel('togetherai:acme/entirely-new-model', { providers: { togetherai } }).modelId).toBe('acme/entirely-new-model');
   });
 });
