@@ -63,14 +63,16 @@ export function cleanEnvironment(extra: Record<string, string | undefined> = {})
 /** Runs a command; resolves with its exit and output whatever the exit code. */
 export function run(command: string, args: readonly string[], { cwd, env, input }: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: cleanEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: cleanEnvironment(env), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    // A child that exits without reading its input must not crash this process (EPIPE).
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
   });
 }
 
