@@ -31,7 +31,7 @@ type LazyAdapterConfig<Package, Settings> = Pick<
   displayName: string;
   /** The AI SDK package, named in `MissingProviderPackageError`. */
   packageName: string;
-  /** Loads the package: `() => import('@ai-sdk/...')` in the provider file, marked webpackIgnore/turbopackIgnore so bundlers leave it to run time and an app bundles only the provider packages it installed. */
+  /** Loads the package: `() => importOptionalPackage('@ai-sdk/...')` in the provider file, so bundlers leave it to run time and an app bundles only the provider packages it installed. */
   importPackage: () => Promise<Package>;
   /** Calls the package's provider factory. */
   createProvider(providerPackage: Package, settings: Settings): ImageProvider;
@@ -45,7 +45,7 @@ type LazyAdapterConfig<Package, Settings> = Pick<
  * createLazyAdapter({
  *   name: 'xai', optionsKey: 'xai', displayName: 'xAI', packageName: '@ai-sdk/xai',
  *   environmentVariables: ['XAI_API_KEY'], baseUrlVariable: 'XAI_BASE_URL',
- *   importPackage: () => import('@ai-sdk/xai'),
+ *   importPackage: () => importOptionalPackage('@ai-sdk/xai'),
  *   createProvider: ({ createXai }, settings) => createXai(settings),
  *   mapCall: (plan, call) => baseCall({ plan, call, optionsKey: 'xai' }),
  * });
@@ -72,6 +72,16 @@ export function createLazyAdapter(
     ...(transformParams === undefined ? {} : { transformParams }),
     ...(filterWarnings === undefined ? {} : { filterWarnings }),
   };
+}
+
+/**
+ * Imports an optional provider package at run time, where bundlers leave it: the specifier is a
+ * variable (esbuild, and so wrangler and Vite's dependency scan, would otherwise resolve a literal
+ * one and fail the build on a package the app did not install) and the comments tell webpack,
+ * Turbopack and Vite not to touch it. An app bundles only the provider packages it installed.
+ */
+export function importOptionalPackage<Package>(packageName: string): Promise<Package> {
+  return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ packageName) as Promise<Package>;
 }
 
 /** Imports a provider package; `MissingProviderPackageError` when it is not installed. */

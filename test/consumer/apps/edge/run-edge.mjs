@@ -1,11 +1,9 @@
 // Bundles worker.js for the edge as a bundler configured for edge runtimes would (no Node platform,
 // the edge/worker/browser export conditions), then runs it in Vercel's edge-runtime and fetches the
-// URLs given as arguments. Prints one JSON line: the bundle's inputs and each response.
+// URLs given as arguments. Prints one JSON line: the bundle's inputs and each response. Nothing is
+// configured for ai-imagegen: its optional provider packages (not installed here) are left to run time.
 import { build } from 'esbuild';
 import { EdgeRuntime } from 'edge-runtime';
-
-// The optional provider packages are loaded lazily at run time; an app bundles only those it has.
-const OPTIONAL_PROVIDERS = ['openai', 'fal', 'replicate', 'black-forest-labs', 'google', 'xai', 'luma', 'deepinfra', 'fireworks', 'amazon-bedrock'];
 
 const bundle = await build({
   entryPoints: ['worker.js'],
@@ -15,7 +13,6 @@ const bundle = await build({
   platform: 'neutral',
   mainFields: ['module', 'main'],
   conditions: ['edge-light', 'worker', 'browser', 'import', 'default'],
-  external: OPTIONAL_PROVIDERS.map((name) => `@ai-sdk/${name}`),
   metafile: true,
   logLevel: 'error',
 });
