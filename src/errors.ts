@@ -29,6 +29,22 @@ export class ImagegenError extends Error {
   static isInstance(error: unknown): error is ImagegenError {
     return typeof error === 'object' && error !== null && marker in error;
   }
+
+  /** `JSON.stringify(error)`: the error's own fields and its message, never a key. */
+  toJSON(): Record<string, unknown> {
+    const fields: Record<string, unknown> = { name: this.name, message: this.message };
+    for (const [name, value] of Object.entries(this)) fields[name] = value;
+    return JSON.parse(redactSecrets(JSON.stringify(fields))) as Record<string, unknown>;
+  }
+
+  /** `console.log(error)` and `util.inspect`: Node's own rendering (cause included), redacted. */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: Record<string, unknown>,
+    inspect: (value: unknown, options: Record<string, unknown>) => string,
+  ): string {
+    return redactSecrets(inspect(this, { ...options, customInspect: false }));
+  }
 }
 
 /** One problem with a request: the field, the value given and what is allowed. */
@@ -122,7 +138,7 @@ export class ProviderError extends ImagegenError {
     this.provider = fields.provider;
     this.modelId = fields.modelId;
     this.statusCode = fields.statusCode;
-    this.providerMessage = fields.providerMessage;
+    this.providerMessage = fields.providerMessage === undefined ? undefined : redactSecrets(fields.providerMessage);
   }
 
   static override isInstance(error: unknown): error is ProviderError {

@@ -414,8 +414,10 @@ async function loadReferenceImages(
     } else {
       try {
         data = await readFile(input);
-      } catch {
-        issues.push({ field, value: source, message: 'file does not exist or cannot be read' });
+      } catch (error) {
+        // The Node reader's own refusals (not a regular file, over the size limit) say what is wrong.
+        const message = (error as Error | undefined)?.name === 'ReferenceFileError' ? (error as Error).message : 'file does not exist or cannot be read';
+        issues.push({ field, value: source, message });
         continue;
       }
     }

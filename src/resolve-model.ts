@@ -2,6 +2,7 @@ import type { ImageModelV3 } from '@ai-sdk/provider';
 import { unknownProviderMessage } from './did-you-mean.js';
 import { InvalidRequestError } from './errors.js';
 import { toImageModelV3, type AnyImageModel } from './model-version.js';
+import { registerProviderSecrets } from './provider-secrets.js';
 import { builtInProviderNames, findAdapter } from './providers/index.js';
 import type { ProviderAdapter, ResponseCapture } from './providers/adapter.js';
 
@@ -87,6 +88,8 @@ export function resolveModelSource(reference: string, providers: ProvidersOption
  */
 export async function instantiateModel(source: ModelSource, capture?: ResponseCapture): Promise<ImageModelV3> {
   if (source.kind === 'built-in') return toImageModelV3(await source.adapter.createModel(source.modelId, { capture }));
+  // The app's own instance carries its key: registered before any call, so an echo of it is redacted.
+  await registerProviderSecrets(source.model);
   const captured = capture === undefined ? undefined : findAdapter(source.catalogProvider)?.captureResponses?.(source.model, capture);
   return toImageModelV3(captured ?? source.model);
 }

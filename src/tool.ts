@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
 import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import type { GeneratedImage } from './image.js';
-import { DEFAULT_MODEL, generateRequestSchema, type GenerateRequest } from './request.js';
+import { DEFAULT_MODEL, generateRequestSchema, MAX_SEED, type GenerateRequest } from './request.js';
 import { splitModelReference } from './resolve-model.js';
 
 /** What the language model may pass to the tool (fields appear only where a model takes them). */
@@ -75,7 +75,6 @@ type MediaPart =
   | { type: 'image-url'; url: string };
 
 const DEFAULT_MAX_COUNT = 4;
-const MAX_TOOL_SEED = 2_147_483_647;
 
 // The images behind each output object, for `toModelOutput`: the output itself stays small JSON,
 // and an output that went through JSON (a chat's stored messages) simply has no bytes here.
@@ -183,7 +182,7 @@ function inputSchema({
       .number()
       .int()
       .min(0)
-      .max(MAX_TOOL_SEED)
+      .max(MAX_SEED)
       .optional()
       .describe('Seed for reproducible results: reuse the seed of an earlier image with a changed prompt to vary it. Omit for a random one.'),
     ...(models.some((model) => model.negativePrompt)

@@ -187,6 +187,25 @@ describe('the cache and reference images', () => {
 
 describe('following the provider\'s rate-limit headers', () => {
   it('with no --rate-limit, a spent window (x-ratelimit-remaining: 0) holds the queue until the reset', async () => {
+    // A window far longer than four requests take, so the request after the fourth always meets it.
+    const server = await emulator({ rateLimit: { requests: 4, windowMs: 2000 } });
+    const summary = await runBatch({
+      // One call per image: all nine calls wait in the queue at once, so the next one is always
+      // ready to start the moment a call hands back its slot.
+      jobs: jobsOf(['a harbour at night'], { model: 'togetherai:black-forest-labs/FLUX.1.1-pro', count: 9 }),
+      outDir: await folder(),
+      cache: false,
+      concurrency: 1,
+      backoff: fastBackoff,
+    });
+    expect(summary).toMatchObject({ done: 1, failed: 0, retries: 0, images: 9 });
+    // One request at a time: the queue is paused before the request that spent the window hands
+    // back its slot, so no request ever meets a spent window (this failed when the pause came late).
+    expect(server.stats().byStatus['429']).toBeUndefined();
+    expect(server.stats().requests).toBe(9);
+  });
+
+  it('with requests in flight when a window runs out, only those meet a 429', async () => {
     const server = await emulator({ rateLimit: { requests: 5, windowMs: 1000 } });
     const summary = await runBatch({
       jobs: jobsOf(Array.from({ length: 15 }, (_, index) => `scene ${index}`)),
@@ -196,7 +215,7 @@ describe('following the provider\'s rate-limit headers', () => {
       backoff: fastBackoff,
     });
     expect(summary).toMatchObject({ done: 15, failed: 0 });
-    // At most the request already in flight when a window runs out meets a 429: one per window.
+    // At most the one other request already in flight when a window runs out: one per window.
     expect(server.stats().byStatus['429'] ?? 0).toBeLessThanOrEqual(3);
   });
 

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 // [what is wrong, file name, contents, expected "line:column" of the first problem, message pattern]
-const BAD_FILES: [string, string, string, string, RegExp][] = [
+const BAD_FILES: [string, string, string | Uint8Array, string, RegExp][] = [
   ['bad JSON', 'a.jsonl', '{"prompt":"ok"}\n{"prompt": "x",}\n', '2:16', /not valid JSON/],
   ['unknown field', 'b.jsonl', '{"prompt":"ok"}\n{"prompt":"x","stepz":4}\n', '2:15', /stepz: unknown field/],
   ['count as a string', 'c.jsonl', '{"prompt":"x","count":"2"}\n', '1:15', /count: must be number/],
@@ -41,6 +41,12 @@ const BAD_FILES: [string, string, string, string, RegExp][] = [
   ['missing reference image', 'p.jsonl', '{"prompt":"x","model":"togetherai:black-forest-labs/FLUX.1-kontext-dev","referenceImages":["/no/such.png"]}\n', '1:', /does not exist/],
   ['negative seed', 'q.jsonl', '{"prompt":"x","seed":-1}\n', '1:15', /seed: must be 0 or more/],
   ['unknown provider', 'r.jsonl', '{"prompt":"x","model":"nope:thing"}\n', '1:15', /unknown provider "nope"/],
+  ['a key given twice', 's.jsonl', '{"prompt":"x","seed":1,"seed":2}\n', '1:24', /^seed: key given twice \(JSON would silently keep the last\); give each field once/],
+  ['a key given twice inside providerOptions', 't.jsonl', '{"prompt":"x","providerOptions":{"togetherai":{"a":1,"a":2}}}\n', '1:54', /^providerOptions\.togetherai\.a: key given twice/],
+  ['providerOptions nested 5,000 deep', 'u.jsonl', `{"prompt":"x","providerOptions":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}\n`, '1:', /^providerOptions(\.a)+: nested more than 32 levels deep/],
+  ['bytes that are not UTF-8', 'v.txt', Buffer.from([...Buffer.from('a fox\nb'), 0xff, ...Buffer.from('ad\n')]), '2:2', /not valid UTF-8 \(byte 0xFF\); save the file as UTF-8/],
+  ['CSV errors name the file line, past a blank line and a two-line cell', 'w.csv', 'prompt,steps\n\n"a fox\non two lines",4\nfox,four\n', '5:2', /steps: must be number/],
+  ['CSV JSON cell with a key given twice', 'x.csv', 'prompt,providerOptions\nfox,"{""togetherai"":{""a"":1,""a"":2}}"\n', '2:2', /^providerOptions\.togetherai\.a: key given twice/],
 ];
 
 describe('bad batch files are rejected with line and column, and nothing is sent', () => {
@@ -84,6 +90,14 @@ describe('input formats', () => {
       expect(parsed.jobs[0]?.request).toEqual({ model: 'local:placeholder', size: '64x64', prompt: 'a fox', seed: 3 });
     }
     expect(new Set([jsonl, csv, text].map((parsed) => parsed.jobs[0]?.key)).size).toBe(1);
+  });
+
+  it('a byte order mark (as some editors save UTF-8) is accepted, in JSONL, CSV and text', () => {
+    for (const [format, text] of [['jsonl', '\uFEFF{"prompt":"a fox"}\n'], ['csv', '\uFEFFprompt\na fox\n'], ['text', '\uFEFFa fox\n']] as const) {
+      const parsed = parseBatchInput({ text, format });
+      expect(parsed.errors, format).toEqual([]);
+      expect(parsed.jobs[0]?.request.prompt).toBe('a fox');
+    }
   });
 
   it('identical lines are distinct jobs with stable keys', () => {

@@ -115,7 +115,8 @@ describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
     expect(result.stderr).toMatch(/^error: togetherai failed for black-forest-labs\/FLUX.1-schnell \(HTTP 503\)/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(await readdir(out)).toEqual([]);
-  });
+    // A child process plus two 1 s retry-after waits: close to vitest's 5 s default on a busy machine.
+  }, 20_000);
 
   it('file names never leave --out, whatever the prompt says', async () => {
     const out = await outDir();
@@ -190,6 +191,9 @@ describe('bad flag values exit 2 with the flag, the value and what is allowed', 
     [['compare', '-p', 'x', '--models', 'local:placeholder', '-r', 'lots'], '--rate-limit: Invalid rate limit "lots"'],
     [['generate', 'x', '--max-retries', '-1'], '--max-retries must be a whole number, 0 or more (got "-1")'],
     [['generate', 'x', '--timeout', 'soon'], '--timeout: Invalid duration "soon"'],
+    [['batch', 'prompts.txt', '--timeout', '0'], '--timeout must be more than 0 and at most 24 days, e.g. 120s or 10m (got "0")'],
+    [['batch', 'prompts.txt', '--timeout', '1200h'], '--timeout must be more than 0 and at most 24 days, e.g. 120s or 10m (got "1200h")'],
+    [['generate', 'x', '--timeout', '0s'], '--timeout must be more than 0 and at most 24 days, e.g. 120s or 10m (got "0s")'],
     [['emulator', '--port', '70000'], '--port must be a whole number from 0 to 65535 (got "70000")'],
     [['emulator', '--latency', 'fast'], '--latency: Invalid duration "fast"'],
   ])('%j', async (argv, message) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contactSheetSize, experimentGrid, makeContactSheet } from '../src/compare/contact-sheet.js';
+import { contactSheetLayout, contactSheetSize, experimentGrid, makeContactSheet } from '../src/compare/contact-sheet.js';
 import { renderGalleryHtml, writeGallery } from '../src/compare/gallery.js';
 import { RESULTS_CSV_COLUMNS, writeResultsFiles } from '../src/compare/results-files.js';
 import { formatSummaryTable, summarize } from '../src/compare/summary.js';
@@ -136,6 +136,25 @@ describe('results files', () => {
     expect(body[4]?.['warnings']).toBe('seed is not supported; ignored | size rounded to 1024x1536');
     expect(body[5]).toMatchObject({ status: 'failed', latency_ms: '', path: '', estimated_cost_usd: '', requests: '3' });
   });
+
+  it('results.csv neutralises cells a spreadsheet would run as formulas (OWASP CSV injection)', async () => {
+    const prompts = ['=HYPERLINK("http://evil.example","x")', '+1+cmd|calc', '-2+3', '@SUM(A1)', '\tindented', 'a plain prompt'];
+    const injected = prompts.map((prompt, index) => ({ ...rows[0]!, prompt, promptIndex: index, error: index === 0 ? '=1+1' : undefined }));
+    const csvFolder = await mkdtemp(path.join(tmpdir(), 'imagegen-csv-injection-'));
+    const { csvPath } = await writeResultsFiles({ rows: injected, folder: csvFolder });
+    const records = parseCsv(await readFile(csvPath, 'utf8')).slice(1);
+    expect(records.map((record) => record[0])).toEqual([
+      `'=HYPERLINK("http://evil.example","x")`,
+      "'+1+cmd|calc",
+      "'-2+3",
+      "'@SUM(A1)",
+      "'\tindented",
+      'a plain prompt',
+    ]);
+    expect(records[0]?.[RESULTS_CSV_COLUMNS.indexOf('error')]).toBe("'=1+1");
+    // Numbers are still numbers.
+    expect(records[1]?.[RESULTS_CSV_COLUMNS.indexOf('seed')]).toBe('7');
+  });
 });
 
 describe('experiment grid', () => {
@@ -160,7 +179,7 @@ describe('contact sheet', () => {
     const result = await makeContactSheet({ rows, folder, outputPath, cellSize });
     // 200 + 3 × 128 + 4 × 8 by 64 + 4 × 128 + 5 × 8.
     expect(contactSheetSize({ rows: 4, columns: 3, cellSize })).toEqual({ width: 616, height: 616 });
-    expect(result).toEqual({ path: outputPath, width: 616, height: 616, rows: 4, columns: 3 });
+    expect(result).toEqual({ path: outputPath, pages: [outputPath], width: 616, height: 616, rows: 4, columns: 3, cellSize: 128 });
     const { data, info } = await sharp(outputPath).raw().toBuffer({ resolveWithObject: true });
     expect(info).toMatchObject({ format: 'raw', width: 616, height: 616 });
     const pixel = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
@@ -181,6 +200,38 @@ describe('contact sheet', () => {
     const broken = rows.map((row, index) => (index === 0 ? { ...row, path: 'missing.png' } : index === 1 ? { ...row, path: '../outside.png' } : row));
     const result = await makeContactSheet({ rows: broken, folder, outputPath: path.join(folder, 'broken-sheet.png'), cellSize: 64 });
     expect(result).toMatchObject(contactSheetSize({ rows: 4, columns: 3, cellSize: 64 }));
+  });
+});
+
+describe('contact sheets for any experiment (defect 8)', () => {
+  it('4,400 cells (440 prompts × 10 models): pages within the pixel limit instead of "Input image exceeds pixel limit"', async () => {
+    const huge: ExperimentRow[] = [];
+    for (let promptIndex = 0; promptIndex < 440; promptIndex++) {
+      for (let model = 0; model < 10; model++) {
+        const base = { ...rows[0]!, promptIndex, prompt: `prompt ${promptIndex}`, model: `togetherai:model-${model}`, column: `togetherai:model-${model}`, settings: {} };
+        // Mostly failed tiles (cheap to draw); one image a page is enough to see images land.
+        huge.push(promptIndex % 60 === 0 && model === 0 ? base : { ...base, status: 'failed', path: undefined, error: 'rate limited' });
+      }
+    }
+    // At the default 256 px cells this is 2,848 × 116,232 px, over libvips' pixel limit: it is
+    // split into eight pages of at most 16,000 px a side.
+    expect(contactSheetLayout({ rows: 440, columns: 10, cellSize: 256 })).toEqual({ cellSize: 256, rowsPerPage: 60, columnsPerPage: 10, pages: 8 });
+    // Drawn small here (32 px cells, 4,000 px pages) so the test stays quick; the paging is the same.
+    const outputPath = path.join(folder, 'huge', 'contact-sheet.png');
+    const result = await makeContactSheet({ rows: huge, folder, outputPath, cellSize: 32, maxSide: 4000 });
+    expect(result.pages).toEqual([outputPath, ...[2, 3, 4, 5].map((page) => path.join(folder, 'huge', `contact-sheet-${page}.png`))]);
+    for (const page of result.pages) {
+      const metadata = await sharp(page).metadata();
+      expect(metadata.width).toBeLessThanOrEqual(4000);
+      expect(metadata.height).toBeLessThanOrEqual(4000);
+    }
+    expect(await sharp(result.pages[4]!).metadata()).toMatchObject(contactSheetSize({ rows: 440 - 4 * 98, columns: 10, cellSize: 32 }));
+    // 4,400 tiles to draw: seconds on a shared machine, past vitest's 5 s default at times.
+  }, 30_000);
+
+  it('too many columns for one sheet: cells shrink first, then columns are split into pages', () => {
+    expect(contactSheetLayout({ rows: 2, columns: 100, cellSize: 256 })).toEqual({ cellSize: 149, rowsPerPage: 2, columnsPerPage: 100, pages: 1 });
+    expect(contactSheetLayout({ rows: 2, columns: 1000, cellSize: 256 })).toMatchObject({ cellSize: 32, columnsPerPage: 394, pages: 3 });
   });
 });
 

@@ -1,5 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -76,6 +76,22 @@ afterAll(async () => {
 });
 
 describe('runExperiment', () => {
+  it('when the contact sheet cannot be drawn, index.html and the results files are still written (defect 8)', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-compare-sheet-'));
+    // Something the sheet cannot be written over: a folder where the file would go.
+    await mkdir(path.join(outDir, 'contact-sheet.png'));
+    const experiment = parseExperiment({ prompts: ['a fox'], models: ['local:placeholder'], seeds: [1], size: '64x64' });
+    const result = await runExperiment({ experiment, outDir, cache: false, cellSize: 64 });
+    expect(result.outputs.contactSheetError).toBeDefined();
+    expect(result.outputs.contactSheetPages).toEqual([]);
+    expect(await readFile(result.outputs.gallery, 'utf8')).toContain('<html');
+    expect((await readFile(result.outputs.resultsCsv, 'utf8')).split('\r\n')[1]).toContain('a fox');
+    // And a re-run does the same, rather than failing where the first run did.
+    const again = await runExperiment({ experiment, outDir, cache: false, cellSize: 64 });
+    expect(again.rows[0]?.status).toBe('done');
+    expect(again.outputs.contactSheetError).toBeDefined();
+  });
+
   it('2 prompts × 3 models × 2 seeds: every output, consistent counts, failures shown', async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-compare-'));
     const experiment = parseExperiment({

@@ -28,7 +28,7 @@ describe('the main entry runs on edge runtimes', () => {
   it('the Node entry does need Node (so the split is real)', async () => {
     await expect(
       build({ entryPoints: ['src/node/index.ts'], bundle: true, write: false, platform: 'browser', logLevel: 'silent', external: LAZY_PACKAGES }),
-    ).rejects.toThrow(/node:/);
+    ).rejects.toThrow(/Could not resolve "(node:)?(fs|path|os|child_process|crypto|util)(\/promises)?"/);
   });
 });
 

@@ -1,17 +1,16 @@
-import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
-import { TEMPORARY_FILE_PREFIX, writeFileAtomically } from '../node/files.js';
+import { writeFileAtomically } from '../node/files.js';
 import type { Plan } from '../plan.js';
 import { canonicalJson, sha256 } from './input.js';
 
 /** What the cache keeps for one request: its images' metadata, each pointing at a stored object. */
 type CacheRecord = { images: (GeneratedImageMetadata & { object: string; extension: string })[] };
 
-/** A cached image: where its bytes are and what describes it. */
-export type CachedImage = { objectPath: string; extension: string; metadata: GeneratedImageMetadata };
+/** A cached image: its bytes (checked against their hash) and what describes it. */
+export type CachedImage = { bytes: Uint8Array; extension: string; metadata: GeneratedImageMetadata };
 
 /** `$IMAGEGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/ai-imagegen`, else `~/.cache/ai-imagegen`. */
 export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
@@ -40,17 +39,30 @@ export class ImageCache {
     return sha256(canonicalJson({ request: plan.resolved, references }));
   }
 
+  /**
+   * The images cached for a key, or `undefined` when there are none, or when any of them is missing
+   * or does not match its hash (a truncated or edited object): that record is dropped, so the
+   * request is generated again and cached afresh.
+   */
   async get(key: string): Promise<CachedImage[] | undefined> {
+    let record: CacheRecord;
     try {
-      const record = JSON.parse(await readFile(this.#recordPath(key), 'utf8')) as CacheRecord;
-      return record.images.map(({ object, extension, ...metadata }) => ({
-        objectPath: this.#objectPath(object, extension),
-        extension,
-        metadata,
-      }));
+      record = JSON.parse(await readFile(this.#recordPath(key), 'utf8')) as CacheRecord;
     } catch {
       return undefined;
     }
+    const images: CachedImage[] = [];
+    for (const { object, extension, ...metadata } of record.images ?? []) {
+      const objectPath = this.#objectPath(object, extension);
+      const bytes = await readFile(objectPath).catch(() => undefined);
+      if (bytes === undefined || sha256(bytes) !== object) {
+        if (bytes !== undefined) await rm(objectPath, { force: true });
+        await rm(this.#recordPath(key), { force: true });
+        return undefined;
+      }
+      images.push({ bytes: new Uint8Array(bytes), extension, metadata });
+    }
+    return images.length > 0 ? images : undefined;
   }
 
   async put(key: string, images: readonly GeneratedImage[]): Promise<void> {
@@ -63,18 +75,6 @@ export class ImageCache {
       record.images.push({ ...image.toJSON(), object, extension: image.extension });
     }
     await writeFileAtomically(this.#recordPath(key), JSON.stringify(record));
-  }
-
-  /** Copies a cached object to `target` atomically (copy to a temporary name, then rename). */
-  static async copyOut(objectPath: string, target: string): Promise<void> {
-    const temporary = path.join(path.dirname(target), `${TEMPORARY_FILE_PREFIX}${process.pid}-${randomUUID()}`);
-    try {
-      await copyFile(objectPath, temporary);
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
   }
 
   #recordPath(key: string): string {

@@ -1,4 +1,3 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
@@ -12,12 +11,14 @@ import {
 } from '../errors.js';
 import { prepareGeneration, runCall, type GenerateImagesOptions } from '../generate.js';
 import { GeneratedImage } from '../image.js';
-import { removeTemporaryFiles, saveImages, slugify, writeFileAtomically } from '../node/files.js';
+import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically } from '../node/files.js';
+import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
 import type { Plan, PlannedCall } from '../plan.js';
 import type { ModelSource, ProvidersOption } from '../resolve-model.js';
 import { ImageCache } from './cache.js';
 import { columnOf, describeIssue, type BatchJob, type LineError } from './input.js';
 import { Journal, type JournalEntry } from './journal.js';
+import { lockOutputFolder } from './output-lock.js';
 
 /** What happens during a run, for progress displays. */
 export type BatchEvent =
@@ -25,7 +26,11 @@ export type BatchEvent =
   | { type: 'skipped'; job: BatchJob }
   | { type: 'done'; job: BatchJob; images: number; cached: boolean; durationMs: number }
   | { type: 'failed'; job: BatchJob; error: string }
-  | { type: 'retry'; job: BatchJob; attempt: number; error: string };
+  | { type: 'retry'; job: BatchJob; attempt: number; error: string }
+  /** An error that would repeat for every job of a provider or model: its remaining jobs are not sent. */
+  | { type: 'circuit-open'; scope: string; reason: string }
+  /** Writing failed (disk full, read-only, no permission): no new request starts. */
+  | { type: 'file-system-fault'; error: string };
 
 export type RunBatchOptions = {
   jobs: readonly BatchJob[];
@@ -68,9 +73,12 @@ export type BatchSummary = {
   estimatedCostUsd: number;
   failures: { line: number; key: string; error: string }[];
   stopped: boolean;
+  /** Set when a write failed and the run stopped early for it: what failed, in a sentence. */
+  fileSystemError?: string | undefined;
+  /** Providers or models whose remaining jobs were not sent, with the error that stopped them. */
+  openCircuits: { scope: string; reason: string }[];
 };
 
-const readImageFile = async (filePath: string) => new Uint8Array(await readFile(filePath));
 
 /**
  * Checks every job against the catalog (and reference files) before anything is sent; returns the
@@ -112,12 +120,40 @@ export async function checkProviderKeys(jobs: readonly BatchJob[], providers?: P
 export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> {
   const started = Date.now();
   const outDir = path.resolve(options.outDir);
-  await mkdir(outDir, { recursive: true });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidRequestError({ issues: [{ field: 'timeoutMs', value: timeoutMs, message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (24 days)` }] });
+  }
+  // Checked before anything is sent: a folder that cannot take one image would only collect bills.
+  const bytesNeeded = await bytesForRequests(options.jobs.map((job) => job.request), options.providers);
+  await checkWritableFolder({ folder: outDir, bytesNeeded, field: 'outDir' });
+  if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
+  let lockLost: Error | undefined;
+  const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost = error) });
+  try {
+    return await runLocked({ options, outDir, started, timeoutMs, lockLost: () => lockLost });
+  } finally {
+    await releaseLock().catch(() => undefined);
+  }
+}
+
+async function runLocked({
+  options,
+  outDir,
+  started,
+  timeoutMs,
+  lockLost,
+}: {
+  options: RunBatchOptions;
+  outDir: string;
+  started: number;
+  timeoutMs: number;
+  lockLost: () => Error | undefined;
+}): Promise<BatchSummary> {
   await removeTemporaryFiles(outDir);
   const journal = await Journal.open(outDir);
   const emit = options.onEvent ?? (() => {});
   const maxRetries = options.maxRetries ?? 5;
-  const timeoutMs = options.timeoutMs ?? 120_000;
   const backoff = options.backoff ?? { minMs: 1000, maxMs: 30_000 };
   const concurrency = options.concurrency ?? 4;
   const queues = new Map<string, PQueue>();
@@ -136,6 +172,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
     estimatedCostUsd: 0,
     failures: [],
     stopped: false,
+    openCircuits: [],
   };
 
   const toRun: BatchJob[] = [];
@@ -149,7 +186,25 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   }
   emit({ type: 'start', total: options.jobs.length, skipped: summary.skipped });
 
-  const stopped = () => options.signal?.aborted === true;
+  let fileSystemFault: string | undefined;
+  const openCircuits = new Map<string, string>();
+  /** Jobs stop being started on Ctrl-C, on a failed write (disk full, read-only) and when the lock is lost. */
+  const stopped = () => options.signal?.aborted === true || fileSystemFault !== undefined || lockLost() !== undefined;
+  const circuitOf = (plan: Plan) => openCircuits.get(plan.provider) ?? openCircuits.get(`${plan.provider}:${plan.modelId}`);
+  /**
+   * 401 and 402 are about the account (every model of the provider), 403 and 404 about the model:
+   * once seen, the rest of those jobs would only get the same answer, so they are not sent.
+   */
+  const tripCircuit = (plan: Plan, error: unknown, line: number) => {
+    if (!ProviderError.isInstance(error) || error.statusCode === undefined) return;
+    const status = error.statusCode;
+    const scope = status === 401 || status === 402 ? plan.provider : status === 403 || status === 404 ? `${plan.provider}:${plan.modelId}` : undefined;
+    if (scope === undefined || openCircuits.has(scope)) return;
+    const reason = `not sent: ${scope} answered HTTP ${status} on line ${line} (${error.message.replace(/\.$/, '')}), which would repeat for every request; fix it and re-run to retry`;
+    openCircuits.set(scope, reason);
+    summary.openCircuits.push({ scope, reason: error.message });
+    emit({ type: 'circuit-open', scope, reason: error.message });
+  };
   const resumeAt = new Map<string, number>();
   const resumeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /**
@@ -192,18 +247,26 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
       async () => {
         const outcome = await queueFor(plan.provider).add(async () => {
           if (stopped()) throw new StopRequested();
-          return runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) });
+          const circuit = circuitOf(plan);
+          if (circuit !== undefined) throw new CircuitOpen(circuit);
+          const result = await runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) });
+          // Decided before this task resolves: p-queue starts the next task as soon as it does, so
+          // a pause set after `add()` returns lets one more request through into a spent window.
+          // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
+          // over-wait. Without one, they are the best word on when the provider takes more.
+          const windowSpent = options.requestsPerMinute === undefined ? exhaustedWindowMs(result.report.responseHeaders) : undefined;
+          if (windowSpent !== undefined) pauseProvider(plan.provider, windowSpent);
+          const rateLimited = result.report.error;
+          if (RateLimitError.isInstance(rateLimited) && rateLimited.retryAfterSeconds !== undefined && rateLimited.retryAfterSeconds <= MAX_PAUSE_SECONDS) {
+            pauseProvider(plan.provider, rateLimited.retryAfterSeconds * 1000);
+          }
+          // Likewise the circuit: opened before the next queued request of that model can start.
+          if (result.report.error) tripCircuit(plan, result.report.error, job.line);
+          return result;
         });
         summary.requests += outcome.report.attempts;
         counter.requests += outcome.report.attempts;
-        // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
-        // over-wait. Without one, they are the best word on when the provider takes more.
-        const windowSpent = options.requestsPerMinute === undefined ? exhaustedWindowMs(outcome.report.responseHeaders) : undefined;
-        if (windowSpent !== undefined) pauseProvider(plan.provider, windowSpent);
         const error = outcome.report.error;
-        if (RateLimitError.isInstance(error) && error.retryAfterSeconds !== undefined && error.retryAfterSeconds <= MAX_PAUSE_SECONDS) {
-          pauseProvider(plan.provider, error.retryAfterSeconds * 1000);
-        }
         if (error) throw error;
         if (outcome.thrown !== undefined) {
           const thrown = outcome.thrown as Error;
@@ -224,7 +287,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
         minTimeout: backoff.minMs,
         maxTimeout: backoff.maxMs,
         randomize: true,
-        shouldRetry: ({ error }) => !stopped() && isRetryable(error),
+        shouldRetry: ({ error }) => !stopped() && circuitOf(plan) === undefined && isRetryable(error),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           if (retriesLeft === 0 || stopped() || !isRetryable(error)) return;
           summary.retries++;
@@ -243,13 +306,16 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
       return;
     }
     const jobStarted = Date.now();
+    const counter = { requests: 0 };
     try {
       const { plan, source } = await prepareGeneration(job.request, {
         ...(options.providers === undefined ? {} : { providers: options.providers }),
-        readFile: readImageFile,
+        readFile: (file: string) => readImageFile(file, { signal: AbortSignal.timeout(timeoutMs) }),
         ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
         checkKey: false,
       });
+      const circuit = circuitOf(plan);
+      if (circuit !== undefined) throw new CircuitOpen(circuit);
       const baseName = `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}`;
       const nameOf = (index: number) => `${baseName}-${index}`;
       const cacheKey = options.cache ? ImageCache.keyOf(plan, job.request.seed !== undefined) : undefined;
@@ -258,7 +324,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
         const files: string[] = [];
         for (const [index, image] of hit.entries()) {
           const file = `${nameOf(index)}.${image.extension}`;
-          await ImageCache.copyOut(image.objectPath, path.join(outDir, file));
+          await writeFileAtomically(path.join(outDir, file), image.bytes);
           await writeFileAtomically(
             path.join(outDir, `${nameOf(index)}.json`),
             `${JSON.stringify({ file, ...image.metadata, model: plan.resolved.model, warnings: plan.warnings, cached: true, line: job.line, key: job.key }, null, 2)}\n`,
@@ -273,7 +339,6 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
         return;
       }
 
-      const counter = { requests: 0 };
       const outcomes = await Promise.all(plan.calls.map((call) => runWithRetries(job, plan, source, call, counter)));
       const images: GeneratedImage[] = outcomes.flatMap((outcome) => outcome.images);
       const warnings = [...plan.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)];
@@ -285,7 +350,8 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
         estimatedCostUsd: plan.estimatedCostUsd,
         name: (image) => nameOf(image.index),
       });
-      if (cacheKey !== undefined && options.cache) await options.cache.put(cacheKey, images);
+      // The images are kept already: a cache that cannot take them only costs a later request.
+      if (cacheKey !== undefined && options.cache) await options.cache.put(cacheKey, images).catch(() => undefined);
       await record(job, {
         status: 'done',
         files: saved.map((item) => path.basename(item.path)),
@@ -299,16 +365,25 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
       summary.estimatedCostUsd += plan.estimatedCostUsd ?? 0;
       emit({ type: 'done', job, images: images.length, cached: false, durationMs: Date.now() - jobStarted });
     } catch (error) {
-      if (error instanceof StopRequested || (stopped() && isAbort(error))) {
+      if (error instanceof StopRequested || (stopped() && isAbort(error) && counter.requests === 0)) {
         summary.pending++;
         return;
       }
+      const writeFailed = isFileSystemFault(error);
+      if (writeFailed && fileSystemFault === undefined) {
+        fileSystemFault = describeFileSystemFault(error);
+        emit({ type: 'file-system-fault', error: fileSystemFault });
+      }
       const message = error instanceof Error ? error.message : String(error);
-      await record(job, { status: 'failed', files: [], seed: undefined, requests: 0, cached: false, error: message });
+      // The journal lives on the same disk: when writing failed, recording may fail too, and the
+      // job simply stays not done for the next run.
+      await record(job, { status: 'failed', files: [], seed: undefined, requests: counter.requests, cached: false, error: message }).catch((recordError: unknown) => {
+        if (!isFileSystemFault(recordError)) throw recordError;
+      });
       summary.failed++;
       summary.failures.push({ line: job.line, key: job.key, error: message });
       emit({ type: 'failed', job, error: message });
-      if (!ImagegenError.isInstance(error)) throw error;
+      if (!ImagegenError.isInstance(error) && !writeFailed && !(error instanceof CircuitOpen)) throw error;
     }
   };
 
@@ -320,6 +395,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   await Promise.all(toRun.map((job) => limit(() => processJob(job))));
 
   summary.stopped = stopped();
+  summary.fileSystemError = fileSystemFault ?? (lockLost() === undefined ? undefined : `the lock on ${outDir} was lost (${lockLost()!.message})`);
   summary.durationMs = Date.now() - started;
   summary.imagesPerMinute = summary.durationMs > 0 ? Math.round((summary.images / summary.durationMs) * 60_000 * 10) / 10 : 0;
   summary.estimatedCostUsd = Math.round(summary.estimatedCostUsd * 1e6) / 1e6;
@@ -348,6 +424,15 @@ export function isRetryable(error: unknown): boolean {
 class StopRequested extends Error {
   override name = 'StopRequested';
 }
+
+/** A job not sent because an earlier one of its provider or model met an error that repeats. */
+class CircuitOpen extends Error {
+  override name = 'CircuitOpen';
+}
+
+/** `setTimeout`'s limit (2^31 - 1 ms); longer timeouts overflow and fire at once. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error instanceof StopRequested);

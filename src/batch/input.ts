@@ -59,6 +59,8 @@ export function parseBatchInput({
   format: InputFormat;
   defaults?: Partial<GenerateRequest>;
 }): { jobs: BatchJob[]; errors: LineError[] } {
+  // A byte order mark is how some editors save UTF-8; it is not part of the first request.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   const rows = format === 'jsonl' ? jsonlRows(text) : format === 'csv' ? csvRows(text) : textRows(text);
   const jobs: BatchJob[] = [];
   const errors: LineError[] = [...rows.errors];
@@ -106,6 +108,11 @@ function jsonlRows(text: string): { rows: Row[]; errors: LineError[] } {
   text.split(/\r?\n/).forEach((content, index) => {
     const line = index + 1;
     if (content.trim() === '' || content.trimStart().startsWith('//')) return;
+    const structure = checkJsonStructure(content);
+    if (structure !== undefined) {
+      errors.push({ line, ...structure });
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(content);
@@ -129,14 +136,19 @@ function jsonlRows(text: string): { rows: Row[]; errors: LineError[] } {
 }
 
 function csvRows(text: string): { rows: Row[]; errors: LineError[] } {
-  let records: string[][];
+  let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    records = parseCsv(text, { relax_column_count: false, skip_empty_lines: true, bom: true }) as string[][];
+    parsed = parseCsv(text, { relax_column_count: false, skip_empty_lines: true, bom: true, info: true }) as unknown as typeof parsed;
   } catch (error) {
     const failure = error as { lines?: number; column?: number; message: string };
     return { rows: [], errors: [{ line: failure.lines ?? 1, column: (failure.column ?? 0) + 1, message: `not valid CSV: ${failure.message}` }] };
   }
-  const [header, ...body] = records;
+  // csv-parse counts the line a record ends on; quoted cells can span lines, blank lines are
+  // skipped: the file line where a record starts is what a user can find.
+  const startLine = ({ record, info }: (typeof parsed)[number]) =>
+    info.lines - record.reduce((newlines, cell) => newlines + (cell.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
+  const [header, ...body] = parsed.map((item) => item.record);
+  const lines = parsed.map(startLine);
   if (header === undefined) return { rows: [], errors: [] };
   const columns = header.map((name) => name.trim());
   const errors: LineError[] = [];
@@ -149,12 +161,22 @@ function csvRows(text: string): { rows: Row[]; errors: LineError[] } {
   if (errors.length > 0) return { rows: [], errors };
 
   const rows: Row[] = [];
+  const cellErrors: LineError[] = [];
   body.forEach((record, index) => {
-    const line = index + 2;
+    const line = lines[index + 1]!;
     const request: Record<string, unknown> = {};
     columns.forEach((name, column) => {
       const cell = record[column]?.trim() ?? '';
       if (cell === '') return;
+      if (JSON_FIELDS.has(name)) {
+        const structure = checkJsonStructure(cell);
+        if (structure !== undefined) {
+          // The cell's own paths start inside the field: put the column's name in front.
+          const message = structure.message.replace(/^[^:]*/, (inner) => (inner === '(request)' ? name : `${name}.${inner}`));
+          cellErrors.push({ line, column: column + 1, message });
+          return;
+        }
+      }
       if (NUMBER_FIELDS.has(name)) request[name] = cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
       else if (BOOLEAN_FIELDS.has(name)) request[name] = cell === 'true' ? true : cell === 'false' ? false : cell;
       else if (JSON_FIELDS.has(name)) {
@@ -168,7 +190,92 @@ function csvRows(text: string): { rows: Row[]; errors: LineError[] } {
     });
     rows.push({ line, request, columns: Object.fromEntries(columns.map((name, column) => [name, column + 1])) });
   });
-  return { rows, errors: [] };
+  const badLines = new Set(cellErrors.map((error) => error.line));
+  return { rows: rows.filter((row) => !badLines.has(row.line)), errors: cellErrors };
+}
+
+/** How deep objects and arrays may nest in a request (`providerOptions` needs three or four). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * What `JSON.parse` lets through silently or cannot survive: a key given twice in one object (the
+ * last would win without a word) and nesting deep enough to overflow the stack later. One pass
+ * over the text, no recursion; syntax errors are left to `JSON.parse`, which names them.
+ */
+export function checkJsonStructure(text: string): { column: number; message: string } | undefined {
+  // One entry per open object or array: its keys so far (objects only) and its path, for messages.
+  const open: { keys: Set<string> | undefined; path: string; lastKey: string | undefined }[] = [];
+  let expectKey = false;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index];
+    if (character === '"') {
+      let end = index + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const current = open.at(-1);
+      if (current?.keys !== undefined && expectKey) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(index, end + 1)) as string;
+        } catch {
+          return undefined;
+        }
+        const field = current.path === '' ? key : `${current.path}.${key}`;
+        if (current.keys.has(key)) return { column: index + 1, message: `${field}: key given twice (JSON would silently keep the last); give each field once` };
+        current.keys.add(key);
+        current.lastKey = key;
+        expectKey = false;
+      }
+      index = end;
+    } else if (character === '{' || character === '[') {
+      const parent = open.at(-1);
+      const path = parent === undefined ? '' : parent.keys === undefined ? `${parent.path}[]` : parent.path === '' ? (parent.lastKey ?? '') : `${parent.path}.${parent.lastKey ?? ''}`;
+      open.push({ keys: character === '{' ? new Set() : undefined, path, lastKey: undefined });
+      expectKey = character === '{';
+      if (open.length > MAX_JSON_DEPTH) return { column: index + 1, message: `${path || '(request)'}: nested more than ${MAX_JSON_DEPTH} levels deep` };
+    } else if (character === '}' || character === ']') {
+      open.pop();
+      expectKey = false;
+    } else if (character === ',') {
+      expectKey = open.at(-1)?.keys !== undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The text of a batch file, or where it stops being UTF-8: bytes that are not would otherwise turn
+ * into U+FFFD and be sent as part of a prompt.
+ */
+export function decodeBatchFile(bytes: Uint8Array): { text: string } | { error: LineError } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const before = bytes.subarray(0, offset);
+    const lineStart = before.lastIndexOf(0x0a) + 1;
+    const line = before.filter((byte) => byte === 0x0a).length + 1;
+    const column = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
+    const byte = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
+    return { error: { line, column, message: `not valid UTF-8 (byte 0x${byte}); save the file as UTF-8` } };
+  }
+}
+
+/** The offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let index = 0;
+  while (index < bytes.length) {
+    const lead = bytes[index]!;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
+    if (length === 0 || index + length > bytes.length) return index;
+    try {
+      decoder.decode(bytes.subarray(index, index + length));
+    } catch {
+      return index;
+    }
+    index += length;
+  }
+  return index;
 }
 
 function textRows(text: string): { rows: Row[]; errors: LineError[] } {

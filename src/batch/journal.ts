@@ -95,9 +95,14 @@ export class Journal {
       const group = this.#queued.splice(0);
       try {
         const handle = await open(this.path, 'a');
+        const size = (await handle.stat()).size;
         try {
           await handle.write(group.map((item) => item.line).join(''));
           await handle.sync();
+        } catch (error) {
+          // A write cut short (disk full) would leave half a line: cut the file back to whole lines.
+          await handle.truncate(size).catch(() => undefined);
+          throw error;
         } finally {
           await handle.close();
         }

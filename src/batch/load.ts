@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { GenerateRequest } from '../request.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { validateJobs } from './engine.js';
-import { detectFormat, InvalidBatchInputError, parseBatchInput, type BatchJob, type InputFormat, type LineError } from './input.js';
+import { decodeBatchFile, detectFormat, InvalidBatchInputError, parseBatchInput, type BatchJob, type InputFormat, type LineError } from './input.js';
 
 /**
  * Reads and checks a batch file: every line parsed and validated against the catalog before
@@ -22,8 +22,9 @@ export async function loadBatchFile({
   providers?: ProvidersOption | undefined;
   skipInvalid?: boolean;
 }): Promise<{ jobs: BatchJob[]; skippedLines: LineError[] }> {
-  const text = await readFile(file, 'utf8');
-  const parsed = parseBatchInput({ text, format: format ?? detectFormat(file), defaults });
+  const decoded = decodeBatchFile(await readFile(file));
+  if ('error' in decoded) throw new InvalidBatchInputError({ file, lineErrors: [decoded.error] });
+  const parsed = parseBatchInput({ text: decoded.text, format: format ?? detectFormat(file), defaults });
   const catalogErrors = await validateJobs(parsed.jobs, providers);
   const errors = [...parsed.errors, ...catalogErrors].sort((left, right) => left.line - right.line || left.column - right.column);
   if (errors.length > 0 && (!skipInvalid || parsed.jobs.length === 0)) throw new InvalidBatchInputError({ file, lineErrors: errors });

@@ -57,6 +57,13 @@ export function createProgress({
             write(`[${finished}/${total}] done   line ${event.job.line}: ${event.images} image(s)${event.cached ? ' from cache' : ''} in ${event.durationMs} ms\n`);
           }
           break;
+        case 'circuit-open':
+          // Shown whatever the display: it explains a run of failures that follows.
+          (bar ? (text: string) => terminal!.write(`\n${text}`) : write)(`stopping requests to ${event.scope}: ${event.reason} Its remaining jobs are recorded as failed, not sent; re-run to retry them.\n`);
+          return;
+        case 'file-system-fault':
+          (bar ? (text: string) => terminal!.write(`\n${text}`) : write)(`stopping: writing failed, ${event.error}; no new request starts, those in flight finish.\n`);
+          return;
         case 'failed':
           finished++;
           failed++;

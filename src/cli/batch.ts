@@ -11,7 +11,7 @@ import { loadTogetherApiKey } from '../providers/together.js';
 import type { GenerateRequest } from '../request.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
 import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, numberOrRaw, parseFlag, UsageError, wholeNumber } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, timeoutFlag, numberOrRaw, parseFlag, UsageError, wholeNumber } from './output.js';
 
 type BatchFlags = {
   model?: string;
@@ -69,7 +69,7 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
       }
       const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
-      const timeoutMs = parseFlag('--timeout', flags.timeout, parseDuration);
+      const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
       if (flags.inputFormat !== undefined && !['jsonl', 'csv', 'text'].includes(flags.inputFormat)) {
         throw new UsageError(`--input-format must be jsonl, csv or text (got ${JSON.stringify(flags.inputFormat)})`);
@@ -127,7 +127,7 @@ export function batchCommand(io: CliIO, setExitCode: (code: number) => void, sto
       }
       if (flags.json) io.stdout(`${JSON.stringify(summary)}\n`);
       else io.stderr(formatSummary(summary, outDir));
-      setExitCode(summary.stopped ? 130 : summary.failed > 0 ? EXIT_FAILURE : EXIT_OK);
+      setExitCode(summary.fileSystemError !== undefined ? EXIT_FAILURE : summary.stopped ? 130 : summary.failed > 0 ? EXIT_FAILURE : EXIT_OK);
     });
 }
 
@@ -150,6 +150,10 @@ function requestDefaults(flags: BatchFlags): Partial<GenerateRequest> {
 export function formatSummary(summary: BatchSummary, outDir: string): string {
   const lines = [
     `${summary.stopped ? 'stopped' : 'finished'} in ${(summary.durationMs / 1000).toFixed(1)}s → ${outDir}`,
+    ...(summary.fileSystemError === undefined
+      ? []
+      : [`  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`]),
+    ...summary.openCircuits.map((circuit) => `  not sent after a repeating error: ${circuit.reason}`),
     `  done ${summary.done} (${summary.cached} from cache), skipped ${summary.skipped}, failed ${summary.failed}` +
       `${summary.pending > 0 ? `, not started ${summary.pending} (re-run to resume)` : ''}`,
     `  requests ${summary.requests}, retries ${summary.retries}, images ${summary.images}, ${summary.imagesPerMinute} images/min`,

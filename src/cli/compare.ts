@@ -97,8 +97,12 @@ export function compareCommand(io: CliIO, setExitCode: (code: number) => void, s
         io.stdout(`${JSON.stringify({ summary: result.summary, outputs: result.outputs, rows: result.rows })}\n`);
       } else {
         io.stdout(formatSummaryTable(result.summary));
+        const pages = result.outputs.contactSheetPages.length;
+        const sheet = result.outputs.contactSheetError !== undefined
+          ? `not drawn (${result.outputs.contactSheetError})`
+          : `${result.outputs.contactSheet}${pages > 1 ? ` (+ ${pages - 1} more pages beside it)` : ''}`;
         io.stdout(
-          `\ngallery:       ${result.outputs.gallery}\ncontact sheet: ${result.outputs.contactSheet}\n` +
+          `\ngallery:       ${result.outputs.gallery}\ncontact sheet: ${sheet}\n` +
             `results:       ${result.outputs.resultsCsv}\n               ${result.outputs.resultsJsonl}\n`,
         );
       }

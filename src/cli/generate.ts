@@ -4,8 +4,10 @@ import { DEFAULT_MODEL } from '../request.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../node/files.js';
+import { bytesForRequests, checkWritableFolder } from '../node/folder-checks.js';
+import type { GenerateRequest } from '../request.js';
 import type { CliIO } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, formatError, numberOrRaw, parseFlag, wholeNumber } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, timeoutFlag, formatError, numberOrRaw, parseFlag, wholeNumber } from './output.js';
 import path from 'node:path';
 
 export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
@@ -64,7 +66,8 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
         }
       }
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
-      const timeoutMs = parseFlag('--timeout', flags.timeout, parseDuration);
+      const outDir = path.resolve(io.cwd, flags.out);
+      const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       const controller = new AbortController();
       const onInterrupt = () => controller.abort(new Error('interrupted (Ctrl-C)'));
       const timer = setTimeout(
@@ -73,7 +76,7 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
       );
       process.once('SIGINT', onInterrupt);
       try {
-        const result = await generateImages({
+        const request: GenerateRequest = {
           prompt,
           model,
           ...(flags.size === undefined ? {} : { size: flags.size }),
@@ -88,10 +91,13 @@ export function generateCommand(io: CliIO, setExitCode: (code: number) => void):
           ...(flags.promptUpsampling === undefined ? {} : { promptUpsampling: flags.promptUpsampling }),
           ...(flags.format === undefined ? {} : { outputFormat: flags.format as 'png' }),
           abortSignal: controller.signal,
-        }, { maxRetries, readFile: readImageFile });
+        };
+        // Before anything is sent: a folder that cannot take the image would only waste the request.
+        await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
+        const result = await generateImages(request, { maxRetries, readFile: (file) => readImageFile(file, { signal: controller.signal }) });
         const saved = await saveImages({
           images: result.images,
-          outDir: path.resolve(io.cwd, flags.out),
+          outDir,
           warnings: result.warnings,
           durationMs: result.durationMs,
           estimatedCostUsd: result.estimatedCostUsd,

@@ -90,3 +90,15 @@ export function parseFlag<T>(flag: string, value: string, parser: (text: string)
     throw new UsageError(`${flag}: ${(error as Error).message}`);
   }
 }
+
+/** `setTimeout`'s limit: 2^31 - 1 ms, about 24.8 days. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A `--timeout` duration: above zero and within what a timer can wait, or a `UsageError`. */
+export function timeoutFlag(flag: string, value: string, parse: (text: string) => number): number {
+  const milliseconds = parseFlag(flag, value, parse);
+  if (milliseconds < 1 || milliseconds > MAX_TIMER_MS) {
+    throw new UsageError(`${flag} must be more than 0 and at most 24 days, e.g. 120s or 10m (got ${JSON.stringify(value)})`);
+  }
+  return milliseconds;
+}

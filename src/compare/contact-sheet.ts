@@ -89,11 +89,47 @@ export function contactSheetSize({ rows, columns, cellSize }: { rows: number; co
   };
 }
 
+/** The largest side of one sheet: under 16384, the most librsvg, sharp and most viewers take. */
+export const CONTACT_SHEET_MAX_SIDE = 16_000;
+/** Cells are never drawn smaller than this; past it, the sheet is split into pages instead. */
+export const CONTACT_SHEET_MIN_CELL = 32;
+
 /**
- * Draws the experiment as one labelled PNG: a header with the column labels, a left column with
+ * How an experiment fits on sheets no larger than `maxSide`: cells shrink (down to
+ * `CONTACT_SHEET_MIN_CELL`) until the columns fit across, then rows, and columns if they still do
+ * not fit, are split into pages.
+ *
+ * @example
+ * contactSheetLayout({ rows: 440, columns: 10, cellSize: 256 }); // { cellSize: 256, rowsPerPage: 60, columnsPerPage: 10, pages: 8 }
+ */
+export function contactSheetLayout({ rows, columns, cellSize, maxSide = CONTACT_SHEET_MAX_SIDE }: { rows: number; columns: number; cellSize: number; maxSide?: number }): {
+  cellSize: number;
+  rowsPerPage: number;
+  columnsPerPage: number;
+  pages: number;
+} {
+  const fitting = (room: number, count: number) => Math.floor((room - CONTACT_SHEET_GAP) / Math.max(1, count)) - CONTACT_SHEET_GAP;
+  const cell = Math.max(CONTACT_SHEET_MIN_CELL, Math.min(cellSize, fitting(maxSide - CONTACT_SHEET_LABEL_WIDTH, columns)));
+  const columnsPerPage = Math.max(1, Math.min(columns, Math.floor((maxSide - CONTACT_SHEET_LABEL_WIDTH - CONTACT_SHEET_GAP) / (cell + CONTACT_SHEET_GAP))));
+  const rowsPerPage = Math.max(1, Math.min(rows, Math.floor((maxSide - CONTACT_SHEET_HEADER_HEIGHT - CONTACT_SHEET_GAP) / (cell + CONTACT_SHEET_GAP))));
+  const pages = Math.max(1, Math.ceil(rows / rowsPerPage) * Math.ceil(columns / columnsPerPage));
+  return { cellSize: cell, rowsPerPage, columnsPerPage, pages };
+}
+
+/** `contact-sheet.png`, then `contact-sheet-2.png`, `contact-sheet-3.png`, … beside it. */
+export function contactSheetPagePath(outputPath: string, page: number): string {
+  if (page === 1) return outputPath;
+  const extension = path.extname(outputPath);
+  return `${outputPath.slice(0, outputPath.length - extension.length)}-${page}${extension}`;
+}
+
+/**
+ * Draws the experiment as labelled PNGs: a header with the column labels, a left column with
  * "prompt #n / seed s", each image fitted (contain) into a `cellSize` square, failed cells as a red
  * tile with the reason. Image paths are read relative to `folder`; an image that cannot be read is
- * drawn as failed rather than failing the sheet. Prompt numbers are shown from 1.
+ * drawn as failed rather than failing the sheet. Prompt numbers are shown from 1. Any experiment
+ * fits: past `CONTACT_SHEET_MAX_SIDE` the cells shrink, then the sheet is split into pages
+ * (`contact-sheet-2.png`, …); `path`, `width` and `height` are the first page's.
  *
  * @example
  * await makeContactSheet({ rows, folder: 'out/compare-1', outputPath: 'out/compare-1/contact-sheet.png' });
@@ -103,16 +139,42 @@ export async function makeContactSheet({
   folder,
   outputPath,
   cellSize = 256,
+  maxSide = CONTACT_SHEET_MAX_SIDE,
 }: {
   rows: readonly ExperimentRow[];
   folder: string;
   outputPath: string;
   /** @default 256 */
   cellSize?: number;
-}): Promise<{ path: string; width: number; height: number; rows: number; columns: number }> {
+  /** @default 16000 */
+  maxSide?: number;
+}): Promise<{ path: string; pages: string[]; width: number; height: number; rows: number; columns: number; cellSize: number }> {
   if (!Number.isInteger(cellSize) || cellSize < 16) throw new RangeError(`cellSize must be an integer of at least 16, got ${cellSize}`);
-  const sharp = await loadSharp('The contact sheet of imagegen compare');
+  // Loaded before anything is drawn, so a missing sharp is one clear error for the whole sheet.
+  await loadSharp('The contact sheet of imagegen compare');
   const grid = experimentGrid(rows);
+  const layout = contactSheetLayout({ rows: grid.rows.length, columns: grid.columns.length, cellSize, maxSide });
+  await mkdir(path.dirname(path.resolve(outputPath)), { recursive: true });
+  const pages: string[] = [];
+  let first: { width: number; height: number } | undefined;
+  for (let rowStart = 0; rowStart < Math.max(1, grid.rows.length); rowStart += layout.rowsPerPage) {
+    for (let columnStart = 0; columnStart < Math.max(1, grid.columns.length); columnStart += layout.columnsPerPage) {
+      const columnIndexes = grid.columns.map((_, index) => index).slice(columnStart, columnStart + layout.columnsPerPage);
+      const page = {
+        columns: columnIndexes.map((index) => grid.columns[index]!),
+        rows: grid.rows.slice(rowStart, rowStart + layout.rowsPerPage).map((gridRow) => ({ ...gridRow, cells: columnIndexes.map((index) => gridRow.cells[index]) })),
+      };
+      const pagePath = contactSheetPagePath(outputPath, pages.length + 1);
+      const size = await drawPage({ grid: page, folder, outputPath: pagePath, cellSize: layout.cellSize });
+      first ??= size;
+      pages.push(pagePath);
+    }
+  }
+  return { path: outputPath, pages, ...first!, rows: grid.rows.length, columns: grid.columns.length, cellSize: layout.cellSize };
+}
+
+async function drawPage({ grid, folder, outputPath, cellSize }: { grid: ExperimentGrid; folder: string; outputPath: string; cellSize: number }): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp('The contact sheet of imagegen compare');
   const { width, height } = contactSheetSize({ rows: grid.rows.length, columns: grid.columns.length, cellSize });
   const cellLeft = (columnIndex: number) => CONTACT_SHEET_LABEL_WIDTH + CONTACT_SHEET_GAP + columnIndex * (cellSize + CONTACT_SHEET_GAP);
   const cellTop = (rowIndex: number) => CONTACT_SHEET_HEADER_HEIGHT + CONTACT_SHEET_GAP + rowIndex * (cellSize + CONTACT_SHEET_GAP);
@@ -153,9 +215,8 @@ export async function makeContactSheet({
     .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }, ...images])
     .png()
     .toBuffer();
-  await mkdir(path.dirname(path.resolve(outputPath)), { recursive: true });
   await writeFileAtomically(outputPath, png);
-  return { path: outputPath, width, height, rows: grid.rows.length, columns: grid.columns.length };
+  return { width, height };
 }
 
 const PAGE_BACKGROUND = '#ffffff';

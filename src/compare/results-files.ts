@@ -30,7 +30,7 @@ export function toJsonLines(rows: readonly ExperimentRow[]): string {
 
 /**
  * RFC 4180 CSV: a header, then one line per row; CRLF line ends; fields with a comma, quote, CR
- * or LF are quoted, quotes doubled. Settings read `k=v;k=v`, warnings are joined with ` | `.
+ * or LF are quoted, quotes doubled; cells that a spreadsheet would run as a formula start with `'`. Settings read `k=v;k=v`, warnings are joined with ` | `.
  */
 export function toCsv(rows: readonly ExperimentRow[]): string {
   const lines = [RESULTS_CSV_COLUMNS.join(',')];
@@ -82,5 +82,16 @@ function optional(value: number | undefined): string {
 }
 
 function quoteCsvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const safe = neutraliseFormula(value);
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/**
+ * OWASP's advice for spreadsheet export: a cell that starts with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return is read as a formula by Excel, LibreOffice and Sheets, so it gets a leading `'`
+ * and is shown as text. Plain numbers (a negative seed or cost) stay numbers.
+ */
+export function neutraliseFormula(value: string): string {
+  if (!/^[=+\-@\t\r]/.test(value) || /^[+-]?\d+(\.\d+)?$/.test(value)) return value;
+  return `'${value}`;
 }

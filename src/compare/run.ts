@@ -19,7 +19,16 @@ export type ExperimentResult = {
   rows: ExperimentRow[];
   summary: ModelSummary[];
   batch: BatchSummary;
-  outputs: { resultsJsonl: string; resultsCsv: string; contactSheet: string; gallery: string };
+  outputs: {
+    resultsJsonl: string;
+    resultsCsv: string;
+    /** The first page; an experiment too large for one sheet has more (`contactSheetPages`). */
+    contactSheet: string;
+    contactSheetPages: string[];
+    /** Why no contact sheet was drawn, when it could not be (the other outputs are written). */
+    contactSheetError?: string;
+    gallery: string;
+  };
 };
 
 /**
@@ -145,12 +154,27 @@ export async function runExperiment({
   }
 
   const { jsonlPath, csvPath } = await writeResultsFiles({ rows, folder });
-  const sheet = await makeContactSheet({ rows, folder, outputPath: path.join(folder, 'contact-sheet.png'), cellSize });
+  // The sheet is a view of results already on disk: if it cannot be drawn, the gallery and the
+  // results files still are, and the reason is reported rather than thrown.
+  const contactSheetPath = path.join(folder, 'contact-sheet.png');
+  let sheet: { pages: string[] } | { error: string };
+  try {
+    sheet = await makeContactSheet({ rows, folder, outputPath: contactSheetPath, cellSize });
+  } catch (error) {
+    sheet = { error: error instanceof Error ? error.message : String(error) };
+  }
   const gallery = await writeGallery({ rows, folder, title: experiment.name ?? `${experiment.prompts.length} prompts × ${experiment.models.length} models` });
   return {
     rows,
     summary: summarize(rows),
     batch,
-    outputs: { resultsJsonl: jsonlPath, resultsCsv: csvPath, contactSheet: sheet.path, gallery: gallery.path },
+    outputs: {
+      resultsJsonl: jsonlPath,
+      resultsCsv: csvPath,
+      contactSheet: contactSheetPath,
+      contactSheetPages: 'pages' in sheet ? sheet.pages : [],
+      ...('error' in sheet ? { contactSheetError: sheet.error } : {}),
+      gallery: gallery.path,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { downloadImage } from '../download.js';
 import { redactSecrets } from '../errors.js';
@@ -90,17 +91,73 @@ export async function writeFileAtomically(filePath: string, data: Uint8Array | s
   }
 }
 
-/** Removes temporary files a killed process left in `folder`. */
+/**
+ * Writes a new file and never replaces one: flushed under a temporary name, then hard-linked to
+ * `filePath`, which fails with `EEXIST` when something is there (atomic, unlike a check first).
+ * Resolves `false` when the name is taken. File systems without hard links get an exclusive copy.
+ */
+export async function writeNewFile(filePath: string, data: Uint8Array | string): Promise<boolean> {
+  const temporary = path.join(path.dirname(filePath), `${TEMPORARY_FILE_PREFIX}${process.pid}-${randomUUID()}`);
+  try {
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(temporary, filePath);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+      try {
+        await copyFile(temporary, filePath, constants.COPYFILE_EXCL);
+      } catch (copyError) {
+        if ((copyError as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw copyError;
+      }
+    }
+    return true;
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/**
+ * Removes temporary files a killed process left in `folder`. Each is named for the process that
+ * writes it (`.imagegen-tmp-<pid>-…`): those of a process still running are its own and stay.
+ */
 export async function removeTemporaryFiles(folder: string): Promise<number> {
   const names = await readdir(folder).catch(() => [] as string[]);
-  const stale = names.filter((name) => name.startsWith(TEMPORARY_FILE_PREFIX));
+  const stale = names.filter((name) => {
+    if (!name.startsWith(TEMPORARY_FILE_PREFIX)) return false;
+    const pid = Number(/^(\d+)-/.exec(name.slice(TEMPORARY_FILE_PREFIX.length))?.[1]);
+    return !Number.isInteger(pid) || !processIsAlive(pid);
+  });
   await Promise.all(stale.map((name) => rm(path.join(folder, name), { force: true })));
   return stale.length;
 }
 
+/** Whether a process with this id runs on this machine (signal 0 checks without sending anything). */
+export function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Saves images and their sidecars into `outDir`, each written atomically. Names are unique within
- * the call: when two images would share a name (same seed), the index is appended.
+ * the call: when two images would share a name (same seed), the index is appended. Without a
+ * `name`, an existing file is never replaced: a taken name (the same prompt and seed in the same
+ * second, say on another model) gets `-2`, `-3`, … With a `name`, the caller owns the names
+ * (batch runs rewrite their own files on resume).
  */
 export async function saveImages({
   images,
@@ -139,26 +196,80 @@ export async function saveImages({
           extension: image.extension,
         }).replace(/\.[a-z]+$/, '');
     const unique = !name && image.seed !== undefined && repeated.has(image.seed) ? `${base}-${image.index}` : base;
-    const imagePath = pathInside(outDir, `${unique}.${image.extension}`);
-    const sidecarPath = pathInside(outDir, `${unique}.json`);
-    const sidecar: Sidecar = {
-      file: path.basename(imagePath),
-      ...image.toJSON(),
-      model: `${image.provider}:${image.modelId}`,
-      warnings: [...warnings],
-      durationMs,
-      estimatedCostUsd: estimatedCostUsd === undefined ? undefined : estimatedCostUsd / Math.max(1, images.length),
-      createdAt: date.toISOString(),
-      generator: 'ai-imagegen',
+    const sidecarOf = (imagePath: string): string => {
+      const sidecar: Sidecar = {
+        file: path.basename(imagePath),
+        ...image.toJSON(),
+        model: `${image.provider}:${image.modelId}`,
+        warnings: [...warnings],
+        durationMs,
+        estimatedCostUsd: estimatedCostUsd === undefined ? undefined : estimatedCostUsd / Math.max(1, images.length),
+        createdAt: date.toISOString(),
+        generator: 'ai-imagegen',
+      };
+      return `${redactSecrets(JSON.stringify(sidecar, null, 2))}\n`;
     };
-    await writeFileAtomically(imagePath, image.bytes);
-    await writeFileAtomically(sidecarPath, `${redactSecrets(JSON.stringify(sidecar, null, 2))}\n`);
-    saved.push({ path: imagePath, sidecarPath, image });
+    if (name) {
+      const imagePath = pathInside(outDir, `${unique}.${image.extension}`);
+      const sidecarPath = pathInside(outDir, `${unique}.json`);
+      await writeFileAtomically(imagePath, image.bytes);
+      await writeFileAtomically(sidecarPath, sidecarOf(imagePath));
+      saved.push({ path: imagePath, sidecarPath, image });
+      continue;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const candidate = attempt === 1 ? unique : `${unique}-${attempt}`;
+      const imagePath = pathInside(outDir, `${candidate}.${image.extension}`);
+      const sidecarPath = pathInside(outDir, `${candidate}.json`);
+      if (!(await writeNewFile(imagePath, image.bytes))) continue;
+      // The sidecar's name can be taken by an image of another format (`x.png` beside `x.jpg`).
+      if (!(await writeNewFile(sidecarPath, sidecarOf(imagePath)))) {
+        await rm(imagePath, { force: true });
+        continue;
+      }
+      saved.push({ path: imagePath, sidecarPath, image });
+      break;
+    }
   }
   return saved;
 }
 
-/** Reads a reference image from disk (the Node entry's `readFile` for `generateImages`). */
-export async function readImageFile(filePath: string): Promise<Uint8Array> {
-  return new Uint8Array(await readFile(filePath));
+/** What reference images may weigh when the provider names no limit of its own. */
+export const MAX_REFERENCE_IMAGE_BYTES = 20 * 1024 * 1024;
+
+/** A reference image file that cannot be used as one (not a regular file, too large); nothing was sent. */
+export class ReferenceFileError extends Error {
+  override name = 'ReferenceFileError';
+}
+
+/**
+ * Reads a reference image from disk (the Node entry's `readFile` for `generateImages`): regular
+ * files only (a FIFO or device would block or never end), at most `maxBytes`, checked from the
+ * file's size before a byte is read, and cancelled by `signal`.
+ */
+export async function readImageFile(
+  filePath: string,
+  { maxBytes = MAX_REFERENCE_IMAGE_BYTES, signal }: { maxBytes?: number; signal?: AbortSignal | undefined } = {},
+): Promise<Uint8Array> {
+  // Non-blocking, so opening a FIFO with no writer returns at once instead of waiting for one.
+  const handle = await open(filePath, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      const kind = stats.isFIFO() ? 'a FIFO' : stats.isDirectory() ? 'a folder' : stats.isSocket() ? 'a socket' : 'a device';
+      throw new ReferenceFileError(`is ${kind}, not a regular file; nothing was read or sent`);
+    }
+    if (stats.size > maxBytes) {
+      throw new ReferenceFileError(`is ${formatSize(stats.size)}, over the ${formatSize(maxBytes)} limit for reference images; nothing was read or sent`);
+    }
+    const data = await handle.readFile(signal === undefined ? {} : { signal });
+    if (data.length > maxBytes) throw new ReferenceFileError(`grew past the ${formatSize(maxBytes)} limit for reference images while it was read`);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } finally {
+    await handle.close();
+  }
+}
+
+function formatSize(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -4,7 +4,7 @@ import type { GenerateRequest } from '../request.js';
 import { readImageFile } from './files.js';
 
 export * from '../index.js';
-export { imageFileName, pathInside, readImageFile, saveImages, slugify, writeFileAtomically } from './files.js';
+export { imageFileName, MAX_REFERENCE_IMAGE_BYTES, pathInside, readImageFile, ReferenceFileError, saveImages, slugify, writeFileAtomically } from './files.js';
 export type { SavedImage, Sidecar } from './files.js';
 export { DEFAULT_MODEL_LIST_MAX_AGE_MS, loadCachedModelList, modelListCachePath, refreshModelListCached } from './model-list-cache.js';
 export type { CachedModelListOptions } from './model-list-cache.js';
@@ -23,6 +23,7 @@ export type { BatchEvent, BatchSummary, RunBatchOptions } from '../batch/engine.
 export { detectFormat, InvalidBatchInputError, parseBatchInput } from '../batch/input.js';
 export type { BatchJob, InputFormat, LineError } from '../batch/input.js';
 export type { JournalEntry } from '../batch/journal.js';
+export { OutputFolderLockedError } from '../batch/output-lock.js';
 export { loadBatchFile } from '../batch/load.js';
 export { expandExperiment, experimentSchema, loadExperimentFile, parseExperiment } from '../compare/experiment.js';
 export type { Experiment, ExperimentCell } from '../compare/experiment.js';
