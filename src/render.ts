@@ -1,60 +1,30 @@
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { drawBackground } from './render-background.js';
+import { drawLabel } from './render-label.js';
 
 /**
- * The placeholder renderer behind `local:placeholder` and the emulator: a deterministic abstract
- * picture (gradient, discs and bands) drawn from prompt + seed. It is not a diffusion model; it
- * exists so that everything around generation can be developed and tested offline.
- * Pure JavaScript, so it runs on edge runtimes too.
+ * The placeholder renderer behind `local:placeholder` and the emulator: a deterministic picture
+ * labelled with what was asked for (a "PLACEHOLDER" mark, the model, the prompt, seed and size) over
+ * an abstract background whose palette and composition come from the model id, so that a contact
+ * sheet or gallery of placeholders shows which cell is which. It is not a diffusion model; it exists
+ * so that everything around generation can be developed and tested offline.
+ * Pure JavaScript (text in an embedded pixel font), so it runs on edge runtimes too.
  */
 export type RenderOptions = {
   prompt: string;
   seed: number;
   width: number;
   height: number;
+  /** Shown in the label; picks the palette and composition. */
+  model?: string | undefined;
 };
 
 /** RGB pixels (3 bytes each, row-major) of the placeholder picture. */
-export function renderPixels({ prompt, seed, width, height }: RenderOptions): Uint8Array {
-  const random = mulberry32(hashString(prompt) ^ Math.imul(seed | 0, 0x9e3779b1));
-  const color = () => [random() * 255, random() * 255, random() * 255] as const;
-  const from = color();
-  const to = color();
-  const discs = Array.from({ length: 3 + Math.floor(random() * 4) }, () => ({
-    x: random() * width,
-    y: random() * height,
-    radius: (0.08 + random() * 0.25) * Math.min(width, height),
-    color: color(),
-  }));
-  const bandPeriod = 16 + Math.floor(random() * 48);
-
+export function renderPixels({ prompt, seed, width, height, model = '' }: RenderOptions): Uint8Array {
   const pixels = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const t = (x / width + y / height) / 2;
-      let r = from[0] + (to[0] - from[0]) * t;
-      let g = from[1] + (to[1] - from[1]) * t;
-      let b = from[2] + (to[2] - from[2]) * t;
-      for (const disc of discs) {
-        const dx = x - disc.x;
-        const dy = y - disc.y;
-        if (dx * dx + dy * dy < disc.radius * disc.radius) {
-          r = (r + disc.color[0]) / 2;
-          g = (g + disc.color[1]) / 2;
-          b = (b + disc.color[2]) / 2;
-        }
-      }
-      if (Math.floor((x + y) / bandPeriod) % 7 === 0) {
-        r *= 0.85;
-        g *= 0.85;
-        b *= 0.85;
-      }
-      const offset = (y * width + x) * 3;
-      pixels[offset] = r;
-      pixels[offset + 1] = g;
-      pixels[offset + 2] = b;
-    }
-  }
+  drawBackground(pixels, { prompt, seed, width, height, model });
+  drawLabel(pixels, { prompt, seed, width, height, model });
   return pixels;
 }
 
@@ -90,27 +60,6 @@ function withoutNodeBuffer<T>(encode: () => T): T {
   } finally {
     delete scope.Buffer;
   }
-}
-
-/** FNV-1a, 32 bits. */
-export function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type NodeZlib = { deflateSync(data: Uint8Array): Uint8Array; crc32(data: Uint8Array, value?: number): number };

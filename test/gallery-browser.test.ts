@@ -40,7 +40,7 @@ async function writeExperiment(folder: string, prompts: readonly string[]): Prom
         const failed = promptIndex === FAILED_CELL.promptIndex && entry.model === FAILED_CELL.model && seed === FAILED_CELL.seed;
         const settings = Object.entries(entry.settings).map(([key, value]) => `${key}=${value}`);
         const imagePath = `images/p${promptIndex} m${modelIndex} s${seed}.png`;
-        if (!failed) await writeFile(path.join(folder, imagePath), renderPlaceholder({ prompt, seed, width: entry.width, height: entry.height, format: 'png' }));
+        if (!failed) await writeFile(path.join(folder, imagePath), renderPlaceholder({ prompt, seed, width: entry.width, height: entry.height, format: 'png', model: entry.model }));
         rows.push({
           promptIndex,
           prompt,

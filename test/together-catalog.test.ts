@@ -280,11 +280,14 @@ describe('a catalog that keeps itself current', () => {
     const io = memoryIO();
     expect(await runCli(['models', '--refresh', '--provider', 'togetherai'], io)).toBe(0);
     const lines = io.stdoutText().split('\n');
-    expect(lines.find((line) => line.startsWith(`togetherai:${NEW_MODEL} `))).toMatch(/256-1920 \/8\s+1-50 \(20\)\s+1\s+.*\s-\s+new: generic, unchecked$/);
-    expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.1-krea-dev '))).toMatch(/deprecated, not listed$/);
-    expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.1-schnell '))).toMatch(/\$0\.002831$/);
-    expect(lines.find((line) => line.startsWith('togetherai live list'))).toMatch(
-      /^togetherai live list \(fetched now, .+\): 27 image models; 1 not in this release \(generic capabilities, unchecked\), 4 catalog models no longer listed\.$/,
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
+    const row = (modelId: string) => lines.find((line) => line.slice(2).startsWith(`${modelId} `));
+    expect(row(NEW_MODEL)).toMatch(/^\? .*256-1920\/8\s+1\s+1-50\s+url\s+-$/);
+    expect(row('black-forest-labs/FLUX.1-krea-dev')).toMatch(/^! /);
+    expect(row('black-forest-labs/FLUX.1-schnell')).toMatch(/^\* .* 0\.0028$/);
+    expect(io.stdoutText().replace(/\n/g, ' ')).toContain('? new: generic capabilities, unchecked');
+    expect(io.stdoutText().replace(/\n(?!Prices)/g, ' ')).toMatch(
+      /togetherai live list \(fetched now, .+\): 27 image models; 1 not in this release \(generic capabilities, unchecked\), 4 catalog models no longer listed\./,
     );
     const cached = JSON.parse(await readFile(modelListCachePath('togetherai', cacheDir), 'utf8')) as { models: { id: string }[] };
     expect(cached.models.map((model) => model.id)).toContain(NEW_MODEL);
@@ -346,8 +349,8 @@ describe('prices: one basis per model, overridable from code, the CLI and a conf
     const io = memoryIO(folder);
     expect(await runCli(['models', '--provider', 'togetherai', '--price', 'togetherai:black-forest-labs/FLUX.2-pro=0.04/image'], io)).toBe(0);
     const lines = io.stdoutText().split('\n');
-    expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.2-pro '))).toMatch(/\$0\.04$/);
-    expect(lines.find((line) => line.startsWith('togetherai:Lykon/DreamShaper '))).toMatch(/\$0\.25$/);
+    expect(lines.find((line) => line.startsWith('  black-forest-labs/FLUX.2-pro '))).toMatch(/ 0\.0400$/);
+    expect(lines.find((line) => line.startsWith('  Lykon/DreamShaper '))).toMatch(/ 0\.2500$/);
 
     const bad = memoryIO(folder);
     expect(await runCli(['--price', 'togetherai:black-forest-labs/FLUX.2-pro=lots', 'models'], bad)).toBe(2);

@@ -313,11 +313,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     finish(corrupt ? 'invalid-base64' : 200);
   }
 
-  async function renderImages({ prompt, n, width, height, outputFormat }: GenerationRequest, firstSeed: number) {
+  async function renderImages({ prompt, n, width, height, outputFormat, model }: GenerationRequest, firstSeed: number) {
     const sharp = await loadSharp('The emulator');
     const images: Promise<Buffer>[] = [];
     for (let index = 0; index < n; index++) {
-      const pixels = renderPixels({ prompt, seed: firstSeed + index, width, height });
+      const pixels = renderPixels({ prompt, seed: firstSeed + index, width, height, model: model.id });
       const image = sharp(pixels, { raw: { width, height, channels: 3 } });
       images.push(outputFormat === 'png' ? image.png().toBuffer() : image.jpeg().toBuffer());
     }

@@ -6,7 +6,7 @@ import type { ProviderAdapter, ProviderCall } from './adapter.js';
 
 /**
  * `local:placeholder`: an AI SDK image model that renders a deterministic placeholder picture from
- * prompt + seed (see render.ts). Not a diffusion model: it is for offline development, tests and
+ * prompt + seed, labelled with prompt, model, seed and size (see render.ts). Not a diffusion model: it is for offline development, tests and
  * dry runs, and goes through the same `generateImage` path as every other provider.
  */
 export const LOCAL_MODEL: ModelCapabilities = {
@@ -28,7 +28,7 @@ export const LOCAL_MODEL: ModelCapabilities = {
   safetyCheckerCanBeDisabled: true,
   outputFormats: ['png', 'jpeg'],
   price: { unit: 'image', usd: 0 },
-  notes: 'Draws from prompt + seed only; steps, guidance, negative prompt and input images are accepted and ignored.',
+  notes: 'Draws a labelled placeholder from prompt + seed only; steps, guidance, negative prompt and input images are accepted and ignored.',
 };
 
 registerModels([LOCAL_MODEL]);
@@ -58,7 +58,7 @@ export function createLocalImageModel(modelId = 'placeholder', { latencyMs = 0 }
       const baseSeed = seed ?? 0;
       const seeds = Array.from({ length: n }, (_, index) => deriveSeed(baseSeed, index));
       return {
-        images: seeds.map((imageSeed) => renderPlaceholder({ prompt: prompt ?? '', seed: imageSeed, width, height, format })),
+        images: seeds.map((imageSeed) => renderPlaceholder({ prompt: prompt ?? '', seed: imageSeed, width, height, format, model: `local:${modelId}` })),
         warnings: [],
         providerMetadata: { local: { images: seeds.map((imageSeed) => ({ seed: imageSeed, width, height })) } },
         response: { timestamp: new Date(), modelId, headers: undefined },
