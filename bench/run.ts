@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCache } from './cache.js';
+import { runColdStart } from './cold-start.js';
 import { runMemory } from './memory.js';
 import { runOverhead } from './overhead.js';
+import { runPackageSize } from './package-size.js';
 import { runRequestsPerImage } from './requests-per-image.js';
 import { runThroughput } from './throughput.js';
 
@@ -33,6 +35,9 @@ const BENCHMARKS: Record<string, (options: BenchmarkOptions) => Promise<Benchmar
   // run is a few dozen small fsyncs that would be timed against that flush.
   cache: runCache,
   memory: runMemory,
+  // The installed package, in a fresh app outside the repository (the consumer suite's).
+  'cold-start': runColdStart,
+  'package-size': runPackageSize,
 };
 
 // Only a full run of every benchmark replaces the committed results the README quotes.

@@ -71,9 +71,13 @@ type NodeZlib = { deflateSync(data: Uint8Array): Uint8Array; crc32(data: Uint8Ar
  * Node module in the core.
  */
 function encodePngWithNodeZlib(rgb: Uint8Array, width: number, height: number): Uint8Array | undefined {
-  const zlib = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:zlib') as
-    | NodeZlib
-    | undefined;
+  let zlib: NodeZlib | undefined;
+  try {
+    zlib = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:zlib') as NodeZlib | undefined;
+  } catch {
+    // Next.js's edge runtime defines process.getBuiltinModule as a stub that throws.
+    return undefined;
+  }
   if (typeof zlib?.crc32 !== 'function') return undefined;
   // Each row is filter byte 0 (none) and its pixels.
   const rowLength = width * 3;

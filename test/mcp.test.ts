@@ -47,7 +47,7 @@ describe('imagegen mcp against the emulator', () => {
     emulator = await startEmulator({ apiKey: KEY, quiet: true, seed: 1, extraModels: [{ id: 'acme/brand-new-image-model' }] });
     const cacheDir = await mkdtemp(path.join(tmpdir(), 'imagegen-mcp-cache-'));
     session = await connect({ TOGETHER_API_KEY: KEY, TOGETHER_BASE_URL: emulator.url, IMAGEGEN_CACHE_DIR: cacheDir }, ['--max-count', '4']);
-  });
+  }, 30_000);
   afterAll(async () => {
     await session?.client.close();
     await emulator?.close();
@@ -215,7 +215,8 @@ describe('imagegen mcp offline', () => {
     } finally {
       await session.client.close();
     }
-  });
+    // It starts the server in a child through tsx: past 5 s on a loaded machine.
+  }, 30_000);
 });
 
 describe('stopping imagegen mcp', () => {

@@ -4,7 +4,7 @@ import { InvalidRequestError, MissingApiKeyError } from '../errors.js';
 import type { Plan } from '../plan.js';
 import { dimensionsForRatio } from '../sizing.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, readSecret, warnOnce } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, readSecret, warnOnce } from './lazy-adapter.js';
 
 /**
  * Amazon Bedrock (Nova Canvas) through `@ai-sdk/amazon-bedrock` (4.x), loaded on first use.
@@ -70,7 +70,7 @@ export type AmazonBedrockAdapterOptions = LazyAdapterOptions<AmazonBedrockPackag
 
 /** The Amazon Bedrock adapter; `amazonBedrock` below is the one the toolkit registers. */
 export function createAmazonBedrockAdapter({
-  importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/amazon-bedrock'),
+  importPackage = () => importOptionalPackage<AmazonBedrockPackage>('@ai-sdk/amazon-bedrock'),
 }: AmazonBedrockAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,

@@ -3,7 +3,7 @@ import { type Capabilities, type ModelCapabilities, catalogEntry, registerGeneri
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { guardedFetch } from '../download.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
 
 /**
  * Black Forest Labs' own API through `@ai-sdk/black-forest-labs` (1.x), loaded on first use.
@@ -104,7 +104,7 @@ export type BlackForestLabsAdapterOptions = LazyAdapterOptions<BlackForestLabsPa
 
 /** The Black Forest Labs adapter; `blackForestLabs` below is the one the toolkit registers. */
 export function createBlackForestLabsAdapter({
-  importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/black-forest-labs'),
+  importPackage = () => importOptionalPackage<BlackForestLabsPackage>('@ai-sdk/black-forest-labs'),
 }: BlackForestLabsAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,

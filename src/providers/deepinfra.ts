@@ -2,7 +2,7 @@ import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider'
 import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, referenceImages } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, referenceImages } from './lazy-adapter.js';
 
 /**
  * DeepInfra through `@ai-sdk/deepinfra` (2.x), loaded on first use.
@@ -87,7 +87,7 @@ type DeepInfraPackage = {
 export type DeepInfraAdapterOptions = LazyAdapterOptions<DeepInfraPackage>;
 
 /** The DeepInfra adapter; `deepinfra` below is the one the toolkit registers. */
-export function createDeepInfraAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/deepinfra') }: DeepInfraAdapterOptions = {}): ProviderAdapter {
+export function createDeepInfraAdapter({ importPackage = () => importOptionalPackage<DeepInfraPackage>('@ai-sdk/deepinfra') }: DeepInfraAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'deepinfra',

@@ -3,7 +3,7 @@ import { type Capabilities, type ModelCapabilities, registerGenericCapabilities,
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { guardedFetch } from '../download.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * fal.ai through `@ai-sdk/fal` (2.x), loaded on first use.
@@ -246,7 +246,7 @@ type FalPackage = {
 export type FalAdapterOptions = LazyAdapterOptions<FalPackage>;
 
 /** The fal adapter; `fal` below is the one the toolkit registers. */
-export function createFalAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/fal') }: FalAdapterOptions = {}): ProviderAdapter {
+export function createFalAdapter({ importPackage = () => importOptionalPackage<FalPackage>('@ai-sdk/fal') }: FalAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'fal',

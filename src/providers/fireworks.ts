@@ -3,7 +3,7 @@ import { type Capabilities, type ModelCapabilities, registerGenericCapabilities,
 import type { Plan } from '../plan.js';
 import { nearestAspectRatio, ratioValue } from '../sizing.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
 
 /**
  * Fireworks through `@ai-sdk/fireworks` (2.x), loaded on first use.
@@ -102,7 +102,7 @@ type FireworksPackage = {
 export type FireworksAdapterOptions = LazyAdapterOptions<FireworksPackage>;
 
 /** The Fireworks adapter; `fireworks` below is the one the toolkit registers. */
-export function createFireworksAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/fireworks') }: FireworksAdapterOptions = {}): ProviderAdapter {
+export function createFireworksAdapter({ importPackage = () => importOptionalPackage<FireworksPackage>('@ai-sdk/fireworks') }: FireworksAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'fireworks',

@@ -1,7 +1,7 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio, warnOnce } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, snapToAspectRatio, warnOnce } from './lazy-adapter.js';
 
 /**
  * Google's Gemini API (Imagen and Gemini image models) through `@ai-sdk/google` (3.x), loaded on
@@ -86,7 +86,7 @@ type GooglePackage = {
 export type GoogleAdapterOptions = LazyAdapterOptions<GooglePackage>;
 
 /** The Google adapter; `google` below is the one the toolkit registers. */
-export function createGoogleAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/google') }: GoogleAdapterOptions = {}): ProviderAdapter {
+export function createGoogleAdapter({ importPackage = () => importOptionalPackage<GooglePackage>('@ai-sdk/google') }: GoogleAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'google',

@@ -31,7 +31,7 @@ type LazyAdapterConfig<Package, Settings> = Pick<
   displayName: string;
   /** The AI SDK package, named in `MissingProviderPackageError`. */
   packageName: string;
-  /** Loads the package: `() => import('@ai-sdk/...')` in the provider file, marked webpackIgnore/turbopackIgnore so bundlers leave it to run time and an app bundles only the provider packages it installed. */
+  /** Loads the package: `() => importOptionalPackage('@ai-sdk/...')` in the provider file, so bundlers leave it to run time and an app bundles only the provider packages it installed. */
   importPackage: () => Promise<Package>;
   /** Calls the package's provider factory. */
   createProvider(providerPackage: Package, settings: Settings): ImageProvider;
@@ -45,7 +45,7 @@ type LazyAdapterConfig<Package, Settings> = Pick<
  * createLazyAdapter({
  *   name: 'xai', optionsKey: 'xai', displayName: 'xAI', packageName: '@ai-sdk/xai',
  *   environmentVariables: ['XAI_API_KEY'], baseUrlVariable: 'XAI_BASE_URL',
- *   importPackage: () => import('@ai-sdk/xai'),
+ *   importPackage: () => importOptionalPackage('@ai-sdk/xai'),
  *   createProvider: ({ createXai }, settings) => createXai(settings),
  *   mapCall: (plan, call) => baseCall({ plan, call, optionsKey: 'xai' }),
  * });
@@ -74,6 +74,16 @@ export function createLazyAdapter(
   };
 }
 
+/**
+ * Imports an optional provider package at run time, where bundlers leave it: the specifier is a
+ * variable (esbuild, and so wrangler and Vite's dependency scan, would otherwise resolve a literal
+ * one and fail the build on a package the app did not install) and the comments tell webpack,
+ * Turbopack and Vite not to touch it. An app bundles only the provider packages it installed.
+ */
+export function importOptionalPackage<Package>(packageName: string): Promise<Package> {
+  return import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ packageName) as Promise<Package>;
+}
+
 /** Imports a provider package; `MissingProviderPackageError` when it is not installed. */
 export async function loadPackage<Package>({
   provider,
@@ -89,7 +99,8 @@ export async function loadPackage<Package>({
   } catch (error) {
     // Only "not found" means not installed; a package that fails to load for another reason says so itself.
     const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-    if (String(code).includes('MODULE_NOT_FOUND') || String(message).includes(packageName)) {
+    // An edge sandbox (edge-runtime, Next.js edge routes) loads no modules at all: the package is not there.
+    if (String(code).includes('MODULE_NOT_FOUND') || code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' || String(message).includes(packageName)) {
       throw new MissingProviderPackageError({ provider, packageName, cause: error });
     }
     throw error;

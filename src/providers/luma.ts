@@ -3,7 +3,7 @@ import { type Capabilities, type ModelCapabilities, registerGenericCapabilities,
 import { InvalidRequestError } from '../errors.js';
 import { guardedFetch } from '../download.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
 
 /**
  * Luma (Photon) through `@ai-sdk/luma` (2.x), loaded on first use.
@@ -64,7 +64,7 @@ type LumaPackage = {
 export type LumaAdapterOptions = LazyAdapterOptions<LumaPackage>;
 
 /** The Luma adapter; `luma` below is the one the toolkit registers. */
-export function createLumaAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/luma') }: LumaAdapterOptions = {}): ProviderAdapter {
+export function createLumaAdapter({ importPackage = () => importOptionalPackage<LumaPackage>('@ai-sdk/luma') }: LumaAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'luma',

@@ -2,7 +2,7 @@ import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider'
 import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
 import { dimensionsForRatio, ratioValue } from '../sizing.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, referenceImages, warnOnce } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, referenceImages, warnOnce } from './lazy-adapter.js';
 
 /**
  * OpenAI image models through `@ai-sdk/openai` (3.x), loaded on first use.
@@ -112,7 +112,7 @@ type OpenAIPackage = {
 export type OpenAIAdapterOptions = LazyAdapterOptions<OpenAIPackage>;
 
 /** The OpenAI adapter; `openai` below is the one the toolkit registers. */
-export function createOpenAIAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/openai') }: OpenAIAdapterOptions = {}): ProviderAdapter {
+export function createOpenAIAdapter({ importPackage = () => importOptionalPackage<OpenAIPackage>('@ai-sdk/openai') }: OpenAIAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'openai',

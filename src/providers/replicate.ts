@@ -4,7 +4,7 @@ import type { Plan } from '../plan.js';
 import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
 import { guardedFetch } from '../download.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
 
 /**
  * Replicate through `@ai-sdk/replicate` (2.x), loaded on first use.
@@ -261,7 +261,7 @@ type ReplicatePackage = {
 export type ReplicateAdapterOptions = LazyAdapterOptions<ReplicatePackage>;
 
 /** The Replicate adapter; `replicate` below is the one the toolkit registers. */
-export function createReplicateAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/replicate') }: ReplicateAdapterOptions = {}): ProviderAdapter {
+export function createReplicateAdapter({ importPackage = () => importOptionalPackage<ReplicatePackage>('@ai-sdk/replicate') }: ReplicateAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'replicate',

@@ -1,7 +1,7 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
 import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
 
 /**
  * xAI (Grok Imagine) through `@ai-sdk/xai` (3.x), loaded on first use.
@@ -63,7 +63,7 @@ type XaiPackage = {
 export type XaiAdapterOptions = LazyAdapterOptions<XaiPackage>;
 
 /** The xAI adapter; `xai` below is the one the toolkit registers. */
-export function createXaiAdapter({ importPackage = () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@ai-sdk/xai') }: XaiAdapterOptions = {}): ProviderAdapter {
+export function createXaiAdapter({ importPackage = () => importOptionalPackage<XaiPackage>('@ai-sdk/xai') }: XaiAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
     name: PROVIDER,
     optionsKey: 'xai',
