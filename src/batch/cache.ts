@@ -1,5 +1,4 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import { writeFileAtomically } from '../node/files.js';
@@ -11,11 +10,6 @@ type CacheRecord = { images: (GeneratedImageMetadata & { object: string; extensi
 
 /** A cached image: its bytes (checked against their hash) and what describes it. */
 export type CachedImage = { bytes: Uint8Array; extension: string; metadata: GeneratedImageMetadata };
-
-/** `$IMAGEGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/ai-imagegen`, else `~/.cache/ai-imagegen`. */
-export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
-  return env.IMAGEGEN_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'ai-imagegen');
-}
 
 /**
  * A content-addressed image cache for seeded requests: the same resolved request and seed give the

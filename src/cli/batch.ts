@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { parseDuration, parseRateLimit } from '../units.js';
 import path from 'node:path';
-import { defaultCacheDir, ImageCache } from '../batch/cache.js';
+import { ImageCache } from '../batch/cache.js';
+import { defaultCacheDir } from '../node/cache-dir.js';
 import { estimateBatch } from '../batch/dry-run.js';
 import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.js';
 import type { InputFormat } from '../batch/input.js';

@@ -15,7 +15,8 @@ export function generateImages(request: GenerateRequest, options: GenerateImages
 }
 
 // Batch runs and experiments.
-export { defaultCacheDir, ImageCache } from '../batch/cache.js';
+export { ImageCache } from '../batch/cache.js';
+export { defaultCacheDir } from './cache-dir.js';
 export { estimateBatch } from '../batch/dry-run.js';
 export type { DryRunEstimate } from '../batch/dry-run.js';
 export { isRetryable, runBatch, validateJobs } from '../batch/engine.js';

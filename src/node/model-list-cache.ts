@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defaultCacheDir } from '../batch/cache.js';
+import { defaultCacheDir } from './cache-dir.js';
 import { registerLiveModels, type LiveModelList } from '../catalog.js';
 import { compareWithCatalog, fetchLiveModels, type CatalogComparison, type FetchLiveModelsOptions } from '../live-models.js';
 import { writeFileAtomically } from './files.js';
