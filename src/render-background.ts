@@ -1,3 +1,5 @@
+import { mulberry32 } from './random.js';
+
 /** What a placeholder's pixels are drawn from. */
 export type Picture = { prompt: string; seed: number; width: number; height: number; model: string };
 
@@ -104,16 +106,6 @@ export function scramble(hash: number): number {
   return (value ^ (value >>> 16)) >>> 0;
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Hue in degrees (any), saturation and lightness 0–1, to RGB 0–255. */
 function hsl(hue: number, saturation: number, lightness: number): Color {

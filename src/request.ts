@@ -122,7 +122,8 @@ export function zodIssues(error: z.ZodError, input: unknown): RequestIssue[] {
   });
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a schema issue's path in the input, for messages that show what was given. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let current = input;
   for (const segment of path) {
     if (current === null || typeof current !== 'object') return undefined;

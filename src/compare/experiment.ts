@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
-import { generateRequestSchema, zodIssues, type GenerateRequest } from '../request.js';
+import { generateRequestSchema, valueAt, zodIssues, type GenerateRequest } from '../request.js';
 
 const settingValues = <T extends z.ZodType>(schema: T) => z.array(schema).min(1, 'must list at least one value');
 
@@ -101,14 +101,6 @@ function experimentIssues(error: z.ZodError, input: unknown, locate: LocateField
   });
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let current = input;
-  for (const segment of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
-  }
-  return current;
-}
 
 /** Reads an experiment from a `.json`, `.yaml` or `.yml` file; errors name the file, line and column. */
 export async function loadExperimentFile(file: string, { name = file }: { name?: string } = {}): Promise<ParsedExperiment> {

@@ -3,6 +3,7 @@
  * and broken responses. Every random choice comes from one seeded generator, so a run with the
  * same seed and the same order of requests fails in the same places.
  */
+import { mulberry32 } from '../random.js';
 import { parseDuration, parseRateLimit, safeDuration } from '../units.js';
 
 export { parseDuration, parseRateLimit };
@@ -79,17 +80,8 @@ export const HEADERS = {
   fault: 'x-emulator-fault',
 } as const;
 
-/** mulberry32: small, fast and good enough to pick faults; one instance per emulator. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The emulator's seeded random numbers (mulberry32): one instance per emulator. */
+export const createRandom = mulberry32;
 
 function normalizeLatency(latency: ShaperOptions['latency']): { fixedMs: number; jitterMs: number; per: 'request' | 'image' } {
   if (latency === undefined) return { fixedMs: 0, jitterMs: 0, per: 'request' };

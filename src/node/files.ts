@@ -99,15 +99,9 @@ export const TEMPORARY_FILE_PREFIX = '.imagegen-tmp-';
  * the target: readers see the old file or the whole new one, never a part.
  */
 export async function writeFileAtomically(filePath: string, data: Uint8Array | string): Promise<void> {
-  const temporary = path.join(path.dirname(filePath), `${TEMPORARY_FILE_PREFIX}${process.pid}-${randomUUID()}`);
+  const temporary = temporaryPathBeside(filePath);
   try {
-    const handle = await open(temporary, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFlushed(temporary, data);
     await rename(temporary, filePath);
   } catch (error) {
     await rm(temporary, { force: true });
@@ -121,15 +115,9 @@ export async function writeFileAtomically(filePath: string, data: Uint8Array | s
  * Resolves `false` when the name is taken. File systems without hard links get an exclusive copy.
  */
 export async function writeNewFile(filePath: string, data: Uint8Array | string): Promise<boolean> {
-  const temporary = path.join(path.dirname(filePath), `${TEMPORARY_FILE_PREFIX}${process.pid}-${randomUUID()}`);
+  const temporary = temporaryPathBeside(filePath);
   try {
-    const handle = await open(temporary, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFlushed(temporary, data);
     try {
       await link(temporary, filePath);
     } catch (error) {
@@ -146,6 +134,22 @@ export async function writeNewFile(filePath: string, data: Uint8Array | string):
     return true;
   } finally {
     await rm(temporary, { force: true });
+  }
+}
+
+/** A temporary name in the file's own folder (so a rename or link stays on one file system), named for this process. */
+function temporaryPathBeside(filePath: string): string {
+  return path.join(path.dirname(filePath), `${TEMPORARY_FILE_PREFIX}${process.pid}-${randomUUID()}`);
+}
+
+/** Creates `filePath` (it must not exist) with `data`, flushed to disk before it resolves. */
+async function writeFlushed(filePath: string, data: Uint8Array | string): Promise<void> {
+  const handle = await open(filePath, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

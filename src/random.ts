@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast seeded generator, good enough to draw placeholder pictures and pick
+ * the emulator's faults; the same seed gives the same sequence everywhere (edge-safe).
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
