@@ -53,6 +53,11 @@ export type ModelCapabilities = {
   outputFormats: readonly ('png' | 'jpeg')[];
   /** Price estimate; third-party observations, configurable with `setPriceOverrides`. */
   price: Price | undefined;
+  /**
+   * Largest input image the provider takes, in bytes, where its docs give one; else
+   * `DEFAULT_MAX_INPUT_IMAGE_BYTES`. Reference images over it are refused before anything is sent.
+   */
+  maxInputImageBytes?: number;
   /** `false` for ids we know nothing about: generic capabilities, and a warning. */
   known: boolean;
   notes?: string;
@@ -78,6 +83,9 @@ export type LiveModelList = { provider: string; fetchedAt: string; models: LiveM
 export function catalogEntry(provider: string, modelId: string, displayName: string, capabilities: Capabilities): ModelCapabilities {
   return { provider, known: true, modelId, displayName, ...capabilities };
 }
+
+/** The input-image limit where a provider documents none: 20 MiB. */
+export const DEFAULT_MAX_INPUT_IMAGE_BYTES = 20 * 1024 * 1024;
 
 const catalog = new Map<string, ModelCapabilities>();
 const priceOverrides = new Map<string, Price>();

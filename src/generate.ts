@@ -26,7 +26,7 @@ export type GenerateImagesOptions = {
   /** Provider calls in flight at once for one request. @default 4 */
   concurrency?: number;
   /** Reads reference images given as file paths (the Node entry supplies it). */
-  readFile?: (path: string) => Promise<Uint8Array>;
+  readFile?: (path: string, options: { maxBytes: number }) => Promise<Uint8Array>;
   /** Source of seeds when the request has none, for tests. */
   randomSeed?: () => number;
 };

@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size';
-import { RATIO_DIMENSIONS, estimateCost, liveModelList, resolveModel, type ModelCapabilities } from './catalog.js';
+import { DEFAULT_MAX_INPUT_IMAGE_BYTES, RATIO_DIMENSIONS, estimateCost, liveModelList, resolveModel, type ModelCapabilities } from './catalog.js';
 import { InvalidRequestError, type RequestIssue } from './errors.js';
 import { modelTypoIssue, unknownProviderMessage } from './did-you-mean.js';
 import { dimensionsForRatio, nearestAspectRatio } from './sizing.js';
@@ -85,7 +85,8 @@ export type PlanOptions = {
   /** The provider's canonical name for catalog look-ups, when the app named it differently. */
   catalogProvider?: string | undefined;
   /** Reads a reference image given as a file path (Node entry); without it, paths are rejected. */
-  readFile?: ((path: string) => Promise<Uint8Array>) | undefined;
+  /** Reads a reference image file, refusing one over `maxBytes` (the model's input limit). */
+  readFile?: ((path: string, options: { maxBytes: number }) => Promise<Uint8Array>) | undefined;
   /** Source of random seeds, for tests. @default crypto.getRandomValues */
   randomSeed?: (() => number) | undefined;
 };
@@ -187,7 +188,7 @@ export async function planGeneration(request: GenerateRequest, options: PlanOpti
     });
   }
   const referenceImages =
-    model.imageInput.kind === 'none' ? [] : await loadReferenceImages(referenceInputs, options.readFile, issues);
+    model.imageInput.kind === 'none' ? [] : await loadReferenceImages(referenceInputs, options.readFile, issues, model);
 
   let seed = parsed.seed;
   if (seed !== undefined && !model.acceptsSeed) {
@@ -384,7 +385,9 @@ async function loadReferenceImages(
   inputs: readonly (string | Uint8Array)[],
   readFile: PlanOptions['readFile'],
   issues: RequestIssue[],
+  model: ModelCapabilities,
 ): Promise<ReferenceImage[]> {
+  const maxBytes = model.maxInputImageBytes ?? DEFAULT_MAX_INPUT_IMAGE_BYTES;
   const images: ReferenceImage[] = [];
   for (const [index, input] of inputs.entries()) {
     const field = inputs.length > 1 ? `referenceImages.${index}` : 'referenceImages';
@@ -413,13 +416,18 @@ async function loadReferenceImages(
       continue;
     } else {
       try {
-        data = await readFile(input);
+        data = await readFile(input, { maxBytes });
       } catch (error) {
         // The Node reader's own refusals (not a regular file, over the size limit) say what is wrong.
         const message = (error as Error | undefined)?.name === 'ReferenceFileError' ? (error as Error).message : 'file does not exist or cannot be read';
         issues.push({ field, value: source, message });
         continue;
       }
+    }
+    if (data.length > maxBytes) {
+      const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+      issues.push({ field, value: source, message: `is ${megabytes(data.length)}, over the ${megabytes(maxBytes)} ${model.displayName} takes for an input image` });
+      continue;
     }
     const mediaType = sniffImage(data);
     if (mediaType === undefined) {

@@ -352,7 +352,7 @@ async function runLocked({
     try {
       const { plan, source } = await prepareGeneration(job.request, {
         ...(options.providers === undefined ? {} : { providers: options.providers }),
-        readFile: (file: string) => readImageFile(file, { signal: AbortSignal.timeout(timeoutMs) }),
+        readFile: (file: string, { maxBytes }: { maxBytes: number }) => readImageFile(file, { maxBytes, signal: AbortSignal.timeout(timeoutMs) }),
         ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
         checkKey: false,
       });

@@ -105,7 +105,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
         io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
         await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
-        const result = await generateImages(request, { maxRetries, readFile: (file) => readImageFile(file, { signal: controller.signal }) });
+        const result = await generateImages(request, { maxRetries, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal: controller.signal }) });
         const saved = await saveImages({
           images: result.images,
           outDir,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from '../catalog.js';
 import { downloadImage } from '../download.js';
 import { redactSecrets } from '../errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
@@ -280,7 +281,7 @@ export async function saveImages({
 }
 
 /** What reference images may weigh when the provider names no limit of its own. */
-export const MAX_REFERENCE_IMAGE_BYTES = 20 * 1024 * 1024;
+export const MAX_REFERENCE_IMAGE_BYTES = DEFAULT_MAX_INPUT_IMAGE_BYTES;
 
 /** A reference image file that cannot be used as one (not a regular file, too large); nothing was sent. */
 export class ReferenceFileError extends Error {

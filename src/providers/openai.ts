@@ -49,6 +49,8 @@ const gptImage: Entry = {
   negativePrompt: false,
   guidance: undefined,
   imageInput: { kind: 'reference_images', max: 16 },
+  // OpenAI's image edit reference: each image a PNG, WebP or JPEG under 50 MB (GPT Image models).
+  maxInputImageBytes: 50 * 1024 * 1024,
   maxLoras: 0,
   safetyCheckerCanBeDisabled: true,
   outputFormats: ['png', 'jpeg'],
@@ -71,6 +73,8 @@ export const OPENAI_MODELS: readonly ModelCapabilities[] = [
     dimensions: { min: 256, max: 1024, multipleOf: 8, default: { width: 1024, height: 1024 } },
     aspectRatios: ['1:1'],
     imageInput: { kind: 'image_url', max: 1 },
+    // OpenAI's image edit reference: DALL·E 2 takes one square PNG under 4 MB.
+    maxInputImageBytes: 4 * 1024 * 1024,
     safetyCheckerCanBeDisabled: false,
     outputFormats: ['png'],
     price: { unit: 'image', usd: 0.02 },
