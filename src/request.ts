@@ -66,12 +66,12 @@ export const generateRequestSchema = z
     safetyChecker: z.boolean().default(true),
     /** Let the provider rewrite the prompt (Together FLUX.2 `prompt_upsampling`, on there unless set to false). */
     promptUpsampling: z.boolean().optional(),
-    outputFormat: z.enum(['png', 'jpeg']).optional(),
+    outputFormat: z.enum(['png', 'jpeg'], 'must be png or jpeg').optional(),
     /**
      * `url` returns the provider's image URLs without downloading them (Together only), for apps
      * that hand URLs to a browser. @default "base64"
      */
-    responseFormat: z.enum(['base64', 'url']).default('base64'),
+    responseFormat: z.enum(['base64', 'url'], 'must be base64 or url').default('base64'),
     /** Raw provider options, merged last over what the toolkit maps (keyed by provider name). */
     providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     /** Make any dropped or changed option an error instead of a warning. @default false */
