@@ -28,8 +28,13 @@ export async function runColdStart({ quick, log }: BenchmarkOptions): Promise<Be
   const bin = path.join(app.dir, 'node_modules/.bin/imagegen');
   const out = await mkdtemp(path.join(tmpdir(), 'imagegen-bench-cold-'));
   const probe = path.join(out, 'rss-probe.cjs');
-  // Loaded before the program with --require: reports the process's peak RSS as it exits.
-  await writeFile(probe, "process.on('exit', () => process.stderr.write(`\\nmax-rss-kib=${process.resourceUsage().maxRSS}\\n`));\n");
+  // Loaded before the program with --require: reports the process's peak RSS as it exits. Linux
+  // keeps getrusage's maxRSS across fork and exec, so a child of a large parent (this process, after
+  // the memory benchmark) would report the parent's size; /proc's VmHWM belongs to the new program.
+  await writeFile(
+    probe,
+    "process.on('exit', () => { let kib; try { kib = /VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]; } catch { kib = process.resourceUsage().maxRSS; } process.stderr.write(`\\nmax-rss-kib=${kib}\\n`); });\n",
+  );
   // No key in the environment: generate runs offline on local:placeholder.
   const environment = cleanEnvironment();
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * One batch in a fresh process, for the memory benchmark: `--images N --concurrency C --out DIR`,
  * with TOGETHER_API_KEY and TOGETHER_BASE_URL pointing at the parent's emulator. Prints one JSON line:
@@ -35,9 +36,9 @@ if (values.images === undefined || values.out === undefined) throw new Error('us
 
 const prompts = Array.from({ length: Number(values.images) }, (_, index) => `a city skyline at night, frame ${index + 1}`);
 const { jobs } = parseBatchInput({ text: prompts.join('\n'), format: 'text', defaults: { size: values.size } });
-const startMaxRssKb = process.resourceUsage().maxRSS;
+const startMaxRssKb = peakRssKb();
 const summary = await runBatch({ jobs, outDir: values.out, concurrency: Number(values.concurrency), cache: false });
-const maxRssKb = process.resourceUsage().maxRSS;
+const maxRssKb = peakRssKb();
 const heapUsedBytes = process.memoryUsage().heapUsed;
 // Only after the peak is read: `--expose-gc` gives this, and a collection must not lower the peak.
 const collect = (globalThis as { gc?: () => void }).gc;
@@ -53,3 +54,15 @@ const report: MemoryChildReport = {
   heapUsedAfterGcBytes: collect === undefined ? undefined : process.memoryUsage().heapUsed,
 };
 process.stdout.write(`${JSON.stringify(report)}\n`);
+
+/**
+ * This program's peak RSS in KiB. Linux keeps getrusage's maxRSS across fork and exec, so it would
+ * start at the size of the benchmark process that spawned this one; /proc's VmHWM is this program's own.
+ */
+function peakRssKb(): number {
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN) || process.resourceUsage().maxRSS;
+  } catch {
+    return process.resourceUsage().maxRSS;
+  }
+}

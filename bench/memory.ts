@@ -90,7 +90,7 @@ export async function runMemory({ quick, log }: BenchmarkOptions): Promise<Bench
       },
     ],
     raw: {
-      settings: { size: SIZE, concurrency: CONCURRENCY, latencyMs: 0, imagesPerRequest: 1, measure: 'process.resourceUsage().maxRSS at the end of the child (KiB); then a forced GC for the heap it keeps' },
+      settings: { size: SIZE, concurrency: CONCURRENCY, latencyMs: 0, imagesPerRequest: 1, measure: "the child's own peak RSS (/proc VmHWM; getrusage's maxRSS is inherited from the parent across fork and exec) at its end (KiB); then a forced GC for the heap it keeps" },
       growthPercent: Math.round(growth * 1000) / 10,
       sizes: results,
     },
