@@ -5,7 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/main.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { VERSION } from '../src/version.js';
+import { memoryIO } from './helpers/cli.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -199,5 +202,15 @@ describe('bad flag values exit 2 with the flag, the value and what is allowed', 
     const io = memoryIO(folder);
     expect(await runCli(argv, io, { stopSignal: async () => {} })).toBe(2);
     expect(io.stderrText()).toContain(`error: ${message}`);
+  });
+});
+
+describe('imagegen --version', () => {
+  it('prints package.json’s version, kept in src/version.ts so the built CLI reads nothing outside dist/', async () => {
+    const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(VERSION).toBe(version);
+    const io = memoryIO();
+    expect(await runCli(['--version'], io)).toBe(0);
+    expect(io.stdoutText().trim()).toBe(version);
   });
 });
