@@ -157,12 +157,13 @@ async function readOnlyOut(): Promise<Row> {
       const input = await promptsFile(await workFolder(), 20);
       const batch = await imagegen(['batch', input, '-o', disk.dir, '-s', '256x256', '--no-cache'], emulator).done;
       const generate = await imagegen(['generate', 'a fox', '-s', '256x256', '-o', disk.dir], emulator).done;
+      const inspected = await inspectFolder(disk.dir);
       return {
         attack,
         requestsSent: emulator.stats().requests,
-        imagesKept: 0,
-        imagesLost: 0,
-        paidNotKept: usableImagesDelivered(emulator),
+        imagesKept: inspected.kept,
+        imagesLost: inspected.broken,
+        paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
         exitCodes: `${batch.code}, ${generate.code}`,
         note: (/outDir: [^(\n]*/.exec(batch.stderr)?.[0] ?? batch.stderr.trim().split('\n')[0] ?? '').trim(),
       };
@@ -257,13 +258,15 @@ async function missingModel(): Promise<Row> {
   return withEmulator({}, async (emulator) => {
     const folder = await workFolder();
     const input = await promptsFile(folder, 60);
-    const run = await imagegen(['batch', input, '-o', path.join(folder, 'out'), '-m', 'togetherai:no-such-org/no-such-model', '-s', '256x256', '--no-cache', '-c', '4'], emulator).done;
+    const outDir = path.join(folder, 'out');
+    const run = await imagegen(['batch', input, '-o', outDir, '-m', 'togetherai:no-such-org/no-such-model', '-s', '256x256', '--no-cache', '-c', '4'], emulator).done;
+    const inspected = await inspectFolder(outDir);
     return {
       attack: '404 model, 60 jobs',
       requestsSent: emulator.stats().requests,
-      imagesKept: 0,
-      imagesLost: 0,
-      paidNotKept: usableImagesDelivered(emulator),
+      imagesKept: inspected.kept,
+      imagesLost: inspected.broken,
+      paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
       exitCodes: String(run.code),
       note: 'only the requests already in flight (-c 4) met the 404; the rest recorded as failed, not sent',
     };
@@ -274,13 +277,15 @@ async function revokedKey(): Promise<Row> {
   return withEmulator({ apiKey: 'the-right-key' }, async (emulator) => {
     const folder = await workFolder();
     const input = await promptsFile(folder, 60);
-    const run = await imagegen(['batch', input, '-o', path.join(folder, 'out'), '-s', '256x256', '--no-cache', '-c', '1'], emulator).done;
+    const outDir = path.join(folder, 'out');
+    const run = await imagegen(['batch', input, '-o', outDir, '-s', '256x256', '--no-cache', '-c', '1'], emulator).done;
+    const inspected = await inspectFolder(outDir);
     return {
       attack: '401 revoked key, 60 jobs, -c 1',
       requestsSent: emulator.stats().requests,
-      imagesKept: 0,
-      imagesLost: 0,
-      paidNotKept: usableImagesDelivered(emulator),
+      imagesKept: inspected.kept,
+      imagesLost: inspected.broken,
+      paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
       exitCodes: String(run.code),
       note: 'every model of the provider stopped after the first 401',
     };
@@ -299,12 +304,13 @@ async function fifoReference(): Promise<Row> {
     await writeFile(input, `${JSON.stringify({ prompt: 'make it blue', model, referenceImages: [fifo] })}\n`);
     const dryRun = await imagegen(['batch', input, '--dry-run', '-o', path.join(folder, 'out')], emulator).done;
     const batch = await imagegen(['batch', input, '-o', path.join(folder, 'out')], emulator).done;
+    const inspected = await inspectFolder(path.join(folder, 'out'));
     return {
       attack: 'FIFO as a reference image (generate, dry run, batch)',
       requestsSent: emulator.stats().requests,
-      imagesKept: 0,
-      imagesLost: 0,
-      paidNotKept: 0,
+      imagesKept: inspected.kept,
+      imagesLost: inspected.broken,
+      paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
       exitCodes: `${generate.code}, ${dryRun.code}, ${batch.code}`,
       note: `no hang (${((Date.now() - started) / 1000).toFixed(1)} s for all three, mostly start-up): "is a FIFO, not a regular file"`,
     };
