@@ -8,20 +8,9 @@ import { estimateBatch } from '../src/batch/dry-run.js';
 import { exhaustedWindowMs, runBatch, type BatchEvent } from '../src/batch/engine.js';
 import { parseBatchInput } from '../src/batch/input.js';
 import type { JournalEntry } from '../src/batch/journal.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
+import { emulatorPerTest } from './helpers/emulators.js';
 
-const emulators: Emulator[] = [];
-async function emulator(options: EmulatorOptions = {}) {
-  const started = await startEmulator({ quiet: true, seed: 7, ...options });
-  emulators.push(started);
-  vi.stubEnv('TOGETHER_API_KEY', 'test-key');
-  vi.stubEnv('TOGETHER_BASE_URL', started.url);
-  return started;
-}
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await Promise.all(emulators.splice(0).map((started) => started.close()));
-});
+const emulator = emulatorPerTest();
 
 const folder = () => mkdtemp(path.join(tmpdir(), 'imagegen-batch-'));
 const jobsOf = (lines: string[], defaults = {}) =>

@@ -10,26 +10,18 @@ import { runBatch, type BatchEvent } from '../src/batch/engine.js';
 import { parseBatchInput } from '../src/batch/input.js';
 import type { JournalEntry } from '../src/batch/journal.js';
 import { LOCK_NAME, lockOutputFolder, OutputFolderLockedError } from '../src/batch/output-lock.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
+import { emulatorPerTest } from './helpers/emulators.js';
 import { InvalidRequestError } from '../src/errors.js';
 import { TEMPORARY_FILE_PREFIX } from '../src/node/files.js';
 import { startProviderServer } from './helpers/provider-server.js';
 import { mountTmpfs, tmpfsSupport } from './helpers/tmpfs.js';
 
-const emulators: Emulator[] = [];
 const cleanups: (() => void)[] = [];
-async function emulator(options: EmulatorOptions = {}) {
-  const started = await startEmulator({ quiet: true, seed: 7, ...options });
-  emulators.push(started);
-  vi.stubEnv('TOGETHER_API_KEY', 'test-key');
-  vi.stubEnv('TOGETHER_BASE_URL', started.url);
-  return started;
-}
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await Promise.all(emulators.splice(0).map((started) => started.close()));
+// Registered first so that it runs after the emulators are closed (vitest runs after-hooks as a stack).
+afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
+const emulator = emulatorPerTest();
 
 const folder = () => mkdtemp(path.join(tmpdir(), 'imagegen-files-'));
 const jobsOf = (count: number, defaults = {}) =>
