@@ -1,11 +1,11 @@
 // The edge-safe entry: no Node-only modules. Files, the CLI and the emulator are in ai-imagegen/node.
 export { generateImages, prepareGeneration } from './generate.js';
-export type { CallReport, GenerateImagesOptions, GenerateImagesResult } from './generate.js';
+export type { CallReport, GenerateImagesOptions, GenerateImagesResult, PreparedGeneration } from './generate.js';
 export { GeneratedImage } from './image.js';
 export type { GeneratedImageMetadata, ImageTimings } from './image.js';
-export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './request.js';
-export type { GenerateRequest, SizePreset } from './request.js';
-export type { ImagegenWarning, Plan, ResolvedRequest } from './plan.js';
+export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './pipeline/parse.js';
+export type { GenerateRequest, SizePreset } from './pipeline/parse.js';
+export type { ImagegenWarning, Plan, ResolvedRequest } from './pipeline/plan.js';
 export {
   clearLiveModels,
   estimateCost,

@@ -1,4 +1,4 @@
-import { RATIO_DIMENSIONS, type ModelCapabilities } from './catalog.js';
+import { RATIO_DIMENSIONS, type ModelCapabilities } from './capabilities.js';
 
 /** `"16:9"` → 16/9. */
 export function ratioValue(ratio: string): number {
