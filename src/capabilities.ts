@@ -104,14 +104,3 @@ export const GENERIC_CAPABILITIES: Capabilities = {
   outputFormats: ['png', 'jpeg'],
   price: undefined,
 };
-
-/** The docs' dimension table (Together `images-overview`): ratio → size at about one megapixel. */
-export const RATIO_DIMENSIONS: Readonly<Record<string, { width: number; height: number }>> = {
-  '1:1': { width: 1024, height: 1024 },
-  '16:9': { width: 1344, height: 768 },
-  '9:16': { width: 768, height: 1344 },
-  '3:2': { width: 1248, height: 832 },
-  '2:3': { width: 832, height: 1248 },
-  '4:3': { width: 1184, height: 864 },
-  '3:4': { width: 864, height: 1184 },
-};

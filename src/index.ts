@@ -18,8 +18,8 @@ export {
   registerLiveModels,
   resolveModel,
   setPriceOverrides,
-  RATIO_DIMENSIONS,
 } from './catalog.js';
+export { RATIO_DIMENSIONS } from './sizing.js';
 export type { Deprecation, ImageInput, LiveModel, LiveModelList, ModelCapabilities, Price, Sizing } from './catalog.js';
 export { suggestModel } from './did-you-mean.js';
 export { compareWithCatalog, fetchLiveModels, refreshModelList } from './live-models.js';

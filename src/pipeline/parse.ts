@@ -1,21 +1,13 @@
 import { z } from 'zod';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
+import { SIZE_PRESETS, type SizePreset } from '../sizing.js';
+
+export { SIZE_PRESETS, type SizePreset } from '../sizing.js';
 
 /**
  * Stage 1, parse: the high-level request, the same whatever the provider, checked by its schema.
  * Nothing here knows a model; the plan stage applies the catalog.
  */
-
-/** Named sizes; the non-square ones are the docs' dimension table. */
-export const SIZE_PRESETS = {
-  square: { width: 1024, height: 1024 },
-  landscape: { width: 1344, height: 768 },
-  portrait: { width: 768, height: 1344 },
-  photo: { width: 1248, height: 832 },
-  classic: { width: 1184, height: 864 },
-} as const;
-
-export type SizePreset = keyof typeof SIZE_PRESETS;
 
 export const DEFAULT_MODEL = 'togetherai:black-forest-labs/FLUX.1-schnell';
 export const MAX_COUNT = 100;

@@ -1,10 +1,10 @@
-import { RATIO_DIMENSIONS, estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../catalog.js';
+import { estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../catalog.js';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
 import { modelTypoIssue, unknownProviderMessage } from '../did-you-mean.js';
-import { dimensionsForRatio, nearestAspectRatio } from '../sizing.js';
+import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../sizing.js';
 import { describeReference, type ReferenceImage } from './load.js';
 import { deriveSeed, randomSeed } from '../random.js';
-import { SIZE_PRESETS, type ParsedRequest } from './parse.js';
+import type { ParsedRequest } from './parse.js';
 
 /**
  * Stage 3, plan: the catalog's rules applied to a parsed request and its loaded images. Pure and

@@ -1,5 +1,6 @@
 import type { ImageModelV3, ImageModelV3CallOptions } from '@ai-sdk/provider';
-import { RATIO_DIMENSIONS, type ModelCapabilities } from '../capabilities.js';
+import type { ModelCapabilities } from '../capabilities.js';
+import { RATIO_DIMENSIONS } from '../sizing.js';
 import { deriveSeed } from '../random.js';
 import { renderPlaceholder } from '../render.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
