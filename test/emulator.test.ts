@@ -8,7 +8,6 @@ import Together from 'together-ai';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { listModels, type ModelCapabilities } from '../src/catalog.js';
-import '../src/providers/together-models.js';
 import { describeEmulator, DOCUMENTED_MODELS, parseDuration, parseRateLimit, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
 
 // The AI SDK's warnings (a known wrong "aspectRatio" one when `size` is passed) would flood the log.
@@ -154,7 +153,7 @@ describe("Together's own SDK (together-ai)", () => {
     const models = await client().models.list();
     const listed = models.map((model) => model.id).sort();
     expect(listed).toEqual(DOCUMENTED_MODELS.filter((model) => !model.retired).map((model) => model.id).sort());
-    // Two accounts written apart (documented-models.ts and together-models.ts) agree on what is current.
+    // Two accounts written apart (documented-models.ts and providers/together/models.ts) agree on what is current.
     expect(listed).toEqual(MODELS.map((model) => model.modelId).sort());
     for (const model of models) {
       expect(model).toMatchObject({ object: 'model', type: 'image' });

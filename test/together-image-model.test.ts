@@ -243,6 +243,55 @@ describe('responses from the emulator', () => {
   });
 });
 
+describe('an injected fetch (the app’s, from createTogetherAI({ fetch }))', () => {
+  /** A fetch answering `body` in chunks of `size` bytes, recording what it was asked. */
+  function chunkedFetch(body: string, size: number) {
+    const seen: { url: string; init: RequestInit | undefined }[] = [];
+    const bytes = new TextEncoder().encode(body);
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      seen.push({ url: String(input), init });
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let offset = 0; offset < bytes.length; offset += size) controller.enqueue(bytes.subarray(offset, offset + size));
+          controller.close();
+        },
+      });
+      return new Response(stream, { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    return { fetch, seen };
+  }
+
+  const BODY = JSON.stringify({
+    id: 'req-123',
+    model: SCHNELL,
+    object: 'list',
+    data: [
+      { index: 0, type: 'b64_json', b64_json: PNG_BASE64, timings: { inference: 0.5 } },
+      { index: 1, type: 'b64_json', b64_json: PNG_BASE64, timings: { inference: 0.75 } },
+    ],
+  });
+
+  it.each([1, 7, 4096, 1 << 20])('reads the id and timings of a body in chunks of %i bytes; the images are the bytes sent', async (size) => {
+    const { fetch, seen } = chunkedFetch(BODY, size);
+    const model = new TogetherImageModel({ modelId: SCHNELL, baseURL: 'http://127.0.0.1:9/v1', headers: () => ({ authorization: `Bearer ${KEY}` }), fetch, maxImagesPerCall: 4 });
+    const result = await model.doGenerate(callOptions({ n: 2 }));
+    expect(seen.map((request) => [request.url, request.init?.method])).toEqual([['http://127.0.0.1:9/v1/images/generations', 'POST']]);
+    expect(result.images).toEqual([PNG_BASE64, PNG_BASE64]);
+    expect(result.providerMetadata).toEqual({
+      togetherai: { images: [{ id: 'req-123', timings: { inference: 0.5 } }, { id: 'req-123', timings: { inference: 0.75 } }] },
+    });
+  });
+
+  it('a response mixing url and b64_json items: bytes for the one, an empty image and the URL for the other', async () => {
+    const body = JSON.stringify({ id: 'mixed', data: [{ index: 0, b64_json: PNG_BASE64 }, { index: 1, type: 'url', url: 'https://cdn.test/b.jpg' }] });
+    const { fetch } = chunkedFetch(body, 64);
+    const model = new TogetherImageModel({ modelId: SCHNELL, baseURL: 'http://127.0.0.1:9/v1', headers: () => ({}), fetch, maxImagesPerCall: 4 });
+    const result = await model.doGenerate(callOptions({ n: 2 }));
+    expect(result.images).toEqual([SMALL_PNG, new Uint8Array(0)]);
+    expect(result.providerMetadata).toEqual({ togetherai: { images: [{ id: 'mixed' }, { id: 'mixed', url: 'https://cdn.test/b.jpg' }] } });
+  });
+});
+
 describe('faults, as the AI SDK model meets them', () => {
   const ours = () => modelPair(raw.url).ours;
   const success = { body: JSON.stringify({ id: 'ok', data: [{ index: 0, b64_json: PNG_BASE64, timings: { inference: 0.25 } }] }) };

@@ -8,7 +8,7 @@ import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.
 import type { InputFormat } from '../batch/input.js';
 import { loadBatchFile } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
-import { loadTogetherApiKey } from '../providers/together.js';
+import { loadTogetherApiKey } from '../providers/together/settings.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
 import type { ImageResult } from '../node/files.js';

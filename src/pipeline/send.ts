@@ -4,7 +4,6 @@ import { ImagegenError, InvalidResponseError } from '../errors.js';
 import { GeneratedImage } from '../image.js';
 import { toImagegenError } from '../provider-errors.js';
 import { adapterFor } from '../providers/index.js';
-import type { ResponseDetails } from '../providers/adapter.js';
 import { instantiateModel, type ModelSource } from '../resolve-model.js';
 import type { MappedCall } from './map.js';
 import type { ImagegenWarning, Plan } from './plan.js';
@@ -49,11 +48,11 @@ export async function sendCall(
 ): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
-  const sink: { attempts: number; warnings: SharedV3Warning[]; details: ResponseDetails | undefined } = { attempts: 0, warnings: [], details: undefined };
+  const sink: { attempts: number; warnings: SharedV3Warning[] } = { attempts: 0, warnings: [] };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   try {
-    const model = await instantiateModel(source, (details) => (sink.details = details));
+    const model = await instantiateModel(source);
     const result = await generateImage({
       model: wrapImageModel({ model, middleware: captureMiddleware(sink) }),
       ...args,
@@ -62,9 +61,9 @@ export async function sendCall(
       ...(abortSignal === undefined ? {} : { abortSignal }),
     });
     const metadata = perImageMetadata(result.providerMetadata, source.providerName, adapter.optionsKey);
-    const images = result.images.map((file, position) => toImage({ plan, call, file, position, metadata: metadata[position], details: sink.details, context }));
+    const images = result.images.map((file, position) => toImage({ plan, call, file, position, metadata: metadata[position], context }));
     const warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
-    report.responseId = sink.details?.id ?? metadata[0]?.id;
+    report.responseId = metadata[0]?.id;
     report.responseHeaders = result.responses.at(-1)?.headers;
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
@@ -84,7 +83,6 @@ function toImage({
   file,
   position,
   metadata,
-  details,
   context,
 }: {
   plan: Plan;
@@ -92,11 +90,10 @@ function toImage({
   file: { uint8Array: Uint8Array };
   position: number;
   metadata: ImageMetadata;
-  details: ResponseDetails | undefined;
   context: { provider: string; modelId: string };
 }): GeneratedImage {
-  const url = metadata?.url ?? details?.urls?.[position];
-  const inference = metadata?.timings?.inference ?? details?.timings?.[position]?.inference;
+  const url = metadata?.url;
+  const inference = metadata?.timings?.inference;
   const fields = {
     index: call.firstIndex + position,
     seed: metadata?.seed ?? call.seed,
@@ -104,7 +101,7 @@ function toImage({
     modelId: plan.modelId,
     request: { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) },
     timings: inference === undefined ? undefined : { inferenceSeconds: inference },
-    responseId: metadata?.id ?? details?.id,
+    responseId: metadata?.id,
     url,
   };
   if (url !== undefined) {
