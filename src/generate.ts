@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { ImagegenError, InvalidRequestError, InvalidResponseError } from './errors.js';
 import { GeneratedImage } from './image.js';
 import { planGeneration, type ImagegenWarning, type Plan, type PlannedCall, type ResolvedRequest } from './plan.js';
-import { toImagegenError } from './provider-errors.js';
+import { toImagegenError, type AbortLike } from './provider-errors.js';
 import { adapterFor } from './providers/index.js';
 import type { ResponseDetails } from './providers/adapter.js';
 import type { GenerateRequest } from './request.js';
@@ -145,8 +145,8 @@ type CallOutcome = {
   warnings: ImagegenWarning[];
   providerMetadata: Record<string, unknown>;
   report: CallReport;
-  /** An abort or another error that is not the provider's, passed on as it is. */
-  thrown: unknown;
+  /** A cancel (the abort signal's reason), passed on as it is. */
+  thrown: AbortLike | undefined;
 };
 
 /** Runs one planned call through `generateImage`; never throws (errors are in the outcome). */
@@ -229,9 +229,9 @@ export async function runCall({
     report.responseHeaders = result.responses.at(-1)?.headers;
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
-    const mapped = toImagegenError(error, context);
+    const mapped = toImagegenError(error, { ...context, abortSignal: signal });
     if (ImagegenError.isInstance(mapped)) report.error = mapped;
-    return { images: [], warnings: [], providerMetadata: {}, report, thrown: report.error ? undefined : mapped };
+    return { images: [], warnings: [], providerMetadata: {}, report, thrown: ImagegenError.isInstance(mapped) ? undefined : mapped };
   } finally {
     report.attempts = sink.attempts;
     report.durationMs = Date.now() - started;

@@ -5,6 +5,7 @@ import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../node/files.js';
 import { redactSecrets } from '../errors.js';
+import { timeoutSignal } from '../timeout.js';
 import { bytesForRequests, checkWritableFolder } from '../node/folder-checks.js';
 import type { GenerateRequest } from '../request.js';
 import type { CommandContext } from './output.js';
@@ -77,11 +78,13 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
       const outDir = path.resolve(io.cwd, flags.out);
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
+      // Ctrl-C cancels the request; --timeout ends it with a TimeoutError, which names the model.
       const controller = new AbortController();
-      const onStop = () => controller.abort(new Error('interrupted (Ctrl-C); nothing was saved'));
-      const timer = setTimeout(
-        () => controller.abort(new Error(`no answer within ${flags.timeout} (--timeout); nothing was saved`)),
+      const onStop = () => controller.abort(new DOMException('interrupted (Ctrl-C); nothing was saved', 'AbortError'));
+      const signal = timeoutSignal(
         timeoutMs,
+        { operation: 'the request', message: `no answer within ${flags.timeout} (--timeout); nothing was saved` },
+        controller.signal,
       );
       stop.addEventListener('abort', onStop, { once: true });
       setQuitNote(`nothing was saved; run the same command again (${outDir})`);
@@ -100,12 +103,12 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
           safetyChecker: flags.safetyChecker,
           ...(flags.promptUpsampling === undefined ? {} : { promptUpsampling: flags.promptUpsampling }),
           ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),
-          abortSignal: controller.signal,
+          abortSignal: signal,
         };
         io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
         await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
-        const result = await generateImages(request, { maxRetries, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal: controller.signal }) });
+        const result = await generateImages(request, { maxRetries, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal }) });
         const saved = await saveImages({
           images: result.images,
           outDir,
@@ -135,7 +138,6 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
         for (const error of result.errors) io.stderr(`${formatError(error, { verbose: flags.verbose ?? false })}\n`);
         setExitCode(result.errors.length > 0 ? EXIT_FAILURE : EXIT_OK);
       } finally {
-        clearTimeout(timer);
         stop.removeEventListener('abort', onStop);
       }
     });

@@ -1,0 +1,23 @@
+import { TimeoutError, type TimeoutFields } from './errors.js';
+
+/** What a `timeoutSignal` says when it fires: everything of a `TimeoutError` but the limit. */
+export type TimeoutDescription = Omit<TimeoutFields, 'timeoutMs' | 'cause'>;
+
+/**
+ * An `AbortSignal` that aborts after `timeoutMs` with a `TimeoutError` as its reason, saying what
+ * timed out and after how long (`AbortSignal.timeout`'s DOMException says neither), or earlier
+ * with the reason of `signal` when that one aborts first (Ctrl-C, an app's own signal).
+ *
+ * Like `AbortSignal.timeout`, its timer never keeps a process alive and needs no clearing.
+ */
+export function timeoutSignal(timeoutMs: number, describe: TimeoutDescription, signal?: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  // Node's timers have `unref`; browsers and edge runtimes return a number and never hold a process.
+  setTimeout(() => controller.abort(new TimeoutError({ ...describe, timeoutMs })), timeoutMs).unref?.();
+  return signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
+}
+
+/** True for the DOMException of `AbortSignal.timeout` (or anything else named so that is not ours). */
+export function isPlatformTimeout(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'TimeoutError' && !TimeoutError.isInstance(error);
+}
