@@ -9,10 +9,8 @@ import { timeoutSignal } from '../timeout.js';
 import { bytesForRequests, checkWritableFolder } from '../node/folder-checks.js';
 import type { GenerateRequest } from '../request.js';
 import type { CommandContext } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 import path from 'node:path';
-
-export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
 
 type GenerateFlags = {
   model?: string;
