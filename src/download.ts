@@ -26,9 +26,10 @@ export function guardedFetch(limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS, b
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     if (!headers.get('user-agent')) headers.set('user-agent', limits.userAgent);
     const url = urlOf(input);
+    const host = hostOf(url);
     const signal = timeoutSignal(
       limits.timeoutMs,
-      { operation: `the download from ${hostOf(url)}`, message: `no answer from ${hostOf(url)} within ${limits.timeoutMs / 1000}s (the download timeout)` },
+      { operation: `the download from ${host}`, message: `no answer from ${host} within ${limits.timeoutMs / 1000}s (the download timeout)` },
       init?.signal ?? undefined,
     );
     const response = await base(input, { ...init, headers, signal });
