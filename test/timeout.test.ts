@@ -141,7 +141,7 @@ describe('toImagegenError: timeouts become TimeoutError, cancels pass through, n
 describe('a timeout from each place that sets one', () => {
   it('generateImages with a timeout signal: TimeoutError naming the provider and model, the signal reaching fetch', async () => {
     await emulator({ faults: { hang: 1 } });
-    const error = await generateImages({ prompt: 'p', abortSignal: timeoutSignal(200, { operation: 'the request' }) }).catch((caught: unknown) => caught);
+    const error = await generateImages({ prompt: 'p' }, { abortSignal: timeoutSignal(200, { operation: 'the request' }) }).catch((caught: unknown) => caught);
     expect(TimeoutError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ provider: 'togetherai', modelId: SCHNELL, timeoutMs: 200, message: `togetherai did not answer for ${SCHNELL} within 0.2s` });
   });
@@ -149,7 +149,7 @@ describe('a timeout from each place that sets one', () => {
   it("generateImages with an app's AbortSignal.timeout: TimeoutError; with an app's own abort: that abort, untouched", async () => {
     const hung = await emulator({ faults: { hang: 1 } });
     const provider = createTogetherAI({ apiKey: 'test-key', baseURL: hung.url });
-    const timedOut = await generateImages({ prompt: 'p', model: `togetherai:${SCHNELL}`, abortSignal: AbortSignal.timeout(200) }, { providers: { togetherai: provider } }).catch(
+    const timedOut = await generateImages({ prompt: 'p', model: `togetherai:${SCHNELL}` }, { providers: { togetherai: provider }, abortSignal: AbortSignal.timeout(200) }).catch(
       (caught: unknown) => caught,
     );
     expect(TimeoutError.isInstance(timedOut)).toBe(true);
@@ -158,7 +158,7 @@ describe('a timeout from each place that sets one', () => {
     const controller = new AbortController();
     const reason = new Error('the user closed the tab');
     const before = hung.stats().requests;
-    const pending = generateImages({ prompt: 'p', abortSignal: controller.signal }).catch((caught: unknown) => caught);
+    const pending = generateImages({ prompt: 'p' }, { abortSignal: controller.signal }).catch((caught: unknown) => caught);
     // Aborted once the request hangs at the provider.
     while (hung.stats().requests === before) await new Promise((resolve) => setTimeout(resolve, 10));
     controller.abort(reason);

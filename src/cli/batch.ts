@@ -8,7 +8,7 @@ import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.
 import { loadBatchFile } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together.js';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ImageResult } from '../node/files.js';
 import type { CommandContext } from './output.js';
 import { choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
