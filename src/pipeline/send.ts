@@ -1,6 +1,6 @@
 import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
-import { ImagegenError, InvalidResponseError } from '../errors.js';
+import { errorMessage, ImagegenError, InvalidResponseError } from '../errors.js';
 import { GeneratedImage } from '../image.js';
 import { toImagegenError, type AbortLike } from '../provider-errors.js';
 import { adapterFor } from '../providers/index.js';
@@ -115,7 +115,7 @@ function toImage({
   try {
     return new GeneratedImage({ ...fields, bytes: file.uint8Array });
   } catch (error) {
-    throw new InvalidResponseError({ ...context, detail: `image ${position} is not a valid image (${(error as Error).message})`, cause: error });
+    throw new InvalidResponseError({ ...context, detail: `image ${position} is not a valid image (${errorMessage(error)})`, cause: error });
   }
 }
 
