@@ -1,5 +1,8 @@
 import { TimeoutError, type TimeoutFields } from './errors.js';
 
+/** The longest a timer waits: `setTimeout` fires at once past 2^31 - 1 ms (about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /** What a `timeoutSignal` says when it fires: everything of a `TimeoutError` but the limit. */
 export type TimeoutDescription = Omit<TimeoutFields, 'timeoutMs' | 'cause'>;
 
@@ -13,6 +16,10 @@ export type TimeoutDescription = Omit<TimeoutFields, 'timeoutMs' | 'cause'>;
  * length.
  */
 export function timeoutSignal(timeoutMs: number, describe: TimeoutDescription, signal?: AbortSignal): AbortSignal {
+  // Callers check the value a user gave with a message of their own; this guards against the rest.
+  if (!(timeoutMs >= 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new RangeError(`timeoutMs must be from 0 to ${MAX_TIMEOUT_MS} milliseconds (got ${timeoutMs})`);
+  }
   const controller = new AbortController();
   // Node's timers have `unref`; browsers and edge runtimes return a number and never hold a process.
   setTimeout(() => controller.abort(new TimeoutError({ ...describe, timeoutMs })), timeoutMs).unref?.();

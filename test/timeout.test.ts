@@ -79,6 +79,12 @@ describe('timeoutSignal', () => {
     expect(signal.reason).toMatchObject({ timeoutMs: 20, provider: 'togetherai', modelId: SCHNELL });
   });
 
+  it('refuses a limit a timer cannot hold (past 2^31 - 1 ms it would fire at once), or none', () => {
+    for (const timeoutMs of [-1, Number.NaN, 2_147_483_648]) {
+      expect(() => timeoutSignal(timeoutMs, { operation: 'the request' })).toThrow(RangeError);
+    }
+  });
+
   it("passes on the reason of the caller's signal when that one aborts first", () => {
     const controller = new AbortController();
     const signal = timeoutSignal(60_000, { operation: 'the request' }, controller.signal);

@@ -2,6 +2,7 @@ import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { closestName } from '../did-you-mean.js';
 import { errorMessage, ImagegenError, InvalidRequestError, redactSecrets } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../timeout.js';
 
 /** Where a command writes; injected so tests can run commands in-process. */
 export type CliIO = {
@@ -109,8 +110,6 @@ export function parseFlag<T>(flag: string, value: string, parser: (text: string)
   }
 }
 
-/** `setTimeout`'s limit: 2^31 - 1 ms, about 24.8 days. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * A `--timeout` duration: with a unit, above zero and within what a timer can wait, or a
@@ -123,7 +122,7 @@ export function timeoutFlag(flag: string, value: string, parse: (text: string) =
     throw new UsageError(`${flag} needs a unit: ${value.trim()}s for seconds, ${value.trim()}m for minutes or ${value.trim()}ms for milliseconds (got ${JSON.stringify(value)}), e.g. ${flag} ${value.trim()}s`);
   }
   const milliseconds = parseFlag(flag, value, parse);
-  if (milliseconds < 1 || milliseconds > MAX_TIMER_MS) {
+  if (milliseconds < 1 || milliseconds > MAX_TIMEOUT_MS) {
     throw new UsageError(`${flag} must be more than 0 and at most 24 days, e.g. 120s or 10m (got ${JSON.stringify(value)})`);
   }
   return milliseconds;
