@@ -9,12 +9,14 @@ import {
   ProviderError,
   RateLimitError,
 } from '../errors.js';
-import { prepareGeneration, runCall, type GenerateImagesOptions } from '../generate.js';
+import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
+import type { MappedCall } from '../pipeline/map.js';
+import { sendCall } from '../pipeline/send.js';
 import { GeneratedImage } from '../image.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically, type ImageResult } from '../node/files.js';
 import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
-import type { Plan, PlannedCall } from '../plan.js';
-import type { ModelSource, ProvidersOption } from '../resolve-model.js';
+import type { Plan } from '../pipeline/plan.js';
+import type { ProvidersOption } from '../resolve-model.js';
 import { ImageCache } from './cache.js';
 import { columnOf, describeIssue, type BatchJob, type LineError } from './input.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -253,7 +255,7 @@ async function runLocked({
    * is waiting (for its turn in a paced queue, or in a backoff) ends at once; one the provider is
    * answering is let finish, so what it returns is written.
    */
-  const runWithRetries = async (job: BatchJob, plan: Plan, source: ModelSource, call: PlannedCall, counter: { requests: number; queueMs: number }) => {
+  const runWithRetries = async (job: BatchJob, prepared: PreparedGeneration, mapped: MappedCall, counter: { requests: number; queueMs: number }) => {
     const waiting = new AbortController();
     let calling = false;
     const onStop = () => {
@@ -261,16 +263,15 @@ async function runLocked({
     };
     options.signal?.addEventListener('abort', onStop, { once: true });
     try {
-      return await attempts(job, plan, source, call, counter, waiting.signal, (value) => (calling = value));
+      return await attempts(job, prepared, mapped, counter, waiting.signal, (value) => (calling = value));
     } finally {
       options.signal?.removeEventListener('abort', onStop);
     }
   };
   const attempts = (
     job: BatchJob,
-    plan: Plan,
-    source: ModelSource,
-    call: PlannedCall,
+    { plan, source }: PreparedGeneration,
+    mapped: MappedCall,
     counter: { requests: number; queueMs: number },
     waitSignal: AbortSignal,
     setCalling: (calling: boolean) => void,
@@ -288,7 +289,7 @@ async function runLocked({
           const circuit = circuitOf(plan);
           if (circuit !== undefined) throw new CircuitOpen(circuit);
           inFlight++;
-          const result = await runCall({ plan, source, call, maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) }).finally(() => inFlight--);
+          const result = await sendCall({ plan, source }, mapped, { maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) }).finally(() => inFlight--);
           // Decided before this task resolves: p-queue starts the next task as soon as it does, so
           // a pause set after `add()` returns lets one more request through into a spent window.
           // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
@@ -350,12 +351,13 @@ async function runLocked({
     const jobStarted = Date.now();
     const counter = { requests: 0, queueMs: 0 };
     try {
-      const { plan, source } = await prepareGeneration(job.request, {
+      const prepared = await prepareGeneration(job.request, {
         ...(options.providers === undefined ? {} : { providers: options.providers }),
         readFile: (file: string, { maxBytes }: { maxBytes: number }) => readImageFile(file, { maxBytes, signal: AbortSignal.timeout(timeoutMs) }),
         ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
         checkKey: false,
       });
+      const { plan } = prepared;
       const circuit = circuitOf(plan);
       if (circuit !== undefined) throw new CircuitOpen(circuit);
       const baseName = `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}`;
@@ -381,7 +383,7 @@ async function runLocked({
             latencyMs: null,
             cached: true,
             estimatedCostUsd: 0,
-            warnings: [...plan.warnings],
+            warnings: [...prepared.warnings],
           };
           await writeFileAtomically(path.join(outDir, file), image.bytes);
           await writeFileAtomically(
@@ -399,10 +401,10 @@ async function runLocked({
         return;
       }
 
-      const outcomes = await Promise.all(plan.calls.map((call) => runWithRetries(job, plan, source, call, counter)));
+      const outcomes = await Promise.all(prepared.calls.map((mapped) => runWithRetries(job, prepared, mapped, counter)));
       const images: GeneratedImage[] = outcomes.flatMap((outcome) => outcome.images);
       const latencyMs = Math.max(...outcomes.map((outcome) => outcome.report.durationMs));
-      const warnings = [...plan.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)];
+      const warnings = [...prepared.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)];
       const saved = await saveImages({
         images,
         outDir,

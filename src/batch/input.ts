@@ -1,7 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
-import { generateRequestSchema, parseRequest, type GenerateRequest } from '../request.js';
+import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'text';
 
@@ -34,7 +34,7 @@ export class InvalidBatchInputError extends InvalidRequestError {
   }
 }
 
-const FIELDS = Object.keys(generateRequestSchema.shape).filter((field) => field !== 'abortSignal');
+const FIELDS = Object.keys(generateRequestSchema.shape);
 const NUMBER_FIELDS = new Set(['count', 'steps', 'seed', 'guidance']);
 const JSON_FIELDS = new Set(['loras', 'providerOptions']);
 const BOOLEAN_FIELDS = new Set(['safetyChecker', 'strict']);
@@ -88,7 +88,7 @@ export function parseBatchInput({
 export function createKeyMaker(): (request: GenerateRequest) => string {
   const occurrences = new Map<string, number>();
   return (request) => {
-    const identity = canonicalJson({ ...parseRequest(request), abortSignal: undefined });
+    const identity = canonicalJson(parseRequest(request));
     const occurrence = occurrences.get(identity) ?? 0;
     occurrences.set(identity, occurrence + 1);
     return sha256(`${identity}#${occurrence}`).slice(0, 24);

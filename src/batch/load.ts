@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { validateJobs } from './engine.js';
 import { decodeBatchFile, detectFormat, InvalidBatchInputError, parseBatchInput, type BatchJob, type InputFormat, type LineError } from './input.js';

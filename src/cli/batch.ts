@@ -9,7 +9,7 @@ import type { InputFormat } from '../batch/input.js';
 import { loadBatchFile } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together.js';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
 import type { ImageResult } from '../node/files.js';
 import type { CommandContext } from './output.js';
