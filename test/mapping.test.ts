@@ -134,9 +134,10 @@ describe('every Together catalog model, at the HTTP boundary', () => {
   });
 
   // The same through the AI SDK's own call: imageModel() sizes the ratio, batches by what the model
-  // takes, names guidance as the model reads it and routes input images; raw options pass as given.
+  // takes, drops a seed it does not take, names guidance as the model reads it and routes input
+  // images; raw options pass as given.
   it.each(TOGETHER_MODELS.map((model) => [model.modelId, model] as const))('imageModel() + generateImage → %s', async (modelId, model) => {
-    const { images } = await generateImage({
+    const { images, warnings } = await generateImage({
       model: imageModel(`togetherai:${modelId}`),
       prompt: model.imageInput.kind === 'none' ? PROMPT : { text: PROMPT, images: [IMAGE_URL] },
       aspectRatio: '16:9',
@@ -153,9 +154,20 @@ describe('every Together catalog model, at the HTTP boundary', () => {
       },
       maxRetries: 0,
     });
-    const body = { model: modelId, prompt: PROMPT, width: 1344, height: 768, seed: 42, response_format: 'base64', ...expectedOptions(model, { guidance: true }) };
+    const body = {
+      model: modelId,
+      prompt: PROMPT,
+      width: 1344,
+      height: 768,
+      ...(model.acceptsSeed ? { seed: 42 } : {}),
+      response_format: 'base64',
+      ...expectedOptions(model, { guidance: true }),
+    };
     expect(bodies()).toEqual(model.acceptsN ? [{ ...body, n: 2 }] : [body, body]);
     expect(images.map((image) => image.mediaType)).toEqual(['image/png', 'image/png']);
+    // A seed the model does not take is dropped here as generateImages drops it, and said (once per call).
+    const said = warnings.map((warning) => ('message' in warning ? warning.message : JSON.stringify(warning)));
+    expect(said).toEqual(model.acceptsSeed ? [] : [0, 1].map(() => `${model.displayName} takes no seed; it was not sent, so results are not reproducible`));
   });
 });
 
