@@ -240,3 +240,24 @@ describe('a timeout from each place that sets one', () => {
     expect(await pending).toBe(reason);
   });
 });
+
+describe('generateImages({ timeoutMs })', () => {
+  it('gives up on a call that takes longer with a TimeoutError naming provider, model and limit; a bad value is refused first', async () => {
+    const { generateImages: generate, TimeoutError: Timeout, InvalidRequestError: Invalid } = await import('../src/index.js');
+    const slow = {
+      specificationVersion: 'v3' as const,
+      provider: 'slow.image',
+      modelId: 'slow',
+      maxImagesPerCall: 1,
+      doGenerate: ({ abortSignal }: { abortSignal?: AbortSignal }) =>
+        new Promise<never>((_, reject) => abortSignal?.addEventListener('abort', () => reject(abortSignal.reason), { once: true })),
+    };
+    const providers = { slow: { imageModel: () => slow } };
+    await expect(generate({ prompt: 'p', model: 'slow:slow' }, { providers, timeoutMs: 20, maxRetries: 0 })).rejects.toSatisfy(
+      (error) => Timeout.isInstance(error) && error.timeoutMs === 20 && error.provider === 'slow' && error.modelId === 'slow',
+    );
+    await expect(generate({ prompt: 'p', model: 'slow:slow' }, { providers, timeoutMs: 0 })).rejects.toSatisfy(
+      (error) => Invalid.isInstance(error) && error.issues[0]?.field === 'timeoutMs',
+    );
+  });
+});

@@ -2,6 +2,7 @@ import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
 import { errorMessage, ImagegenError, InvalidResponseError } from '../errors.js';
 import { GeneratedImage } from '../image.js';
+import { timeoutSignal } from '../timeout.js';
 import { toImagegenError, type AbortLike } from '../provider-errors.js';
 import { adapterFor } from '../providers/index.js';
 import type { ResponseDetails } from '../providers/adapter.js';
@@ -45,13 +46,24 @@ type ImageMetadata = { seed?: number; url?: string; id?: string; timings?: { inf
 export async function sendCall(
   { plan, source }: SendTarget,
   { call, args }: MappedCall,
-  { maxRetries, abortSignal }: { maxRetries?: number | undefined; abortSignal?: AbortSignal | undefined } = {},
+  {
+    maxRetries,
+    abortSignal: callerSignal,
+    timeoutMs,
+  }: {
+    maxRetries?: number | undefined;
+    abortSignal?: AbortSignal | undefined;
+    /** Gives up on the call, its retries included, with a `TimeoutError` naming provider, model and limit. */
+    timeoutMs?: number | undefined;
+  } = {},
 ): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
   const sink: { attempts: number; warnings: SharedV3Warning[]; details: ResponseDetails | undefined } = { attempts: 0, warnings: [], details: undefined };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
+  const abortSignal =
+    timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
   try {
     const model = await instantiateModel(source, (details) => (sink.details = details));
     const result = await generateImage({
