@@ -8,6 +8,7 @@ import {
   InvalidResponseError,
   ProviderError,
   RateLimitError,
+  TimeoutError,
 } from '../errors.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
 import type { MappedCall } from '../pipeline/map.js';
@@ -17,6 +18,7 @@ import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtom
 import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
 import type { Plan } from '../pipeline/plan.js';
 import type { ProvidersOption } from '../resolve-model.js';
+import { timeoutSignal } from '../timeout.js';
 import { ImageCache } from './cache.js';
 import { columnOf, describeIssue, type BatchJob, type LineError } from './input.js';
 import { Journal, type JournalEntry } from './journal.js';
@@ -289,7 +291,8 @@ async function runLocked({
           const circuit = circuitOf(plan);
           if (circuit !== undefined) throw new CircuitOpen(circuit);
           inFlight++;
-          const result = await sendCall({ plan, source }, mapped, { maxRetries: 0, abortSignal: AbortSignal.timeout(timeoutMs) }).finally(() => inFlight--);
+          const abortSignal = timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId });
+          const result = await sendCall({ plan, source }, mapped, { maxRetries: 0, abortSignal }).finally(() => inFlight--);
           // Decided before this task resolves: p-queue starts the next task as soon as it does, so
           // a pause set after `add()` returns lets one more request through into a spent window.
           // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
@@ -308,17 +311,7 @@ async function runLocked({
         counter.requests += outcome.report.attempts;
         const error = outcome.report.error;
         if (error) throw error;
-        if (outcome.thrown !== undefined) {
-          const thrown = outcome.thrown as Error;
-          if (thrown.name === 'TimeoutError') {
-            throw new ProviderError({
-              provider: plan.provider,
-              modelId: plan.modelId,
-              message: `${plan.provider} did not answer for ${plan.modelId} within ${timeoutMs / 1000}s`,
-            });
-          }
-          throw thrown;
-        }
+        if (outcome.thrown !== undefined) throw outcome.thrown;
         return outcome;
       },
       {
@@ -353,7 +346,7 @@ async function runLocked({
     try {
       const prepared = await prepareGeneration(job.request, {
         ...(options.providers === undefined ? {} : { providers: options.providers }),
-        readFile: (file: string, { maxBytes }: { maxBytes: number }) => readImageFile(file, { maxBytes, signal: AbortSignal.timeout(timeoutMs) }),
+        readFile: (file: string, { maxBytes }: { maxBytes: number }) => readImageFile(file, { maxBytes, signal: timeoutSignal(timeoutMs, { operation: `reading ${file}` }) }),
         ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
         checkKey: false,
       });
@@ -492,7 +485,7 @@ export function exhaustedWindowMs(headers: Record<string, string> | undefined): 
 
 /** 429, 5xx, 408/409, network failures, timeouts and unusable bodies are worth another try. */
 export function isRetryable(error: unknown): boolean {
-  if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error)) return true;
+  if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error) || TimeoutError.isInstance(error)) return true;
   if (!ProviderError.isInstance(error) || error.kind !== 'provider') return false;
   const status = error.statusCode;
   return status === undefined || status === 408 || status === 409 || status >= 500;
