@@ -58,10 +58,11 @@ export async function generateImages(request: GenerateRequest, options: Generate
   const { request: plain, abortSignal } = takeAbortSignal(request, options.abortSignal);
   checkTimeout(options.timeoutMs);
   const prepared = await prepareGeneration(plain, options);
-  const limit = pLimit(options.concurrency ?? 4);
-  const outcomes = await Promise.all(
-    prepared.calls.map((mapped) => limit(() => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs }))),
-  );
+  const send = (mapped: MappedCall) => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs });
+  const queue = pLimit(options.concurrency ?? 4);
+  // One call (most requests) needs no queue.
+  const limit = prepared.calls.length > 1 ? queue : (task: () => ReturnType<typeof send>) => task();
+  const outcomes = await Promise.all(prepared.calls.map((mapped) => limit(() => send(mapped))));
   return collectResult(prepared, outcomes, started);
 }
 
