@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { prepareGeneration } from '../generate.js';
-import { readImageFile } from '../node/files.js';
+import { readImageFile } from '../files/files.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import type { BatchJob } from './input.js';
 import { Journal } from './journal.js';

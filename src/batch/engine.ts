@@ -11,8 +11,8 @@ import {
 } from '../errors.js';
 import { prepareGeneration, runCall, type GenerateImagesOptions } from '../generate.js';
 import { GeneratedImage } from '../image.js';
-import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically, type ImageResult } from '../node/files.js';
-import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
+import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically, type ImageResult } from '../files/files.js';
+import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import type { Plan, PlannedCall } from '../plan.js';
 import type { ModelSource, ProvidersOption } from '../resolve-model.js';
 import { ImageCache } from './cache.js';

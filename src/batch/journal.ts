@@ -1,6 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from '../node/files.js';
+import { writeFileAtomically } from '../files/files.js';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 

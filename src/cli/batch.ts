@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { parseDuration, parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { ImageCache } from '../batch/cache.js';
-import { defaultCacheDir } from '../node/cache-dir.js';
+import { defaultCacheDir } from '../files/cache-dir.js';
 import { estimateBatch } from '../batch/dry-run.js';
 import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.js';
 import type { InputFormat } from '../batch/input.js';
@@ -11,7 +11,7 @@ import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import type { GenerateRequest } from '../request.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
-import type { ImageResult } from '../node/files.js';
+import type { ImageResult } from '../files/files.js';
 import type { CommandContext } from './output.js';
 import { EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 

@@ -6,7 +6,7 @@ import { createKeyMaker, type BatchJob } from '../batch/input.js';
 import { Journal } from '../batch/journal.js';
 import { ImagegenError, MissingApiKeyError, MissingProviderPackageError } from '../errors.js';
 import { prepareGeneration } from '../generate.js';
-import { readImageFile, type Sidecar } from '../node/files.js';
+import { readImageFile, type Sidecar } from '../files/files.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { makeContactSheet } from './contact-sheet.js';
 import { expandExperiment, type ExperimentCell, type ParsedExperiment } from './experiment.js';

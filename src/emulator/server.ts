@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadSharp } from '../node/sharp.js';
+import { loadSharp } from '../files/sharp.js';
 import { DOCUMENTED_MODELS, type DocumentedModel } from './documented-models.js';
 import { renderPixels } from '../render.js';
 import {
