@@ -1,0 +1,44 @@
+/**
+ * One batch file checked in a fresh process, for the validation benchmark:
+ * `--file F --mode stream|whole`. `stream` is `checkBatchFile` (what `imagegen batch` does before
+ * it sends anything: read as a stream, every job planned once, no job kept); `whole` is the way it
+ * was before: the whole text read, parsed into jobs, then every job planned (`validateJobs`).
+ * Prints one JSON line: lines checked, problems, time and this process's peak RSS.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { validateJobs } from '../src/batch/engine.js';
+import { parseBatchInput } from '../src/batch/input.js';
+import { checkBatchFile } from '../src/batch/load.js';
+
+export type ValidationChildReport = { valid: number; errors: number; durationMs: number; startMaxRssKb: number; maxRssKb: number };
+
+const { values } = parseArgs({ options: { file: { type: 'string' }, mode: { type: 'string', default: 'stream' } } });
+if (values.file === undefined || !['stream', 'whole'].includes(values.mode)) throw new Error('usage: validation-child.ts --file F [--mode stream|whole]');
+
+const startMaxRssKb = peakRssKb();
+const started = performance.now();
+let valid: number;
+let errors: number;
+if (values.mode === 'stream') {
+  const check = await checkBatchFile({ file: values.file, keys: false });
+  valid = check.valid;
+  errors = check.errors.length;
+} else {
+  const parsed = parseBatchInput({ text: await readFile(values.file, 'utf8'), format: 'jsonl' });
+  const catalogErrors = await validateJobs(parsed.jobs);
+  valid = parsed.jobs.length - new Set(catalogErrors.map((error) => error.line)).size;
+  errors = parsed.errors.length + catalogErrors.length;
+}
+const report: ValidationChildReport = { valid, errors, durationMs: Math.round(performance.now() - started), startMaxRssKb, maxRssKb: peakRssKb() };
+process.stdout.write(`${JSON.stringify(report)}\n`);
+
+/** This program's own peak RSS in KiB (/proc's VmHWM; getrusage's maxRSS is inherited across exec). */
+function peakRssKb(): number {
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN) || process.resourceUsage().maxRSS;
+  } catch {
+    return process.resourceUsage().maxRSS;
+  }
+}
