@@ -1,6 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from '../files/files.js';
+import { writeFileAtomically, type ImageResult } from '../files/files.js';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 
@@ -18,6 +18,8 @@ export type JournalEntry = {
   /** Wall time of the slowest successful provider call, in milliseconds (0 from the cache). */
   latencyMs?: number;
   error?: string;
+  /** What each image of a done request is (as in its sidecar), so a resumed run need not read the sidecars. */
+  results?: ImageResult[];
   at: string;
 };
 
@@ -32,6 +34,23 @@ export class Journal {
   private constructor(filePath: string, entries: Map<string, JournalEntry>) {
     this.path = filePath;
     this.entries = entries;
+  }
+
+  /** The journal as it is, for a look before the run (a dry run): nothing is repaired or written. */
+  static async read(outDir: string): Promise<Journal> {
+    const text = await readFile(path.join(outDir, MANIFEST_FILE), 'utf8').catch(() => '');
+    const entries = new Map<string, JournalEntry>();
+    for (const line of text.split('\n')) {
+      try {
+        if (line !== '') {
+          const entry = JSON.parse(line) as JournalEntry;
+          entries.set(entry.key, entry);
+        }
+      } catch {
+        // A torn or corrupt line: the run repairs it; a look skips it.
+      }
+    }
+    return new Journal(path.join(outDir, MANIFEST_FILE), entries);
   }
 
   static async open(outDir: string): Promise<Journal> {

@@ -3,10 +3,10 @@ import { parseDuration, parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { ImageCache } from '../batch/cache.js';
 import { defaultCacheDir } from '../files/cache-dir.js';
-import { estimateBatch } from '../batch/dry-run.js';
-import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.js';
-import type { InputFormat } from '../batch/input.js';
-import { loadBatchFile } from '../batch/load.js';
+import { createEstimate } from '../batch/dry-run.js';
+import { runBatch, type BatchSummary } from '../batch/engine.js';
+import { detectFormat, type InputFormat } from '../batch/input.js';
+import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import type { GenerateRequest } from '../request.js';
@@ -78,16 +78,24 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
         throw new UsageError(`--input-format must be jsonl, csv or text (got ${JSON.stringify(flags.inputFormat)})`);
       }
       const outDir = path.resolve(io.cwd, flags.out);
-      const { jobs, skippedLines } = await loadBatchFile({
+      const format = (flags.inputFormat as InputFormat | undefined) ?? detectFormat(inputFile);
+      // One pass over the file, each job planned once: validation, the keys, the dry run's
+      // estimate and the room an image needs. The run reads the file again (nothing is kept).
+      const estimator = await createEstimate({ outDir });
+      const check = await checkBatchFile({
         file: inputFile,
-        format: flags.inputFormat as InputFormat | undefined,
+        format,
         defaults,
-        skipInvalid: flags.skipInvalid ?? false,
+        checkKeys: !flags.dryRun,
+        // Keys tell done jobs apart; in a fresh folder there are none, and keys are most of the cost.
+        keys: estimator.needsKeys,
+        onJob: (job, plan) => estimator.add(job, plan),
       });
-      for (const line of skippedLines) io.stderr(`skipped ${file}:${line.line}:${line.column}: ${line.message}\n`);
+      throwUnlessUsable({ file: inputFile, check, skipInvalid: flags.skipInvalid ?? false });
+      for (const line of check.errors) io.stderr(`skipped ${file}:${line.line}:${line.column}: ${line.message}\n`);
 
       if (flags.dryRun) {
-        const estimate = await estimateBatch({ jobs, outDir });
+        const estimate = estimator.finish();
         if (flags.json) {
           io.stdout(`${JSON.stringify({ dryRun: true, ...estimate })}\n`);
         } else {
@@ -110,7 +118,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
         return;
       }
 
-      await checkProviderKeys(jobs);
+      if (check.keyProblems[0] !== undefined) throw check.keyProblems[0];
       setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done requests are skipped)`);
       const progress = createProgress({
         terminal: io.isTTY ? process.stderr : undefined,
@@ -121,7 +129,10 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       let summary: BatchSummary;
       try {
         summary = await runBatch({
-          jobs,
+          jobs: validBatchJobs({ file: inputFile, format, defaults, invalidLines: check.invalidLines }),
+          total: check.valid,
+          alreadyDone: estimator.finish().alreadyDone,
+          bytesNeeded: check.bytesNeeded,
           outDir,
           concurrency,
           maxRetries,
