@@ -5,9 +5,9 @@
  * was before: the whole text read, parsed into jobs, then every job planned (`validateJobs`).
  * Prints one JSON line: lines checked, problems, time and this process's peak RSS.
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { peakRssKb } from './peak-rss.js';
 import { validateJobs } from '../src/batch/engine.js';
 import { parseBatchInput } from '../src/batch/input.js';
 import { checkBatchFile } from '../src/batch/load.js';
@@ -33,12 +33,3 @@ if (values.mode === 'stream') {
 }
 const report: ValidationChildReport = { valid, errors, durationMs: Math.round(performance.now() - started), startMaxRssKb, maxRssKb: peakRssKb() };
 process.stdout.write(`${JSON.stringify(report)}\n`);
-
-/** This program's own peak RSS in KiB (/proc's VmHWM; getrusage's maxRSS is inherited across exec). */
-function peakRssKb(): number {
-  try {
-    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN) || process.resourceUsage().maxRSS;
-  } catch {
-    return process.resourceUsage().maxRSS;
-  }
-}
