@@ -99,7 +99,9 @@ export class Journal {
    * resolves, without one disk flush per line.
    */
   append(entry: JournalEntry): Promise<void> {
-    this.entries.set(entry.key, entry);
+    // This run's results went out with its events: memory keeps what resuming needs, not every image's.
+    const { results: _results, ...kept } = entry;
+    this.entries.set(entry.key, kept);
     return new Promise((resolve, reject) => {
       this.#queued.push({ line: `${JSON.stringify(entry)}\n`, resolve, reject });
       this.#flushing ??= this.#flush();
