@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { InvalidBatchInputError, parseBatchInput } from '../src/batch/input.js';
+import { canonicalJson, InvalidBatchInputError, parseBatchInput } from '../src/batch/input.js';
 import { checkBatchFile, loadBatchFile } from '../src/batch/load.js';
 import { readBatchJobs } from '../src/batch/read.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
@@ -107,6 +108,25 @@ describe('input formats', () => {
       expect(parsed.errors, format).toEqual([]);
       expect(parsed.jobs[0]?.request.prompt).toBe('a fox');
     }
+  });
+
+  it('canonical JSON (what job and cache keys hash) is the text earlier versions wrote: keys in localeCompare order, bytes as their hash', () => {
+    const earlier = (value: unknown) =>
+      JSON.stringify(value, (_key, item: unknown) => {
+        if (item instanceof Uint8Array) return `sha256:${createHash('sha256').update(item).digest('hex')}`;
+        if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+          return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([left], [right]) => left.localeCompare(right)));
+        }
+        return item;
+      });
+    const values = [
+      { prompt: 'a fox', seed: 1, size: '64x64', count: 2 },
+      { size: '64x64', count: 2, seed: 1, prompt: 'a fox', negativePrompt: undefined },
+      { providerOptions: { togetherai: { Zeta: 1, alpha: [3, { b: null, A: 'x', _c: true, '10': 1, '9': 2 }], ...JSON.parse('{"__proto__": {"x": 1}}') } } },
+      { referenceImages: [new Uint8Array([1, 2, 3]), 'https://example.com/a.png'], loras: [{ path: 'x', scale: 0.5 }] },
+    ];
+    for (const value of values) expect(canonicalJson(value)).toBe(earlier(value));
+    expect(canonicalJson(values[0])).toBe(canonicalJson(values[1]));
   });
 
   it('identical lines are distinct jobs with stable keys', () => {
