@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size';
-import type { ResolvedRequest } from './plan.js';
+import type { ResolvedRequest } from './pipeline/plan.js';
 
 /** Provider timings for one image, where the provider reports them (Together: `timings.inference`). */
 export type ImageTimings = { inferenceSeconds?: number };

@@ -1,11 +1,11 @@
 // The edge-safe entry: no Node-only modules. Files, the CLI and the emulator are in ai-imagegen/node.
 export { generateImages, prepareGeneration } from './generate.js';
-export type { CallReport, GenerateImagesOptions, GenerateImagesResult } from './generate.js';
+export type { CallReport, GenerateImagesOptions, GenerateImagesResult, PreparedGeneration } from './generate.js';
 export { GeneratedImage } from './image.js';
 export type { GeneratedImageMetadata, ImageTimings } from './image.js';
-export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './request.js';
-export type { GenerateRequest, SizePreset } from './request.js';
-export type { ImagegenWarning, Plan, ResolvedRequest } from './plan.js';
+export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './pipeline/parse.js';
+export type { GenerateRequest, SizePreset } from './pipeline/parse.js';
+export type { ImagegenWarning, Plan, ResolvedRequest } from './pipeline/plan.js';
 export {
   clearLiveModels,
   estimateCost,
@@ -18,8 +18,8 @@ export {
   registerLiveModels,
   resolveModel,
   setPriceOverrides,
-  RATIO_DIMENSIONS,
 } from './catalog.js';
+export { RATIO_DIMENSIONS } from './sizing.js';
 export type { Deprecation, ImageInput, LiveModel, LiveModelList, ModelCapabilities, Price, Sizing } from './catalog.js';
 export { suggestModel } from './did-you-mean.js';
 export { compareWithCatalog, fetchLiveModels, refreshModelList } from './live-models.js';

@@ -1,4 +1,4 @@
-import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
+import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3File, ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { wrapImageModel } from 'ai';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
 import { adapterFor } from './providers/index.js';
@@ -6,10 +6,16 @@ import { modelTypoIssue } from './did-you-mean.js';
 import { InvalidRequestError } from './errors.js';
 import { toImageModelV3 } from './model-version.js';
 import { resolveModelSource, type ModelSource, type ProvidersOption } from './resolve-model.js';
+import { sniffImage, type ReferenceImage } from './pipeline/load.js';
+import { mapPlan } from './pipeline/map.js';
+import type { ParsedRequest } from './pipeline/parse.js';
+import { planGeneration } from './pipeline/plan.js';
+import type { ProviderCall } from './providers/adapter.js';
 
 /**
- * AI SDK middleware that applies the catalog to raw `generateImage` calls: the right
- * `maxImagesPerCall`, aspect ratio honoured, Together's `guidance_scale` and input images.
+ * AI SDK middleware that applies the catalog to raw `generateImage` calls, through the same plan
+ * and provider mapping `generateImages` uses: the right `maxImagesPerCall`, aspect ratio honoured,
+ * options under the names each model reads, input images where the provider takes them.
  */
 export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middleware {
   const adapter = adapterFor(model.provider);
@@ -18,10 +24,12 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
     specificationVersion: 'v3',
     overrideMaxImagesPerCall: () => (model.acceptsN ? model.maxImagesPerCall : 1),
     async transformParams({ params }) {
-      if (adapter.transformParams === undefined) return params;
-      const transformed = adapter.transformParams(params, model);
-      added.set(transformed.params, transformed.warnings);
-      return transformed.params;
+      const { plan, issues } = planCallOptions(params, model, adapter.optionsKey);
+      if (issues.length > 0) throw new InvalidRequestError({ issues });
+      const mapped = mapPlan(plan, adapter);
+      const transformed = toCallOptions(params, mapped.calls[0]!.args);
+      added.set(transformed, mapped.warnings.map((warning) => ({ type: 'other', message: warning.message })));
+      return transformed;
     },
     async wrapGenerate({ doGenerate, params }) {
       const result = await doGenerate();
@@ -29,6 +37,57 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
       return { ...result, warnings: [...(added.get(params) ?? []), ...providerWarnings] };
     },
   };
+}
+
+/**
+ * A raw call's options as a plan: the door's parse and load stages. `size` or `aspectRatio` (the
+ * one the model is sized by, when both are given), `n`, `seed`, the input `files`, and `guidance`
+ * from the provider's options, which each model reads under its own name. No seed is chosen.
+ */
+function planCallOptions(params: ImageModelV3CallOptions, model: ModelCapabilities, optionsKey: string) {
+  const { guidance, ...ownOptions } = (params.providerOptions[optionsKey] ?? {}) as Record<string, unknown>;
+  const useRatio = params.aspectRatio !== undefined && (params.size === undefined || model.sizing === 'aspect-ratio');
+  const request: ParsedRequest = {
+    prompt: params.prompt ?? '',
+    model: `${model.provider}:${model.modelId}`,
+    ...(useRatio ? { aspectRatio: params.aspectRatio } : params.size === undefined ? {} : { size: params.size }),
+    count: params.n,
+    ...(params.seed === undefined ? {} : { seed: params.seed }),
+    ...(typeof guidance === 'number' ? { guidance } : {}),
+    safetyChecker: true,
+    responseFormat: 'base64',
+    providerOptions: { ...params.providerOptions, [optionsKey]: typeof guidance === 'number' ? ownOptions : { ...ownOptions, ...(guidance === undefined ? {} : { guidance }) } } as Record<string, Record<string, unknown>>,
+    strict: false,
+  };
+  const images = (params.files ?? []).map(toReferenceImage);
+  return planGeneration(request, { provider: model.provider, modelId: model.modelId, model }, images, { randomSeed: false });
+}
+
+function toReferenceImage(file: ImageModelV3File, index: number): ReferenceImage {
+  if (file.type === 'url') return { kind: 'url', source: file.url, url: file.url };
+  const data = typeof file.data === 'string' ? Uint8Array.from(atob(file.data), (character) => character.charCodeAt(0)) : file.data;
+  return { kind: 'bytes', source: `<file ${index}>`, data, mediaType: file.mediaType };
+}
+
+/** The mapped arguments back as the call's options: what the provider's model receives. */
+function toCallOptions(params: ImageModelV3CallOptions, args: ProviderCall): ImageModelV3CallOptions {
+  const images = typeof args.prompt === 'string' ? [] : args.prompt.images;
+  return {
+    ...params,
+    prompt: params.prompt === undefined ? undefined : typeof args.prompt === 'string' ? args.prompt : args.prompt.text,
+    n: args.n,
+    size: args.size,
+    aspectRatio: args.aspectRatio,
+    seed: args.seed,
+    files: images.length === 0 ? undefined : images.map(toFile),
+    providerOptions: { ...params.providerOptions, ...args.providerOptions },
+  };
+}
+
+function toFile(image: string | Uint8Array): ImageModelV3File {
+  if (typeof image !== 'string') return { type: 'file', mediaType: sniffImage(image) ?? 'image/png', data: image };
+  const match = /^data:([^;,]+);base64,(.*)$/s.exec(image);
+  return match ? { type: 'file', mediaType: match[1]!, data: match[2]! } : { type: 'url', url: image };
 }
 
 /**

@@ -1,4 +1,31 @@
-import { RATIO_DIMENSIONS, type ModelCapabilities } from './catalog.js';
+import type { ModelCapabilities } from './capabilities.js';
+
+/**
+ * Sizes in general: the standard ratio table, the named presets drawn from it, and the arithmetic
+ * of ratios. What a given model takes is the catalog's.
+ */
+
+/** The standard sizes of Together's docs (`images-overview`), also most providers' ~1 MP sizes: ratio → size. */
+export const RATIO_DIMENSIONS: Readonly<Record<string, { width: number; height: number }>> = {
+  '1:1': { width: 1024, height: 1024 },
+  '16:9': { width: 1344, height: 768 },
+  '9:16': { width: 768, height: 1344 },
+  '3:2': { width: 1248, height: 832 },
+  '2:3': { width: 832, height: 1248 },
+  '4:3': { width: 1184, height: 864 },
+  '3:4': { width: 864, height: 1184 },
+};
+
+/** Named sizes, drawn from the table. */
+export const SIZE_PRESETS = {
+  square: RATIO_DIMENSIONS['1:1']!,
+  landscape: RATIO_DIMENSIONS['16:9']!,
+  portrait: RATIO_DIMENSIONS['9:16']!,
+  photo: RATIO_DIMENSIONS['3:2']!,
+  classic: RATIO_DIMENSIONS['4:3']!,
+} as const;
+
+export type SizePreset = keyof typeof SIZE_PRESETS;
 
 /** `"16:9"` → 16/9. */
 export function ratioValue(ratio: string): number {

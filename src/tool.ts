@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
 import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import type { GeneratedImage } from './image.js';
-import { DEFAULT_MODEL, generateRequestSchema, MAX_SEED, type GenerateRequest } from './request.js';
+import { DEFAULT_MODEL, generateRequestSchema, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
 import { splitModelReference } from './resolve-model.js';
 
 /** What the language model may pass to the tool (fields appear only where a model takes them). */
@@ -49,7 +49,7 @@ export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries
    * Request fields for every call (e.g. `size`, `outputFormat`, `guidance`, `safetyChecker`); the
    * language model's arguments win where it gives the same field.
    */
-  defaults?: Omit<GenerateRequest, 'prompt' | 'model' | 'abortSignal'>;
+  defaults?: Omit<GenerateRequest, 'prompt' | 'model'>;
   /** Most images in one call. @default 4 */
   maxCount?: number;
   /**
@@ -120,9 +120,9 @@ export function imageGenerationTool(
           ...withoutUndefined(input),
           prompt: input.prompt,
           model: input.model ?? defaultModel,
-          ...(abortSignal === undefined ? {} : { abortSignal }),
         },
         {
+          ...(abortSignal === undefined ? {} : { abortSignal }),
           ...(options.providers === undefined ? {} : { providers: options.providers }),
           ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),

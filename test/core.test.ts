@@ -190,10 +190,47 @@ describe('strict mode and provider-level changes', () => {
     // Nothing listens on port 9: an attempt to send would fail differently.
     const providers = { openai: createOpenAI({ apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1' }) };
     const request = { prompt: 'p', model: 'openai:gpt-image-1', size: '256x256' } as const;
-    const { plan } = await prepareGeneration(request, { providers });
-    expect(plan.warnings.map((warning) => warning.message).join(' ')).toMatch(/1024x1024/);
+    const { warnings } = await prepareGeneration(request, { providers });
+    expect(warnings.map((warning) => warning.message).join(' ')).toMatch(/1024x1024/);
     await expect(generateImages({ ...request, strict: true }, { providers })).rejects.toSatisfy(
       (error) => InvalidRequestError.isInstance(error) && /strict mode/.test(error.message),
     );
+  });
+});
+
+describe('provider metadata across calls', () => {
+  it('count 3 over three calls keeps one per-image entry each, as generateImage does (was one, by Object.assign)', async () => {
+    let call = 0;
+    const model = new MockImageModelV3({
+      provider: 'meta.image',
+      modelId: 'meta',
+      maxImagesPerCall: 1,
+      doGenerate: async () => {
+        call += 1;
+        return {
+          images: [png(call)],
+          warnings: [],
+          providerMetadata: { meta: { images: [{ revisedPrompt: `call ${call}` }] } },
+          response: { timestamp: new Date(), modelId: 'meta', headers: undefined },
+        };
+      },
+    });
+    const providers = { meta: { imageModel: () => model } };
+    const plain = await generateImage({ model, prompt: 'p', n: 3 });
+    call = 0;
+    const result = await generateImages({ prompt: 'p', model: 'meta:meta', count: 3 }, { providers, concurrency: 1 });
+    expect(result.providerMetadata).toEqual({ meta: { images: [{ revisedPrompt: 'call 1' }, { revisedPrompt: 'call 2' }, { revisedPrompt: 'call 3' }] } });
+    expect(result.providerMetadata).toEqual(plain.providerMetadata);
+  });
+});
+
+describe('abortSignal', () => {
+  it('is an option of generateImages; a request that still carries one is taken; anything else there is refused', async () => {
+    const aborted = AbortSignal.abort(new Error('stop'));
+    const request = { prompt: 'p', model: 'local:placeholder', size: '64x64' } as const;
+    await expect(generateImages(request, { abortSignal: aborted })).rejects.toThrow('stop');
+    await expect(generateImages({ ...request, abortSignal: aborted } as never)).rejects.toThrow('stop');
+    await expect(generateImages({ ...request, abortSignal: 'soon' } as never)).rejects.toThrow(/abortSignal: unknown field/);
+    expect((await generateImages(request)).images).toHaveLength(1);
   });
 });

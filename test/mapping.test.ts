@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { listModels } from '../src/catalog.js';
-import { planGeneration, type Plan } from '../src/plan.js';
-import { together } from '../src/providers/together.js';
-import { local } from '../src/providers/local.js';
-import type { GenerateRequest } from '../src/request.js';
+import { prepareGeneration } from '../src/generate.js';
+import type { GenerateRequest } from '../src/pipeline/parse.js';
 import { fixedSeed, SMALL_PNG } from './helpers/fixtures.js';
 import '../src/providers/index.js';
 
-const plan = (request: GenerateRequest) =>
-  planGeneration(request, { knownProviders: ['togetherai', 'local'], randomSeed: fixedSeed });
+const plan = async (request: GenerateRequest) => {
+  const prepared = await prepareGeneration(request, { randomSeed: fixedSeed, checkKey: false });
+  return { ...prepared.plan, warnings: prepared.warnings, mapped: prepared.calls };
+};
 
-const calls = (result: Plan) => result.calls.map((call) => together.mapCall(result, call));
+const calls = (result: { mapped: readonly { args: import('../src/providers/adapter.js').ProviderCall }[] }) => result.mapped.map((mapped) => mapped.args);
 
 const TOGETHER_MODELS = listModels({ provider: 'togetherai' });
 
@@ -233,7 +233,7 @@ describe('options', () => {
 
   it('local:placeholder maps size, n, seed and format', async () => {
     const result = await plan({ prompt: 'p', model: 'local:placeholder', size: '64x32', count: 3, seed: 5, outputFormat: 'jpeg' });
-    expect(result.calls.map((call) => local.mapCall(result, call))).toEqual([
+    expect(calls(result)).toEqual([
       { prompt: 'p', n: 3, maxImagesPerCall: 4, size: '64x32', seed: 5, providerOptions: { local: { format: 'jpeg' } } },
     ]);
   });
@@ -304,7 +304,7 @@ describe('did you mean', () => {
 
   it('a provider-name typo is refused with the provider it was probably meant to be', async () => {
     await expect(plan({ prompt: 'p', model: 'togetheria:black-forest-labs/FLUX.1-schnell' })).rejects.toThrow(
-      'model: unknown provider "togetheria"; did you mean "togetherai"? (available: togetherai, local)',
+      'model: unknown provider "togetheria"; did you mean "togetherai"? (available: togetherai, local, openai',
     );
   });
 
@@ -328,8 +328,8 @@ describe('seeds stay within 0..2^31-1', () => {
 
   it('random seeds are drawn within the range', async () => {
     for (let attempt = 0; attempt < 200; attempt++) {
-      const result = await planGeneration({ prompt: 'p', model: 'local:placeholder', count: 8 }, { knownProviders: ['local'] });
-      for (const call of result.calls) expect(call.seed).toSatisfy((seed: number) => Number.isInteger(seed) && seed >= 0 && seed <= 2_147_483_647);
+      const result = await prepareGeneration({ prompt: 'p', model: 'local:placeholder', count: 8 }, { checkKey: false });
+      for (const { call } of result.calls) expect(call.seed).toSatisfy((seed: number) => Number.isInteger(seed) && seed >= 0 && seed <= 2_147_483_647);
     }
   });
 });

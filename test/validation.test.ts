@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { InvalidRequestError } from '../src/index.js';
 import { generateImages } from '../src/node/index.js';
-import type { GenerateRequest } from '../src/request.js';
+import type { GenerateRequest } from '../src/pipeline/parse.js';
 
 let emulator: Emulator;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import { writeFileAtomically } from '../files/files.js';
-import type { Plan } from '../plan.js';
+import type { Plan } from '../pipeline/plan.js';
 import { canonicalJson, sha256 } from './input.js';
 
 /** What the cache keeps for one request: its images' metadata, each pointing at a stored object. */
@@ -29,7 +29,7 @@ export class ImageCache {
    */
   static keyOf(plan: Pick<Plan, 'resolved' | 'referenceImages'>, seeded: boolean): string | undefined {
     if (!seeded || plan.resolved.seed === undefined) return undefined;
-    const references = plan.referenceImages.map((image) => (image.data ? `sha256:${sha256(image.data)}` : image.url));
+    const references = plan.referenceImages.map((image) => (image.kind === 'bytes' ? `sha256:${sha256(image.data)}` : image.url));
     return sha256(canonicalJson({ request: plan.resolved, references }));
   }
 

@@ -3,9 +3,12 @@ import pRetry from 'p-retry';
 import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError } from '../errors.js';
 import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
-import { prepareGeneration, runCall, type GenerateImagesOptions } from '../generate.js';
+import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
 import { GeneratedImage } from '../image.js';
-import type { ImagegenWarning, Plan, PlannedCall } from '../plan.js';
+import { collectResult } from '../pipeline/collect.js';
+import type { MappedCall } from '../pipeline/map.js';
+import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
+import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { ImageCache, type CachedImage } from './cache.js';
 import { columnOf, describeIssue, type BatchJob, type LineError } from './input.js';
@@ -44,7 +47,7 @@ export type RunBatchOptions = {
   /** Room one image needs, when the caller's check pass measured it. @default from the jobs' sizes */
   bytesNeeded?: number | undefined;
   /** Jobs planned already (by a caller that checked them), so they are not planned again. */
-  prepared?: ((job: BatchJob) => Awaited<ReturnType<typeof prepareGeneration>> | undefined) | undefined;
+  prepared?: ((job: BatchJob) => PreparedGeneration | undefined) | undefined;
   /** Reads reference images given as file paths. @default readImageFile */
   readFile?: ((path: string, options: { maxBytes: number; signal?: AbortSignal }) => Promise<Uint8Array>) | undefined;
   /** Images, sidecars and `manifest.jsonl` go here. */
@@ -154,6 +157,9 @@ async function checkFolders({ options, outDir }: { options: RunBatchOptions; out
 }
 
 type JobCounter = { requests: number; queueMs: number };
+
+/** A job's images as sent: with every warning, and the slowest call's time. */
+type Sent = { images: GeneratedImage[]; warnings: ImagegenWarning[]; latencyMs: number };
 
 /** One run of a batch in a locked output folder: its journal, its pacing, its running totals. */
 class BatchRun {
@@ -318,21 +324,22 @@ class BatchRun {
     });
   }
 
-  /** Send: every planned call, each retried on its own; the images of all of them. */
-  async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<{ images: GeneratedImage[]; warnings: ImagegenWarning[]; latencyMs: number }> {
-    const outcomes = await Promise.all(prepared.plan.calls.map((call) => this.#sendWithRetries(job, prepared, call, counter)));
-    return {
-      images: outcomes.flatMap((outcome) => outcome.images),
-      warnings: [...prepared.plan.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)],
-      latencyMs: Math.max(...outcomes.map((outcome) => outcome.report.durationMs)),
-    };
+  /**
+   * Send: every mapped call, each retried on its own; then the calls' outcomes as one result, by
+   * `generateImages`' own collect stage (every call succeeded by then: a failure ends the job).
+   */
+  async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<Sent> {
+    const started = Date.now();
+    const outcomes = await Promise.all(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter)));
+    const result = collectResult(prepared, outcomes, started);
+    return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) };
   }
 
   /** Write: the images and sidecars, each file atomically; then the cache, which may fail harmlessly. */
   async #write(
     job: BatchJob,
     prepared: Prepared,
-    sent: { images: GeneratedImage[]; warnings: ImagegenWarning[]; latencyMs: number },
+    sent: Sent,
     jobStarted: number,
     cacheKey: string | undefined,
   ): Promise<{ results: ImageResult[]; cached: boolean; latencyMs: number }> {
@@ -356,7 +363,7 @@ class BatchRun {
     const saved = await saveImages({
       images,
       outDir: this.#outDir,
-      warnings: prepared.plan.warnings,
+      warnings: prepared.warnings,
       durationMs: Date.now() - jobStarted,
       cached: true,
       name: (image) => fileBaseName(prepared.plan, job, image.index),
@@ -397,7 +404,7 @@ class BatchRun {
    * is waiting (for its turn in a paced queue, or in a backoff) ends at once; one the provider is
    * answering is let finish, so what it returns is written.
    */
-  async #sendWithRetries(job: BatchJob, prepared: Prepared, call: PlannedCall, counter: JobCounter): Promise<CallOutcome> {
+  async #sendWithRetries(job: BatchJob, prepared: Prepared, mapped: MappedCall, counter: JobCounter): Promise<CallOutcome> {
     const waiting = new AbortController();
     let calling = false;
     const onStop = () => {
@@ -405,7 +412,7 @@ class BatchRun {
     };
     this.#options.signal?.addEventListener('abort', onStop, { once: true });
     try {
-      return await this.#attempts({ job, prepared, call, counter, waitSignal: waiting.signal, setCalling: (value) => (calling = value) });
+      return await this.#attempts({ job, prepared, mapped, counter, waitSignal: waiting.signal, setCalling: (value) => (calling = value) });
     } finally {
       this.#options.signal?.removeEventListener('abort', onStop);
     }
@@ -414,14 +421,14 @@ class BatchRun {
   #attempts({
     job,
     prepared,
-    call,
+    mapped,
     counter,
     waitSignal,
     setCalling,
   }: {
     job: BatchJob;
     prepared: Prepared;
-    call: PlannedCall;
+    mapped: MappedCall;
     counter: JobCounter;
     waitSignal: AbortSignal;
     setCalling: (calling: boolean) => void;
@@ -442,7 +449,7 @@ class BatchRun {
             const circuit = this.#pacing.circuitOf(plan);
             if (circuit !== undefined) throw new CircuitOpen(circuit);
             this.#inFlight++;
-            const result = await sendOne(prepared, call, AbortSignal.timeout(this.#timeoutMs)).finally(() => this.#inFlight--);
+            const result = await sendCall(prepared, mapped, { maxRetries: 0, abortSignal: AbortSignal.timeout(this.#timeoutMs) }).finally(() => this.#inFlight--);
             this.#paceAfter(job, plan, result);
             return result;
           },
@@ -523,15 +530,7 @@ class BatchRun {
 }
 
 /** A job's planned request: what `prepareGeneration` gives. */
-type Prepared = Awaited<ReturnType<typeof prepareGeneration>>;
-
-/** What one call gave: images, warnings, its report, or what it threw. */
-type CallOutcome = Awaited<ReturnType<typeof runCall>>;
-
-/** Sends one planned call (never throws: errors are in the outcome). */
-function sendOne(prepared: Prepared, call: PlannedCall, abortSignal: AbortSignal): Promise<CallOutcome> {
-  return runCall({ plan: prepared.plan, source: prepared.source, call, maxRetries: 0, abortSignal });
-}
+type Prepared = PreparedGeneration;
 
 /** `<prompt slug>-<key>-<index>`: the same names on every run, so a resumed job overwrites its own files. */
 function fileBaseName(plan: Plan, job: BatchJob, index: number): string {

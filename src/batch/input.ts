@@ -1,7 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
-import { generateRequestSchema, parseRequest, type GenerateRequest } from '../request.js';
+import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'text';
 
@@ -34,7 +34,7 @@ export class InvalidBatchInputError extends InvalidRequestError {
   }
 }
 
-const FIELDS = Object.keys(generateRequestSchema.shape).filter((field) => field !== 'abortSignal');
+const FIELDS = Object.keys(generateRequestSchema.shape);
 const NUMBER_FIELDS = new Set(['count', 'steps', 'seed', 'guidance']);
 const JSON_FIELDS = new Set(['loras', 'providerOptions']);
 const BOOLEAN_FIELDS = new Set(['safetyChecker', 'strict']);
@@ -112,7 +112,7 @@ export function createJobMaker(
 export function createKeyMaker(): (request: GenerateRequest) => string {
   const occurrences = new Map<number, number>();
   return (request) => {
-    const identity = canonicalJson({ ...parseRequest(request), abortSignal: undefined });
+    const identity = canonicalJson(parseRequest(request));
     // 48 bits of a digest stand for the text: a million-line file keeps a million of them. Should two
     // requests share them, the later one counts on from the earlier: its key is still its own.
     const digest = createHash('sha256').update(identity).digest().readUIntBE(0, 6);

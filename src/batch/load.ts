@@ -2,8 +2,8 @@ import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, t
 import { bytesForImage } from '../files/folder-checks.js';
 import { readImageFile } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions } from '../generate.js';
-import type { Plan } from '../plan.js';
-import type { GenerateRequest } from '../request.js';
+import type { Plan } from '../pipeline/plan.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { byPosition, columnOf, describeIssue, detectFormat, InvalidBatchInputError, type BatchJob, type InputFormat, type LineError } from './input.js';
 import { readBatchJobs } from './read.js';

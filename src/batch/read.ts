@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import {
   createJobMaker,
   csvHeader,

@@ -9,7 +9,7 @@ import { detectFormat, type InputFormat } from '../batch/input.js';
 import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together.js';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import { LOCAL_FALLBACK_MODEL } from './generate.js';
 import type { ImageResult } from '../files/files.js';
 import type { CommandContext } from './output.js';

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { parseDuration } from '../units.js';
-import { DEFAULT_MODEL } from '../request.js';
+import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../files/files.js';
 import { redactSecrets } from '../errors.js';
 import { bytesForRequests, checkWritableFolder } from '../files/folder-checks.js';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import type { CommandContext } from './output.js';
 import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 import path from 'node:path';
@@ -100,12 +100,11 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
           safetyChecker: flags.safetyChecker,
           ...(flags.promptUpsampling === undefined ? {} : { promptUpsampling: flags.promptUpsampling }),
           ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),
-          abortSignal: controller.signal,
         };
         io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
         await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
-        const result = await generateImages(request, { maxRetries, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal: controller.signal }) });
+        const result = await generateImages(request, { maxRetries, abortSignal: controller.signal, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal: controller.signal }) });
         const saved = await saveImages({
           images: result.images,
           outDir,

@@ -4,7 +4,7 @@ import { closestName, unknownProviderMessage } from '../did-you-mean.js';
 import type { CatalogComparison } from '../live-models.js';
 import { findAdapter } from '../providers/index.js';
 import { DEFAULT_MODEL_LIST_MAX_AGE_MS, refreshModelListCached } from '../files/model-list-cache.js';
-import { DEFAULT_MODEL } from '../request.js';
+import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { parseDuration } from '../units.js';
 import type { CliIO } from './output.js';
 import { parseFlag, UsageError } from './output.js';

@@ -5,7 +5,7 @@ import type { ImageCache } from '../batch/cache.js';
 import { createKeyMaker, type BatchJob } from '../batch/input.js';
 import type { JournalEntry } from '../batch/journal.js';
 import { ImagegenError, MissingApiKeyError, MissingProviderPackageError } from '../errors.js';
-import { prepareGeneration } from '../generate.js';
+import { prepareGeneration, type PreparedGeneration } from '../generate.js';
 import { readImageFile, type ImageResult, type Sidecar } from '../files/files.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { makeContactSheet } from './contact-sheet.js';
@@ -239,5 +239,5 @@ async function planCells({ cells, providers }: { cells: readonly ExperimentCell[
   return { runnable, refused };
 }
 
-type Prepared = Awaited<ReturnType<typeof prepareGeneration>>;
+type Prepared = PreparedGeneration;
 

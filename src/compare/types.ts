@@ -1,4 +1,4 @@
-import type { ImagegenWarning } from '../plan.js';
+import type { ImagegenWarning } from '../pipeline/plan.js';
 
 /**
  * One cell of an experiment matrix (prompt × model × seed × settings) and how it went: one row of

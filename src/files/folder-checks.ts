@@ -3,7 +3,7 @@ import { mkdir, open, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidRequestError } from '../errors.js';
 import { prepareGeneration } from '../generate.js';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { TEMPORARY_FILE_PREFIX } from './files.js';
 

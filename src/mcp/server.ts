@@ -12,7 +12,7 @@ import { refreshModelListCached } from '../files/model-list-cache.js';
 import { redactSecrets } from '../errors.js';
 import { saveImages } from '../files/files.js';
 import { generateImages } from '../node/index.js';
-import { MAX_SEED, type GenerateRequest } from '../request.js';
+import { MAX_SEED, type GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../resolve-model.js';
 
 export type ImagegenMcpServerOptions = {
@@ -124,10 +124,9 @@ async function generate(
   const request: GenerateRequest = {
     ...(Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Omit<GenerateRequest, 'model'>),
     model: input.model ?? options.model,
-    abortSignal,
   };
   try {
-    const result = await generateImages(request, options.providers === undefined ? {} : { providers: options.providers });
+    const result = await generateImages(request, { abortSignal, ...(options.providers === undefined ? {} : { providers: options.providers }) });
     const saved = await saveImages({
       images: result.images,
       outDir: options.outDir,

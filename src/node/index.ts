@@ -1,6 +1,6 @@
 // The Node entry: everything in the core, plus reference images from files and saving to disk.
 import { generateImages as generateImagesCore, type GenerateImagesOptions, type GenerateImagesResult } from '../generate.js';
-import type { GenerateRequest } from '../request.js';
+import type { GenerateRequest } from '../pipeline/parse.js';
 import { readImageFile } from '../files/files.js';
 
 export * from '../index.js';

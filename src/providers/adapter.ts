@@ -1,7 +1,7 @@
-import type { ImageModelV3, ImageModelV3CallOptions, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import type { LiveModel, ModelCapabilities } from '../catalog.js';
+import type { JSONValue, SharedV3Warning } from '@ai-sdk/provider';
+import type { Capabilities, LiveModel, ModelCapabilities } from '../capabilities.js';
 import type { AnyImageModel } from '../model-version.js';
-import type { Plan, PlannedCall } from '../plan.js';
+import type { ImagegenWarning, Plan, PlannedCall } from '../pipeline/plan.js';
 
 /** What the toolkit hands to `generateImage` for one provider call (model and abort signal aside). */
 export type ProviderCall = {
@@ -14,15 +14,11 @@ export type ProviderCall = {
   providerOptions: Record<string, Record<string, JSONValue>>;
 };
 
-/** What a provider's raw response said that the AI SDK drops (Together: `id`, `timings`). */
-export type ResponseDetails = {
-  id?: string;
-  timings?: ({ inference?: number } | undefined)[];
-  /** Image URLs, when the provider answered with URLs instead of bytes. */
-  urls?: (string | undefined)[];
-};
+/** A provider's mapping of one call: the arguments, and the warnings for what it changed (a size snapped). */
+export type MappedArgs = { args: ProviderCall; warnings: ImagegenWarning[] };
 
-/** Called with each successful raw response body, where the toolkit built the provider itself. */
+/** What a provider's raw response said that the AI SDK drops (Together: `id`, `timings`, URLs). Transitional. */
+export type ResponseDetails = { id?: string; timings?: ({ inference?: number } | undefined)[]; urls?: (string | undefined)[] };
 export type ResponseCapture = (details: ResponseDetails) => void;
 
 /** Everything the toolkit knows about one provider. One file each, under `src/providers/`. */
@@ -33,21 +29,25 @@ export type ProviderAdapter = {
   optionsKey: string;
   /** Where the built-in provider finds its key, first one preferred. */
   environmentVariables: readonly string[];
+  /** Its catalog: what each of its models takes. */
+  models: readonly ModelCapabilities[];
+  /** What an id not in `models` is assumed to take (the generic fallback when absent). */
+  genericCapabilities?: Capabilities;
   /** Builds the model from the environment (key, base URL). Throws `MissingApiKeyError`. */
-  createModel(modelId: string, context: { capture?: ResponseCapture | undefined }): AnyImageModel | Promise<AnyImageModel>;
-  /**
-   * The app's own model with the raw response details captured as `createModel` captures them, or
-   * `undefined` when this model cannot be watched.
-   */
+  createModel(modelId: string, context?: { capture?: ResponseCapture | undefined }): AnyImageModel | Promise<AnyImageModel>;
+  /** Transitional (Together until its own model class): the app's model with raw response details captured. */
   captureResponses?(model: AnyImageModel, capture: ResponseCapture): AnyImageModel | undefined;
-  /** Maps a plan's call onto `generateImage` arguments. */
-  mapCall(plan: Plan, call: PlannedCall): ProviderCall;
+  /**
+   * The provider's own model class in place of an app's AI SDK model where the AI SDK package
+   * falls short (Together: ids, timings, URL responses); `undefined` to use the app's model as it is.
+   */
+  fromAppModel?(model: AnyImageModel): AnyImageModel | undefined;
+  /** Stage 4, map: a plan's call as `generateImage` arguments, with what it had to change. Pure. */
+  mapCall(plan: Plan, call: PlannedCall): MappedArgs;
   /** Drops warnings the AI SDK provider is known to raise wrongly for calls the toolkit made. */
   filterWarnings?(warnings: readonly SharedV3Warning[]): SharedV3Warning[];
   /** Reads the provider's live list of image models, where it has one (`imagegen models --refresh`). */
   listModels?(options: { fetch: typeof globalThis.fetch; apiKey?: string | undefined; baseURL?: string | undefined; abortSignal?: AbortSignal | undefined }): Promise<LiveModel[]>;
-  /** Applies the catalog to a raw AI SDK call (the `imageModel()` middleware door). */
-  transformParams?(params: ImageModelV3CallOptions, model: ModelCapabilities): { params: ImageModelV3CallOptions; warnings: SharedV3Warning[] };
 };
 
 /** Maps a plan onto the AI SDK's standard options only: for providers without an adapter of their own. */
@@ -56,12 +56,13 @@ export function genericAdapter(name: string): ProviderAdapter {
     name,
     optionsKey: name,
     environmentVariables: [],
+    models: [],
     createModel() {
       throw new Error(`no built-in ${name} provider; pass one in options.providers`);
     },
     mapCall(plan, call) {
-      const images = plan.referenceImages.map((image) => image.url ?? image.data!);
-      return {
+      const images = imageInputs(plan);
+      const args: ProviderCall = {
         prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
         n: call.n,
         maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
@@ -69,8 +70,19 @@ export function genericAdapter(name: string): ProviderAdapter {
         ...(call.seed === undefined ? {} : { seed: call.seed }),
         providerOptions: plan.providerOptions?.[name] ? { [name]: plan.providerOptions[name] as Record<string, JSONValue> } : {},
       };
+      return { args, warnings: [] };
     },
   };
+}
+
+/** The plan's input images as AI SDK packages take them: URLs as given, files as their bytes. */
+export function imageInputs(plan: Plan): (string | Uint8Array)[] {
+  return plan.referenceImages.map((image) => (image.kind === 'url' ? image.url : image.data));
+}
+
+/** A toolkit warning about `field`, for `mapCall`. */
+export function mapWarning(field: string, message: string): ImagegenWarning {
+  return { source: 'imagegen', field, message };
 }
 
 /** `"image/png"` → data URL of the bytes. */
@@ -86,4 +98,19 @@ export function toDataUrl(data: Uint8Array, mediaType: string): string {
 export function readEnvironment(name: string): string | undefined {
   const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** Reports an option a provider's mapping dropped or changed. */
+export type Warn = (field: string, message: string) => void;
+
+/**
+ * A `mapCall` written as a function of the plan, the call and `warn`: the warnings it gives are
+ * returned with the arguments (reported once per request by the map stage).
+ */
+export function withWarnings(map: (plan: Plan, call: PlannedCall, warn: Warn) => ProviderCall): (plan: Plan, call: PlannedCall) => MappedArgs {
+  return (plan, call) => {
+    const warnings: ImagegenWarning[] = [];
+    const args = map(plan, call, (field, message) => warnings.push(mapWarning(field, message)));
+    return { args, warnings };
+  };
 }

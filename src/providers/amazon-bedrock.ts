@@ -1,10 +1,8 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
 import { InvalidRequestError, MissingApiKeyError } from '../errors.js';
-import type { Plan } from '../plan.js';
-import { dimensionsForRatio } from '../sizing.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, readSecret, warnOnce } from './lazy-adapter.js';
+import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, readSecret } from './lazy-adapter.js';
 
 /**
  * Amazon Bedrock (Nova Canvas) through `@ai-sdk/amazon-bedrock` (4.x), loaded on first use.
@@ -51,9 +49,9 @@ export const AMAZON_BEDROCK_MODELS: readonly ModelCapabilities[] = [
   { provider: PROVIDER, known: true, modelId: 'amazon.nova-canvas-v1:0', displayName: 'Amazon Nova Canvas', ...novaCanvas },
 ];
 
-registerModels(AMAZON_BEDROCK_MODELS);
+/** What an id of this provider not listed above is assumed to take. */
+export const AMAZON_BEDROCK_GENERIC: Capabilities = { ...novaCanvas, maxImagesPerCall: 1 };
 // The package gives other ids one image per call and the same request shape.
-registerGenericCapabilities(PROVIDER, { ...novaCanvas, maxImagesPerCall: 1 });
 
 /** The part of `@ai-sdk/amazon-bedrock` the adapter uses. */
 type AmazonBedrockPackage = {
@@ -73,6 +71,8 @@ export function createAmazonBedrockAdapter({
   importPackage = () => importOptionalPackage<AmazonBedrockPackage>('@ai-sdk/amazon-bedrock'),
 }: AmazonBedrockAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: AMAZON_BEDROCK_MODELS,
+    genericCapabilities: AMAZON_BEDROCK_GENERIC,
     name: PROVIDER,
     optionsKey: 'bedrock',
     displayName: 'Amazon Bedrock',
@@ -82,37 +82,25 @@ export function createAmazonBedrockAdapter({
     loadSettings: loadCredentials,
     createProvider: ({ createAmazonBedrock }, credentials) => createAmazonBedrock(credentials),
 
-    mapCall(plan, call) {
-      const urls = plan.referenceImages.filter((image) => image.data === undefined);
+    mapCall: withWarnings((plan, call, warn) => {
+      const urls = plan.referenceImages.filter((image) => image.kind === 'url');
       if (urls.length > 0) {
         // The package would throw a plain Error per call; this says what to do, and nothing is sent.
         throw new InvalidRequestError({
           issues: [{ field: 'referenceImages', value: urls.map((image) => image.source), message: 'Amazon Bedrock takes reference images as files or bytes only; download the image first' }],
         });
       }
-      const images = plan.referenceImages.map((image) => image.data!);
+      const images = plan.referenceImages.flatMap((image) => (image.kind === 'bytes' ? [image.data] : []));
       const options: Record<string, JSONValue> = {};
       if (plan.negativePrompt !== undefined) options.negativeText = plan.negativePrompt;
       if (plan.guidance !== undefined) options.cfgScale = plan.guidance;
-      const seed = seedFor(plan, call.seed);
+      const seed = seedFor(call.seed, warn);
       return {
         ...baseCall({ plan, call, optionsKey: 'bedrock', options, images }),
         ...('size' in plan.sizing ? { size: plan.sizing.size } : {}),
         ...(seed === undefined ? {} : { seed }),
       };
-    },
-
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      let { size, aspectRatio } = params;
-      if (aspectRatio !== undefined && size === undefined) {
-        const { width, height } = dimensionsForRatio(aspectRatio, model.dimensions);
-        size = `${width}x${height}`;
-        warnings.push({ type: 'other', message: `${model.displayName} is sized by width and height; sent ${size} for ${aspectRatio}` });
-      }
-      aspectRatio = undefined;
-      return { params: { ...params, size, aspectRatio }, warnings };
-    },
+    }),
   });
 }
 
@@ -122,14 +110,14 @@ export const amazonBedrock: ProviderAdapter = createAmazonBedrockAdapter();
  * The seed sent: within Nova Canvas's range (the same seed always maps to the same value, so
  * results stay reproducible from the recorded seed), and a warning for 0, which the package drops.
  */
-function seedFor(plan: Plan, seed: number | undefined): number | undefined {
+function seedFor(seed: number | undefined, warn: Warn): number | undefined {
   if (seed === undefined) return undefined;
   if (seed === 0) {
-    warnOnce(plan, 'seed', '@ai-sdk/amazon-bedrock does not send seed 0 (it checks for a truthy seed), so that image is not reproducible; use another seed');
+    warn('seed', '@ai-sdk/amazon-bedrock does not send seed 0 (it checks for a truthy seed), so that image is not reproducible; use another seed');
     return undefined;
   }
   if (seed <= MAX_SEED) return seed;
-  warnOnce(plan, 'seed', `Nova Canvas takes seeds up to ${MAX_SEED}; larger seeds are sent modulo ${MAX_SEED + 1}`);
+  warn('seed', `Nova Canvas takes seeds up to ${MAX_SEED}; larger seeds are sent modulo ${MAX_SEED + 1}`);
   return seed % (MAX_SEED + 1);
 }
 

@@ -1,9 +1,8 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
-import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { type Capabilities, type ModelCapabilities, catalogEntry } from '../capabilities.js';
 import { guardedFetch } from '../download.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
+import { withWarnings, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * Black Forest Labs' own API through `@ai-sdk/black-forest-labs` (1.x), loaded on first use.
@@ -92,8 +91,8 @@ export const BLACK_FOREST_LABS_MODELS: readonly ModelCapabilities[] = [
   entry('flux-2-flex', 'FLUX.2 [flex]', { ...flux2, steps: { min: 1, max: 50, default: 50 }, guidance: { min: 1.5, max: 10, default: 4.5 } }),
 ];
 
-registerModels(BLACK_FOREST_LABS_MODELS);
-registerGenericCapabilities(PROVIDER, { ...base, imageInput: { kind: 'reference_images', max: 10 } });
+/** What an id of this provider not listed above is assumed to take. */
+export const BLACK_FOREST_LABS_GENERIC: Capabilities = { ...base, imageInput: { kind: 'reference_images', max: 10 } };
 
 /** The part of `@ai-sdk/black-forest-labs` the adapter uses. */
 type BlackForestLabsPackage = {
@@ -107,6 +106,8 @@ export function createBlackForestLabsAdapter({
   importPackage = () => importOptionalPackage<BlackForestLabsPackage>('@ai-sdk/black-forest-labs'),
 }: BlackForestLabsAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: BLACK_FOREST_LABS_MODELS,
+    genericCapabilities: BLACK_FOREST_LABS_GENERIC,
     name: PROVIDER,
     optionsKey: OPTIONS_KEY,
     displayName: 'Black Forest Labs',
@@ -117,7 +118,7 @@ export function createBlackForestLabsAdapter({
     // The package polls a status URL and downloads the result.
     createProvider: ({ createBlackForestLabs }, settings) => createBlackForestLabs({ ...settings, fetch: guardedFetch() }),
 
-    mapCall(plan, call) {
+    mapCall: withWarnings((plan, call, warn) => {
       const options: Record<string, JSONValue> = {};
       if ('size' in plan.sizing && !SIZED_BY_INPUT.has(plan.modelId)) {
         options.width = plan.width;
@@ -128,7 +129,7 @@ export function createBlackForestLabsAdapter({
       if (plan.outputFormat !== undefined) options.outputFormat = plan.outputFormat;
       if (plan.disableSafetyChecker) {
         options.safetyTolerance = 6;
-        warnOnce(plan, 'safetyChecker', `Black Forest Labs' moderation cannot be turned off; sent safety_tolerance 6, its most permissive level`);
+        warn('safetyChecker', `Black Forest Labs' moderation cannot be turned off; sent safety_tolerance 6, its most permissive level`);
       }
       return {
         ...baseCall({ plan, call, optionsKey: OPTIONS_KEY, options }),
@@ -136,31 +137,8 @@ export function createBlackForestLabsAdapter({
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
       };
-    },
-
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      const options: Record<string, JSONValue> = { ...(params.providerOptions[OPTIONS_KEY] as Record<string, JSONValue> | undefined) };
-      let { size, aspectRatio } = params;
-      if (model.sizing === 'aspect-ratio' && size !== undefined) {
-        aspectRatio ??= nearestAspectRatio(ratioValue(size), model.aspectRatios) as `${number}:${number}`;
-        warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${aspectRatio}` });
-      } else if (model.sizing === 'dimensions' && (size !== undefined || aspectRatio !== undefined)) {
-        const { width, height } = size === undefined ? dimensionsForRatio(aspectRatio!, model.dimensions) : parseSize(size);
-        options.width ??= width;
-        options.height ??= height;
-        aspectRatio = undefined;
-      }
-      // Without `size` the package neither reduces it to a ratio nor warns.
-      size = undefined;
-      return { params: { ...params, size, aspectRatio, providerOptions: { ...params.providerOptions, [OPTIONS_KEY]: options } }, warnings };
-    },
+    }),
   });
 }
 
 export const blackForestLabs: ProviderAdapter = createBlackForestLabsAdapter();
-
-const parseSize = (size: string) => {
-  const [width, height] = size.split('x').map(Number) as [number, number];
-  return { width, height };
-};

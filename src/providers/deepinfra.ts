@@ -1,8 +1,7 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
-import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, referenceImages } from './lazy-adapter.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { type Capabilities, type ModelCapabilities, catalogEntry } from '../capabilities.js';
+import { imageInputs, withWarnings, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * DeepInfra through `@ai-sdk/deepinfra` (2.x), loaded on first use.
@@ -76,8 +75,8 @@ export const DEEPINFRA_MODELS: readonly ModelCapabilities[] = [
 const STEPS_KEY = 'num_inference_steps';
 const GUIDANCE_KEY = 'guidance_scale';
 
-registerModels(DEEPINFRA_MODELS);
-registerGenericCapabilities(PROVIDER, { ...flux, imageInput: { kind: 'image_url', max: 1 } });
+/** What an id of this provider not listed above is assumed to take. */
+export const DEEPINFRA_GENERIC: Capabilities = { ...flux, imageInput: { kind: 'image_url', max: 1 } };
 
 /** The part of `@ai-sdk/deepinfra` the adapter uses. */
 type DeepInfraPackage = {
@@ -89,6 +88,8 @@ export type DeepInfraAdapterOptions = LazyAdapterOptions<DeepInfraPackage>;
 /** The DeepInfra adapter; `deepinfra` below is the one the toolkit registers. */
 export function createDeepInfraAdapter({ importPackage = () => importOptionalPackage<DeepInfraPackage>('@ai-sdk/deepinfra') }: DeepInfraAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: DEEPINFRA_MODELS,
+    genericCapabilities: DEEPINFRA_GENERIC,
     name: PROVIDER,
     optionsKey: 'deepinfra',
     displayName: 'DeepInfra',
@@ -98,8 +99,8 @@ export function createDeepInfraAdapter({ importPackage = () => importOptionalPac
     importPackage,
     createProvider: ({ createDeepInfra }, settings) => createDeepInfra(settings),
 
-    mapCall(plan, call) {
-      const images = referenceImages(plan);
+    mapCall: withWarnings((plan, call) => {
+      const images = imageInputs(plan);
       const options: Record<string, JSONValue> = {};
       if (plan.steps !== undefined) options[STEPS_KEY] = plan.steps;
       if (plan.guidance !== undefined) options[GUIDANCE_KEY] = plan.guidance;
@@ -111,22 +112,7 @@ export function createDeepInfraAdapter({ importPackage = () => importOptionalPac
         ...('size' in plan.sizing ? { size: plan.sizing.size } : { aspectRatio: plan.sizing.aspectRatio }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
       };
-    },
-
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      let { size, aspectRatio } = params;
-      if (model.sizing === 'aspect-ratio' && size !== undefined && aspectRatio === undefined) {
-        aspectRatio = nearestAspectRatio(ratioValue(size), model.aspectRatios) as `${number}:${number}`;
-        warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${aspectRatio} for ${size}` });
-        size = undefined;
-      } else if (model.sizing === 'dimensions' && aspectRatio !== undefined && size === undefined) {
-        const { width, height } = dimensionsForRatio(aspectRatio, model.dimensions);
-        size = `${width}x${height}`;
-        aspectRatio = undefined;
-      }
-      return { params: { ...params, size, aspectRatio }, warnings };
-    },
+    }),
   });
 }
 

@@ -1,8 +1,7 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
-import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
 import { guardedFetch } from '../download.js';
-import type { ProviderAdapter } from './adapter.js';
+import { withWarnings, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
@@ -235,8 +234,8 @@ export const FAL_MODELS: readonly ModelCapabilities[] = FAMILIES.flatMap(({ entr
   }),
 );
 
-registerModels(FAL_MODELS);
-registerGenericCapabilities(PROVIDER, { ...base, negativePrompt: true, imageInput: { kind: 'image_url', max: 1 }, safetyCheckerCanBeDisabled: true });
+/** What an id of this provider not listed above is assumed to take. */
+export const FAL_GENERIC: Capabilities = { ...base, negativePrompt: true, imageInput: { kind: 'image_url', max: 1 }, safetyCheckerCanBeDisabled: true };
 
 /** The part of `@ai-sdk/fal` the adapter uses. */
 type FalPackage = {
@@ -248,6 +247,8 @@ export type FalAdapterOptions = LazyAdapterOptions<FalPackage>;
 /** The fal adapter; `fal` below is the one the toolkit registers. */
 export function createFalAdapter({ importPackage = () => importOptionalPackage<FalPackage>('@ai-sdk/fal') }: FalAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: FAL_MODELS,
+    genericCapabilities: FAL_GENERIC,
     name: PROVIDER,
     optionsKey: 'fal',
     displayName: 'fal',
@@ -258,7 +259,7 @@ export function createFalAdapter({ importPackage = () => importOptionalPackage<F
     // fal answers with image URLs, which the package downloads.
     createProvider: ({ createFal }, settings) => createFal({ ...settings, fetch: guardedFetch() }),
 
-    mapCall(plan, call) {
+    mapCall: withWarnings((plan, call) => {
       const inputs = inputsById.get(plan.modelId) ?? sized;
       // camelCase where the package renames (its snake_case names are deprecated); fal's own names otherwise.
       const options: Record<string, JSONValue> = {};
@@ -268,37 +269,14 @@ export function createFalAdapter({ importPackage = () => importOptionalPackage<F
       if (plan.negativePrompt !== undefined) options.negative_prompt = plan.negativePrompt;
       if (plan.disableSafetyChecker) options.enableSafetyChecker = false;
       if (plan.outputFormat !== undefined) options.outputFormat = plan.outputFormat;
-      if (plan.loras !== undefined) options.loras = plan.loras;
+      if (plan.loras !== undefined) options.loras = plan.loras.map((lora) => ({ ...lora }));
       return {
         ...baseCall({ plan, call, optionsKey: 'fal', options }),
         // A ratio goes in `aspect_ratio` above: the package would turn `aspectRatio` into an `image_size` preset.
         ...('size' in plan.sizing && inputs.sendsImageSize ? { size: plan.sizing.size } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
       };
-    },
-
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      const options: Record<string, JSONValue> = { ...(params.providerOptions.fal as Record<string, JSONValue> | undefined) };
-      let { size, aspectRatio } = params;
-      if (model.sizing === 'aspect-ratio') {
-        const wanted = aspectRatio ?? (size === undefined ? undefined : nearestAspectRatio(ratioValue(size), model.aspectRatios));
-        if (wanted !== undefined) {
-          options.aspect_ratio = model.aspectRatios.includes(wanted) ? wanted : nearestAspectRatio(ratioValue(wanted), model.aspectRatios);
-          if (options.aspect_ratio !== (aspectRatio ?? size)) {
-            warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${options.aspect_ratio}` });
-          }
-        }
-        size = undefined;
-        aspectRatio = undefined;
-      } else if (aspectRatio !== undefined && size === undefined) {
-        // The package knows presets for a few ratios only and drops the rest silently: send the size.
-        const { width, height } = dimensionsForRatio(aspectRatio, model.dimensions);
-        size = `${width}x${height}`;
-        aspectRatio = undefined;
-      }
-      return { params: { ...params, size, aspectRatio, providerOptions: { ...params.providerOptions, fal: options } }, warnings };
-    },
+    }),
   });
 }
 

@@ -1,9 +1,9 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
-import type { Plan } from '../plan.js';
-import { nearestAspectRatio, ratioValue } from '../sizing.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
+import type { Plan } from '../pipeline/plan.js';
+import { ratioValue } from '../sizing.js';
+import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * Fireworks through `@ai-sdk/fireworks` (2.x), loaded on first use.
@@ -90,9 +90,9 @@ export const FIREWORKS_MODELS: readonly ModelCapabilities[] = [
   entry('accounts/fireworks/models/SSD-1B', 'Segmind SSD-1B', sdxl, sdxlInputs),
 ];
 
-registerModels(FIREWORKS_MODELS);
+/** What an id of this provider not listed above is assumed to take. */
+export const FIREWORKS_GENERIC: Capabilities = flux;
 // The package sends unknown ids to the FLUX text-to-image workflow.
-registerGenericCapabilities(PROVIDER, flux);
 
 /** The part of `@ai-sdk/fireworks` the adapter uses. */
 type FireworksPackage = {
@@ -104,6 +104,8 @@ export type FireworksAdapterOptions = LazyAdapterOptions<FireworksPackage>;
 /** The Fireworks adapter; `fireworks` below is the one the toolkit registers. */
 export function createFireworksAdapter({ importPackage = () => importOptionalPackage<FireworksPackage>('@ai-sdk/fireworks') }: FireworksAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: FIREWORKS_MODELS,
+    genericCapabilities: FIREWORKS_GENERIC,
     name: PROVIDER,
     optionsKey: 'fireworks',
     displayName: 'Fireworks',
@@ -113,7 +115,7 @@ export function createFireworksAdapter({ importPackage = () => importOptionalPac
     importPackage,
     createProvider: ({ createFireworks }, settings) => createFireworks(settings),
 
-    mapCall(plan, call) {
+    mapCall: withWarnings((plan, call, warn) => {
       const inputs = inputsById.get(plan.modelId) ?? { fixedSizes: false };
       const options: Record<string, JSONValue> = {};
       if (plan.steps !== undefined && inputs.steps !== undefined) options[inputs.steps] = plan.steps;
@@ -122,27 +124,10 @@ export function createFireworksAdapter({ importPackage = () => importOptionalPac
       return {
         ...baseCall({ plan, call, optionsKey: 'fireworks', options }),
         maxImagesPerCall: 1,
-        ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : { size: inputs.fixedSizes ? nearestSdxlSize(plan) : plan.sizing.size }),
+        ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : { size: inputs.fixedSizes ? nearestSdxlSize(plan, warn) : plan.sizing.size }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
       };
-    },
-
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      let { size, aspectRatio } = params;
-      if (model.sizing === 'aspect-ratio' && size !== undefined) {
-        aspectRatio ??= nearestAspectRatio(ratioValue(size), model.aspectRatios) as `${number}:${number}`;
-        warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${aspectRatio} for ${size}` });
-        size = undefined;
-      } else if (model.sizing === 'dimensions' && (size !== undefined || aspectRatio !== undefined)) {
-        const wanted = ratioValue(size ?? aspectRatio!);
-        const nearest = nearestFixedSize(wanted);
-        if (nearest !== size) warnings.push({ type: 'other', message: `${model.displayName} takes ${SDXL_SIZES.join(', ')}; sent ${nearest} for ${size ?? aspectRatio}` });
-        size = nearest;
-        aspectRatio = undefined;
-      }
-      return { params: { ...params, size, aspectRatio }, warnings };
-    },
+    }),
   });
 }
 
@@ -153,10 +138,10 @@ function nearestFixedSize(ratio: number): `${number}x${number}` {
   return [...SDXL_SIZES].sort((first, second) => Math.abs(Math.log(ratio / ratioValue(first))) - Math.abs(Math.log(ratio / ratioValue(second))))[0]!;
 }
 
-function nearestSdxlSize(plan: Plan): `${number}x${number}` {
+function nearestSdxlSize(plan: Plan, warn: Warn): `${number}x${number}` {
   const size = nearestFixedSize(plan.width / plan.height);
   if (size !== `${plan.width}x${plan.height}`) {
-    warnOnce(plan, 'size', `${plan.model.displayName} takes ${SDXL_SIZES.join(', ')}; sent the nearest, ${size}, instead of ${plan.width}x${plan.height}`);
+    warn('size', `${plan.model.displayName} takes ${SDXL_SIZES.join(', ')}; sent the nearest, ${size}, instead of ${plan.width}x${plan.height}`);
   }
   return size;
 }

@@ -1,7 +1,7 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, snapToAspectRatio, warnOnce } from './lazy-adapter.js';
+import { type Capabilities, type ModelCapabilities, catalogEntry } from '../capabilities.js';
+import { withWarnings, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * Google's Gemini API (Imagen and Gemini image models) through `@ai-sdk/google` (3.x), loaded on
@@ -72,9 +72,9 @@ export const GOOGLE_MODELS: readonly ModelCapabilities[] = [
   }),
 ];
 
-registerModels(GOOGLE_MODELS);
+/** What an id of this provider not listed above is assumed to take. */
+export const GOOGLE_GENERIC: Capabilities = gemini;
 // One image per call is the only count safe for both kinds the package routes to by id prefix.
-registerGenericCapabilities(PROVIDER, gemini);
 
 const isGemini = (modelId: string) => modelId.startsWith('gemini-');
 
@@ -88,6 +88,8 @@ export type GoogleAdapterOptions = LazyAdapterOptions<GooglePackage>;
 /** The Google adapter; `google` below is the one the toolkit registers. */
 export function createGoogleAdapter({ importPackage = () => importOptionalPackage<GooglePackage>('@ai-sdk/google') }: GoogleAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: GOOGLE_MODELS,
+    genericCapabilities: GOOGLE_GENERIC,
     name: PROVIDER,
     optionsKey: 'google',
     displayName: 'Google',
@@ -97,20 +99,18 @@ export function createGoogleAdapter({ importPackage = () => importOptionalPackag
     importPackage,
     createProvider: ({ createGoogleGenerativeAI }, settings) => createGoogleGenerativeAI(settings),
 
-    mapCall(plan, call) {
+    mapCall: withWarnings((plan, call, warn) => {
       const options: Record<string, JSONValue> = {};
       if (plan.disableSafetyChecker && isGemini(plan.modelId)) {
         options.threshold = 'BLOCK_NONE';
-        warnOnce(plan, 'safetyChecker', `Google's safety filters cannot be turned off; sent threshold BLOCK_NONE, the least blocking setting`);
+        warn('safetyChecker', `Google's safety filters cannot be turned off; sent threshold BLOCK_NONE, the least blocking setting`);
       }
       return {
         ...baseCall({ plan, call, optionsKey: 'google', options }),
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
       };
-    },
-
-    transformParams: snapToAspectRatio,
+    }),
   });
 }
 

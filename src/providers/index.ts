@@ -13,18 +13,16 @@ import { together } from './together.js';
 import { xai } from './xai.js';
 
 /**
- * The providers the toolkit can build from the environment, by name. Importing an adapter loads
- * its catalog only: its AI SDK package is imported when a model is first created.
+ * The built-in providers, in one explicit list: nothing registers itself on import. Each adapter
+ * carries its catalog; its AI SDK package is imported only when a model is first created.
  */
-const adapters = new Map<string, ProviderAdapter>(
-  [together, local, openai, fal, replicate, blackForestLabs, google, xai, luma, deepinfra, fireworks, amazonBedrock].map(
-    (adapter) => [adapter.name, adapter],
-  ),
-);
+const BUILT_IN: readonly ProviderAdapter[] = [together, local, openai, fal, replicate, blackForestLabs, google, xai, luma, deepinfra, fireworks, amazonBedrock];
 
-/** Adds a built-in provider (each provider file registers itself here). */
-export function registerAdapter(adapter: ProviderAdapter): void {
-  adapters.set(adapter.name, adapter);
+const adapters = new Map<string, ProviderAdapter>(BUILT_IN.map((adapter) => [adapter.name, adapter]));
+
+/** The built-in providers' adapters, in the order `imagegen models` lists them. */
+export function builtInAdapters(): readonly ProviderAdapter[] {
+  return BUILT_IN;
 }
 
 /** Names of the providers the toolkit can build itself. */

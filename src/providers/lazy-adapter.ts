@@ -1,9 +1,7 @@
-import type { ImageModelV3, ImageModelV3CallOptions, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import type { ModelCapabilities } from '../catalog.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
-import type { Plan, PlannedCall } from '../plan.js';
-import { nearestAspectRatio, ratioValue } from '../sizing.js';
-import { readEnvironment, type ProviderAdapter, type ProviderCall } from './adapter.js';
+import type { Plan, PlannedCall } from '../pipeline/plan.js';
+import { imageInputs, readEnvironment, type ProviderAdapter, type ProviderCall } from './adapter.js';
 
 /**
  * What the providers whose AI SDK package is loaded on first use have in common: the package
@@ -25,7 +23,7 @@ type ImageProvider = { image(modelId: string): ImageModelV3 };
 
 type LazyAdapterConfig<Package, Settings> = Pick<
   ProviderAdapter,
-  'name' | 'optionsKey' | 'environmentVariables' | 'mapCall' | 'transformParams' | 'filterWarnings'
+  'name' | 'optionsKey' | 'environmentVariables' | 'models' | 'genericCapabilities' | 'mapCall' | 'filterWarnings'
 > & {
   /** The provider as error messages name it: "Black Forest Labs". */
   displayName: string;
@@ -56,20 +54,21 @@ export function createLazyAdapter<Package, Settings>(options: LazyAdapterConfig<
 export function createLazyAdapter(
   options: LazyAdapterConfig<unknown, unknown> & { baseUrlVariable?: string; loadSettings?: () => unknown },
 ): ProviderAdapter {
-  const { name, optionsKey, environmentVariables, displayName, packageName, importPackage, createProvider, mapCall, transformParams, filterWarnings } = options;
+  const { name, optionsKey, environmentVariables, models, genericCapabilities, displayName, packageName, importPackage, createProvider, mapCall, filterWarnings } = options;
   const loadSettings =
     options.loadSettings ?? (() => apiKeySettings({ provider: displayName, environmentVariables, baseUrlVariable: options.baseUrlVariable! }));
   return {
     name,
     optionsKey,
     environmentVariables,
+    models,
+    ...(genericCapabilities === undefined ? {} : { genericCapabilities }),
     async createModel(modelId) {
       // The package first: a missing package is the thing to fix before a missing key.
       const providerPackage = await loadPackage({ provider: displayName, packageName, importPackage });
       return createProvider(providerPackage, loadSettings()).image(modelId);
     },
     mapCall,
-    ...(transformParams === undefined ? {} : { transformParams }),
     ...(filterWarnings === undefined ? {} : { filterWarnings }),
   };
 }
@@ -137,16 +136,6 @@ function apiKeySettings({
   return { apiKey, ...(baseURL === undefined ? {} : { baseURL }) };
 }
 
-/** Adds a warning to the plan unless the same one is there already (a plan maps each of its calls). */
-export function warnOnce(plan: Plan, field: string, message: string): void {
-  if (!plan.warnings.some((warning) => warning.message === message)) plan.warnings.push({ source: 'imagegen', field, message });
-}
-
-/** The plan's input images as the packages take them: URLs as given, files as their bytes. */
-export function referenceImages(plan: Plan): (string | Uint8Array)[] {
-  return plan.referenceImages.map((image) => image.url ?? image.data!);
-}
-
 /**
  * The fields every adapter maps alike: the prompt, with the input images when there are any; the
  * count, sent all at once where the model takes a count; and our options for the package, with
@@ -157,7 +146,7 @@ export function baseCall({
   call,
   optionsKey,
   options = {},
-  images = referenceImages(plan),
+  images = imageInputs(plan),
 }: {
   plan: Plan;
   call: PlannedCall;
@@ -171,24 +160,4 @@ export function baseCall({
     maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
     providerOptions: { [optionsKey]: { ...options, ...(plan.providerOptions?.[optionsKey] as Record<string, JSONValue> | undefined) } },
   };
-}
-
-/**
- * `transformParams` for models sized by a ratio from a fixed list: a ratio or a size becomes the
- * nearest listed ratio, with a warning when that is not what was asked for.
- */
-export function snapToAspectRatio(
-  params: ImageModelV3CallOptions,
-  model: ModelCapabilities,
-): { params: ImageModelV3CallOptions; warnings: SharedV3Warning[] } {
-  const warnings: SharedV3Warning[] = [];
-  let { size, aspectRatio } = params;
-  const wanted = aspectRatio ?? size;
-  if (wanted !== undefined) {
-    const nearest = nearestAspectRatio(ratioValue(wanted), model.aspectRatios) as `${number}:${number}`;
-    if (nearest !== wanted) warnings.push({ type: 'other', message: `${model.displayName} takes ${model.aspectRatios.join(', ')}; sent ${nearest} for ${wanted}` });
-    aspectRatio = nearest;
-    size = undefined;
-  }
-  return { params: { ...params, size, aspectRatio }, warnings };
 }

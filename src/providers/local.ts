@@ -1,8 +1,9 @@
 import type { ImageModelV3, ImageModelV3CallOptions } from '@ai-sdk/provider';
-import { RATIO_DIMENSIONS, registerModels, type ModelCapabilities } from '../catalog.js';
-import { deriveSeed, type Plan, type PlannedCall } from '../plan.js';
+import type { ModelCapabilities } from '../capabilities.js';
+import { RATIO_DIMENSIONS } from '../sizing.js';
+import { deriveSeed } from '../random.js';
 import { renderPlaceholder } from '../render.js';
-import type { ProviderAdapter, ProviderCall } from './adapter.js';
+import { withWarnings, type ProviderAdapter } from './adapter.js';
 
 /**
  * `local:placeholder`: an AI SDK image model that renders a deterministic placeholder picture from
@@ -31,7 +32,6 @@ export const LOCAL_MODEL: ModelCapabilities = {
   notes: 'Draws a labelled placeholder from prompt + seed only; steps, guidance, negative prompt and input images are accepted and ignored.',
 };
 
-registerModels([LOCAL_MODEL]);
 
 export type LocalImageModelOptions = {
   /** Simulated latency per call, in milliseconds. @default 0 */
@@ -71,8 +71,9 @@ export const local: ProviderAdapter = {
   name: 'local',
   optionsKey: 'local',
   environmentVariables: [],
+  models: [LOCAL_MODEL],
   createModel: (modelId) => createLocalImageModel(modelId),
-  mapCall(plan: Plan, call: PlannedCall): ProviderCall {
+  mapCall: withWarnings((plan, call) => {
     return {
       prompt: plan.prompt,
       n: call.n,
@@ -81,7 +82,7 @@ export const local: ProviderAdapter = {
       ...(call.seed === undefined ? {} : { seed: call.seed }),
       providerOptions: { local: { ...(plan.outputFormat ? { format: plan.outputFormat } : {}), ...(plan.providerOptions?.local as object) } },
     };
-  },
+  }),
 };
 
 function delay(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {

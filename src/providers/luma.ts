@@ -1,9 +1,9 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
+import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
 import { InvalidRequestError } from '../errors.js';
 import { guardedFetch } from '../download.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
+import { withWarnings, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * Luma (Photon) through `@ai-sdk/luma` (2.x), loaded on first use.
@@ -53,8 +53,8 @@ const entry = (modelId: string, displayName: string, price: number): ModelCapabi
 
 export const LUMA_MODELS: readonly ModelCapabilities[] = [entry('photon-1', 'Luma Photon', 0.0073), entry('photon-flash-1', 'Luma Photon Flash', 0.0019)];
 
-registerModels(LUMA_MODELS);
-registerGenericCapabilities(PROVIDER, photon);
+/** What an id of this provider not listed above is assumed to take. */
+export const LUMA_GENERIC: Capabilities = photon;
 
 /** The part of `@ai-sdk/luma` the adapter uses. */
 type LumaPackage = {
@@ -66,6 +66,8 @@ export type LumaAdapterOptions = LazyAdapterOptions<LumaPackage>;
 /** The Luma adapter; `luma` below is the one the toolkit registers. */
 export function createLumaAdapter({ importPackage = () => importOptionalPackage<LumaPackage>('@ai-sdk/luma') }: LumaAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: LUMA_MODELS,
+    genericCapabilities: LUMA_GENERIC,
     name: PROVIDER,
     optionsKey: 'luma',
     displayName: 'Luma',
@@ -76,23 +78,21 @@ export function createLumaAdapter({ importPackage = () => importOptionalPackage<
     // The package polls the generation and downloads its image.
     createProvider: ({ createLuma }, settings) => createLuma({ ...settings, fetch: guardedFetch() }),
 
-    mapCall(plan, call) {
-      const notUrls = plan.referenceImages.filter((image) => image.url === undefined);
+    mapCall: withWarnings((plan, call) => {
+      const notUrls = plan.referenceImages.filter((image) => image.kind !== 'url');
       if (notUrls.length > 0) {
         // The package would throw a plain Error per call; this says what to do, and nothing is sent.
         throw new InvalidRequestError({
           issues: [{ field: 'referenceImages', value: notUrls.map((image) => image.source), message: 'Luma takes reference images as http(s) URLs only; upload the file and pass its URL' }],
         });
       }
-      const images = plan.referenceImages.map((image) => image.url!);
+      const images = plan.referenceImages.flatMap((image) => (image.kind === 'url' ? [image.url] : []));
       return {
         ...baseCall({ plan, call, optionsKey: 'luma', images }),
         maxImagesPerCall: 1,
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
       };
-    },
-
-    transformParams: snapToAspectRatio,
+    }),
   });
 }
 

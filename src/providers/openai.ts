@@ -1,8 +1,8 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, catalogEntry, registerGenericCapabilities, registerModels } from '../catalog.js';
-import { dimensionsForRatio, ratioValue } from '../sizing.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, referenceImages, warnOnce } from './lazy-adapter.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { type Capabilities, type ModelCapabilities, catalogEntry } from '../capabilities.js';
+import { ratioValue } from '../sizing.js';
+import { imageInputs, withWarnings, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * OpenAI image models through `@ai-sdk/openai` (3.x), loaded on first use.
@@ -104,9 +104,9 @@ export const OPENAI_MODELS: readonly ModelCapabilities[] = [
   entry('gpt-image-2.6-sunburst', 'GPT Image 2.6 Sunburst', gptImageCustom),
 ];
 
-registerModels(OPENAI_MODELS);
+/** What an id of this provider not listed above is assumed to take. */
+export const OPENAI_GENERIC: Capabilities = gptImageCustom;
 // Unknown ids are most likely newer gpt-image models: the package gives those 10 per call too.
-registerGenericCapabilities(PROVIDER, gptImageCustom);
 
 /** The part of `@ai-sdk/openai` the adapter uses. */
 type OpenAIPackage = {
@@ -118,6 +118,8 @@ export type OpenAIAdapterOptions = LazyAdapterOptions<OpenAIPackage>;
 /** The OpenAI adapter; `openai` below is the one the toolkit registers. */
 export function createOpenAIAdapter({ importPackage = () => importOptionalPackage<OpenAIPackage>('@ai-sdk/openai') }: OpenAIAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: OPENAI_MODELS,
+    genericCapabilities: OPENAI_GENERIC,
     name: PROVIDER,
     optionsKey: 'openai',
     displayName: 'OpenAI',
@@ -127,43 +129,25 @@ export function createOpenAIAdapter({ importPackage = () => importOptionalPackag
     importPackage,
     createProvider: ({ createOpenAI }, settings) => createOpenAI(settings),
 
-    mapCall(plan, call) {
+    mapCall: withWarnings((plan, call, warn) => {
       const chosen = chooseSize(plan.modelId, plan.width, plan.height);
       if (chosen.size !== `${plan.width}x${plan.height}`) {
-        warnOnce(plan, 'size', `${plan.model.displayName} ${chosen.reason}; sent ${chosen.size} instead of ${plan.width}x${plan.height}`);
+        warn('size', `${plan.model.displayName} ${chosen.reason}; sent ${chosen.size} instead of ${plan.width}x${plan.height}`);
       }
-      const images = referenceImages(plan);
+      const images = imageInputs(plan);
       const options: Record<string, JSONValue> = {};
       // DALL·E always returns PNG and takes no output_format (the catalog refuses jpeg for it).
       if (plan.outputFormat !== undefined && !plan.modelId.startsWith('dall-e')) options.outputFormat = plan.outputFormat;
       if (plan.disableSafetyChecker) {
         if (images.length > 0) {
-          warnOnce(plan, 'safetyChecker', `OpenAI's edit endpoint takes no moderation setting; its default moderation applies`);
+          warn('safetyChecker', `OpenAI's edit endpoint takes no moderation setting; its default moderation applies`);
         } else {
           options.moderation = 'low';
-          warnOnce(plan, 'safetyChecker', `OpenAI's moderation cannot be turned off; sent moderation: "low", its least restrictive level`);
+          warn('safetyChecker', `OpenAI's moderation cannot be turned off; sent moderation: "low", its least restrictive level`);
         }
       }
       return { ...baseCall({ plan, call, optionsKey: 'openai', options, images }), size: chosen.size };
-    },
-
-    transformParams(params, model) {
-      const warnings: SharedV3Warning[] = [];
-      let size = params.size;
-      if (size === undefined && params.aspectRatio !== undefined) {
-        const { width, height } = dimensionsForRatio(params.aspectRatio, model.dimensions);
-        size = `${width}x${height}`;
-      }
-      if (size !== undefined) {
-        const [width, height] = size.split('x').map(Number) as [number, number];
-        const chosen = chooseSize(model.modelId, width, height);
-        if (chosen.size !== size || params.aspectRatio !== undefined) {
-          warnings.push({ type: 'other', message: `${model.displayName} ${chosen.reason}; sent ${chosen.size} for ${params.aspectRatio ?? size}` });
-        }
-        size = chosen.size;
-      }
-      return { params: { ...params, size, aspectRatio: undefined }, warnings };
-    },
+    }),
   });
 }
 

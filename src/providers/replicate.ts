@@ -1,10 +1,9 @@
-import type { ImageModelV3, JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
-import type { Plan } from '../plan.js';
-import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
+import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
+import type { Plan } from '../pipeline/plan.js';
 import { guardedFetch } from '../download.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, warnOnce } from './lazy-adapter.js';
+import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * Replicate through `@ai-sdk/replicate` (2.x), loaded on first use.
@@ -244,8 +243,8 @@ export const REPLICATE_MODELS: readonly ModelCapabilities[] = FAMILIES.flatMap((
   }),
 );
 
-registerModels(REPLICATE_MODELS);
-registerGenericCapabilities(PROVIDER, { ...base, imageInput: { kind: 'image_url', max: 1 } });
+/** What an id of this provider not listed above is assumed to take. */
+export const REPLICATE_GENERIC: Capabilities = { ...base, imageInput: { kind: 'image_url', max: 1 } };
 
 /**
  * The inputs of a catalog model. Anything else, pinned versions (`owner/name:version`) included,
@@ -263,6 +262,8 @@ export type ReplicateAdapterOptions = LazyAdapterOptions<ReplicatePackage>;
 /** The Replicate adapter; `replicate` below is the one the toolkit registers. */
 export function createReplicateAdapter({ importPackage = () => importOptionalPackage<ReplicatePackage>('@ai-sdk/replicate') }: ReplicateAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: REPLICATE_MODELS,
+    genericCapabilities: REPLICATE_GENERIC,
     name: PROVIDER,
     optionsKey: 'replicate',
     displayName: 'Replicate',
@@ -273,7 +274,7 @@ export function createReplicateAdapter({ importPackage = () => importOptionalPac
     // Replicate answers with output URLs, which the package downloads.
     createProvider: ({ createReplicate }, { apiKey, ...settings }) => createReplicate({ apiToken: apiKey, ...settings, fetch: guardedFetch() }),
 
-    mapCall(plan, call) {
+    mapCall: withWarnings((plan, call, warn) => {
       const inputs = inputsFor(plan.modelId);
       const options: Record<string, JSONValue> = {};
       let size: `${number}x${number}` | undefined;
@@ -281,7 +282,7 @@ export function createReplicateAdapter({ importPackage = () => importOptionalPac
         options.width = plan.width;
         options.height = plan.height;
       } else if (inputs.size === 'size-list') {
-        size = nearestRecraftSize(plan);
+        size = nearestRecraftSize(plan, warn);
       }
       if (plan.steps !== undefined && inputs.steps !== undefined) options[inputs.steps] = plan.steps;
       if (plan.guidance !== undefined && inputs.guidance !== undefined) options[inputs.guidance] = plan.guidance;
@@ -289,7 +290,7 @@ export function createReplicateAdapter({ importPackage = () => importOptionalPac
       if (plan.disableSafetyChecker && inputs.safety === 'disable_safety_checker') options.disable_safety_checker = true;
       if (plan.disableSafetyChecker && inputs.safety === 'safety_tolerance') {
         options.safety_tolerance = 6;
-        warnOnce(plan, 'safetyChecker', `${plan.model.displayName}'s safety checker cannot be turned off; sent safety_tolerance 6, its most permissive level`);
+        warn('safetyChecker', `${plan.model.displayName}'s safety checker cannot be turned off; sent safety_tolerance 6, its most permissive level`);
       }
       if (plan.outputFormat !== undefined && inputs.outputFormat) options.output_format = plan.outputFormat === 'jpeg' ? 'jpg' : 'png';
       return {
@@ -298,33 +299,14 @@ export function createReplicateAdapter({ importPackage = () => importOptionalPac
         ...(size === undefined ? {} : { size }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
       };
-    },
-
-    transformParams(params, model) {
-      const inputs = inputsFor(model.modelId);
-      const warnings: SharedV3Warning[] = [];
-      const options: Record<string, JSONValue> = { ...(params.providerOptions.replicate as Record<string, JSONValue> | undefined) };
-      let { size, aspectRatio } = params;
-      if (inputs.size === 'aspect-ratio' && size !== undefined && aspectRatio === undefined) {
-        aspectRatio = nearestAspectRatio(ratioValue(size), model.aspectRatios) as `${number}:${number}`;
-        warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${aspectRatio} for ${size}` });
-        size = undefined;
-      } else if (inputs.size === 'width-height' && (size !== undefined || aspectRatio !== undefined)) {
-        const { width, height } = size === undefined ? dimensionsForRatio(aspectRatio!, model.dimensions) : parseSize(size);
-        options.width = width;
-        options.height = height;
-        size = undefined;
-        aspectRatio = undefined;
-      }
-      return { params: { ...params, size, aspectRatio, providerOptions: { ...params.providerOptions, replicate: options } }, warnings };
-    },
+    }),
   });
 }
 
 export const replicate: ProviderAdapter = createReplicateAdapter();
 
 /** Recraft's nearest size: closest ratio first, then closest area; warns when it differs. */
-function nearestRecraftSize(plan: Plan): `${number}x${number}` {
+function nearestRecraftSize(plan: Plan, warn: Warn): `${number}x${number}` {
   const wanted = plan.width / plan.height;
   const score = (size: string) => {
     const { width, height } = parseSize(size);
@@ -336,7 +318,7 @@ function nearestRecraftSize(plan: Plan): `${number}x${number}` {
     return firstRatio - secondRatio || firstArea - secondArea;
   })[0]!;
   if (best !== `${plan.width}x${plan.height}`) {
-    warnOnce(plan, 'size', `${plan.model.displayName} takes a fixed set of sizes; sent the nearest, ${best}, instead of ${plan.width}x${plan.height}`);
+    warn('size', `${plan.model.displayName} takes a fixed set of sizes; sent the nearest, ${best}, instead of ${plan.width}x${plan.height}`);
   }
   return best;
 }

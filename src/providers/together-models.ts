@@ -1,4 +1,4 @@
-import { registerGenericCapabilities, registerModels, type Capabilities, type ModelCapabilities } from '../catalog.js';
+import type { Capabilities, ModelCapabilities } from '../capabilities.js';
 
 /**
  * Together's image models: what each takes, every fact with its source in brackets.
@@ -267,10 +267,8 @@ export const TOGETHER_MODELS: readonly ModelCapabilities[] = [
   }),
 ];
 
-registerModels(TOGETHER_MODELS);
-
-// An id the catalog does not know: the schema's common fields, checked loosely, and a warning.
-registerGenericCapabilities(PROVIDER, {
+/** What an id of this provider not listed above is assumed to take. */
+export const TOGETHER_GENERIC: Capabilities = {
   ...base,
   steps: { min: 1, max: 50, default: 20 },
   acceptsN: true,
@@ -279,4 +277,6 @@ registerGenericCapabilities(PROVIDER, {
   guidance: { min: 0, max: 20, default: 3.5 },
   imageInput: { kind: 'image_url', max: 1 },
   safetyCheckerCanBeDisabled: true,
-});
+};
+
+// An id the catalog does not know: the schema's common fields, checked loosely, and a warning.

@@ -1,11 +1,9 @@
-import type { JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { RATIO_DIMENSIONS } from '../catalog.js';
-import type { Plan, PlannedCall } from '../plan.js';
-import { dimensionsForRatio, nearestAspectRatio, ratioValue } from '../sizing.js';
+import type { JSONValue } from '@ai-sdk/provider';
+import type { Plan, PlannedCall } from '../pipeline/plan.js';
 import { createTogetherAI } from '@ai-sdk/togetherai';
 import { InvalidApiKeyError, InvalidResponseError, MissingApiKeyError, ProviderError, registerSecret } from '../errors.js';
-import { readEnvironment, toDataUrl, type ProviderAdapter, type ProviderCall, type ResponseCapture } from './adapter.js';
-import './together-models.js';
+import { readEnvironment, toDataUrl, withWarnings, type ProviderAdapter, type ProviderCall, type ResponseCapture } from './adapter.js';
+import { TOGETHER_GENERIC, TOGETHER_MODELS } from './together-models.js';
 
 /**
  * Together AI through `@ai-sdk/togetherai`. What we add over the AI SDK provider (FACTS.md):
@@ -34,8 +32,10 @@ export const together: ProviderAdapter = {
   name: 'togetherai',
   optionsKey: 'togetherai',
   environmentVariables: TOGETHER_ENVIRONMENT_VARIABLES,
+  models: TOGETHER_MODELS,
+  genericCapabilities: TOGETHER_GENERIC,
 
-  createModel(modelId, { capture }) {
+  createModel(modelId, { capture } = {}) {
     const apiKey = loadTogetherApiKey();
     if (apiKey === undefined) {
       throw new MissingApiKeyError({ provider: 'Together AI', environmentVariables: TOGETHER_ENVIRONMENT_VARIABLES });
@@ -48,16 +48,14 @@ export const together: ProviderAdapter = {
     }).image(modelId);
   },
 
-  mapCall(plan: Plan, call: PlannedCall): ProviderCall {
-    return {
+  mapCall: withWarnings((plan: Plan, call: PlannedCall): ProviderCall => ({
       prompt: plan.prompt,
       n: call.n,
       maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
       ...('size' in plan.sizing ? { size: plan.sizing.size } : {}),
       ...(call.seed === undefined ? {} : { seed: call.seed }),
       providerOptions: { togetherai: { ...togetherOptions(plan), ...(plan.providerOptions?.togetherai as Record<string, JSONValue>) } },
-    };
-  },
+  })),
 
   // An app's own `createTogetherAI(...)` model: the AI SDK's Together model (2.x and 3.x alike)
   // sends through `this.config.fetch`, so a copy whose config wraps that fetch captures the `id`
@@ -113,45 +111,6 @@ export const together: ProviderAdapter = {
   // 17110); the toolkit never passes it `aspectRatio`, so that warning is always wrong here.
   filterWarnings: (warnings) =>
     warnings.filter((warning) => !(warning.type === 'unsupported' && warning.feature === 'aspectRatio')),
-
-  transformParams(params, model) {
-    const warnings: SharedV3Warning[] = [];
-    const options: Record<string, JSONValue> = { ...(params.providerOptions.togetherai as Record<string, JSONValue>) };
-    let { size, aspectRatio, files } = params;
-    if (model.sizing === 'aspect-ratio') {
-      const ratio = aspectRatio ?? (size ? nearestAspectRatio(ratioValue(size), model.aspectRatios) : undefined);
-      if (ratio !== undefined) {
-        options.aspect_ratio = model.aspectRatios.includes(ratio) ? ratio : nearestAspectRatio(ratioValue(ratio), model.aspectRatios);
-        if (options.aspect_ratio !== ratio || size) {
-          warnings.push({ type: 'other', message: `${model.displayName} is sized by aspect ratio; sent aspect_ratio ${options.aspect_ratio}` });
-        }
-      }
-      size = undefined;
-    } else if (aspectRatio !== undefined && size === undefined) {
-      const { width, height } = dimensionsForRatio(aspectRatio, model.dimensions);
-      size = `${width}x${height}`;
-      if (RATIO_DIMENSIONS[aspectRatio] === undefined) {
-        warnings.push({ type: 'other', message: `aspect ratio ${aspectRatio} is not in Together's table; sent ${size}` });
-      }
-    }
-    aspectRatio = undefined;
-    // The AI SDK sends `guidance` as is; the catalog says which name this model reads.
-    const guidanceField = model.guidanceParameter ?? 'guidance_scale';
-    if (guidanceField === 'guidance_scale' && 'guidance' in options) {
-      options.guidance_scale = options.guidance!;
-      delete options.guidance;
-    }
-    if (files !== undefined && files.length > 0 && model.imageInput.kind === 'reference_images') {
-      options.reference_images = files.map((file) =>
-        file.type === 'url' ? file.url : typeof file.data === 'string' ? `data:${file.mediaType};base64,${file.data}` : toDataUrl(file.data, file.mediaType),
-      );
-      files = undefined;
-    }
-    return {
-      params: { ...params, size, aspectRatio, files, providerOptions: { ...params.providerOptions, togetherai: options } },
-      warnings,
-    };
-  },
 };
 
 /** The config the AI SDK's Together model keeps: `{ provider, baseURL, headers(), fetch? }`. */
@@ -170,12 +129,12 @@ function togetherOptions(plan: Plan): Record<string, JSONValue> {
   // Which name carries guidance is decided per model in together-models.ts (`guidanceParameter`).
   if (plan.guidance !== undefined) options[plan.model.guidanceParameter ?? 'guidance_scale'] = plan.guidance;
   if (plan.promptUpsampling !== undefined) options.prompt_upsampling = plan.promptUpsampling;
-  const images = plan.referenceImages.map((image) => image.url ?? toDataUrl(image.data!, image.mediaType!));
+  const images = plan.referenceImages.map((image) => (image.kind === 'url' ? image.url : toDataUrl(image.data, image.mediaType)));
   if (images.length > 0) {
     if (plan.model.imageInput.kind === 'reference_images') options.reference_images = images;
     else options.image_url = images[0]!;
   }
-  if (plan.loras !== undefined) options.image_loras = plan.loras;
+  if (plan.loras !== undefined) options.image_loras = plan.loras.map((lora) => ({ ...lora }));
   if (plan.disableSafetyChecker) options.disable_safety_checker = true;
   if (plan.outputFormat !== undefined) options.output_format = plan.outputFormat;
   if (plan.responseFormat === 'url') options.response_format = 'url';

@@ -1,7 +1,7 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, registerGenericCapabilities, registerModels } from '../catalog.js';
-import type { ProviderAdapter } from './adapter.js';
-import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, snapToAspectRatio } from './lazy-adapter.js';
+import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
+import { withWarnings, type ProviderAdapter } from './adapter.js';
+import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
  * xAI (Grok Imagine) through `@ai-sdk/xai` (3.x), loaded on first use.
@@ -52,8 +52,8 @@ export const XAI_MODELS: readonly ModelCapabilities[] = [
   entry('grok-imagine-image-pro', 'Grok Imagine Image Pro (being replaced by -quality)'),
 ];
 
-registerModels(XAI_MODELS);
-registerGenericCapabilities(PROVIDER, grokImagine);
+/** What an id of this provider not listed above is assumed to take. */
+export const XAI_GENERIC: Capabilities = grokImagine;
 
 /** The part of `@ai-sdk/xai` the adapter uses. */
 type XaiPackage = {
@@ -65,6 +65,8 @@ export type XaiAdapterOptions = LazyAdapterOptions<XaiPackage>;
 /** The xAI adapter; `xai` below is the one the toolkit registers. */
 export function createXaiAdapter({ importPackage = () => importOptionalPackage<XaiPackage>('@ai-sdk/xai') }: XaiAdapterOptions = {}): ProviderAdapter {
   return createLazyAdapter({
+    models: XAI_MODELS,
+    genericCapabilities: XAI_GENERIC,
     name: PROVIDER,
     optionsKey: 'xai',
     displayName: 'xAI',
@@ -74,14 +76,12 @@ export function createXaiAdapter({ importPackage = () => importOptionalPackage<X
     importPackage,
     createProvider: ({ createXai }, settings) => createXai(settings),
 
-    mapCall(plan, call) {
+    mapCall: withWarnings((plan, call) => {
       return {
         ...baseCall({ plan, call, optionsKey: 'xai' }),
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
       };
-    },
-
-    transformParams: snapToAspectRatio,
+    }),
   });
 }
 

@@ -35,8 +35,9 @@ describe('imageModel(): the catalog applied to plain generateImage calls', () =>
       { model: 'dall-e-3', prompt: 'p', n: 1, size: '1792x1024', response_format: 'b64_json' },
     ]);
     expect(result.warnings).toEqual([
-      { type: 'other', message: 'DALL·E 3 takes only 1024x1024, 1792x1024, 1024x1792; sent 1792x1024 for 16:9' },
-      { type: 'other', message: 'DALL·E 3 takes only 1024x1024, 1792x1024, 1024x1792; sent 1792x1024 for 16:9' },
+      // The same words generateImages gives: one mapping serves both doors.
+      { type: 'other', message: 'DALL·E 3 takes only 1024x1024, 1792x1024, 1024x1792; sent 1792x1024 instead of 1344x768' },
+      { type: 'other', message: 'DALL·E 3 takes only 1024x1024, 1792x1024, 1024x1792; sent 1792x1024 instead of 1344x768' },
     ]);
   });
 

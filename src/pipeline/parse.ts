@@ -1,16 +1,13 @@
 import { z } from 'zod';
-import { InvalidRequestError, type RequestIssue } from './errors.js';
+import { InvalidRequestError, type RequestIssue } from '../errors.js';
+import { SIZE_PRESETS, type SizePreset } from '../sizing.js';
 
-/** Named sizes; the non-square ones are the docs' dimension table. */
-export const SIZE_PRESETS = {
-  square: { width: 1024, height: 1024 },
-  landscape: { width: 1344, height: 768 },
-  portrait: { width: 768, height: 1344 },
-  photo: { width: 1248, height: 832 },
-  classic: { width: 1184, height: 864 },
-} as const;
+export { SIZE_PRESETS, type SizePreset } from '../sizing.js';
 
-export type SizePreset = keyof typeof SIZE_PRESETS;
+/**
+ * Stage 1, parse: the high-level request, the same whatever the provider, checked by its schema.
+ * Nothing here knows a model; the plan stage applies the catalog.
+ */
 
 export const DEFAULT_MODEL = 'togetherai:black-forest-labs/FLUX.1-schnell';
 export const MAX_COUNT = 100;
@@ -76,7 +73,6 @@ export const generateRequestSchema = z
     providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     /** Make any dropped or changed option an error instead of a warning. @default false */
     strict: z.boolean().default(false),
-    abortSignal: z.instanceof(AbortSignal, { message: 'must be an AbortSignal' }).optional(),
   })
   .strict();
 
@@ -130,4 +126,29 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[segment];
   }
   return current;
+}
+
+/**
+ * Parses the request; when fields fail, parses again without them so the catalog checks still run
+ * on the rest, and every problem is reported in one error.
+ */
+export function parseCollectingIssues(request: unknown): { parsed: ParsedRequest; issues: RequestIssue[] } {
+  try {
+    return { parsed: parseRequest(request), issues: [] };
+  } catch (error) {
+    if (!InvalidRequestError.isInstance(error) || request === null || typeof request !== 'object') throw error;
+    const failed = new Set(error.issues.flatMap((issue) => issue.field.split(', ').map((field) => field.split('.')[0]!)));
+    const rest: Record<string, unknown> = { ...request };
+    for (const field of failed) delete rest[field];
+    if (failed.has('prompt')) rest.prompt = 'prompt';
+    if (failed.has('size') || failed.has('aspectRatio')) {
+      delete rest.size;
+      delete rest.aspectRatio;
+    }
+    try {
+      return { parsed: parseRequest(rest), issues: [...error.issues] };
+    } catch {
+      throw error;
+    }
+  }
 }

@@ -1,0 +1,37 @@
+import type { RequestIssue } from '../errors.js';
+import type { ProviderAdapter, ProviderCall } from '../providers/adapter.js';
+import type { ImagegenWarning, Plan, PlannedCall } from './plan.js';
+
+/**
+ * Stage 4, map: each planned call through the provider's own pure `mapCall`, once. What the
+ * provider had to change (a size snapped to one it takes) joins the plan's warnings, and strict
+ * mode turns them all into issues here, in the one place it is checked.
+ */
+
+/** A planned call with the `generateImage` arguments it is sent with. */
+export type MappedCall = { readonly call: PlannedCall; readonly args: ProviderCall };
+
+export function mapPlan(plan: Plan, adapter: ProviderAdapter): { calls: MappedCall[]; warnings: ImagegenWarning[] } {
+  const warnings = [...plan.warnings];
+  const calls = plan.calls.map((call) => {
+    const mapped = adapter.mapCall(plan, call);
+    // Every call of a plan is mapped alike: a change is reported once, not once per call.
+    for (const warning of mapped.warnings) {
+      if (!warnings.some((known) => known.message === warning.message)) warnings.push(warning);
+    }
+    return { call, args: mapped.args };
+  });
+  return { calls, warnings };
+}
+
+/**
+ * Strict mode, checked here only: every option the plan or the provider's mapping dropped or
+ * changed is an error naming the field and the value the request gave.
+ */
+export function strictIssues(warnings: readonly ImagegenWarning[], given: { model: string } & Record<string, unknown>): RequestIssue[] {
+  return warnings.map((warning) => ({
+    field: warning.field ?? 'model',
+    value: given[warning.field ?? 'model'],
+    message: `${warning.message} (strict mode turns this into an error)`,
+  }));
+}
