@@ -35,8 +35,9 @@ export async function estimateBatch({
 }): Promise<DryRunEstimate> {
   const estimator = await createEstimate({ outDir });
   for (const job of jobs) {
+    // A done job is not planned: it would be skipped.
     if (await estimator.isDone(job)) {
-      await estimator.add(job, undefined);
+      estimator.countDone();
       continue;
     }
     const { plan } = await prepareGeneration(job.request, {
@@ -57,20 +58,19 @@ export async function createEstimate({ outDir }: { outDir: string }): Promise<{
   /** Whether jobs need their keys to be told apart from done ones (the journal has entries). */
   needsKeys: boolean;
   isDone: (job: BatchJob) => Promise<boolean>;
-  /** `plan` may be left out for a job that is done (it is not planned then). */
-  add: (job: BatchJob, plan: Plan | undefined) => Promise<void>;
+  /** Counts a planned job: as done (would be skipped) when the journal has it, else what it sends. */
+  add: (job: BatchJob, plan: Plan) => Promise<void>;
+  /** Counts a job found done beforehand (not planned). */
+  countDone: () => void;
   finish: () => DryRunEstimate;
 }> {
   const folder = path.resolve(outDir);
   const journal = await Journal.read(folder);
   const estimate: DryRunEstimate = { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0, alreadyDone: 0, unpricedModels: [], unknownModels: [], deprecatedModels: [], byModel: {} };
   const isDone = (job: BatchJob) => journal.isDone(job.key, folder);
-  const add = async (job: BatchJob, plan: Plan | undefined) => {
-    if (await isDone(job)) {
-      estimate.alreadyDone++;
-      return;
-    }
-    if (plan === undefined) return;
+  const countDone = () => void estimate.alreadyDone++;
+  const add = async (job: BatchJob, plan: Plan) => {
+    if (await isDone(job)) return countDone();
     const images = plan.resolved.count;
     const megapixels = (plan.width * plan.height * images) / 1e6;
     const cost = plan.estimatedCostUsd ?? 0;
@@ -97,5 +97,5 @@ export async function createEstimate({ outDir }: { outDir: string }): Promise<{
     );
     return { ...estimate, megapixels: round(estimate.megapixels, 3), estimatedCostUsd: round(estimate.estimatedCostUsd, 6), byModel };
   };
-  return { needsKeys: journal.entries.size > 0, isDone, add, finish };
+  return { needsKeys: journal.entries.size > 0, isDone, add, countDone, finish };
 }
