@@ -96,6 +96,50 @@ export async function runExperiment({
     prepared: (job) => byKey.get(job.key)?.prepared,
   });
 
+  const rows = await experimentRows({ cells, runnable, refused, outcomes, stopped: batch.stopped, folder });
+
+  const { jsonlPath, csvPath } = await writeResultsFiles({ rows, folder });
+  // The sheet is a view of results already on disk: if it cannot be drawn, the gallery and the
+  // results files still are, and the reason is reported rather than thrown.
+  const contactSheetPath = path.join(folder, 'contact-sheet.png');
+  let sheet: { pages: string[] } | { error: string };
+  try {
+    sheet = await makeContactSheet({ rows, folder, outputPath: contactSheetPath, cellSize });
+  } catch (error) {
+    sheet = { error: error instanceof Error ? error.message : String(error) };
+  }
+  const gallery = await writeGallery({ rows, folder, title: experiment.name ?? `${experiment.prompts.length} prompts × ${experiment.models.length} models` });
+  return {
+    rows,
+    summary: summarize(rows),
+    batch,
+    outputs: {
+      resultsJsonl: jsonlPath,
+      resultsCsv: csvPath,
+      contactSheet: contactSheetPath,
+      contactSheetPages: 'pages' in sheet ? sheet.pages : [],
+      ...('error' in sheet ? { contactSheetError: sheet.error } : {}),
+      gallery: gallery.path,
+    },
+  };
+}
+
+/** One row per cell, in matrix order: what the run reported for it, or why it did not run. */
+async function experimentRows({
+  cells,
+  runnable,
+  refused,
+  outcomes,
+  stopped,
+  folder,
+}: {
+  cells: readonly ExperimentCell[];
+  runnable: readonly PlannedCell[];
+  refused: ReadonlyMap<number, string>;
+  outcomes: ReadonlyMap<string, CellOutcome>;
+  stopped: boolean;
+  folder: string;
+}): Promise<ExperimentRow[]> {
   const byCell = new Map(runnable.map((item) => [item.cell.index, item]));
   const rows: ExperimentRow[] = [];
   for (const cell of cells) {
@@ -131,8 +175,8 @@ export async function runExperiment({
       continue;
     }
     const error = outcome?.status === 'failed' ? outcome.error : undefined;
-    const notRun = !refused.has(cell.index) && error === undefined && batch.stopped;
-    const reason = refused.get(cell.index) ?? error ?? (batch.stopped ? 'not run: the experiment was stopped; run it again to resume' : 'no result');
+    const notRun = !refused.has(cell.index) && error === undefined && stopped;
+    const reason = refused.get(cell.index) ?? error ?? (stopped ? 'not run: the experiment was stopped; run it again to resume' : 'no result');
     rows.push({
       ...base,
       status: notRun ? 'not-run' : 'failed',
@@ -149,31 +193,7 @@ export async function runExperiment({
       error: reason,
     });
   }
-
-  const { jsonlPath, csvPath } = await writeResultsFiles({ rows, folder });
-  // The sheet is a view of results already on disk: if it cannot be drawn, the gallery and the
-  // results files still are, and the reason is reported rather than thrown.
-  const contactSheetPath = path.join(folder, 'contact-sheet.png');
-  let sheet: { pages: string[] } | { error: string };
-  try {
-    sheet = await makeContactSheet({ rows, folder, outputPath: contactSheetPath, cellSize });
-  } catch (error) {
-    sheet = { error: error instanceof Error ? error.message : String(error) };
-  }
-  const gallery = await writeGallery({ rows, folder, title: experiment.name ?? `${experiment.prompts.length} prompts × ${experiment.models.length} models` });
-  return {
-    rows,
-    summary: summarize(rows),
-    batch,
-    outputs: {
-      resultsJsonl: jsonlPath,
-      resultsCsv: csvPath,
-      contactSheet: contactSheetPath,
-      contactSheetPages: 'pages' in sheet ? sheet.pages : [],
-      ...('error' in sheet ? { contactSheetError: sheet.error } : {}),
-      gallery: gallery.path,
-    },
-  };
+  return rows;
 }
 
 /** What became of a cell: what the run reported (or, for a cell done before, its journal entry). */
@@ -209,11 +229,11 @@ async function sidecarOfEarlierVersion(folder: string, file: string | undefined)
  * of each model also checks its key, once; a model without one fails its cells, not the experiment.
  */
 async function planCells({ cells, providers }: { cells: readonly ExperimentCell[]; providers: ProvidersOption | undefined }): Promise<{
-  runnable: { cell: ExperimentCell; job: BatchJob; prepared: Prepared }[];
+  runnable: PlannedCell[];
   refused: Map<number, string>;
 }> {
   const keyOf = createKeyMaker();
-  const runnable: { cell: ExperimentCell; job: BatchJob; prepared: Prepared }[] = [];
+  const runnable: PlannedCell[] = [];
   const refused = new Map<number, string>();
   const checkedKeys = new Map<string, string | undefined>();
   for (const cell of cells) {
@@ -239,5 +259,6 @@ async function planCells({ cells, providers }: { cells: readonly ExperimentCell[
   return { runnable, refused };
 }
 
-type Prepared = PreparedGeneration;
+/** A cell that can run: its batch job and its plan. */
+type PlannedCell = { cell: ExperimentCell; job: BatchJob; prepared: PreparedGeneration };
 
