@@ -274,6 +274,27 @@ describe('jobs as a stream', () => {
     const again = await runBatch({ jobs: stream(), outDir, cache: false });
     expect(again).toMatchObject({ total: 12, skipped: 12, done: 0, requests: 0 });
   });
+
+  it('a stop ends the reading of a counted stream: the rest are not started, and the next run does them', async () => {
+    await emulator({ latency: 100 });
+    const outDir = await folder();
+    const jobs = jobsOf(Array.from({ length: 40 }, (_, index) => `a whale ${index}`));
+    let taken = 0;
+    async function* stream() {
+      for (const job of jobs) {
+        taken++;
+        yield job;
+      }
+    }
+    const stop = new AbortController();
+    const summary = await runBatch({ jobs: stream(), total: jobs.length, outDir, cache: false, concurrency: 1, signal: stop.signal, onEvent: (event) => event.type === 'done' && stop.abort() });
+    expect(summary.stopped).toBe(true);
+    expect(summary.done + summary.pending + summary.failed).toBe(40);
+    expect(taken).toBeLessThan(10);
+    taken = 0;
+    const resumed = await runBatch({ jobs: stream(), total: jobs.length, alreadyDone: summary.done, outDir, cache: false });
+    expect(resumed).toMatchObject({ total: 40, skipped: summary.done, done: 40 - summary.done, failed: 0 });
+  });
 });
 
 describe('the cache and reference images', () => {

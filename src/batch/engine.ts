@@ -249,7 +249,17 @@ class BatchRun {
     const running = new Set<Promise<void>>();
     const limit = Math.max(2, this.#concurrency * 2);
     const streamed = isAsyncIterable(jobs);
+    let seen = 0;
     for await (const job of jobs) {
+      // Stopped, with the count known: the rest are not started, and need not be read to say so
+      // (a million lines take seconds to read).
+      if (streamed && counted && this.#stopped()) {
+        const doneBefore = Math.max(0, (this.#options.alreadyDone ?? 0) - this.#summary.skipped);
+        this.#summary.skipped += doneBefore;
+        this.#summary.pending += Math.max(0, this.#summary.total - seen - doneBefore);
+        break;
+      }
+      seen++;
       if (!counted) this.#summary.total++;
       if (streamed && (await this.#skipIfDone(job))) continue;
       const task: Promise<void> = this.#runJob(job).finally(() => running.delete(task));
