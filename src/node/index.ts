@@ -25,7 +25,8 @@ export { detectFormat, InvalidBatchInputError, parseBatchInput } from '../batch/
 export type { BatchJob, InputFormat, LineError } from '../batch/input.js';
 export type { JournalEntry } from '../batch/journal.js';
 export { OutputFolderLockedError } from '../batch/output-lock.js';
-export { loadBatchFile } from '../batch/load.js';
+export { checkBatchFile, loadBatchFile, validBatchJobs } from '../batch/load.js';
+export type { BatchFileCheck, BatchFileOptions } from '../batch/load.js';
 export { expandExperiment, experimentSchema, loadExperimentFile, parseExperiment } from '../compare/experiment.js';
 export type { Experiment, ExperimentCell } from '../compare/experiment.js';
 export { runExperiment } from '../compare/run.js';
