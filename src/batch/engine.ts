@@ -11,7 +11,7 @@ import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
 import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { ImageCache, type CachedImage } from './cache.js';
-import { columnOf, describeIssue, type BatchJob, type LineError } from './input.js';
+import { lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, type JournalEntry } from './journal.js';
 import { lockOutputFolder } from './output-lock.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
@@ -110,7 +110,7 @@ export async function validateJobs(
       await prepareGeneration(job.request, { ...(providers === undefined ? {} : { providers }), readFile: readImageFile, checkKey: false });
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
-      for (const issue of error.issues) errors.push({ line: job.line, column: columnOf(job.columns, issue), message: describeIssue(issue) });
+      errors.push(...lineErrors(job, error.issues));
     }
   }
   return errors;

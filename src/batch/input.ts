@@ -100,7 +100,7 @@ export function createJobMaker(
       return { job: { line: row.line, request, key: keyOf(request), columns: row.columns } };
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
-      return { errors: error.issues.map((issue) => ({ line: row.line, column: columnOf(row.columns, issue), message: describeIssue(issue) })) };
+      return { errors: lineErrors(row, error.issues) };
     }
   };
 }
@@ -124,6 +124,11 @@ export function createKeyMaker(): (request: GenerateRequest) => string {
 
 /** One request line of a batch file, before the defaults and the schema. */
 export type Row = { line: number; request: Record<string, unknown>; columns: Record<string, number> };
+
+/** A request's issues as problems of its line, each at the column of the field it names. */
+export function lineErrors({ line, columns }: { line: number; columns: Record<string, number> }, issues: readonly RequestIssue[]): LineError[] {
+  return issues.map((issue) => ({ line, column: columnOf(columns, issue), message: describeIssue(issue) }));
+}
 
 /** The column of the field an issue names (1 when unknown). */
 export function columnOf(columns: Record<string, number>, issue: RequestIssue): number {

@@ -5,7 +5,7 @@ import { prepareGeneration, type GenerateImagesOptions } from '../generate.js';
 import type { Plan } from '../pipeline/plan.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../resolve-model.js';
-import { byPosition, columnOf, describeIssue, detectFormat, InvalidBatchInputError, type BatchJob, type InputFormat, type LineError } from './input.js';
+import { byPosition, detectFormat, InvalidBatchInputError, lineErrors, type BatchJob, type InputFormat, type LineError } from './input.js';
 import { readBatchJobs } from './read.js';
 
 export type BatchFileOptions = {
@@ -83,7 +83,7 @@ export async function checkBatchFile({
       } else {
         if (!InvalidRequestError.isInstance(error)) throw error;
         invalidLines.add(job.line);
-        for (const issue of error.issues) errors.push({ line: job.line, column: columnOf(job.columns, issue), message: describeIssue(issue) });
+        errors.push(...lineErrors(job, error.issues));
         continue;
       }
     }
