@@ -1,4 +1,5 @@
-import { MAX_SEED } from './pipeline/parse.js';
+/** Largest seed: Together is reported to reject seeds above 2^31 - 1 (FACTS.md), so seeds stay signed 32-bit integers everywhere. */
+export const MAX_SEED = 2_147_483_647;
 
 /**
  * mulberry32: a small, fast seeded generator, good enough to draw placeholder pictures and pick

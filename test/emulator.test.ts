@@ -7,9 +7,9 @@ import sharp from 'sharp';
 import Together from 'together-ai';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { listModels, type ModelCapabilities } from '../src/catalog.js';
-import '../src/providers/together-models.js';
+import { listModels } from '../src/index.js';
 import { describeEmulator, DOCUMENTED_MODELS, parseDuration, parseRateLimit, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
+import { acceptedParameters, smallestSize } from './helpers/catalog-parameters.js';
 
 // The AI SDK's warnings (a known wrong "aspectRatio" one when `size` is passed) would flood the log.
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
@@ -77,29 +77,6 @@ async function post(emulator: Emulator, body: unknown, headers: Record<string, s
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
-}
-
-/** The smallest size the catalog lets a model take: its minimum side, or the first size it lists. */
-function smallestSize(model: ModelCapabilities): { width: number; height: number } {
-  const listed = model.allowedSizes?.[0]?.split('x').map(Number);
-  if (listed) return { width: listed[0]!, height: listed[1]! };
-  const side = Math.ceil(model.dimensions.min / model.dimensions.multipleOf) * model.dimensions.multipleOf;
-  return { width: side, height: side };
-}
-
-/** Every optional parameter the model takes, in Together's names: the catalog says which. */
-function acceptedParameters(model: ModelCapabilities, inputImage: string): Record<string, unknown> {
-  const parameters: Record<string, unknown> = { ...smallestSize(model) };
-  if (model.acceptsN) parameters.n = 2;
-  if (model.acceptsSeed) parameters.seed = 42;
-  if (model.steps) parameters.steps = model.steps.min;
-  if (model.negativePrompt) parameters.negative_prompt = 'blurry';
-  if (model.guidance) parameters[model.guidanceParameter ?? 'guidance_scale'] = model.guidance.default;
-  if (model.promptUpsampling) parameters.prompt_upsampling = false;
-  if (model.imageInput.kind === 'image_url') parameters.image_url = inputImage;
-  if (model.imageInput.kind === 'reference_images') parameters.reference_images = [inputImage];
-  if (model.maxLoras > 0) parameters.image_loras = [{ path: 'https://huggingface.co/example/lora', scale: 1 }];
-  return parameters;
 }
 
 const expectedSize = smallestSize;

@@ -130,6 +130,42 @@ function headerText(value: HeaderValue): string | undefined {
   return text === undefined || text.trim() === '' ? undefined : text.trim();
 }
 
+/** The fault `x-emulator-fault` asks for (`none` for none), else the one drawn. */
+function forcedFault(headers: Record<string, HeaderValue>, drawn: FaultKind | undefined): FaultKind | undefined {
+  const forced = headerText(headers[HEADERS.fault]);
+  if (forced === undefined) return drawn;
+  if (forced === 'none') return undefined;
+  if ((FAULT_KINDS as readonly string[]).includes(forced)) return forced as FaultKind;
+  throw new InvalidHeaderError({
+    header: HEADERS.fault,
+    message: `Invalid ${HEADERS.fault} "${forced}": use one of ${[...FAULT_KINDS, 'none'].join(', ')}`,
+  });
+}
+
+/** The status `x-emulator-fail-status` asks for (`none` for none), else the one drawn. */
+function forcedFailStatus(headers: Record<string, HeaderValue>, drawn: number | undefined): number | undefined {
+  const forced = headerText(headers[HEADERS.failStatus]);
+  if (forced === undefined) return drawn;
+  if (forced === 'none') return undefined;
+  const status = Number(forced);
+  if (Number.isInteger(status) && status >= 400 && status <= 599) return status;
+  throw new InvalidHeaderError({
+    header: HEADERS.failStatus,
+    message: `Invalid ${HEADERS.failStatus} "${forced}": use an HTTP status from 400 to 599, or none`,
+  });
+}
+
+/** The latency `x-emulator-latency-ms` fixes for one request, if any. */
+function forcedLatency(headers: Record<string, HeaderValue>): number | undefined {
+  const forced = headerText(headers[HEADERS.latency]);
+  if (forced === undefined) return undefined;
+  const latency = safeDuration(forced);
+  if (latency === undefined) {
+    throw new InvalidHeaderError({ header: HEADERS.latency, message: `Invalid ${HEADERS.latency} "${forced}": use milliseconds, like 300 or "2s"` });
+  }
+  return latency;
+}
+
 /** The emulator's dice: one seeded generator behind latency, failures, faults and ids. */
 export function createFaultShaper(options: ShaperOptions = {}) {
   const latency = normalizeLatency(options.latency);
@@ -168,48 +204,12 @@ export function createFaultShaper(options: ShaperOptions = {}) {
      * forced header does not shift the faults of the requests after it.
      */
     plan(headers: Record<string, HeaderValue>): RequestPlan {
+      // Both drawn before a header can be refused, so an invalid one shifts nothing either.
       const faultDraw = random();
       const failDraw = random();
-      const forcedFault = headerText(headers[HEADERS.fault]);
-      const forcedStatus = headerText(headers[HEADERS.failStatus]);
-      const forcedLatency = headerText(headers[HEADERS.latency]);
-
-      let fault = pick(faultDraw, faults);
-      if (forcedFault !== undefined) {
-        if (forcedFault === 'none') fault = undefined;
-        else if ((FAULT_KINDS as readonly string[]).includes(forcedFault)) fault = forcedFault as FaultKind;
-        else {
-          throw new InvalidHeaderError({
-            header: HEADERS.fault,
-            message: `Invalid ${HEADERS.fault} "${forcedFault}": use one of ${[...FAULT_KINDS, 'none'].join(', ')}`,
-          });
-        }
-      }
-
-      let failStatus: number | undefined = pick(failDraw, failures);
-      if (forcedStatus !== undefined) {
-        const status = Number(forcedStatus);
-        if (forcedStatus === 'none') failStatus = undefined;
-        else if (Number.isInteger(status) && status >= 400 && status <= 599) failStatus = status;
-        else {
-          throw new InvalidHeaderError({
-            header: HEADERS.failStatus,
-            message: `Invalid ${HEADERS.failStatus} "${forcedStatus}": use an HTTP status from 400 to 599, or none`,
-          });
-        }
-      }
-
-      let fixedLatency: number | undefined;
-      if (forcedLatency !== undefined) {
-        fixedLatency = safeDuration(forcedLatency);
-        if (fixedLatency === undefined) {
-          throw new InvalidHeaderError({
-            header: HEADERS.latency,
-            message: `Invalid ${HEADERS.latency} "${forcedLatency}": use milliseconds, like 300 or "2s"`,
-          });
-        }
-      }
-
+      const fault = forcedFault(headers, pick(faultDraw, faults));
+      const failStatus = forcedFailStatus(headers, pick(failDraw, failures));
+      const fixedLatency = forcedLatency(headers);
       return {
         fault,
         failStatus,

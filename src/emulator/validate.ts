@@ -5,7 +5,6 @@ import {
   DOCUMENTED_SIZE_RANGE,
   DOCUMENTED_STEPS,
   type DocumentedModel,
-  type DocumentedParameter,
 } from './documented-models.js';
 
 /**
@@ -87,13 +86,6 @@ type Body = Record<string, unknown>;
 /** `undefined` and JSON `null` both mean "not sent", as clients that spread options send nulls. */
 const given = (body: Body, name: string) => body[name] !== undefined && body[name] !== null;
 
-function integerIn(body: Body, name: string, min: number, max: number, detail = ''): EmulatorError | undefined {
-  const value = body[name];
-  if (typeof value !== 'number' || !Number.isInteger(value)) return invalid(name, `'${name}' must be an integer, got ${describe(value)}`);
-  if (value < min || value > max) return invalid(name, `'${name}' must be between ${min} and ${max}${detail}, got ${value}`);
-  return undefined;
-}
-
 /** The validated request, or the error Together would answer with. */
 export function validateGeneration(
   input: unknown,
@@ -143,85 +135,79 @@ export function validateGeneration(
 
 /** Everything but the size, in a fixed order so the same body always gets the same message. */
 function checkParameters(body: Body, model: DocumentedModel): EmulatorError | undefined {
-  const refused = (name: DocumentedParameter) => model.rejects.includes(name);
-
-  if (given(body, 'n')) {
-    const error = integerIn(body, 'n', 1, DOCUMENTED_MAX_N);
+  for (const check of PARAMETER_CHECKS) {
+    const error = check(body, model);
     if (error) return error;
-  }
-
-  if (given(body, 'steps')) {
-    if (refused('steps')) return unsupported('steps');
-    const error = integerIn(body, 'steps', DOCUMENTED_STEPS.min, DOCUMENTED_STEPS.max);
-    if (error) return error;
-  }
-
-  if (given(body, 'seed')) {
-    const error = integerIn(body, 'seed', -DOCUMENTED_MAX_SEED - 1, DOCUMENTED_MAX_SEED);
-    if (error) return error;
-  }
-
-  if (given(body, 'negative_prompt')) {
-    if (refused('negative_prompt')) return unsupported('negative_prompt');
-    if (typeof body.negative_prompt !== 'string') {
-      return invalid('negative_prompt', `'negative_prompt' must be a string, got ${describe(body.negative_prompt)}`);
-    }
-  }
-
-  for (const name of ['guidance_scale', 'guidance'] as const) {
-    if (!given(body, name)) continue;
-    if (refused(name)) return unsupported(name);
-    const value = body[name];
-    if (typeof value !== 'number' || !Number.isFinite(value)) return invalid(name, `'${name}' must be a number, got ${describe(value)}`);
-  }
-
-  if (given(body, 'prompt_upsampling')) {
-    if (refused('prompt_upsampling')) return unsupported('prompt_upsampling');
-    if (typeof body.prompt_upsampling !== 'boolean') {
-      return invalid('prompt_upsampling', `'prompt_upsampling' must be a boolean, got ${describe(body.prompt_upsampling)}`);
-    }
-  }
-
-  if (given(body, 'image_url')) {
-    if (refused('image_url')) return unsupported('image_url');
-    if (!isImageReference(body.image_url)) {
-      return invalid('image_url', `'image_url' must be an http(s) URL or a data: URI, got ${describe(body.image_url)}`);
-    }
-  }
-
-  if (given(body, 'reference_images')) {
-    if (refused('reference_images')) return unsupported('reference_images');
-    const images = body.reference_images;
-    if (!Array.isArray(images) || images.length === 0 || !images.every(isImageReference)) {
-      return invalid('reference_images', "'reference_images' must be a non-empty array of http(s) URLs or data: URIs");
-    }
-  }
-
-  if (given(body, 'image_loras')) {
-    if (refused('image_loras')) return unsupported('image_loras');
-    const loras = body.image_loras;
-    const isLora = (lora: unknown) =>
-      typeof lora === 'object' && lora !== null && typeof (lora as Body).path === 'string' && typeof (lora as Body).scale === 'number';
-    if (!Array.isArray(loras) || !loras.every(isLora)) {
-      return invalid('image_loras', "'image_loras' must be an array of { path: string, scale: number }");
-    }
-    // "Apply up to 2 LoRA adapters per image" (api-reference.md).
-    if (loras.length > 2) return invalid('image_loras', `'image_loras' takes at most 2 LoRAs, got ${loras.length}`);
-  }
-
-  if (given(body, 'response_format') && body.response_format !== 'url' && body.response_format !== 'base64') {
-    return invalid('response_format', `'response_format' must be one of url, base64, got ${describe(body.response_format)}`);
-  }
-
-  if (given(body, 'output_format') && body.output_format !== 'jpeg' && body.output_format !== 'png') {
-    return invalid('output_format', `'output_format' must be one of jpeg, png, got ${describe(body.output_format)}`);
-  }
-
-  if (given(body, 'disable_safety_checker') && typeof body.disable_safety_checker !== 'boolean') {
-    return invalid('disable_safety_checker', `'disable_safety_checker' must be a boolean, got ${describe(body.disable_safety_checker)}`);
   }
   return undefined;
 }
+
+type ParameterCheck = (body: Body, model: DocumentedModel) => EmulatorError | undefined;
+
+/** A check of one optional parameter: skipped when not sent, refused when the docs say the model does not take it. */
+const optional =
+  (name: string, check: (value: unknown) => EmulatorError | undefined): ParameterCheck =>
+  (body, model) => {
+    if (!given(body, name)) return undefined;
+    if ((model.rejects as readonly string[]).includes(name)) return unsupported(name);
+    return check(body[name]);
+  };
+
+const integerIn =
+  (name: string, min: number, max: number) =>
+  (value: unknown): EmulatorError | undefined => {
+    if (typeof value !== 'number' || !Number.isInteger(value)) return invalid(name, `'${name}' must be an integer, got ${describe(value)}`);
+    if (value < min || value > max) return invalid(name, `'${name}' must be between ${min} and ${max}, got ${value}`);
+    return undefined;
+  };
+
+const ofType =
+  (name: string, type: 'string' | 'boolean') =>
+  (value: unknown): EmulatorError | undefined =>
+    typeof value === type ? undefined : invalid(name, `'${name}' must be a ${type}, got ${describe(value)}`);
+
+const finiteNumber =
+  (name: string) =>
+  (value: unknown): EmulatorError | undefined =>
+    typeof value === 'number' && Number.isFinite(value) ? undefined : invalid(name, `'${name}' must be a number, got ${describe(value)}`);
+
+const oneOf =
+  (name: string, allowed: readonly string[]) =>
+  (value: unknown): EmulatorError | undefined =>
+    allowed.includes(value as string) ? undefined : invalid(name, `'${name}' must be one of ${allowed.join(', ')}, got ${describe(value)}`);
+
+function checkLoras(loras: unknown): EmulatorError | undefined {
+  const isLora = (lora: unknown) =>
+    typeof lora === 'object' && lora !== null && typeof (lora as Body).path === 'string' && typeof (lora as Body).scale === 'number';
+  if (!Array.isArray(loras) || !loras.every(isLora)) {
+    return invalid('image_loras', "'image_loras' must be an array of { path: string, scale: number }");
+  }
+  // "Apply up to 2 LoRA adapters per image" (api-reference.md).
+  if (loras.length > 2) return invalid('image_loras', `'image_loras' takes at most 2 LoRAs, got ${loras.length}`);
+  return undefined;
+}
+
+const PARAMETER_CHECKS: readonly ParameterCheck[] = [
+  optional('n', integerIn('n', 1, DOCUMENTED_MAX_N)),
+  optional('steps', integerIn('steps', DOCUMENTED_STEPS.min, DOCUMENTED_STEPS.max)),
+  optional('seed', integerIn('seed', -DOCUMENTED_MAX_SEED - 1, DOCUMENTED_MAX_SEED)),
+  optional('negative_prompt', ofType('negative_prompt', 'string')),
+  optional('guidance_scale', finiteNumber('guidance_scale')),
+  optional('guidance', finiteNumber('guidance')),
+  optional('prompt_upsampling', ofType('prompt_upsampling', 'boolean')),
+  optional('image_url', (value) =>
+    isImageReference(value) ? undefined : invalid('image_url', `'image_url' must be an http(s) URL or a data: URI, got ${describe(value)}`),
+  ),
+  optional('reference_images', (value) =>
+    Array.isArray(value) && value.length > 0 && value.every(isImageReference)
+      ? undefined
+      : invalid('reference_images', "'reference_images' must be a non-empty array of http(s) URLs or data: URIs"),
+  ),
+  optional('image_loras', checkLoras),
+  optional('response_format', oneOf('response_format', ['url', 'base64'])),
+  optional('output_format', oneOf('output_format', ['jpeg', 'png'])),
+  optional('disable_safety_checker', ofType('disable_safety_checker', 'boolean')),
+];
 
 /**
  * Width and height. The official schema has no `aspect_ratio`, and every official example, Kontext

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
+import { MAX_SEED } from '../random.js';
 import { SIZE_PRESETS, type SizePreset } from '../sizing.js';
 
 export { SIZE_PRESETS, type SizePreset } from '../sizing.js';
@@ -11,8 +12,8 @@ export { SIZE_PRESETS, type SizePreset } from '../sizing.js';
 
 export const DEFAULT_MODEL = 'togetherai:black-forest-labs/FLUX.1-schnell';
 export const MAX_COUNT = 100;
-/** Largest seed: Together is reported to reject seeds above 2^31 - 1 (FACTS.md), so seeds stay signed 32-bit integers everywhere. */
-export const MAX_SEED = 2_147_483_647;
+// The seed range lives beside the generator (random.ts), which the emulator loads without this schema.
+export { MAX_SEED };
 
 const presetNames = Object.keys(SIZE_PRESETS) as [SizePreset, ...SizePreset[]];
 
