@@ -1,5 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 
@@ -115,7 +115,7 @@ export function createKeyMaker(): (request: GenerateRequest) => string {
     const identity = canonicalJson(parseRequest(request));
     // 48 bits of a digest stand for the text: a million-line file keeps a million of them. Should two
     // requests share them, the later one counts on from the earlier: its key is still its own.
-    const digest = createHash('sha256').update(identity).digest().readUIntBE(0, 6);
+    const digest = sha256Bytes(identity).readUIntBE(0, 6);
     const occurrence = occurrences.get(digest) ?? 0;
     occurrences.set(digest, occurrence + 1);
     return sha256(`${identity}#${occurrence}`).slice(0, 24);
@@ -359,5 +359,13 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256Bytes(data).toString('hex');
+}
+
+/**
+ * One-shot `crypto.hash` where Node has it (20.12+): about twice as fast as `createHash` for the
+ * short texts of job keys, two per line of a batch file.
+ */
+function sha256Bytes(data: string | Uint8Array): Buffer {
+  return typeof crypto.hash === 'function' ? crypto.hash('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
 }
