@@ -141,7 +141,8 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
           cache: flags.cache ? new ImageCache(flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env)) : false,
           signal: stop,
           onEvent: (event) => {
-            if (event.type === 'done') images.push(...event.results);
+            // Kept only to print: a long run without --json holds no list of its images.
+            if (flags.json && event.type === 'done') images.push(...event.results);
             progress.onEvent(event);
           },
         });
