@@ -12,7 +12,7 @@ import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { ImageCache, type CachedImage } from './cache.js';
 import { lineErrors, type BatchJob, type LineError } from './input.js';
-import { Journal, type JournalEntry } from './journal.js';
+import { Journal, journalImage, type JournalEntry } from './journal.js';
 import { lockOutputFolder } from './output-lock.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
 
@@ -21,7 +21,7 @@ export { exhaustedWindowMs } from './pacing.js';
 /** What happens during a run, for progress displays. */
 export type BatchEvent =
   | { type: 'start'; total: number; skipped: number }
-  /** Done in an earlier run: its journal entry (with the images' results, when this version wrote it). */
+  /** Done in an earlier run: its journal entry (with each image's size and type, when this version wrote it). */
   | { type: 'skipped'; job: BatchJob; entry: JournalEntry }
   /**
    * `latencyMs`: the provider call (the longest, when a request took several); `undefined` when
@@ -301,7 +301,7 @@ class BatchRun {
         requests: counter.requests,
         cached: written.cached,
         ...(written.cached ? {} : { latencyMs: written.latencyMs }),
-        results: written.results,
+        images: written.results.map(journalImage),
       });
       this.#summary.done++;
       this.#summary.images += written.results.length;

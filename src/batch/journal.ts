@@ -18,10 +18,21 @@ export type JournalEntry = {
   /** Wall time of the slowest successful provider call, in milliseconds (0 from the cache). */
   latencyMs?: number;
   error?: string;
-  /** What each image of a done request is (as in its sidecar), so a resumed run need not read the sidecars. */
-  results?: ImageResult[];
+  /**
+   * What each image of `files` is, in order, so a resumed experiment need not read the sidecars
+   * back. The few fields rows show; warnings only when there are some.
+   */
+  images?: JournalImage[];
   at: string;
 };
+
+/** One image of a journal entry: what its sidecar says of it, in brief. */
+export type JournalImage = Pick<ImageResult, 'width' | 'height' | 'mediaType'> & { warnings?: ImageResult['warnings'] };
+
+/** The brief of an image for the journal. */
+export function journalImage({ width, height, mediaType, warnings }: ImageResult): JournalImage {
+  return { width, height, mediaType, ...(warnings.length > 0 ? { warnings } : {}) };
+}
 
 /**
  * The batch journal: an append-only `manifest.jsonl` in the output folder, each line flushed to
@@ -99,9 +110,7 @@ export class Journal {
    * resolves, without one disk flush per line.
    */
   append(entry: JournalEntry): Promise<void> {
-    // This run's results went out with its events: memory keeps what resuming needs, not every image's.
-    const { results: _results, ...kept } = entry;
-    this.entries.set(entry.key, kept);
+    this.entries.set(entry.key, entry);
     return new Promise((resolve, reject) => {
       this.#queued.push({ line: `${JSON.stringify(entry)}\n`, resolve, reject });
       this.#flushing ??= this.#flush();

@@ -205,7 +205,7 @@ type CellOutcome =
 function outcomeOfEarlierRun(entry: JournalEntry): CellOutcome {
   return {
     status: 'done',
-    result: entry.results?.[0],
+    result: entry.images?.[0] && entry.files[0] !== undefined ? { ...entry.images[0], file: entry.files[0], index: 0 } : undefined,
     ...(entry.files[0] === undefined ? {} : { file: entry.files[0] }),
     cached: entry.cached,
     latencyMs: entry.latencyMs,
@@ -214,7 +214,7 @@ function outcomeOfEarlierRun(entry: JournalEntry): CellOutcome {
 }
 
 /**
- * The sidecar of a cell done by a version that did not keep results in the journal: the only
+ * The sidecar of a cell done by a version that did not keep images in the journal: the only
  * record of its size and warnings. Cells done by this version never come here.
  */
 async function sidecarOfEarlierVersion(folder: string, file: string | undefined): Promise<Partial<ImageResult> | undefined> {
