@@ -124,6 +124,13 @@ describe('input formats', () => {
       { size: '64x64', count: 2, seed: 1, prompt: 'a fox', negativePrompt: undefined },
       { providerOptions: { togetherai: { Zeta: 1, alpha: [3, { b: null, A: 'x', _c: true, '10': 1, '9': 2 }], ...JSON.parse('{"__proto__": {"x": 1}}') } } },
       { referenceImages: [new Uint8Array([1, 2, 3]), 'https://example.com/a.png'], loras: [{ path: 'x', scale: 0.5 }] },
+      { numbers: [0, -0, 1e21, 1.5e-7, Number.NaN, Number.POSITIVE_INFINITY, -1], holes: [undefined, () => 1, Symbol('s'), null], empty: {}, none: [] },
+      { nested: { deeper: { deepest: [{ b: 1, a: { d: [true, false], c: 'é 🦊 "quoted" \\ \n' } }] } }, skipped: () => 1 },
+      { at: new Date(0), url: new URL('https://example.com/x'), mixed: [{ z: new Uint8Array([9]) }] },
+      Object.assign(Object.create(null) as object, { b: 2, a: 1 }),
+      ['top', 'level', { array: 1 }],
+      'a string',
+      42,
     ];
     for (const value of values) expect(canonicalJson(value)).toBe(earlier(value));
     expect(canonicalJson(values[0])).toBe(canonicalJson(values[1]));
