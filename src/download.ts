@@ -1,4 +1,5 @@
-import { ProviderError } from './errors.js';
+import { errorMessage, ProviderError, TimeoutError } from './errors.js';
+import { timeoutSignal } from './timeout.js';
 
 /** Limits for downloading images that providers return as URLs. */
 export type DownloadLimits = {
@@ -16,7 +17,7 @@ export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = {
 
 /**
  * A `fetch` for provider packages: every GET (image downloads, status polls) gets a User-Agent, a
- * timeout and a size cap; other requests pass through untouched.
+ * timeout (a `TimeoutError` naming the host) and a size cap; other requests pass through untouched.
  */
 export function guardedFetch(limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS, base: typeof fetch = globalThis.fetch): typeof fetch {
   return async (input, init) => {
@@ -24,14 +25,22 @@ export function guardedFetch(limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS, b
     if (method !== 'GET') return base(input, init);
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     if (!headers.get('user-agent')) headers.set('user-agent', limits.userAgent);
-    const timeout = AbortSignal.timeout(limits.timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const url = urlOf(input);
+    const host = hostOf(url);
+    const signal = timeoutSignal(
+      limits.timeoutMs,
+      { operation: `the download from ${host}`, message: `no answer from ${host} within ${limits.timeoutMs / 1000}s (the download timeout)` },
+      init?.signal ?? undefined,
+    );
     const response = await base(input, { ...init, headers, signal });
-    return capped(response, limits.maxBytes, urlOf(input));
+    return capped(response, limits.maxBytes, url);
   };
 }
 
-/** Downloads an image URL within the limits; throws `ProviderError` naming the URL's host on failure. */
+/**
+ * Downloads an image URL within the limits; throws `ProviderError` naming the URL's host on failure,
+ * `TimeoutError` when it takes longer than `limits.timeoutMs`.
+ */
 export async function downloadImage(
   url: string,
   { provider, modelId, limits = DEFAULT_DOWNLOAD_LIMITS, fetch = globalThis.fetch }: {
@@ -50,7 +59,11 @@ export async function downloadImage(
     return new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     if (ProviderError.isInstance(error)) throw error;
-    throw new ProviderError({ provider, modelId, message: `Downloading the image from ${new URL(url).host} failed: ${(error as Error).message}`, cause: error });
+    const failed = `Downloading the image from ${new URL(url).host} failed`;
+    if (TimeoutError.isInstance(error)) {
+      throw new TimeoutError({ operation: error.operation, timeoutMs: error.timeoutMs, provider, modelId, message: `${failed}: no answer within ${limits.timeoutMs / 1000}s`, cause: error });
+    }
+    throw new ProviderError({ provider, modelId, message: `${failed}: ${errorMessage(error)}`, cause: error });
   }
 }
 

@@ -14,7 +14,8 @@ export type ImagegenErrorKind =
   | 'insufficient-credits'
   | 'model-access'
   | 'provider'
-  | 'invalid-response';
+  | 'invalid-response'
+  | 'timeout';
 
 export class ImagegenError extends Error {
   readonly [marker] = true;
@@ -258,6 +259,76 @@ export class InvalidResponseError extends ProviderError {
   static override isInstance(error: unknown): error is InvalidResponseError {
     return ImagegenError.isInstance(error) && error.kind === 'invalid-response';
   }
+}
+
+/** What timed out, and within which limit; `provider` and `modelId` when a provider call did. */
+export type TimeoutFields = {
+  /** What was waited for, e.g. `the request` or `the download from cdn.example.com`. */
+  operation: string;
+  /** The limit, when known (an app's own `AbortSignal.timeout(ms)` does not say). */
+  timeoutMs?: number | undefined;
+  provider?: string | undefined;
+  modelId?: string | undefined;
+  /** The whole message, when the caller words it; otherwise it is made from the fields. */
+  message?: string | undefined;
+  cause?: unknown;
+};
+
+/**
+ * Something took longer than its limit: a provider call (the batch's `timeoutMs`, the CLI's
+ * `--timeout`), the download of an image URL, or an app's `AbortSignal.timeout(...)`. Its `name`
+ * is `TimeoutError`, as on the DOMException of `AbortSignal.timeout`, so the AI SDK passes it on
+ * as a cancel instead of wrapping it as a network failure.
+ */
+export class TimeoutError extends ImagegenError {
+  readonly operation: string;
+  readonly timeoutMs: number | undefined;
+  readonly provider: string | undefined;
+  readonly modelId: string | undefined;
+  /** The caller's own wording, kept apart so `forCall` can put the provider in front of it. */
+  readonly #wording: string | undefined;
+
+  constructor(fields: TimeoutFields) {
+    super({ kind: 'timeout', message: fields.message ?? describeTimeout(fields), cause: fields.cause });
+    this.name = 'TimeoutError';
+    this.operation = fields.operation;
+    this.timeoutMs = fields.timeoutMs;
+    this.provider = fields.provider;
+    this.modelId = fields.modelId;
+    this.#wording = fields.message;
+  }
+
+  /**
+   * This timeout as met by a call to `provider` for `modelId`: itself when it already names them,
+   * else the same limit with them added (a signal made before the model was known cannot name it).
+   */
+  forCall({ provider, modelId }: { provider: string; modelId: string }): TimeoutError {
+    if (this.provider !== undefined) return this;
+    return new TimeoutError({
+      operation: this.operation,
+      timeoutMs: this.timeoutMs,
+      provider,
+      modelId,
+      message: this.#wording === undefined ? undefined : `${provider} failed for ${modelId}: ${this.#wording}`,
+      cause: this.cause,
+    });
+  }
+
+  static override isInstance(error: unknown): error is TimeoutError {
+    return ImagegenError.isInstance(error) && error.kind === 'timeout';
+  }
+}
+
+function describeTimeout({ operation, timeoutMs, provider, modelId }: TimeoutFields): string {
+  const limit = timeoutMs === undefined ? 'before its abort signal timed out' : `within ${timeoutMs / 1000}s`;
+  return provider !== undefined && modelId !== undefined
+    ? `${provider} did not answer for ${modelId} ${limit}`
+    : `${operation} did not finish ${limit}`;
+}
+
+/** The message of anything thrown: an `Error`'s own, else the value as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A provider's message without trailing full stops, to sit inside a sentence of ours. */

@@ -8,6 +8,7 @@ import { DEFAULT_MODEL, generateRequestSchema, parseCollectingIssues, type Gener
 import { deprecationWarning, planGeneration, referenceInputs, resolveTarget, type ImagegenWarning, type Plan } from './pipeline/plan.js';
 import { sendCall } from './pipeline/send.js';
 import { adapterFor } from './providers/index.js';
+import { MAX_TIMEOUT_MS } from './timeout.js';
 import { knownProviderNames, resolveModelSource, type ModelSource, type ProvidersOption } from './resolve-model.js';
 
 export type { CallReport } from './pipeline/send.js';
@@ -22,6 +23,11 @@ export type GenerateImagesOptions = {
   concurrency?: number;
   /** Cancels the request: calls not started are not sent, those in flight are aborted. */
   abortSignal?: AbortSignal;
+  /**
+   * Gives up on each provider call (its retries included) that takes longer, with a `TimeoutError`
+   * naming the provider, model and limit; the other calls' images are kept. @default no limit
+   */
+  timeoutMs?: number;
   /** Reads reference images given as file paths (the Node entry supplies it). */
   readFile?: ReadFile;
   /** Source of seeds when the request has none, for tests. */
@@ -50,10 +56,11 @@ export type PreparedGeneration = {
 export async function generateImages(request: GenerateRequest, options: GenerateImagesOptions = {}): Promise<GenerateImagesResult> {
   const started = Date.now();
   const { request: plain, abortSignal } = takeAbortSignal(request, options.abortSignal);
+  checkTimeout(options.timeoutMs);
   const prepared = await prepareGeneration(plain, options);
   const limit = pLimit(options.concurrency ?? 4);
   const outcomes = await Promise.all(
-    prepared.calls.map((mapped) => limit(() => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal }))),
+    prepared.calls.map((mapped) => limit(() => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs }))),
   );
   return collectResult(prepared, outcomes, started);
 }
@@ -112,4 +119,9 @@ function takeAbortSignal(request: GenerateRequest, given: AbortSignal | undefine
   if (!(carried instanceof AbortSignal)) return { request, abortSignal: given };
   const { abortSignal: _carried, ...rest } = request as GenerateRequest & { abortSignal: AbortSignal };
   return { request: rest, abortSignal: given ?? carried };
+}
+
+function checkTimeout(timeoutMs: number | undefined): void {
+  if (timeoutMs === undefined || (Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) return;
+  throw new InvalidRequestError({ issues: [{ field: 'timeoutMs', value: timeoutMs, message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (24 days)` }] });
 }

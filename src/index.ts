@@ -43,5 +43,6 @@ export {
   ProviderError,
   RateLimitError,
   SafetyCheckerError,
+  TimeoutError,
 } from './errors.js';
-export type { ImagegenErrorKind, RequestIssue } from './errors.js';
+export type { ImagegenErrorKind, RequestIssue, TimeoutFields } from './errors.js';

@@ -9,29 +9,58 @@ import {
   ProviderError,
   RateLimitError,
   SafetyCheckerError,
+  TimeoutError,
+  errorMessage,
 } from './errors.js';
 import { DownloadLimitError } from './download.js';
+import { isPlatformTimeout } from './timeout.js';
 
-type Context = { provider: string; modelId: string; environmentVariables: readonly string[] };
+/** Where an error came from: the call's provider and model, and the signal it was sent with. */
+export type ErrorContext = {
+  provider: string;
+  modelId: string;
+  environmentVariables: readonly string[];
+  /**
+   * The call's abort signal. Once it has fired, what the call throws is its reason (a cancel, or a
+   * `TimeoutError`), even when a package threw a bare `AbortError` or some other error instead.
+   */
+  abortSignal?: AbortSignal | undefined;
+};
 
 /**
- * Turns what `generateImage` throws into the toolkit's typed errors. Aborts pass through as they
- * are, so callers can tell a cancel from a failure.
+ * A cancel, passed on as it came: the abort signal's reason when that is an `Error` (Ctrl-C's, an
+ * app's own), else the `AbortError` that was thrown for it. Never a timeout: those are
+ * `TimeoutError`s.
  */
-export function toImagegenError(error: unknown, context: Context): unknown {
-  if (ImagegenError.isInstance(error) || isAbort(error)) return error;
+export type AbortLike = Error;
+
+/**
+ * Turns what `generateImage` throws into the toolkit's typed errors. A timeout becomes a
+ * `TimeoutError` naming the provider and model (also the DOMException of an app's
+ * `AbortSignal.timeout`); other aborts pass through as they are, so callers can tell a cancel from
+ * a failure.
+ */
+export function toImagegenError(error: unknown, context: ErrorContext): ImagegenError | AbortLike {
+  const call = { provider: context.provider, modelId: context.modelId };
+  const timeout = findCause(error, TimeoutError.isInstance);
+  if (timeout) return timeout.forCall(call);
+  if (ImagegenError.isInstance(error)) return error;
+  const signal = context.abortSignal;
+  if (signal?.aborted) return reasonOf(signal.reason, error, call);
+  const platformTimeout = findCause(error, isPlatformTimeout);
+  if (platformTimeout) return fromPlatformTimeout(platformTimeout, call);
+  if (isAbort(error)) return error;
   const tooLarge = findCause(error, (cause) => cause instanceof DownloadLimitError);
   if (tooLarge) {
     return new ProviderError({
-      provider: context.provider,
-      modelId: context.modelId,
-      message: `${context.provider} answered for ${context.modelId}, but ${(tooLarge as Error).message}.`,
+      ...call,
+      message: `${context.provider} answered for ${context.modelId}, but ${tooLarge.message}.`,
       cause: error,
     });
   }
   const last = RetryError.isInstance(error) ? error.lastError : error;
   if (ImagegenError.isInstance(last) || isAbort(last)) return last;
-  const fields = { provider: context.provider, modelId: context.modelId, cause: error };
+  const fields = { ...call, cause: error };
 
   if (LoadAPIKeyError.isInstance(last)) {
     return new MissingApiKeyError({ provider: context.provider, environmentVariables: context.environmentVariables });
@@ -62,8 +91,20 @@ export function toImagegenError(error: unknown, context: Context): unknown {
     }
     return new ProviderError({ ...fields, statusCode, providerMessage });
   }
-  const message = last instanceof Error ? last.message : String(last);
-  return new ProviderError({ ...fields, message: `${context.provider} failed for ${context.modelId}: ${message}` });
+  return new ProviderError({ ...fields, message: `${context.provider} failed for ${context.modelId}: ${errorMessage(last)}` });
+}
+
+/** What a call that ended after its signal fired stands for: the signal's reason. */
+function reasonOf(reason: unknown, thrown: unknown, call: { provider: string; modelId: string }): TimeoutError | AbortLike {
+  if (TimeoutError.isInstance(reason)) return reason.forCall(call);
+  if (isPlatformTimeout(reason)) return fromPlatformTimeout(reason, call);
+  if (reason instanceof Error) return reason;
+  if (isAbort(thrown)) return thrown;
+  return new DOMException(reason === undefined ? 'This operation was aborted' : String(reason), 'AbortError');
+}
+
+function fromPlatformTimeout(cause: Error, call: { provider: string; modelId: string }): TimeoutError {
+  return new TimeoutError({ operation: 'the request', ...call, cause });
 }
 
 function providerMessageOf(error: APICallError): string {
@@ -94,7 +135,7 @@ function retryAfter(headers: Record<string, string> | undefined): number | undef
   return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
 }
 
-function findCause(error: unknown, matches: (cause: unknown) => boolean): unknown {
+function findCause<T>(error: unknown, matches: (cause: unknown) => cause is T): T | undefined {
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
     if (matches(current)) return current;
     current = (current as { cause?: unknown; lastError?: unknown }).lastError ?? (current as { cause?: unknown }).cause;
@@ -102,6 +143,7 @@ function findCause(error: unknown, matches: (cause: unknown) => boolean): unknow
   return undefined;
 }
 
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+/** An abort as the AI SDK tells one (Next.js names its own `ResponseAborted`). */
+function isAbort(error: unknown): error is AbortLike {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'ResponseAborted');
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pRetry from 'p-retry';
-import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError } from '../errors.js';
+import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors.js';
 import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
@@ -10,6 +10,7 @@ import type { MappedCall } from '../pipeline/map.js';
 import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
 import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../resolve-model.js';
+import { timeoutSignal } from '../timeout.js';
 import { ImageCache, type CachedImage } from './cache.js';
 import { lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
@@ -328,7 +329,7 @@ class BatchRun {
     const readFile = this.#options.readFile ?? readImageFile;
     return prepareGeneration(job.request, {
       ...(this.#options.providers === undefined ? {} : { providers: this.#options.providers }),
-      readFile: (file: string, { maxBytes }: { maxBytes: number }) => readFile(file, { maxBytes, signal: AbortSignal.timeout(this.#timeoutMs) }),
+      readFile: (file: string, { maxBytes }: { maxBytes: number }) => readFile(file, { maxBytes, signal: timeoutSignal(this.#timeoutMs, { operation: `reading ${file}` }) }),
       ...(this.#options.randomSeed === undefined ? {} : { randomSeed: this.#options.randomSeed }),
       checkKey: false,
     });
@@ -459,7 +460,8 @@ class BatchRun {
             const circuit = this.#pacing.circuitOf(plan);
             if (circuit !== undefined) throw new CircuitOpen(circuit);
             this.#inFlight++;
-            const result = await sendCall(prepared, mapped, { maxRetries: 0, abortSignal: AbortSignal.timeout(this.#timeoutMs) }).finally(() => this.#inFlight--);
+            const abortSignal = timeoutSignal(this.#timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId });
+            const result = await sendCall(prepared, mapped, { maxRetries: 0, abortSignal }).finally(() => this.#inFlight--);
             this.#paceAfter(job, plan, result);
             return result;
           },
@@ -469,17 +471,7 @@ class BatchRun {
         counter.requests += outcome.report.attempts;
         const error = outcome.report.error;
         if (error) throw error;
-        if (outcome.thrown !== undefined) {
-          const thrown = outcome.thrown as Error;
-          if (thrown.name === 'TimeoutError') {
-            throw new ProviderError({
-              provider: plan.provider,
-              modelId: plan.modelId,
-              message: `${plan.provider} did not answer for ${plan.modelId} within ${this.#timeoutMs / 1000}s`,
-            });
-          }
-          throw thrown;
-        }
+        if (outcome.thrown !== undefined) throw outcome.thrown;
         return outcome;
       },
       {
@@ -553,7 +545,7 @@ function isAsyncIterable<T>(value: readonly T[] | AsyncIterable<T>): value is As
 
 /** 429, 5xx, 408/409, network failures, timeouts and unusable bodies are worth another try. */
 export function isRetryable(error: unknown): boolean {
-  if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error)) return true;
+  if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error) || TimeoutError.isInstance(error)) return true;
   if (!ProviderError.isInstance(error) || error.kind !== 'provider') return false;
   const status = error.statusCode;
   return status === undefined || status === 408 || status === 409 || status >= 500;

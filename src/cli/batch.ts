@@ -5,15 +5,14 @@ import { ImageCache } from '../batch/cache.js';
 import { defaultCacheDir } from '../files/cache-dir.js';
 import { createEstimate } from '../batch/dry-run.js';
 import { runBatch, type BatchSummary } from '../batch/engine.js';
-import { detectFormat, type InputFormat } from '../batch/input.js';
+import { detectFormat } from '../batch/input.js';
 import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
-import { LOCAL_FALLBACK_MODEL } from './generate.js';
 import type { ImageResult } from '../files/files.js';
 import type { CommandContext } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
+import { choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 
 type BatchFlags = {
   model?: string;
@@ -66,19 +65,18 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
     .action(async (file: string, flags: BatchFlags) => {
       const inputFile = await existingFile({ cwd: io.cwd, file, what: 'requests file', retry: (name) => `Try: imagegen batch ${name}` });
       const defaults = requestDefaults(flags);
-      if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
-        defaults.model = LOCAL_FALLBACK_MODEL;
-        io.stderr(`No TOGETHER_API_KEY set: requests without a model use ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer.\n`);
-      }
       const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
-      if (flags.inputFormat !== undefined && !['jsonl', 'csv', 'text'].includes(flags.inputFormat)) {
-        throw new UsageError(`--input-format must be jsonl, csv or text (got ${JSON.stringify(flags.inputFormat)})`);
-      }
+      const inputFormat = flags.inputFormat === undefined ? undefined : choiceFlag('--input-format', flags.inputFormat, ['jsonl', 'csv', 'text'] as const);
       const outDir = path.resolve(io.cwd, flags.out);
-      const format = (flags.inputFormat as InputFormat | undefined) ?? detectFormat(inputFile);
+      // Said once the flags are known to be good, so a usage error stands alone.
+      if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
+        defaults.model = LOCAL_FALLBACK_MODEL;
+        io.stderr(`No TOGETHER_API_KEY set: requests without a model use ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer.\n`);
+      }
+      const format = inputFormat ?? detectFormat(inputFile);
       // One pass over the file, each job planned once: validation, the keys, the dry run's
       // estimate and the room an image needs. The run reads the file again (nothing is kept).
       const estimator = await createEstimate({ outDir });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ImageCache } from '../batch/cache.js';
 import { defaultCacheDir } from '../files/cache-dir.js';
 import { createProgress } from '../batch/progress.js';
-import { loadExperimentFile, parseExperiment, readablePath, type Experiment } from '../compare/experiment.js';
+import { loadExperimentFile, parseExperiment, readablePath } from '../compare/experiment.js';
 import { runExperiment } from '../compare/run.js';
 import { formatSummaryTable } from '../compare/summary.js';
 import type { CommandContext } from './output.js';
@@ -105,7 +105,7 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
         ...(flags.steps === undefined ? {} : { steps: numbers('--steps', flags.steps, true, 1) }),
         ...(flags.guidance === undefined ? {} : { guidance: numbers('--guidance', flags.guidance, false, 0) }),
       };
-      const input: Experiment = {
+      const input = {
         ...fromFile,
         ...(flags.name === undefined ? {} : { name: flags.name }),
         prompts: [...(fromFile?.prompts ?? []), ...flags.prompt],
@@ -115,7 +115,7 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
         ...(flags.size === undefined ? {} : { size: flags.size }),
         ...(flags.aspectRatio === undefined ? {} : { aspectRatio: flags.aspectRatio }),
         ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),
-      } as Experiment;
+      };
       const experiment = parseExperiment(input, { locate: (field) => flagOf(field, fromFile?.prompts.length ?? 0) });
       const cellSize = wholeNumber('--cell-size', flags.cellSize, 32, 1024);
       const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);

@@ -5,13 +5,12 @@ import { loadTogetherApiKey } from '../providers/together.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../files/files.js';
 import { redactSecrets } from '../errors.js';
+import { timeoutSignal } from '../timeout.js';
 import { bytesForRequests, checkWritableFolder } from '../files/folder-checks.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { CommandContext } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 import path from 'node:path';
-
-export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
 
 type GenerateFlags = {
   model?: string;
@@ -77,11 +76,13 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
       const outDir = path.resolve(io.cwd, flags.out);
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
+      // Ctrl-C cancels the request; --timeout ends it with a TimeoutError, which names the model.
       const controller = new AbortController();
-      const onStop = () => controller.abort(new Error('interrupted (Ctrl-C); nothing was saved'));
-      const timer = setTimeout(
-        () => controller.abort(new Error(`no answer within ${flags.timeout} (--timeout); nothing was saved`)),
+      const onStop = () => controller.abort(new DOMException('interrupted (Ctrl-C); nothing was saved', 'AbortError'));
+      const signal = timeoutSignal(
         timeoutMs,
+        { operation: 'the request', message: `no answer within ${flags.timeout} (--timeout); nothing was saved` },
+        controller.signal,
       );
       stop.addEventListener('abort', onStop, { once: true });
       setQuitNote(`nothing was saved; run the same command again (${outDir})`);
@@ -104,7 +105,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
         io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
         await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
-        const result = await generateImages(request, { maxRetries, abortSignal: controller.signal, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal: controller.signal }) });
+        const result = await generateImages(request, { maxRetries, abortSignal: signal, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal }) });
         const saved = await saveImages({
           images: result.images,
           outDir,
@@ -134,7 +135,6 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
         for (const error of result.errors) io.stderr(`${formatError(error, { verbose: flags.verbose ?? false })}\n`);
         setExitCode(result.errors.length > 0 ? EXIT_FAILURE : EXIT_OK);
       } finally {
-        clearTimeout(timer);
         stop.removeEventListener('abort', onStop);
       }
     });

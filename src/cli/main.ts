@@ -2,7 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO, type CommandContext } from './output.js';
 
-const COMMAND_NAMES = ['generate', 'batch', 'compare', 'models', 'mcp', 'emulator'];
+/** The program's own flags that take a value, which may come before the command's name. */
+const GLOBAL_FLAGS_WITH_VALUE = ['--price', '--config'];
 
 /** Runs the CLI and returns its exit code; the only place that decides one. */
 export async function runCli(
@@ -40,8 +41,7 @@ export async function runCli(
     }
     stop.abort(new Error('interrupted (Ctrl-C)'));
   };
-  // The command's name is the first word that names one (global flags such as --price may come first).
-  const commandName = argv.find((word) => COMMAND_NAMES.includes(word));
+  const commandName = commandWord(argv);
   process.on('SIGINT', onInterrupt);
   // The servers (emulator, MCP) are also stopped by their supervisor's SIGTERM.
   const isServer = commandName === 'emulator' || commandName === 'mcp';
@@ -57,11 +57,10 @@ export async function runCli(
     mcp: async () => (await import('./mcp.js')).mcpCommand(context),
     emulator: async () => (await import('./emulator.js')).emulatorCommand(io, stopSignal ?? untilStopped),
   };
-  const first = argv[0];
   const wanted =
-    first !== undefined && Object.hasOwn(loaders, first)
-      ? [first]
-      : argv.length === 1 && (first === '--version' || first === '-v')
+    commandName !== undefined && Object.hasOwn(loaders, commandName)
+      ? [commandName]
+      : argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')
         ? []
         : Object.keys(loaders);
   const commands = await Promise.all(wanted.map((name) => loaders[name]!()));
@@ -88,6 +87,17 @@ export async function runCli(
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
+}
+
+/** The command's name: the first word that is neither a global flag nor a global flag's value. */
+function commandWord(argv: readonly string[]): string | undefined {
+  let isValue = false;
+  for (const word of argv) {
+    if (isValue) isValue = false;
+    else if (GLOBAL_FLAGS_WITH_VALUE.includes(word)) isValue = true;
+    else if (!word.startsWith('-')) return word;
+  }
+  return undefined;
 }
 
 /** The process's IO. */

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { ImagegenError, redactSecrets } from '../errors.js';
 import { loadTogetherApiKey } from '../providers/together.js';
 import { DEFAULT_MODEL, generateRequestSchema } from '../pipeline/parse.js';
-import { LOCAL_FALLBACK_MODEL } from './generate.js';
-import { UsageError, wholeNumber, type CommandContext } from './output.js';
+import { LOCAL_FALLBACK_MODEL, UsageError, wholeNumber, type CommandContext } from './output.js';
 import { VERSION } from '../version.js';
 
 type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string };

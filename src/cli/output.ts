@@ -1,7 +1,8 @@
 import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { closestName } from '../did-you-mean.js';
-import { ImagegenError, InvalidRequestError, redactSecrets } from '../errors.js';
+import { errorMessage, ImagegenError, InvalidRequestError, redactSecrets } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../timeout.js';
 
 /** Where a command writes; injected so tests can run commands in-process. */
 export type CliIO = {
@@ -11,6 +12,9 @@ export type CliIO = {
   cwd: string;
   isTTY: boolean;
 };
+
+/** The model used when none is named and no Together key is set: an offline placeholder renderer. */
+export const LOCAL_FALLBACK_MODEL = 'local:placeholder';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -102,12 +106,10 @@ export function parseFlag<T>(flag: string, value: string, parser: (text: string)
   try {
     return parser(value);
   } catch (error) {
-    throw new UsageError(`${flag}: ${(error as Error).message}`);
+    throw new UsageError(`${flag}: ${errorMessage(error)}`);
   }
 }
 
-/** `setTimeout`'s limit: 2^31 - 1 ms, about 24.8 days. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * A `--timeout` duration: with a unit, above zero and within what a timer can wait, or a
@@ -120,7 +122,7 @@ export function timeoutFlag(flag: string, value: string, parse: (text: string) =
     throw new UsageError(`${flag} needs a unit: ${value.trim()}s for seconds, ${value.trim()}m for minutes or ${value.trim()}ms for milliseconds (got ${JSON.stringify(value)}), e.g. ${flag} ${value.trim()}s`);
   }
   const milliseconds = parseFlag(flag, value, parse);
-  if (milliseconds < 1 || milliseconds > MAX_TIMER_MS) {
+  if (milliseconds < 1 || milliseconds > MAX_TIMEOUT_MS) {
     throw new UsageError(`${flag} must be more than 0 and at most 24 days, e.g. 120s or 10m (got ${JSON.stringify(value)})`);
   }
   return milliseconds;
@@ -143,6 +145,15 @@ export function numberFlag(flag: string, value: string): number {
   const number = numberOrRaw(value);
   if (typeof number !== 'number') throw new UsageError(`${flag} must be a number, e.g. 3.5 (got ${JSON.stringify(value)})`);
   return number;
+}
+
+/** One of `choices`, or a `UsageError` naming the flag, the value and the choices. */
+export function choiceFlag<Choice extends string>(flag: string, value: string, choices: readonly Choice[]): Choice {
+  const choice = choices.find((candidate) => candidate === value);
+  if (choice === undefined) {
+    throw new UsageError(`${flag} must be ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)} (got ${JSON.stringify(value)})`);
+  }
+  return choice;
 }
 
 /** The formats every provider can be asked for. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defaultCacheDir } from '../files/cache-dir.js';
 import { parsePrice, setPriceOverrides, type Price } from '../catalog.js';
 import { loadCachedModelList } from '../files/model-list-cache.js';
+import { errorMessage } from '../errors.js';
 import { UsageError, type CliIO } from './output.js';
 
 /**
@@ -34,7 +35,7 @@ export async function applySettings(io: CliIO, { config, price = [] }: { config?
   try {
     setPriceOverrides(Object.fromEntries(Object.entries(prices).map(([model, value]) => [model, typeof value === 'string' ? parsePrice(value) : value])));
   } catch (error) {
-    throw new UsageError(`prices: ${(error as Error).message}`);
+    throw new UsageError(`prices: ${errorMessage(error)}`);
   }
   await loadCachedModelList({ provider: 'togetherai', cacheDir: defaultCacheDir(io.env) });
 }
@@ -47,13 +48,13 @@ async function readConfigPrices(io: CliIO, explicit: string | undefined): Promis
     text = await readFile(file, 'utf8');
   } catch (error) {
     if (named === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new UsageError(`config file ${file} cannot be read (${(error as Error).message})`);
+    throw new UsageError(`config file ${file} cannot be read (${errorMessage(error)})`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`config file ${file} is not valid JSON (${(error as Error).message})`);
+    throw new UsageError(`config file ${file} is not valid JSON (${errorMessage(error)})`);
   }
   const result = configSchema.safeParse(parsed);
   if (!result.success) {

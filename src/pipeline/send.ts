@@ -1,8 +1,9 @@
 import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
-import { ImagegenError, InvalidResponseError } from '../errors.js';
+import { errorMessage, ImagegenError, InvalidResponseError } from '../errors.js';
 import { GeneratedImage } from '../image.js';
-import { toImagegenError } from '../provider-errors.js';
+import { timeoutSignal } from '../timeout.js';
+import { toImagegenError, type AbortLike } from '../provider-errors.js';
 import { adapterFor } from '../providers/index.js';
 import type { ResponseDetails } from '../providers/adapter.js';
 import { instantiateModel, type ModelSource } from '../resolve-model.js';
@@ -35,8 +36,8 @@ export type CallOutcome = {
   warnings: ImagegenWarning[];
   providerMetadata: Record<string, unknown>;
   report: CallReport;
-  /** An abort or another error that is not the provider's, passed on as it is. */
-  thrown: unknown;
+  /** A cancel (the abort signal's reason), passed on as it is. */
+  thrown: AbortLike | undefined;
 };
 
 /** What a provider says per image beyond the bytes, under `providerMetadata[provider].images[i]`. */
@@ -45,13 +46,24 @@ type ImageMetadata = { seed?: number; url?: string; id?: string; timings?: { inf
 export async function sendCall(
   { plan, source }: SendTarget,
   { call, args }: MappedCall,
-  { maxRetries, abortSignal }: { maxRetries?: number | undefined; abortSignal?: AbortSignal | undefined } = {},
+  {
+    maxRetries,
+    abortSignal: callerSignal,
+    timeoutMs,
+  }: {
+    maxRetries?: number | undefined;
+    abortSignal?: AbortSignal | undefined;
+    /** Gives up on the call, its retries included, with a `TimeoutError` naming provider, model and limit. */
+    timeoutMs?: number | undefined;
+  } = {},
 ): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
   const sink: { attempts: number; warnings: SharedV3Warning[]; details: ResponseDetails | undefined } = { attempts: 0, warnings: [], details: undefined };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
+  const abortSignal =
+    timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
   try {
     const model = await instantiateModel(source, (details) => (sink.details = details));
     const result = await generateImage({
@@ -68,9 +80,9 @@ export async function sendCall(
     report.responseHeaders = result.responses.at(-1)?.headers;
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
-    const mapped = toImagegenError(error, context);
+    const mapped = toImagegenError(error, { ...context, abortSignal });
     if (ImagegenError.isInstance(mapped)) report.error = mapped;
-    return { images: [], warnings: [], providerMetadata: {}, report, thrown: report.error ? undefined : mapped };
+    return { images: [], warnings: [], providerMetadata: {}, report, thrown: ImagegenError.isInstance(mapped) ? undefined : mapped };
   } finally {
     report.attempts = sink.attempts;
     report.durationMs = Date.now() - started;
@@ -115,7 +127,7 @@ function toImage({
   try {
     return new GeneratedImage({ ...fields, bytes: file.uint8Array });
   } catch (error) {
-    throw new InvalidResponseError({ ...context, detail: `image ${position} is not a valid image (${(error as Error).message})`, cause: error });
+    throw new InvalidResponseError({ ...context, detail: `image ${position} is not a valid image (${errorMessage(error)})`, cause: error });
   }
 }
 
