@@ -183,6 +183,20 @@ describe('batch files are read as a stream', () => {
     await expect(loadBatchFile({ file })).rejects.toThrow(/late-bad-byte\.txt:20001:5: not valid UTF-8/);
   });
 
+  it('imagegen batch runs a CSV (a cell over two lines, CRLF endings) checked then read again: the keys of the whole text', async () => {
+    const file = path.join(folder, 'run.csv');
+    const text = 'prompt,seed,size\r\n"a fox\r\nin snow",3,64x64\r\na whale,4,64x64\r\n';
+    await writeFile(file, text);
+    const out = path.join(folder, 'run-csv-out');
+    const io = memoryIO(folder);
+    expect(await runCli(['batch', file, '-m', 'local:placeholder', '-o', out, '--json'], io)).toBe(0);
+    expect((JSON.parse(io.stdoutText()) as { summary: unknown }).summary).toMatchObject({ total: 2, done: 2, failed: 0 });
+    const { readFile } = await import('node:fs/promises');
+    const keys = (await readFile(path.join(out, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { key: string; line: number }));
+    const expected = parseBatchInput({ text, format: 'csv', defaults: { model: 'local:placeholder' } }).jobs.map((job) => ({ key: job.key, line: job.line }));
+    expect(keys.map(({ key, line }) => ({ key, line })).sort((left, right) => left.line - right.line)).toEqual(expected);
+  });
+
   it('a CSV error far into the file is the only problem reported, as with the whole text', async () => {
     const file = path.join(folder, 'late-ragged.csv');
     const text = `prompt,steps\n${many(5000, (index) => `"fox, ${index}",4`).join('\n')}\nfox,4,extra\n`;
