@@ -4,7 +4,6 @@
  * Run it when a catalog change makes test/render.test.ts's "own look" test fail.
  */
 import { listModels } from '../src/catalog.js';
-import '../src/providers/together-models.js';
 import { hashString, scramble } from '../src/render-background.js';
 
 const current = [...listModels({ provider: 'togetherai' }).filter((model) => model.deprecated === undefined).map((model) => model.modelId), 'local:placeholder'];

@@ -9,7 +9,7 @@ import { deprecationWarning, planGeneration, referenceInputs, resolveTarget, typ
 import { sendCall } from './pipeline/send.js';
 import { adapterFor } from './providers/index.js';
 import { MAX_TIMEOUT_MS } from './timeout.js';
-import { knownProviderNames, resolveModelSource, type ModelSource, type ProvidersOption } from './resolve-model.js';
+import { instantiateModel, knownProviderNames, resolveModelSource, type ModelSource, type ProvidersOption } from './resolve-model.js';
 
 export type { CallReport } from './pipeline/send.js';
 export type { GenerateImagesResult } from './pipeline/collect.js';
@@ -98,13 +98,13 @@ export async function prepareGeneration(
 
   const mapped = mapPlan(plan, adapterFor(catalogProvider));
   if (plan.strict && mapped.warnings.length > 0) throw new InvalidRequestError({ issues: strictIssues(mapped.warnings, parsed) });
-  if (plan.responseFormat === 'url' && source.kind === 'given') {
+  if (plan.responseFormat === 'url' && source.kind === 'given' && !source.ownModel) {
     throw new InvalidRequestError({
-      issues: [{ field: 'responseFormat', value: 'url', message: "needs the built-in togetherai provider (the AI SDK provider cannot parse URL responses); configure it with TOGETHER_API_KEY / TOGETHER_BASE_URL" }],
+      issues: [{ field: 'responseFormat', value: 'url', message: "needs the built-in togetherai provider or an app's own createTogetherAI() instance (this model cannot return URLs); configure it with TOGETHER_API_KEY / TOGETHER_BASE_URL" }],
     });
   }
-  // Resolving a built-in model checks its key now, before any call is made.
-  if (source.kind === 'built-in' && options.checkKey !== false) await source.adapter.createModel(source.modelId);
+  // Building a built-in model checks its key now, before any call is made; the calls reuse it.
+  if (source.kind === 'built-in' && options.checkKey !== false) await instantiateModel(source);
   const deprecation = deprecationWarning(plan);
   const warnings = deprecation === undefined ? mapped.warnings : [...plan.warnings, deprecation, ...mapped.warnings.slice(plan.warnings.length)];
   return { plan, source, calls: mapped.calls, warnings };

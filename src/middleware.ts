@@ -118,7 +118,7 @@ export function imageModel(reference: string, options: { providers?: ProvidersOp
 /** The model a source names, as a v3 model. */
 function baseModel(source: ModelSource, capabilities: ModelCapabilities): ImageModelV3 {
   if (source.kind === 'given') return toImageModelV3(source.model);
-  const created = source.adapter.createModel(source.modelId, {});
+  const created = source.adapter.createModel(source.modelId);
   if (!(created instanceof Promise)) return toImageModelV3(created);
   // Providers whose package loads lazily: the model stands in until the package is there, and a
   // loading error (package missing, no key) surfaces at the first call, where it can be caught.

@@ -4,7 +4,7 @@ import { InvalidRequestError } from './errors.js';
 import { toImageModelV3, type AnyImageModel } from './model-version.js';
 import { registerProviderSecrets } from './provider-secrets.js';
 import { builtInProviderNames, findAdapter } from './providers/index.js';
-import type { ProviderAdapter, ResponseCapture } from './providers/adapter.js';
+import type { ProviderAdapter } from './providers/adapter.js';
 
 /**
  * An AI SDK provider instance that makes image models (e.g. `createTogetherAI({ ... })`), of AI SDK
@@ -27,7 +27,19 @@ export type ProvidersOption = Record<string, ImageProviderLike> | ProviderRegist
 /** A model reference resolved to where its model comes from. */
 export type ModelSource =
   | { kind: 'built-in'; adapter: ProviderAdapter; providerName: string; modelId: string }
-  | { kind: 'given'; model: AnyImageModel; providerName: string; modelId: string; catalogProvider: string };
+  | {
+      kind: 'given';
+      /** The app's model, or the provider's own model class built from its configuration (`ownModel`). */
+      model: AnyImageModel;
+      providerName: string;
+      modelId: string;
+      catalogProvider: string;
+      /**
+       * The provider's adapter rebuilt the app's model as its own model class (Together's, from a
+       * `createTogetherAI(...)` model), which reads what the AI SDK's model drops (URL responses).
+       */
+      ownModel: boolean;
+    };
 
 /** Splits `"provider:modelId"`. */
 export function splitModelReference(reference: string): { providerName: string; modelId: string } {
@@ -69,7 +81,8 @@ export function resolveModelSource(reference: string, providers: ProvidersOption
     if (model !== undefined) {
       // The AI SDK names providers "togetherai.image": the part before the dot finds the catalog.
       const catalogProvider = model.provider.split('.')[0] ?? providerName;
-      return { kind: 'given', model, providerName, modelId, catalogProvider };
+      const own = findAdapter(catalogProvider)?.fromAppModel?.(model);
+      return { kind: 'given', model: own ?? model, providerName, modelId, catalogProvider, ownModel: own !== undefined };
     }
   }
   const adapter = findAdapter(providerName);
@@ -81,17 +94,22 @@ export function resolveModelSource(reference: string, providers: ProvidersOption
   return { kind: 'built-in', adapter, providerName, modelId };
 }
 
+const instantiated = new WeakMap<ModelSource, Promise<ImageModelV3>>();
+
 /**
- * Builds (or returns) the model as a v3 model, with a capture for the raw response details the AI
- * SDK drops: built in where the toolkit builds the model, added by the provider's adapter where it
- * can to an app's own instance.
+ * The source's model as a v3 model, built once per source: a request's key check and every one of
+ * its calls share it. A built-in model is built from the environment (a missing key rejects); an
+ * app's has its key registered first, so an echo of it is redacted.
  */
-export async function instantiateModel(source: ModelSource, capture?: ResponseCapture): Promise<ImageModelV3> {
-  if (source.kind === 'built-in') return toImageModelV3(await source.adapter.createModel(source.modelId, { capture }));
-  // The app's own instance carries its key: registered before any call, so an echo of it is redacted.
-  await registerProviderSecrets(source.model);
-  const captured = capture === undefined ? undefined : findAdapter(source.catalogProvider)?.captureResponses?.(source.model, capture);
-  return toImageModelV3(captured ?? source.model);
+export function instantiateModel(source: ModelSource): Promise<ImageModelV3> {
+  let model = instantiated.get(source);
+  if (model === undefined) {
+    model = source.kind === 'built-in'
+      ? Promise.resolve().then(async () => toImageModelV3(await source.adapter.createModel(source.modelId)))
+      : registerProviderSecrets(source.model).then(() => toImageModelV3(source.model));
+    instantiated.set(source, model);
+  }
+  return model;
 }
 
 function isRegistry(providers: ProvidersOption): providers is ProviderRegistryLike {

@@ -77,7 +77,7 @@ describe('AI SDK 7 (v4) models and providers, converted explicitly', () => {
 });
 
 describe('an app’s own Together instance keeps what the built-in one keeps', () => {
-  it('responseId and timings are captured, through the app’s own fetch', async () => {
+  it('responseId and timings are kept, through the app’s own fetch', async () => {
     const seen: string[] = [];
     const appFetch: typeof fetch = (input, init) => {
       seen.push(String(input));

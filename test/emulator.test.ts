@@ -131,7 +131,7 @@ describe("Together's own SDK (together-ai)", () => {
     const models = await client().models.list();
     const listed = models.map((model) => model.id).sort();
     expect(listed).toEqual(DOCUMENTED_MODELS.filter((model) => !model.retired).map((model) => model.id).sort());
-    // Two accounts written apart (documented-models.ts and together-models.ts) agree on what is current.
+    // Two accounts written apart (documented-models.ts and providers/together/models.ts) agree on what is current.
     expect(listed).toEqual(MODELS.map((model) => model.modelId).sort());
     for (const model of models) {
       expect(model).toMatchObject({ object: 'model', type: 'image' });

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { PIXEL_FONT, PIXEL_FONT_LINE_HEIGHT } from '../src/pixel-font.js';
 import { listModels } from '../src/catalog.js';
-import '../src/providers/together-models.js';
 import { createLocalImageModel } from '../src/providers/local.js';
 import { modelStyle } from '../src/render-background.js';
 import { LABEL_COLORS, layoutLabel, textWidth, type LabelLayout } from '../src/render-label.js';

@@ -40,7 +40,7 @@ afterEach(() => {
 
 const bodies = () => emulator.requests().map((request) => request.body);
 
-describe('exact request bodies and headers through @ai-sdk/togetherai', () => {
+describe('exact request bodies and headers from the built-in Together model', () => {
   it('schnell: size, seed, steps, negative prompt; key and user agent in the headers', async () => {
     useEmulator(emulator);
     const result = await generateImages({
@@ -65,7 +65,7 @@ describe('exact request bodies and headers through @ai-sdk/togetherai', () => {
     const [request] = emulator.requests();
     expect(request?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(request?.headers['content-type']).toBe('application/json');
-    expect(request?.headers['user-agent']).toMatch(/^ai\/6\./);
+    expect(request?.headers['user-agent']).toMatch(/^ai\/6\.\S+ ai-imagegen\//);
     expect(result.images[0]).toMatchObject({ width: 1344, height: 768, mediaType: 'image/jpeg', seed: 42 });
     // Together's response id and timings, which the AI SDK drops, are kept.
     expect(result.images[0]?.responseId).toMatch(/.+/);

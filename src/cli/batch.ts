@@ -8,7 +8,7 @@ import { runBatch, type BatchSummary } from '../batch/engine.js';
 import { detectFormat } from '../batch/input.js';
 import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
-import { loadTogetherApiKey } from '../providers/together.js';
+import { loadTogetherApiKey } from '../providers/together/settings.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ImageResult } from '../files/files.js';
 import type { CommandContext } from './output.js';

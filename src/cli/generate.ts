@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { parseDuration } from '../units.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
-import { loadTogetherApiKey } from '../providers/together.js';
+import { loadTogetherApiKey } from '../providers/together/settings.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../files/files.js';
 import { redactSecrets } from '../errors.js';

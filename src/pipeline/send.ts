@@ -5,7 +5,6 @@ import { GeneratedImage } from '../image.js';
 import { timeoutSignal } from '../timeout.js';
 import { toImagegenError, type AbortLike } from '../provider-errors.js';
 import { adapterFor } from '../providers/index.js';
-import type { ResponseDetails } from '../providers/adapter.js';
 import { instantiateModel, type ModelSource } from '../resolve-model.js';
 import type { MappedCall } from './map.js';
 import type { ImagegenWarning, Plan } from './plan.js';
@@ -59,13 +58,13 @@ export async function sendCall(
 ): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
-  const sink: { attempts: number; warnings: SharedV3Warning[]; details: ResponseDetails | undefined } = { attempts: 0, warnings: [], details: undefined };
+  const sink: { attempts: number; warnings: SharedV3Warning[] } = { attempts: 0, warnings: [] };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
   try {
-    const model = await instantiateModel(source, (details) => (sink.details = details));
+    const model = await instantiateModel(source);
     const result = await generateImage({
       model: wrapImageModel({ model, middleware: captureMiddleware(sink) }),
       ...args,
@@ -74,9 +73,9 @@ export async function sendCall(
       ...(abortSignal === undefined ? {} : { abortSignal }),
     });
     const metadata = perImageMetadata(result.providerMetadata, source.providerName, adapter.optionsKey);
-    const images = result.images.map((file, position) => toImage({ plan, call, file, position, metadata: metadata[position], details: sink.details, context }));
+    const images = result.images.map((file, position) => toImage({ plan, call, file, position, metadata: metadata[position], context }));
     const warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
-    report.responseId = sink.details?.id ?? metadata[0]?.id;
+    report.responseId = metadata[0]?.id;
     report.responseHeaders = result.responses.at(-1)?.headers;
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
@@ -96,7 +95,6 @@ function toImage({
   file,
   position,
   metadata,
-  details,
   context,
 }: {
   plan: Plan;
@@ -104,11 +102,10 @@ function toImage({
   file: { uint8Array: Uint8Array };
   position: number;
   metadata: ImageMetadata;
-  details: ResponseDetails | undefined;
   context: { provider: string; modelId: string };
 }): GeneratedImage {
-  const url = metadata?.url ?? details?.urls?.[position];
-  const inference = metadata?.timings?.inference ?? details?.timings?.[position]?.inference;
+  const url = metadata?.url;
+  const inference = metadata?.timings?.inference;
   const fields = {
     index: call.firstIndex + position,
     seed: metadata?.seed ?? call.seed,
@@ -116,7 +113,7 @@ function toImage({
     modelId: plan.modelId,
     request: { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) },
     timings: inference === undefined ? undefined : { inferenceSeconds: inference },
-    responseId: metadata?.id ?? details?.id,
+    responseId: metadata?.id,
     url,
   };
   if (url !== undefined) {

@@ -17,10 +17,6 @@ export type ProviderCall = {
 /** A provider's mapping of one call: the arguments, and the warnings for what it changed (a size snapped). */
 export type MappedArgs = { args: ProviderCall; warnings: ImagegenWarning[] };
 
-/** What a provider's raw response said that the AI SDK drops (Together: `id`, `timings`, URLs). Transitional. */
-export type ResponseDetails = { id?: string; timings?: ({ inference?: number } | undefined)[]; urls?: (string | undefined)[] };
-export type ResponseCapture = (details: ResponseDetails) => void;
-
 /** Everything the toolkit knows about one provider. One file each, under `src/providers/`. */
 export type ProviderAdapter = {
   /** Name in `"provider:modelId"` and the catalog. */
@@ -34,9 +30,7 @@ export type ProviderAdapter = {
   /** What an id not in `models` is assumed to take (the generic fallback when absent). */
   genericCapabilities?: Capabilities;
   /** Builds the model from the environment (key, base URL). Throws `MissingApiKeyError`. */
-  createModel(modelId: string, context?: { capture?: ResponseCapture | undefined }): AnyImageModel | Promise<AnyImageModel>;
-  /** Transitional (Together until its own model class): the app's model with raw response details captured. */
-  captureResponses?(model: AnyImageModel, capture: ResponseCapture): AnyImageModel | undefined;
+  createModel(modelId: string): AnyImageModel | Promise<AnyImageModel>;
   /**
    * The provider's own model class in place of an app's AI SDK model where the AI SDK package
    * falls short (Together: ids, timings, URL responses); `undefined` to use the app's model as it is.

@@ -9,7 +9,7 @@ import { local } from './local.js';
 import { luma } from './luma.js';
 import { openai } from './openai.js';
 import { replicate } from './replicate.js';
-import { together } from './together.js';
+import { together } from './together/index.js';
 import { xai } from './xai.js';
 
 /**

@@ -52,7 +52,7 @@ describe('missing package', () => {
       code: 'ERR_MODULE_NOT_FOUND',
     });
     const adapter = create(() => Promise.reject(notFound));
-    const error = await Promise.resolve(adapter.createModel('any-model', {})).catch((caught: unknown) => caught);
+    const error = await Promise.resolve(adapter.createModel('any-model')).catch((caught: unknown) => caught);
     expect(MissingProviderPackageError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ packageName: `@ai-sdk/${file}`, cause: notFound });
     expect((error as Error).message).toContain(`npm install @ai-sdk/${file}`);
@@ -61,14 +61,14 @@ describe('missing package', () => {
   it('in an edge sandbox, which loads no modules (edge-runtime, Next.js edge routes), the package is missing', async () => {
     const noLoader = Object.assign(new TypeError('A dynamic import callback was not specified.'), { code: 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' });
     const adapter = createOpenAIAdapter({ importPackage: () => Promise.reject(noLoader) });
-    const error = await Promise.resolve(adapter.createModel('gpt-image-1', {})).catch((caught: unknown) => caught);
+    const error = await Promise.resolve(adapter.createModel('gpt-image-1')).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ name: 'MissingProviderPackageError', packageName: '@ai-sdk/openai', cause: noLoader });
   });
 
   it('a package that fails to load for another reason is not reported as missing', async () => {
     const broken = new SyntaxError('Unexpected token in some dependency');
     const adapter = createOpenAIAdapter({ importPackage: () => Promise.reject(broken) });
-    const error = await Promise.resolve(adapter.createModel('gpt-image-1', {})).catch((caught: unknown) => caught);
+    const error = await Promise.resolve(adapter.createModel('gpt-image-1')).catch((caught: unknown) => caught);
     expect(error).toBe(broken);
   });
 });
@@ -90,7 +90,7 @@ describe('lazy loading', () => {
     const adapter = createOpenAIAdapter({ importPackage });
     expect(importPackage).not.toHaveBeenCalled();
     vi.stubEnv('OPENAI_API_KEY', 'test-key-0123456789');
-    const model = await adapter.createModel('gpt-image-1', {});
+    const model = await adapter.createModel('gpt-image-1');
     expect(importPackage).toHaveBeenCalledOnce();
     expect(model).toMatchObject({ provider: 'openai.image', modelId: 'gpt-image-1' });
   });

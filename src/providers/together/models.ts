@@ -1,4 +1,4 @@
-import type { Capabilities, ModelCapabilities } from '../capabilities.js';
+import type { Capabilities, ModelCapabilities } from '../../capabilities.js';
 
 /**
  * Together's image models: what each takes, every fact with its source in brackets.
@@ -267,7 +267,10 @@ export const TOGETHER_MODELS: readonly ModelCapabilities[] = [
   }),
 ];
 
-/** What an id of this provider not listed above is assumed to take. */
+/**
+ * What an id of this provider not listed above is assumed to take: the schema's common fields,
+ * checked loosely, with a warning that the catalog does not know the model.
+ */
 export const TOGETHER_GENERIC: Capabilities = {
   ...base,
   steps: { min: 1, max: 50, default: 20 },
@@ -278,5 +281,3 @@ export const TOGETHER_GENERIC: Capabilities = {
   imageInput: { kind: 'image_url', max: 1 },
   safetyCheckerCanBeDisabled: true,
 };
-
-// An id the catalog does not know: the schema's common fields, checked loosely, and a warning.
