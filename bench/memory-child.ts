@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 /**
  * One batch in a fresh process, for the memory benchmark: `--images N --concurrency C --out DIR`,
  * with TOGETHER_API_KEY and TOGETHER_BASE_URL pointing at the parent's emulator. Prints one JSON line:
  * the batch summary's counts and the process's peak RSS, so only the client's memory is measured.
  */
 import { parseArgs } from 'node:util';
+import { peakRssKb } from './peak-rss.js';
 import { runBatch } from '../src/batch/engine.js';
 import { parseBatchInput } from '../src/batch/input.js';
 
@@ -54,15 +54,3 @@ const report: MemoryChildReport = {
   heapUsedAfterGcBytes: collect === undefined ? undefined : process.memoryUsage().heapUsed,
 };
 process.stdout.write(`${JSON.stringify(report)}\n`);
-
-/**
- * This program's peak RSS in KiB. Linux keeps getrusage's maxRSS across fork and exec, so it would
- * start at the size of the benchmark process that spawned this one; /proc's VmHWM is this program's own.
- */
-function peakRssKb(): number {
-  try {
-    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN) || process.resourceUsage().maxRSS;
-  } catch {
-    return process.resourceUsage().maxRSS;
-  }
-}

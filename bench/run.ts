@@ -13,6 +13,7 @@ import { runOverhead } from './overhead.js';
 import { runPackageSize } from './package-size.js';
 import { runRequestsPerImage } from './requests-per-image.js';
 import { runThroughput } from './throughput.js';
+import { runValidation } from './validation.js';
 
 /** One line of the printed table. `met` is `undefined` for baselines, which have no target. */
 export type TableRow = { benchmark: string; variant: string; result: string; target: string; met: boolean | undefined };
@@ -35,6 +36,8 @@ const BENCHMARKS: Record<string, (options: BenchmarkOptions) => Promise<Benchmar
   // run is a few dozen small fsyncs that would be timed against that flush.
   cache: runCache,
   memory: runMemory,
+  // A child process per file, checking it as `imagegen batch` does before sending.
+  validation: runValidation,
   // The installed package, in a fresh app outside the repository (the consumer suite's).
   'cold-start': runColdStart,
   'package-size': runPackageSize,

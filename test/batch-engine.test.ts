@@ -111,7 +111,8 @@ describe('runBatch', () => {
     const server = await emulator();
     const cache = new ImageCache(await folder());
     const jobs = jobsOf(['a fox', 'a whale'], { seed: 11, count: 2 });
-    const first = await runBatch({ jobs, outDir: await folder(), cache });
+    const firstDir = await folder();
+    const first = await runBatch({ jobs, outDir: firstDir, cache });
     expect(first).toMatchObject({ done: 2, cached: 0, requests: 2 });
     const secondDir = await folder();
     const second = await runBatch({ jobs, outDir: secondDir, cache });
@@ -119,6 +120,15 @@ describe('runBatch', () => {
     expect(server.stats().requests).toBe(2);
     const sidecars = (await readdir(secondDir)).filter((file) => file.endsWith('.json') && file !== 'manifest.jsonl');
     expect(sidecars).toHaveLength(4);
+    // A cache hit's sidecar is a generated image's, under the same name: the same fields, marked cached.
+    for (const name of sidecars) {
+      const generated = JSON.parse(await readFile(path.join(firstDir, name), 'utf8')) as Record<string, unknown>;
+      const served = JSON.parse(await readFile(path.join(secondDir, name), 'utf8')) as Record<string, unknown>;
+      expect(Object.keys(served).sort()).toEqual(Object.keys(generated).sort());
+      expect(served).toMatchObject({ cached: true, latencyMs: null, estimatedCostUsd: 0, generator: 'ai-imagegen' });
+      const { cached: _c, latencyMs: _l, estimatedCostUsd: _e, durationMs: _d, createdAt: _t, ...same } = served;
+      expect(generated).toMatchObject(same);
+    }
     // Bypassed: requests again.
     const third = await runBatch({ jobs, outDir: await folder(), cache: false });
     expect(third.requests).toBe(2);
@@ -154,6 +164,136 @@ describe('runBatch', () => {
     const estimate = await estimateBatch({ jobs, outDir: await folder() });
     expect(estimate).toMatchObject({ requests: 4, images: 12, megapixels: 12.583, estimatedCostUsd: 0.033974 });
     expect(server.stats().requests).toBe(0);
+  });
+});
+
+describe('planned once, reference files read once', () => {
+  const kontextJobs = async (count: number) => {
+    const reference = path.join(await folder(), 'reference.png');
+    const { writeFile } = await import('node:fs/promises');
+    const { renderPlaceholder } = await import('../src/render.js');
+    await writeFile(reference, renderPlaceholder({ prompt: 'a', seed: 1, width: 16, height: 16, format: 'png' }));
+    const lines = Array.from({ length: count }, (_, index) =>
+      JSON.stringify({ prompt: `make it blue ${index}`, model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', size: '512x512', referenceImages: [reference] }),
+    );
+    return { reference, text: lines.join('\n') };
+  };
+  const countingReads = () => {
+    const reads: string[] = [];
+    const readFile = async (file: string, options: { maxBytes: number; signal?: AbortSignal }) => {
+      reads.push(file);
+      const { readImageFile } = await import('../src/files/files.js');
+      return readImageFile(file, options);
+    };
+    return { reads, readFile };
+  };
+
+  it('runBatch plans each job once when it sends it: each reference file read once per job', async () => {
+    const server = await emulator();
+    const { reference, text } = await kontextJobs(3);
+    const { reads, readFile } = countingReads();
+    const summary = await runBatch({ jobs: parseBatchInput({ text, format: 'jsonl' }).jobs, outDir: await folder(), cache: false, readFile });
+    expect(summary).toMatchObject({ done: 3, failed: 0 });
+    expect(server.stats().requests).toBe(3);
+    expect(reads).toEqual([reference, reference, reference]);
+  });
+
+  it('imagegen batch: one planning pass checks the file (validation, keys, room), the run plans once more; 2 reads per job, 0 when planned already', async () => {
+    await emulator();
+    const { reference, text } = await kontextJobs(4);
+    const file = path.join(await folder(), 'requests.jsonl');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, text);
+    const { checkBatchFile, validBatchJobs } = await import('../src/batch/load.js');
+    const checking = countingReads();
+    const check = await checkBatchFile({ file, readFile: checking.readFile, checkKeys: true, keys: false });
+    expect(check).toMatchObject({ valid: 4, errors: [], keyProblems: [] });
+    expect(checking.reads).toEqual(Array.from({ length: 4 }, () => reference));
+    const running = countingReads();
+    const summary = await runBatch({
+      jobs: validBatchJobs({ file, invalidLines: check.invalidLines }),
+      total: check.valid,
+      bytesNeeded: check.bytesNeeded,
+      outDir: await folder(),
+      cache: false,
+      readFile: running.readFile,
+    });
+    expect(summary).toMatchObject({ total: 4, done: 4 });
+    expect(running.reads).toEqual(Array.from({ length: 4 }, () => reference));
+  });
+
+  it('a job planned by its caller (as compare does) is not planned again', async () => {
+    await emulator();
+    const { text } = await kontextJobs(2);
+    const jobs = parseBatchInput({ text, format: 'jsonl' }).jobs;
+    const { prepareGeneration } = await import('../src/generate.js');
+    const { readImageFile } = await import('../src/files/files.js');
+    const plans = new Map(await Promise.all(jobs.map(async (job) => [job.key, await prepareGeneration(job.request, { readFile: readImageFile })] as const)));
+    const unplanned = countingReads();
+    expect(await runBatch({ jobs, outDir: await folder(), cache: false, readFile: unplanned.readFile })).toMatchObject({ done: 2 });
+    expect(unplanned.reads).toHaveLength(2);
+    const { reads, readFile } = countingReads();
+    const summary = await runBatch({ jobs, outDir: await folder(), cache: false, readFile, prepared: (job) => plans.get(job.key) });
+    expect(summary).toMatchObject({ done: 2 });
+    expect(reads).toEqual([]);
+  });
+});
+
+describe('jobs as a stream', () => {
+  it('runs a stream read as jobs are needed, at most a bounded number ahead, and resumes it', async () => {
+    const server = await emulator({ latency: 20 });
+    const outDir = await folder();
+    const jobs = jobsOf(Array.from({ length: 12 }, (_, index) => `a fox ${index}`));
+    let taken = 0;
+    let mostAhead = 0;
+    let finished = 0;
+    async function* stream() {
+      for (const job of jobs) {
+        taken++;
+        mostAhead = Math.max(mostAhead, taken - finished);
+        yield job;
+      }
+    }
+    const events: BatchEvent['type'][] = [];
+    const summary = await runBatch({
+      jobs: stream(),
+      total: jobs.length,
+      outDir,
+      cache: false,
+      concurrency: 2,
+      onEvent: (event) => {
+        events.push(event.type);
+        if (event.type === 'done') finished++;
+      },
+    });
+    expect(summary).toMatchObject({ total: 12, done: 12, failed: 0 });
+    expect(server.stats().requests).toBe(12);
+    // concurrency 2: four jobs in progress at most, and the one being taken.
+    expect(mostAhead).toBeLessThanOrEqual(5);
+    expect(events[0]).toBe('start');
+    const again = await runBatch({ jobs: stream(), outDir, cache: false });
+    expect(again).toMatchObject({ total: 12, skipped: 12, done: 0, requests: 0 });
+  });
+
+  it('a stop ends the reading of a counted stream: the rest are not started, and the next run does them', async () => {
+    await emulator({ latency: 100 });
+    const outDir = await folder();
+    const jobs = jobsOf(Array.from({ length: 40 }, (_, index) => `a whale ${index}`));
+    let taken = 0;
+    async function* stream() {
+      for (const job of jobs) {
+        taken++;
+        yield job;
+      }
+    }
+    const stop = new AbortController();
+    const summary = await runBatch({ jobs: stream(), total: jobs.length, outDir, cache: false, concurrency: 1, signal: stop.signal, onEvent: (event) => event.type === 'done' && stop.abort() });
+    expect(summary.stopped).toBe(true);
+    expect(summary.done + summary.pending + summary.failed).toBe(40);
+    expect(taken).toBeLessThan(10);
+    taken = 0;
+    const resumed = await runBatch({ jobs: stream(), total: jobs.length, alreadyDone: summary.done, outDir, cache: false });
+    expect(resumed).toMatchObject({ total: 40, skipped: summary.done, done: 40 - summary.done, failed: 0 });
   });
 });
 

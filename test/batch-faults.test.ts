@@ -8,7 +8,7 @@ import { runBatch } from '../src/batch/engine.js';
 import { parseBatchInput, type BatchJob } from '../src/batch/input.js';
 import type { JournalEntry } from '../src/batch/journal.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { TEMPORARY_FILE_PREFIX } from '../src/node/files.js';
+import { TEMPORARY_FILE_PREFIX } from '../src/files/files.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const emulators: Emulator[] = [];

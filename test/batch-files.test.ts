@@ -12,7 +12,7 @@ import type { JournalEntry } from '../src/batch/journal.js';
 import { LOCK_NAME, lockOutputFolder, OutputFolderLockedError } from '../src/batch/output-lock.js';
 import { emulatorPerTest } from './helpers/emulators.js';
 import { InvalidRequestError } from '../src/errors.js';
-import { TEMPORARY_FILE_PREFIX } from '../src/node/files.js';
+import { TEMPORARY_FILE_PREFIX } from '../src/files/files.js';
 import { startProviderServer } from './helpers/provider-server.js';
 import { mountTmpfs, tmpfsSupport } from './helpers/tmpfs.js';
 

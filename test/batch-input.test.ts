@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { InvalidBatchInputError, parseBatchInput } from '../src/batch/input.js';
-import { loadBatchFile } from '../src/batch/load.js';
+import { canonicalJson, InvalidBatchInputError, parseBatchInput } from '../src/batch/input.js';
+import { checkBatchFile, loadBatchFile } from '../src/batch/load.js';
+import { readBatchJobs } from '../src/batch/read.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { runCli } from '../src/cli/main.js';
 import { memoryIO } from './helpers/cli.js';
@@ -50,7 +52,15 @@ const BAD_FILES: [string, string, string | Uint8Array, string, RegExp][] = [
 ];
 
 describe('bad batch files are rejected with line and column, and nothing is sent', () => {
-  it('has at least 15 cases', () => expect(BAD_FILES.length).toBeGreaterThanOrEqual(15));
+  it('a file with several bad lines reports every one, in file order, and nothing else', async () => {
+    const file = path.join(folder, 'several.jsonl');
+    const lines = ['{"prompt":"ok"}', '{"prompt": "x",}', '{"prompt":"ok"}', '{"prompt":"x","steps":40}', '["x"]', '{"prompt":"x","seed":-1}'];
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const error = await loadBatchFile({ file }).catch((caught: unknown) => caught);
+    expect(InvalidBatchInputError.isInstance(error)).toBe(true);
+    const found = (error as InvalidBatchInputError).lineErrors.map((each) => `${each.line}:${each.column} ${each.message.split(':')[0]}`);
+    expect(found).toEqual(['2:16 not valid JSON', '4:15 steps', '5:1 each line must be a JSON object like {"prompt"', '6:15 seed']);
+  });
 
   it.each(BAD_FILES)('%s', async (_name, name, contents, position, message) => {
     const file = path.join(folder, name);
@@ -100,6 +110,32 @@ describe('input formats', () => {
     }
   });
 
+  it('canonical JSON (what job and cache keys hash) is the text earlier versions wrote: keys in localeCompare order, bytes as their hash', () => {
+    const earlier = (value: unknown) =>
+      JSON.stringify(value, (_key, item: unknown) => {
+        if (item instanceof Uint8Array) return `sha256:${createHash('sha256').update(item).digest('hex')}`;
+        if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+          return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([left], [right]) => left.localeCompare(right)));
+        }
+        return item;
+      });
+    const values = [
+      { prompt: 'a fox', seed: 1, size: '64x64', count: 2 },
+      { size: '64x64', count: 2, seed: 1, prompt: 'a fox', negativePrompt: undefined },
+      { providerOptions: { togetherai: { Zeta: 1, alpha: [3, { b: null, A: 'x', _c: true, '10': 1, '9': 2 }], ...JSON.parse('{"__proto__": {"x": 1}}') } } },
+      { referenceImages: [new Uint8Array([1, 2, 3]), 'https://example.com/a.png'], loras: [{ path: 'x', scale: 0.5 }] },
+      { numbers: [0, -0, 1e21, 1.5e-7, Number.NaN, Number.POSITIVE_INFINITY, -1], holes: [undefined, () => 1, Symbol('s'), null], empty: {}, none: [] },
+      { nested: { deeper: { deepest: [{ b: 1, a: { d: [true, false], c: 'é 🦊 "quoted" \\ \n' } }] } }, skipped: () => 1 },
+      { at: new Date(0), url: new URL('https://example.com/x'), mixed: [{ z: new Uint8Array([9]) }] },
+      Object.assign(Object.create(null) as object, { b: 2, a: 1 }),
+      ['top', 'level', { array: 1 }],
+      'a string',
+      42,
+    ];
+    for (const value of values) expect(canonicalJson(value)).toBe(earlier(value));
+    expect(canonicalJson(values[0])).toBe(canonicalJson(values[1]));
+  });
+
   it('identical lines are distinct jobs with stable keys', () => {
     const first = parseBatchInput({ text: 'a fox\na fox\n', format: 'text' });
     const second = parseBatchInput({ text: 'a fox\na fox\n', format: 'text' });
@@ -107,3 +143,91 @@ describe('input formats', () => {
     expect(new Set(first.jobs.map((job) => job.key)).size).toBe(2);
   });
 });
+
+describe('batch files are read as a stream', () => {
+  // Past one read chunk (64 KiB) and a half, with characters of two to four bytes falling across chunk edges.
+  const many = (count: number, line: (index: number) => string) => Array.from({ length: count }, (_, index) => line(index));
+  const streamed = async (file: string, format: 'jsonl' | 'csv' | 'text') => {
+    const jobs = [];
+    const errors = [];
+    for await (const item of readBatchJobs({ file, format, defaults: { size: '64x64' } })) {
+      if ('job' in item) jobs.push(item.job);
+      else if ('errors' in item) errors.push(...item.errors);
+      else errors.push(item.fatal);
+    }
+    return { jobs, errors };
+  };
+
+  it.each([
+    ['jsonl', many(3000, (index) => JSON.stringify({ prompt: `a fox é 狐 🦊 number ${index}`, seed: index % 7 })).join('\r\n')],
+    ['csv', `\uFEFFprompt,seed\n${many(3000, (index) => `"a fox 狐 🦊 on\r\ntwo lines ${index % 5}",${index % 3}`).join('\n')}\n`],
+    ['text', `\uFEFF${many(6000, (index) => (index % 10 === 0 ? '# a comment' : `a red fox 狐 🦊 in the snow ${index % 9}`)).join('\n')}`],
+  ] as const)('%s: the same jobs, keys and lines as the whole text parsed at once', async (format, text) => {
+    const file = path.join(folder, `stream.${format}`);
+    await writeFile(file, text);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(96 * 1024);
+    const whole = parseBatchInput({ text, format, defaults: { size: '64x64' } });
+    const { jobs, errors } = await streamed(file, format);
+    expect(errors).toEqual(whole.errors);
+    expect(jobs).toEqual(whole.jobs);
+    expect(jobs.length).toBeGreaterThan(2000);
+  });
+
+  it('bytes that are not UTF-8 far into the file are found on their line, and end the reading', async () => {
+    const file = path.join(folder, 'late-bad-byte.txt');
+    const before = many(20_000, (index) => `a fox ${index}`).join('\n');
+    await writeFile(file, Buffer.concat([Buffer.from(`${before}\nok é`), Buffer.from([0xc3]), Buffer.from('\nmore\n')]));
+    const { jobs, errors } = await streamed(file, 'text');
+    expect(errors).toEqual([{ line: 20_001, column: 5, message: 'not valid UTF-8 (byte 0xC3); save the file as UTF-8' }]);
+    expect(jobs).toHaveLength(20_000);
+    await expect(loadBatchFile({ file })).rejects.toThrow(/late-bad-byte\.txt:20001:5: not valid UTF-8/);
+  });
+
+  it('imagegen batch runs a CSV (a cell over two lines, CRLF endings) checked then read again: the keys of the whole text', async () => {
+    const file = path.join(folder, 'run.csv');
+    const text = 'prompt,seed,size\r\n"a fox\r\nin snow",3,64x64\r\na whale,4,64x64\r\n';
+    await writeFile(file, text);
+    const out = path.join(folder, 'run-csv-out');
+    const io = memoryIO(folder);
+    expect(await runCli(['batch', file, '-m', 'local:placeholder', '-o', out, '--json'], io)).toBe(0);
+    expect((JSON.parse(io.stdoutText()) as { summary: unknown }).summary).toMatchObject({ total: 2, done: 2, failed: 0 });
+    const { readFile } = await import('node:fs/promises');
+    const keys = (await readFile(path.join(out, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { key: string; line: number }));
+    const expected = parseBatchInput({ text, format: 'csv', defaults: { model: 'local:placeholder' } }).jobs.map((job) => ({ key: job.key, line: job.line }));
+    expect(keys.map(({ key, line }) => ({ key, line })).sort((left, right) => left.line - right.line)).toEqual(expected);
+  });
+
+  it('a CSV error far into the file is the only problem reported, as with the whole text', async () => {
+    const file = path.join(folder, 'late-ragged.csv');
+    const text = `prompt,steps\n${many(5000, (index) => `"fox, ${index}",4`).join('\n')}\nfox,4,extra\n`;
+    await writeFile(file, text);
+    const error = (await loadBatchFile({ file }).catch((caught: unknown) => caught)) as InvalidBatchInputError;
+    expect(error.lineErrors).toEqual(parseBatchInput({ text, format: 'csv' }).errors);
+    expect(error.lineErrors).toHaveLength(1);
+    expect(error.lineErrors[0]!.line).toBe(5002);
+  });
+
+  it('checking plans each job once and reads each reference file once, keeping no jobs', async () => {
+    const reference = path.join(folder, 'reference.png');
+    await writeFile(reference, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
+    const file = path.join(folder, 'references.jsonl');
+    const line = (index: number) => JSON.stringify({ prompt: `fox ${index}`, model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev', referenceImages: [reference] });
+    await writeFile(file, `${many(5, line).join('\n')}\n{"prompt":"x","steps":99}\n`);
+    const reads: string[] = [];
+    const planned: number[] = [];
+    const check = await checkBatchFile({
+      file,
+      readFile: async (name, { maxBytes }) => {
+        reads.push(name);
+        const { readImageFile } = await import('../src/files/files.js');
+        return readImageFile(name, { maxBytes });
+      },
+      onJob: (job) => void planned.push(job.line),
+    });
+    expect(planned).toEqual([1, 2, 3, 4, 5]);
+    expect(reads).toEqual(Array.from({ length: 5 }, () => reference));
+    expect(check).toMatchObject({ valid: 5, invalidLines: new Set([6]) });
+    expect(check.errors.map((error) => error.line)).toEqual([6]);
+  });
+});
+

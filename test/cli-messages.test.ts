@@ -403,6 +403,24 @@ describe('counts that agree', () => {
   });
 });
 
+describe('batch: a file read twice (checked, then run), resumed', () => {
+  it('a re-run counts what was done, its dry run too; an edited file runs only its new lines', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-messages-resume-'));
+    await writeFile(path.join(folder, 'prompts.txt'), 'a fox\na whale\na fox\n');
+    const options = ['-m', 'local:placeholder', '-s', '64x64', '-o', 'out', '--no-cache'];
+    const first = await imagegen(['batch', 'prompts.txt', ...options], { folder });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('batch: 3 requests, 0 already done');
+    expect(first.stderr).toContain('done 3 (0 cached), skipped 0 (done before), failed 0');
+    const dryRun = await imagegen(['batch', 'prompts.txt', ...options, '--dry-run', '--json'], { folder });
+    expect(JSON.parse(dryRun.stdout)).toMatchObject({ dryRun: true, requests: 0, images: 0, alreadyDone: 3 });
+    await writeFile(path.join(folder, 'prompts.txt'), 'a fox\na whale\na fox\na lighthouse\n');
+    const again = await imagegen(['batch', 'prompts.txt', ...options], { folder });
+    expect(again.stderr).toContain('batch: 4 requests, 3 already done');
+    expect(again.stderr).toContain('done 1 (0 cached), skipped 3 (done before), failed 0');
+  });
+});
+
 describe('one result shape (schema/result.schema.json)', () => {
   const schema = JSON.parse(readFileSync(path.join(ROOT, 'schema/result.schema.json'), 'utf8')) as { $id: string };
   const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });

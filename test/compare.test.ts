@@ -179,6 +179,45 @@ describe('runExperiment', () => {
   });
 });
 
+describe('runExperiment keeps what happened in memory', () => {
+  it('rows come from the run, not from files read back: sidecars and the journal removed as they are written, rows still whole', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-compare-memory-'));
+    const experiment = parseExperiment({ prompts: ['a fox', 'a whale'], models: ['local:placeholder', 'togetherai:black-forest-labs/FLUX.1-schnell'], seeds: [7], size: '256x256' });
+    const { rm } = await import('node:fs/promises');
+    const removals: Promise<void>[] = [];
+    const result = await runExperiment({
+      experiment,
+      outDir,
+      cache: false,
+      cellSize: 64,
+      onEvent: (event) => {
+        if (event.type !== 'done') return;
+        for (const image of event.results) removals.push(rm(path.join(outDir, image.file.replace(/\.[a-z]+$/, '.json')), { force: true }));
+        removals.push(rm(path.join(outDir, 'manifest.jsonl'), { force: true }));
+      },
+    });
+    await Promise.all(removals);
+    expect(result.rows.map((row) => [row.status, row.width, row.height, row.mediaType, row.requests])).toEqual(
+      Array.from({ length: 4 }, (_, index) => ['done', 256, 256, index % 2 === 0 ? 'image/png' : 'image/jpeg', 1]),
+    );
+    expect(result.rows.every((row) => row.file !== undefined && !row.cached)).toBe(true);
+  });
+
+  it('a resumed experiment takes the cells done before from the journal, without reading their sidecars', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-compare-resume-'));
+    const experiment = parseExperiment({ prompts: ['a fox'], models: ['local:placeholder'], seeds: [1, 2], size: '64x64' });
+    const first = await runExperiment({ experiment, outDir, cache: false, cellSize: 64 });
+    const { readdir, rm } = await import('node:fs/promises');
+    // Sidecars gone (but not the images): a resumed run still knows every cell.
+    const files = await readdir(outDir);
+    for (const file of files.filter((name) => name.endsWith('.json'))) await rm(path.join(outDir, file));
+    await writeFile(path.join(outDir, first.rows[0]!.file!.replace(/\.[a-z]+$/, '.json')), '{}');
+    const second = await runExperiment({ experiment, outDir, cache: false, cellSize: 64 });
+    expect(second.batch).toMatchObject({ skipped: 1, done: 1 });
+    expect(second.rows.map((row) => [row.status, row.width, row.file])).toEqual(first.rows.map((row) => [row.status, row.width, row.file]));
+  });
+});
+
 describe('experiment files', () => {
   it('YAML and JSON give the same matrix; bad experiments name the field and exit 2', async () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-experiment-'));

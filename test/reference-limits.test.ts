@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareGeneration } from '../src/generate.js';
 import { InvalidRequestError } from '../src/index.js';
-import { readImageFile } from '../src/node/files.js';
+import { readImageFile } from '../src/files/files.js';
 import { SMALL_PNG } from './helpers/fixtures.js';
 
 // A PNG of 5 MB: a real header (its size is read from it) and padding after.

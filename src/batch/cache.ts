@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
-import { writeFileAtomically } from '../node/files.js';
+import { writeFileAtomically } from '../files/files.js';
 import type { Plan } from '../pipeline/plan.js';
 import { canonicalJson, sha256 } from './input.js';
 

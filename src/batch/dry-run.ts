@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { prepareGeneration } from '../generate.js';
-import { readImageFile } from '../node/files.js';
+import { readImageFile } from '../files/files.js';
+import type { Plan } from '../pipeline/plan.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import type { BatchJob } from './input.js';
 import { Journal } from './journal.js';
@@ -22,7 +23,7 @@ export type DryRunEstimate = {
   byModel: Record<string, { requests: number; images: number; megapixels: number; estimatedCostUsd: number }>;
 };
 
-/** What a batch would send and cost, from the catalog; sends nothing. */
+/** What a batch would send and cost, from the catalog; sends nothing. Plans each job once. */
 export async function estimateBatch({
   jobs,
   outDir,
@@ -32,11 +33,11 @@ export async function estimateBatch({
   outDir: string;
   providers?: ProvidersOption | undefined;
 }): Promise<DryRunEstimate> {
-  const journal = await Journal.open(path.resolve(outDir)).catch(() => undefined);
-  const estimate: DryRunEstimate = { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0, alreadyDone: 0, unpricedModels: [], unknownModels: [], deprecatedModels: [], byModel: {} };
+  const estimator = await createEstimate({ outDir });
   for (const job of jobs) {
-    if (journal && (await journal.isDone(job.key, path.resolve(outDir)))) {
-      estimate.alreadyDone++;
+    // A done job is not planned: it would be skipped.
+    if (await estimator.isDone(job)) {
+      estimator.countDone();
       continue;
     }
     const { plan } = await prepareGeneration(job.request, {
@@ -44,6 +45,32 @@ export async function estimateBatch({
       readFile: readImageFile,
       checkKey: false,
     });
+    await estimator.add(job, plan);
+  }
+  return estimator.finish();
+}
+
+/**
+ * Adds up a dry run's estimate one planned job at a time (so the pass that checks a batch file
+ * makes it, without keeping the jobs). Jobs the output folder's journal has done count as such.
+ */
+export async function createEstimate({ outDir }: { outDir: string }): Promise<{
+  /** Whether jobs need their keys to be told apart from done ones (the journal has entries). */
+  needsKeys: boolean;
+  isDone: (job: BatchJob) => Promise<boolean>;
+  /** Counts a planned job: as done (would be skipped) when the journal has it, else what it sends. */
+  add: (job: BatchJob, plan: Plan) => Promise<void>;
+  /** Counts a job found done beforehand (not planned). */
+  countDone: () => void;
+  finish: () => DryRunEstimate;
+}> {
+  const folder = path.resolve(outDir);
+  const journal = await Journal.read(folder);
+  const estimate: DryRunEstimate = { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0, alreadyDone: 0, unpricedModels: [], unknownModels: [], deprecatedModels: [], byModel: {} };
+  const isDone = (job: BatchJob) => journal.isDone(job.key, folder);
+  const countDone = () => void estimate.alreadyDone++;
+  const add = async (job: BatchJob, plan: Plan) => {
+    if (await isDone(job)) return countDone();
     const images = plan.resolved.count;
     const megapixels = (plan.width * plan.height * images) / 1e6;
     const cost = plan.estimatedCostUsd ?? 0;
@@ -62,13 +89,13 @@ export async function estimateBatch({
       target.megapixels += megapixels;
       target.estimatedCostUsd += cost;
     }
-  }
-  const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-  estimate.megapixels = round(estimate.megapixels, 3);
-  estimate.estimatedCostUsd = round(estimate.estimatedCostUsd, 6);
-  for (const model of Object.values(estimate.byModel)) {
-    model.megapixels = round(model.megapixels, 3);
-    model.estimatedCostUsd = round(model.estimatedCostUsd, 6);
-  }
-  return estimate;
+  };
+  const finish = (): DryRunEstimate => {
+    const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+    const byModel = Object.fromEntries(
+      Object.entries(estimate.byModel).map(([model, part]) => [model, { ...part, megapixels: round(part.megapixels, 3), estimatedCostUsd: round(part.estimatedCostUsd, 6) }]),
+    );
+    return { ...estimate, megapixels: round(estimate.megapixels, 3), estimatedCostUsd: round(estimate.estimatedCostUsd, 6), byModel };
+  };
+  return { needsKeys: journal.entries.size > 0, isDone, add, countDone, finish };
 }

@@ -1,39 +1,35 @@
 import path from 'node:path';
-import pLimit from 'p-limit';
-import PQueue from 'p-queue';
 import pRetry from 'p-retry';
-import {
-  ImagegenError,
-  InvalidRequestError,
-  InvalidResponseError,
-  ProviderError,
-  RateLimitError,
-  TimeoutError,
-} from '../errors.js';
+import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors.js';
+import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
+import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
-import type { MappedCall } from '../pipeline/map.js';
-import { sendCall } from '../pipeline/send.js';
 import { GeneratedImage } from '../image.js';
-import { readImageFile, removeTemporaryFiles, saveImages, slugify, writeFileAtomically, type ImageResult } from '../node/files.js';
-import { bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../node/folder-checks.js';
-import type { Plan } from '../pipeline/plan.js';
+import { collectResult } from '../pipeline/collect.js';
+import type { MappedCall } from '../pipeline/map.js';
+import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
+import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { timeoutSignal } from '../timeout.js';
-import { ImageCache } from './cache.js';
-import { columnOf, describeIssue, type BatchJob, type LineError } from './input.js';
-import { Journal, type JournalEntry } from './journal.js';
+import { ImageCache, type CachedImage } from './cache.js';
+import { lineErrors, type BatchJob, type LineError } from './input.js';
+import { Journal, journalImage, type JournalEntry } from './journal.js';
 import { lockOutputFolder } from './output-lock.js';
+import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
+
+export { exhaustedWindowMs } from './pacing.js';
 
 /** What happens during a run, for progress displays. */
 export type BatchEvent =
   | { type: 'start'; total: number; skipped: number }
-  | { type: 'skipped'; job: BatchJob }
+  /** Done in an earlier run: its journal entry (with each image's size and type, when this version wrote it). */
+  | { type: 'skipped'; job: BatchJob; entry: JournalEntry }
   /**
    * `latencyMs`: the provider call (the longest, when a request took several); `undefined` when
    * cached. `queueMs`: time spent waiting for a turn (concurrency, rate limit, backoff).
    */
-  | { type: 'done'; job: BatchJob; images: number; cached: boolean; durationMs: number; latencyMs: number | undefined; queueMs: number; results: ImageResult[] }
-  | { type: 'failed'; job: BatchJob; error: string }
+  | { type: 'done'; job: BatchJob; images: number; cached: boolean; durationMs: number; latencyMs: number | undefined; queueMs: number; requests: number; results: ImageResult[] }
+  | { type: 'failed'; job: BatchJob; error: string; requests: number }
   | { type: 'retry'; job: BatchJob; attempt: number; error: string }
   /** An error that would repeat for every job of a provider or model: its remaining jobs are not sent. */
   | { type: 'circuit-open'; scope: string; reason: string }
@@ -43,7 +39,18 @@ export type BatchEvent =
   | { type: 'stopping'; inFlight: number };
 
 export type RunBatchOptions = {
-  jobs: readonly BatchJob[];
+  /** A list, or a stream read as jobs are needed (memory stays flat whatever its length). */
+  jobs: readonly BatchJob[] | AsyncIterable<BatchJob>;
+  /** With a stream: how many jobs it holds, for the start event (else counted as they come). */
+  total?: number | undefined;
+  /** With a stream: how many of them were done before, for the start event (its caller's check pass counted them). */
+  alreadyDone?: number | undefined;
+  /** Room one image needs, when the caller's check pass measured it. @default from the jobs' sizes */
+  bytesNeeded?: number | undefined;
+  /** Jobs planned already (by a caller that checked them), so they are not planned again. */
+  prepared?: ((job: BatchJob) => PreparedGeneration | undefined) | undefined;
+  /** Reads reference images given as file paths. @default readImageFile */
+  readFile?: ((path: string, options: { maxBytes: number; signal?: AbortSignal }) => Promise<Uint8Array>) | undefined;
   /** Images, sidecars and `manifest.jsonl` go here. */
   outDir: string;
   providers?: ProvidersOption | undefined;
@@ -104,210 +111,363 @@ export async function validateJobs(
       await prepareGeneration(job.request, { ...(providers === undefined ? {} : { providers }), readFile: readImageFile, checkKey: false });
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
-      for (const issue of error.issues) errors.push({ line: job.line, column: columnOf(job.columns, issue), message: describeIssue(issue) });
+      errors.push(...lineErrors(job, error.issues));
     }
   }
   return errors;
-}
-
-/** Checks the key of every built-in provider the jobs use, once each; throws `MissingApiKeyError`. */
-export async function checkProviderKeys(jobs: readonly BatchJob[], providers?: ProvidersOption): Promise<void> {
-  const seen = new Set<string>();
-  for (const job of jobs) {
-    const model = job.request.model ?? '';
-    const name = model.split(':')[0] ?? '';
-    if (seen.has(name)) continue;
-    seen.add(name);
-    await prepareGeneration(job.request, { ...(providers === undefined ? {} : { providers }), readFile: readImageFile });
-  }
 }
 
 /**
  * Runs a batch durably: each finished request's images and sidecars are written atomically, then
  * recorded in `manifest.jsonl`. Running it again resumes: done requests are skipped, failed and
  * unfinished ones are redone, under the same file names, so nothing is duplicated.
+ *
+ * The steps: check the folders, lock the output folder, open the journal (resume), then schedule
+ * the jobs (a bounded number at once, read from `jobs` as they are needed), each planned once and
+ * sent call by call, its images written; then the summary.
  */
 export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> {
   const started = Date.now();
   const outDir = path.resolve(options.outDir);
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new InvalidRequestError({ issues: [{ field: 'timeoutMs', value: timeoutMs, message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (24 days)` }] });
-  }
-  // Checked before anything is sent: a folder that cannot take one image would only collect bills.
-  const bytesNeeded = await bytesForRequests(options.jobs.map((job) => job.request), options.providers);
-  await checkWritableFolder({ folder: outDir, bytesNeeded, field: 'outDir' });
-  if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
+  const timeoutMs = checkTimeout(options.timeoutMs ?? 120_000);
+  await checkFolders({ options, outDir });
   let lockLost: Error | undefined;
   const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost = error) });
   try {
-    return await runLocked({ options, outDir, started, timeoutMs, lockLost: () => lockLost });
+    const run = await BatchRun.open({ options, outDir, timeoutMs, lockLost: () => lockLost });
+    await run.schedule();
+    return run.summarize(started);
   } finally {
     await releaseLock().catch(() => undefined);
   }
 }
 
-async function runLocked({
-  options,
-  outDir,
-  started,
-  timeoutMs,
-  lockLost,
-}: {
-  options: RunBatchOptions;
-  outDir: string;
-  started: number;
-  timeoutMs: number;
-  lockLost: () => Error | undefined;
-}): Promise<BatchSummary> {
-  await removeTemporaryFiles(outDir);
-  const journal = await Journal.open(outDir);
-  const emit = options.onEvent ?? (() => {});
-  const maxRetries = options.maxRetries ?? 5;
-  const backoff = options.backoff ?? { minMs: 1000, maxMs: 30_000 };
-  const concurrency = options.concurrency ?? 4;
-  const queues = new Map<string, PQueue>();
-  const summary: BatchSummary = {
-    total: options.jobs.length,
-    done: 0,
-    skipped: 0,
-    cached: 0,
-    failed: 0,
-    pending: 0,
-    requests: 0,
-    retries: 0,
-    images: 0,
-    durationMs: 0,
-    imagesPerMinute: 0,
-    estimatedCostUsd: 0,
-    failures: [],
-    stopped: false,
-    openCircuits: [],
-  };
+function checkTimeout(timeoutMs: number): number {
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidRequestError({ issues: [{ field: 'timeoutMs', value: timeoutMs, message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (24 days)` }] });
+  }
+  return timeoutMs;
+}
 
-  const toRun: BatchJob[] = [];
-  for (const job of options.jobs) {
-    if (await journal.isDone(job.key, outDir)) {
-      summary.skipped++;
-      emit({ type: 'skipped', job });
-    } else {
-      toRun.push(job);
+/** Checked before anything is sent: a folder that cannot take one image would only collect bills. */
+async function checkFolders({ options, outDir }: { options: RunBatchOptions; outDir: string }): Promise<void> {
+  const bytesNeeded =
+    options.bytesNeeded ?? (isAsyncIterable(options.jobs) ? bytesForImage(256, 256) : await bytesForRequests(options.jobs.map((job) => job.request), options.providers));
+  await checkWritableFolder({ folder: outDir, bytesNeeded, field: 'outDir' });
+  if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
+}
+
+type JobCounter = { requests: number; queueMs: number };
+
+/** A job's images as sent: with every warning, and the slowest call's time. */
+type Sent = { images: GeneratedImage[]; warnings: ImagegenWarning[]; latencyMs: number };
+
+/** One run of a batch in a locked output folder: its journal, its pacing, its running totals. */
+class BatchRun {
+  readonly #options: RunBatchOptions;
+  readonly #outDir: string;
+  readonly #timeoutMs: number;
+  readonly #lockLost: () => Error | undefined;
+  readonly #journal: Journal;
+  readonly #emit: (event: BatchEvent) => void;
+  readonly #pacing: ProviderPacing;
+  readonly #summary: BatchSummary;
+  #fileSystemFault: string | undefined;
+  #inFlight = 0;
+
+  private constructor(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined; journal: Journal }) {
+    this.#options = fields.options;
+    this.#outDir = fields.outDir;
+    this.#timeoutMs = fields.timeoutMs;
+    this.#lockLost = fields.lockLost;
+    this.#journal = fields.journal;
+    this.#emit = fields.options.onEvent ?? (() => {});
+    this.#pacing = new ProviderPacing({ concurrency: this.#concurrency, requestsPerMinute: fields.options.requestsPerMinute });
+    this.#summary = {
+      total: 0,
+      done: 0,
+      skipped: 0,
+      cached: 0,
+      failed: 0,
+      pending: 0,
+      requests: 0,
+      retries: 0,
+      images: 0,
+      durationMs: 0,
+      imagesPerMinute: 0,
+      estimatedCostUsd: 0,
+      failures: [],
+      stopped: false,
+      openCircuits: [],
+    };
+  }
+
+  /** Resume: temporary files of a killed run are swept, the journal is read (its torn last line dropped). */
+  static async open(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined }): Promise<BatchRun> {
+    await removeTemporaryFiles(fields.outDir);
+    return new BatchRun({ ...fields, journal: await Journal.open(fields.outDir) });
+  }
+
+  get #concurrency(): number {
+    return this.#options.concurrency ?? 4;
+  }
+
+  /** Jobs stop being started on Ctrl-C, on a failed write (disk full, read-only) and when the lock is lost. */
+  #stopped(): boolean {
+    return this.#options.signal?.aborted === true || this.#fileSystemFault !== undefined || this.#lockLost() !== undefined;
+  }
+
+  /**
+   * Schedule: every job not done before runs, enough at once to keep every provider queue full, not
+   * so many that plans pile up. A list is checked against the journal first (the start event counts
+   * what is already done); a stream is read as jobs are needed, its done jobs skipped as they come.
+   */
+  async schedule(): Promise<void> {
+    const jobs = this.#options.jobs;
+    const onStop = () => {
+      this.#pacing.clearPauses();
+      this.#emit({ type: 'stopping', inFlight: this.#inFlight });
+    };
+    this.#options.signal?.addEventListener('abort', onStop, { once: true });
+    try {
+      if (isAsyncIterable(jobs)) {
+        this.#summary.total = this.#options.total ?? 0;
+        this.#emit({ type: 'start', total: this.#summary.total, skipped: this.#options.alreadyDone ?? 0 });
+        await this.#runEach(jobs, { counted: this.#options.total !== undefined });
+      } else {
+        this.#summary.total = jobs.length;
+        const toRun: BatchJob[] = [];
+        for (const job of jobs) if (!(await this.#skipIfDone(job))) toRun.push(job);
+        this.#emit({ type: 'start', total: jobs.length, skipped: this.#summary.skipped });
+        await this.#runEach(toRun, { counted: true });
+      }
+    } finally {
+      this.#options.signal?.removeEventListener('abort', onStop);
     }
   }
-  emit({ type: 'start', total: options.jobs.length, skipped: summary.skipped });
 
-  let fileSystemFault: string | undefined;
-  const openCircuits = new Map<string, string>();
-  /** Jobs stop being started on Ctrl-C, on a failed write (disk full, read-only) and when the lock is lost. */
-  const stopped = () => options.signal?.aborted === true || fileSystemFault !== undefined || lockLost() !== undefined;
-  const circuitOf = (plan: Plan) => openCircuits.get(plan.provider) ?? openCircuits.get(`${plan.provider}:${plan.modelId}`);
-  /**
-   * 401 and 402 are about the account (every model of the provider), 403 and 404 about the model:
-   * once seen, the rest of those jobs would only get the same answer, so they are not sent.
-   */
-  const tripCircuit = (plan: Plan, error: unknown, line: number) => {
-    if (!ProviderError.isInstance(error) || error.statusCode === undefined) return;
-    const status = error.statusCode;
-    const scope = status === 401 || status === 402 ? plan.provider : status === 403 || status === 404 ? `${plan.provider}:${plan.modelId}` : undefined;
-    if (scope === undefined || openCircuits.has(scope)) return;
-    const reason = `not sent: ${scope} answered HTTP ${status} on line ${line} (${error.message.replace(/\.$/, '')}), which would repeat for every request; fix it and re-run to retry`;
-    openCircuits.set(scope, reason);
-    summary.openCircuits.push({ scope, reason: error.message });
-    emit({ type: 'circuit-open', scope, reason: error.message });
-  };
-  const resumeAt = new Map<string, number>();
-  const resumeTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  /**
-   * Holds every request to a provider until `milliseconds` from now: when it says its window is
-   * spent (a 429's `retry-after`, or `x-ratelimit-remaining: 0` with `x-ratelimit-reset`), the
-   * requests queued behind would only collect 429s. One timer per provider, replaced when the pause
-   * grows; it keeps the process alive, since the run is waiting on it.
-   */
-  const pauseProvider = (provider: string, milliseconds: number) => {
-    const until = Date.now() + milliseconds;
-    if ((resumeAt.get(provider) ?? 0) >= until) return;
-    resumeAt.set(provider, until);
-    const queue = queueFor(provider);
-    queue.pause();
-    clearTimeout(resumeTimers.get(provider));
-    resumeTimers.set(
-      provider,
-      setTimeout(() => {
-        resumeTimers.delete(provider);
-        queue.start();
-      }, milliseconds),
-    );
-  };
-  const queueFor = (provider: string) => {
-    let queue = queues.get(provider);
-    if (!queue) {
-      const rate = options.requestsPerMinute;
-      queue = new PQueue({
-        concurrency,
-        ...(rate === undefined ? {} : { interval: Math.ceil(60_000 / rate), intervalCap: 1 }),
-      });
-      queues.set(provider, queue);
+  async #runEach(jobs: readonly BatchJob[] | AsyncIterable<BatchJob>, { counted }: { counted: boolean }): Promise<void> {
+    const running = new Set<Promise<void>>();
+    const limit = Math.max(2, this.#concurrency * 2);
+    const streamed = isAsyncIterable(jobs);
+    let seen = 0;
+    for await (const job of jobs) {
+      // Stopped, with the count known: the rest are not started, and need not be read to say so
+      // (a million lines take seconds to read).
+      if (streamed && counted && this.#stopped()) {
+        const doneBefore = Math.max(0, (this.#options.alreadyDone ?? 0) - this.#summary.skipped);
+        this.#summary.skipped += doneBefore;
+        this.#summary.pending += Math.max(0, this.#summary.total - seen - doneBefore);
+        break;
+      }
+      seen++;
+      if (!counted) this.#summary.total++;
+      if (streamed && (await this.#skipIfDone(job))) continue;
+      const task: Promise<void> = this.#runJob(job).finally(() => running.delete(task));
+      running.add(task);
+      if (running.size >= limit) await Promise.race(running);
     }
-    return queue;
-  };
+    await Promise.all(running);
+  }
 
-  let inFlight = 0;
+  async #skipIfDone(job: BatchJob): Promise<boolean> {
+    if (!(await this.#journal.isDone(job.key, this.#outDir))) return false;
+    this.#summary.skipped++;
+    this.#emit({ type: 'skipped', job, entry: this.#journal.entries.get(job.key)! });
+    return true;
+  }
+
+  /** Run a job: plan it (once), serve it from the cache or send its calls, write its images, record it. */
+  async #runJob(job: BatchJob): Promise<void> {
+    if (this.#stopped()) {
+      this.#summary.pending++;
+      return;
+    }
+    const jobStarted = Date.now();
+    const counter: JobCounter = { requests: 0, queueMs: 0 };
+    try {
+      const prepared = this.#options.prepared?.(job) ?? (await this.#prepare(job));
+      const circuit = this.#pacing.circuitOf(prepared.plan);
+      if (circuit !== undefined) throw new CircuitOpen(circuit);
+      const cache = this.#options.cache || undefined;
+      const cacheKey = cache ? ImageCache.keyOf(prepared.plan, job.request.seed !== undefined) : undefined;
+      const hit = cacheKey === undefined ? undefined : await cache?.get(cacheKey);
+      const written = hit
+        ? await this.#writeCached(job, prepared, hit, jobStarted)
+        : await this.#send(job, prepared, counter).then((sent) => this.#write(job, prepared, sent, jobStarted, cacheKey));
+      await this.#record(job, {
+        status: 'done',
+        files: written.results.map((result) => result.file),
+        seed: prepared.plan.resolved.seed,
+        requests: counter.requests,
+        cached: written.cached,
+        ...(written.cached ? {} : { latencyMs: written.latencyMs }),
+        images: written.results.map(journalImage),
+      });
+      this.#summary.done++;
+      this.#summary.images += written.results.length;
+      if (written.cached) this.#summary.cached++;
+      else this.#summary.estimatedCostUsd += prepared.plan.estimatedCostUsd ?? 0;
+      this.#emit({
+        type: 'done',
+        job,
+        images: written.results.length,
+        cached: written.cached,
+        durationMs: Date.now() - jobStarted,
+        latencyMs: written.cached ? undefined : written.latencyMs,
+        queueMs: written.cached ? 0 : counter.queueMs,
+        requests: counter.requests,
+        results: written.results,
+      });
+    } catch (error) {
+      await this.#fail(job, error, counter);
+    }
+  }
+
+  /** Plan: the job's one planning pass in this run (reference files read once, under the timeout). */
+  #prepare(job: BatchJob): Promise<Prepared> {
+    const readFile = this.#options.readFile ?? readImageFile;
+    return prepareGeneration(job.request, {
+      ...(this.#options.providers === undefined ? {} : { providers: this.#options.providers }),
+      readFile: (file: string, { maxBytes }: { maxBytes: number }) => readFile(file, { maxBytes, signal: timeoutSignal(this.#timeoutMs, { operation: `reading ${file}` }) }),
+      ...(this.#options.randomSeed === undefined ? {} : { randomSeed: this.#options.randomSeed }),
+      checkKey: false,
+    });
+  }
+
+  /**
+   * Send: every mapped call, each retried on its own; then the calls' outcomes as one result, by
+   * `generateImages`' own collect stage (every call succeeded by then: a failure ends the job).
+   */
+  async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<Sent> {
+    const started = Date.now();
+    const outcomes = await Promise.all(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter)));
+    const result = collectResult(prepared, outcomes, started);
+    return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) };
+  }
+
+  /** Write: the images and sidecars, each file atomically; then the cache, which may fail harmlessly. */
+  async #write(
+    job: BatchJob,
+    prepared: Prepared,
+    sent: Sent,
+    jobStarted: number,
+    cacheKey: string | undefined,
+  ): Promise<{ results: ImageResult[]; cached: boolean; latencyMs: number }> {
+    const saved = await saveImages({
+      images: sent.images,
+      outDir: this.#outDir,
+      warnings: sent.warnings,
+      durationMs: Date.now() - jobStarted,
+      latencyMs: sent.latencyMs,
+      estimatedCostUsd: prepared.plan.estimatedCostUsd,
+      name: (image) => fileBaseName(prepared.plan, job, image.index),
+    });
+    // The images are kept already: a cache that cannot take them only costs a later request.
+    if (cacheKey !== undefined && this.#options.cache) await this.#options.cache.put(cacheKey, sent.images).catch(() => undefined);
+    return { results: saved.map((item) => item.result), cached: false, latencyMs: sent.latencyMs };
+  }
+
+  /** Write a cache hit: the same files and the same sidecar as a generated image, marked cached. */
+  async #writeCached(job: BatchJob, prepared: Prepared, hit: CachedImage[], jobStarted: number): Promise<{ results: ImageResult[]; cached: true; latencyMs: undefined }> {
+    const images = hit.map(({ bytes, metadata: { width: _width, height: _height, mediaType: _mediaType, ...fields } }) => new GeneratedImage({ ...fields, bytes }));
+    const saved = await saveImages({
+      images,
+      outDir: this.#outDir,
+      warnings: prepared.warnings,
+      durationMs: Date.now() - jobStarted,
+      cached: true,
+      name: (image) => fileBaseName(prepared.plan, job, image.index),
+    });
+    return { results: saved.map((item) => item.result), cached: true, latencyMs: undefined };
+  }
+
+  async #fail(job: BatchJob, error: unknown, counter: JobCounter): Promise<void> {
+    // Stopped while waiting (for a turn, or a backoff after a failed attempt): not done, and the
+    // next run redoes it, like a job that never started.
+    if (error instanceof StopRequested || (this.#stopped() && isAbort(error))) {
+      this.#summary.pending++;
+      return;
+    }
+    const writeFailed = isFileSystemFault(error);
+    if (writeFailed && this.#fileSystemFault === undefined) {
+      this.#fileSystemFault = describeFileSystemFault(error);
+      this.#emit({ type: 'file-system-fault', error: this.#fileSystemFault });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    // The journal lives on the same disk: when writing failed, recording may fail too, and the
+    // job simply stays not done for the next run.
+    await this.#record(job, { status: 'failed', files: [], seed: undefined, requests: counter.requests, cached: false, error: message }).catch((recordError: unknown) => {
+      if (!isFileSystemFault(recordError)) throw recordError;
+    });
+    this.#summary.failed++;
+    this.#summary.failures.push({ line: job.line, key: job.key, error: message });
+    this.#emit({ type: 'failed', job, error: message, requests: counter.requests });
+    if (!ImagegenError.isInstance(error) && !writeFailed && !(error instanceof CircuitOpen)) throw error;
+  }
+
+  #record(job: BatchJob, fields: Omit<JournalEntry, 'key' | 'line' | 'at'>): Promise<void> {
+    return this.#journal.append({ key: job.key, line: job.line, ...fields, at: new Date().toISOString() });
+  }
+
   /**
    * One call, retried; every attempt waits its turn in the provider's queue. On a stop, a call that
    * is waiting (for its turn in a paced queue, or in a backoff) ends at once; one the provider is
    * answering is let finish, so what it returns is written.
    */
-  const runWithRetries = async (job: BatchJob, prepared: PreparedGeneration, mapped: MappedCall, counter: { requests: number; queueMs: number }) => {
+  async #sendWithRetries(job: BatchJob, prepared: Prepared, mapped: MappedCall, counter: JobCounter): Promise<CallOutcome> {
     const waiting = new AbortController();
     let calling = false;
     const onStop = () => {
       if (!calling) waiting.abort(new StopRequested());
     };
-    options.signal?.addEventListener('abort', onStop, { once: true });
+    this.#options.signal?.addEventListener('abort', onStop, { once: true });
     try {
-      return await attempts(job, prepared, mapped, counter, waiting.signal, (value) => (calling = value));
+      return await this.#attempts({ job, prepared, mapped, counter, waitSignal: waiting.signal, setCalling: (value) => (calling = value) });
     } finally {
-      options.signal?.removeEventListener('abort', onStop);
+      this.#options.signal?.removeEventListener('abort', onStop);
     }
-  };
-  const attempts = (
-    job: BatchJob,
-    { plan, source }: PreparedGeneration,
-    mapped: MappedCall,
-    counter: { requests: number; queueMs: number },
-    waitSignal: AbortSignal,
-    setCalling: (calling: boolean) => void,
-  ) =>
-    pRetry(
+  }
+
+  #attempts({
+    job,
+    prepared,
+    mapped,
+    counter,
+    waitSignal,
+    setCalling,
+  }: {
+    job: BatchJob;
+    prepared: Prepared;
+    mapped: MappedCall;
+    counter: JobCounter;
+    waitSignal: AbortSignal;
+    setCalling: (calling: boolean) => void;
+  }): Promise<CallOutcome> {
+    const { plan } = prepared;
+    const backoff = this.#options.backoff ?? { minMs: 1000, maxMs: 30_000 };
+    return pRetry(
       async () => {
         setCalling(false);
-        if (stopped()) throw new StopRequested();
+        if (this.#stopped()) throw new StopRequested();
         const queued = Date.now();
-        const outcome = await queueFor(plan.provider).add(async () => {
-          if (stopped()) throw new StopRequested();
-          // From here until this attempt ends the call is the provider's: a stop lets it finish.
-          setCalling(true);
-          counter.queueMs += Date.now() - queued;
-          const circuit = circuitOf(plan);
-          if (circuit !== undefined) throw new CircuitOpen(circuit);
-          inFlight++;
-          const abortSignal = timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId });
-          const result = await sendCall({ plan, source }, mapped, { maxRetries: 0, abortSignal }).finally(() => inFlight--);
-          // Decided before this task resolves: p-queue starts the next task as soon as it does, so
-          // a pause set after `add()` returns lets one more request through into a spent window.
-          // With a configured rate the pacing keeps to it; the headers' whole-second reset would only
-          // over-wait. Without one, they are the best word on when the provider takes more.
-          const windowSpent = options.requestsPerMinute === undefined ? exhaustedWindowMs(result.report.responseHeaders) : undefined;
-          if (windowSpent !== undefined) pauseProvider(plan.provider, windowSpent);
-          const rateLimited = result.report.error;
-          if (RateLimitError.isInstance(rateLimited) && rateLimited.retryAfterSeconds !== undefined && rateLimited.retryAfterSeconds <= MAX_PAUSE_SECONDS) {
-            pauseProvider(plan.provider, rateLimited.retryAfterSeconds * 1000);
-          }
-          // Likewise the circuit: opened before the next queued request of that model can start.
-          if (result.report.error) tripCircuit(plan, result.report.error, job.line);
-          return result;
-        }, { signal: waitSignal });
-        summary.requests += outcome.report.attempts;
+        const outcome = await this.#pacing.queueFor(plan.provider).add(
+          async () => {
+            if (this.#stopped()) throw new StopRequested();
+            // From here until this attempt ends the call is the provider's: a stop lets it finish.
+            setCalling(true);
+            counter.queueMs += Date.now() - queued;
+            const circuit = this.#pacing.circuitOf(plan);
+            if (circuit !== undefined) throw new CircuitOpen(circuit);
+            this.#inFlight++;
+            const abortSignal = timeoutSignal(this.#timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId });
+            const result = await sendCall(prepared, mapped, { maxRetries: 0, abortSignal }).finally(() => this.#inFlight--);
+            this.#paceAfter(job, plan, result);
+            return result;
+          },
+          { signal: waitSignal },
+        );
+        this.#summary.requests += outcome.report.attempts;
         counter.requests += outcome.report.attempts;
         const error = outcome.report.error;
         if (error) throw error;
@@ -315,19 +475,19 @@ async function runLocked({
         return outcome;
       },
       {
-        retries: maxRetries,
+        retries: this.#options.maxRetries ?? 5,
         factor: 2,
         minTimeout: backoff.minMs,
         maxTimeout: backoff.maxMs,
         randomize: true,
         // Ends a backoff at once on a stop (the signal is only aborted while no call is running).
         signal: waitSignal,
-        shouldRetry: ({ error }) => !stopped() && circuitOf(plan) === undefined && isRetryable(error),
+        shouldRetry: ({ error }) => !this.#stopped() && this.#pacing.circuitOf(plan) === undefined && isRetryable(error),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           setCalling(false);
-          if (retriesLeft === 0 || stopped() || !isRetryable(error)) return;
-          summary.retries++;
-          emit({ type: 'retry', job, attempt: attemptNumber, error: error.message });
+          if (retriesLeft === 0 || this.#stopped() || !isRetryable(error)) return;
+          this.#summary.retries++;
+          this.#emit({ type: 'retry', job, attempt: attemptNumber, error: error.message });
           // Wait out what the provider asked for; p-retry's own jittered backoff follows.
           if (RateLimitError.isInstance(error) && error.retryAfterSeconds !== undefined) {
             await delay(Math.max(0, error.retryAfterSeconds * 1000 - backoff.minMs), waitSignal);
@@ -335,152 +495,52 @@ async function runLocked({
         },
       },
     );
-
-  const processJob = async (job: BatchJob): Promise<void> => {
-    if (stopped()) {
-      summary.pending++;
-      return;
-    }
-    const jobStarted = Date.now();
-    const counter = { requests: 0, queueMs: 0 };
-    try {
-      const prepared = await prepareGeneration(job.request, {
-        ...(options.providers === undefined ? {} : { providers: options.providers }),
-        readFile: (file: string, { maxBytes }: { maxBytes: number }) => readImageFile(file, { maxBytes, signal: timeoutSignal(timeoutMs, { operation: `reading ${file}` }) }),
-        ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
-        checkKey: false,
-      });
-      const { plan } = prepared;
-      const circuit = circuitOf(plan);
-      if (circuit !== undefined) throw new CircuitOpen(circuit);
-      const baseName = `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}`;
-      const nameOf = (index: number) => `${baseName}-${index}`;
-      const cacheKey = options.cache ? ImageCache.keyOf(plan, job.request.seed !== undefined) : undefined;
-      const hit = cacheKey === undefined || !options.cache ? undefined : await options.cache.get(cacheKey);
-      if (hit) {
-        const files: string[] = [];
-        const results: ImageResult[] = [];
-        for (const [index, image] of hit.entries()) {
-          const file = `${nameOf(index)}.${image.extension}`;
-          const { seed, ...metadata } = image.metadata;
-          const result: ImageResult = {
-            file,
-            model: plan.resolved.model,
-            provider: metadata.provider,
-            modelId: metadata.modelId,
-            seed: seed ?? null,
-            width: metadata.width,
-            height: metadata.height,
-            mediaType: metadata.mediaType,
-            index: metadata.index,
-            latencyMs: null,
-            cached: true,
-            estimatedCostUsd: 0,
-            warnings: [...prepared.warnings],
-          };
-          await writeFileAtomically(path.join(outDir, file), image.bytes);
-          await writeFileAtomically(
-            path.join(outDir, `${nameOf(index)}.json`),
-            `${JSON.stringify({ ...metadata, ...result, line: job.line, key: job.key, generator: 'ai-imagegen' }, null, 2)}\n`,
-          );
-          files.push(file);
-          results.push(result);
-        }
-        await record(job, { status: 'done', files, seed: plan.resolved.seed, requests: 0, cached: true });
-        summary.done++;
-        summary.cached++;
-        summary.images += files.length;
-        emit({ type: 'done', job, images: files.length, cached: true, durationMs: Date.now() - jobStarted, latencyMs: undefined, queueMs: 0, results });
-        return;
-      }
-
-      const outcomes = await Promise.all(prepared.calls.map((mapped) => runWithRetries(job, prepared, mapped, counter)));
-      const images: GeneratedImage[] = outcomes.flatMap((outcome) => outcome.images);
-      const latencyMs = Math.max(...outcomes.map((outcome) => outcome.report.durationMs));
-      const warnings = [...prepared.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)];
-      const saved = await saveImages({
-        images,
-        outDir,
-        warnings,
-        durationMs: Date.now() - jobStarted,
-        latencyMs,
-        estimatedCostUsd: plan.estimatedCostUsd,
-        name: (image) => nameOf(image.index),
-      });
-      // The images are kept already: a cache that cannot take them only costs a later request.
-      if (cacheKey !== undefined && options.cache) await options.cache.put(cacheKey, images).catch(() => undefined);
-      await record(job, {
-        status: 'done',
-        files: saved.map((item) => path.basename(item.path)),
-        seed: plan.resolved.seed,
-        requests: counter.requests,
-        cached: false,
-        latencyMs,
-      });
-      summary.done++;
-      summary.images += images.length;
-      summary.estimatedCostUsd += plan.estimatedCostUsd ?? 0;
-      emit({ type: 'done', job, images: images.length, cached: false, durationMs: Date.now() - jobStarted, latencyMs, queueMs: counter.queueMs, results: saved.map((item) => item.result) });
-    } catch (error) {
-      // Stopped while waiting (for a turn, or a backoff after a failed attempt): not done, and the
-      // next run redoes it, like a job that never started.
-      if (error instanceof StopRequested || (stopped() && isAbort(error))) {
-        summary.pending++;
-        return;
-      }
-      const writeFailed = isFileSystemFault(error);
-      if (writeFailed && fileSystemFault === undefined) {
-        fileSystemFault = describeFileSystemFault(error);
-        emit({ type: 'file-system-fault', error: fileSystemFault });
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      // The journal lives on the same disk: when writing failed, recording may fail too, and the
-      // job simply stays not done for the next run.
-      await record(job, { status: 'failed', files: [], seed: undefined, requests: counter.requests, cached: false, error: message }).catch((recordError: unknown) => {
-        if (!isFileSystemFault(recordError)) throw recordError;
-      });
-      summary.failed++;
-      summary.failures.push({ line: job.line, key: job.key, error: message });
-      emit({ type: 'failed', job, error: message });
-      if (!ImagegenError.isInstance(error) && !writeFailed && !(error instanceof CircuitOpen)) throw error;
-    }
-  };
-
-  const record = (job: BatchJob, fields: Omit<JournalEntry, 'key' | 'line' | 'at'>) =>
-    journal.append({ key: job.key, line: job.line, ...fields, at: new Date().toISOString() });
-
-  const onStop = () => {
-    // A provider pause only holds back requests that will not be sent now.
-    for (const timer of resumeTimers.values()) clearTimeout(timer);
-    resumeTimers.clear();
-    emit({ type: 'stopping', inFlight });
-  };
-  options.signal?.addEventListener('abort', onStop, { once: true });
-  // Enough jobs in progress to keep every provider queue full, not so many that plans pile up.
-  const limit = pLimit(Math.max(2, concurrency * 2));
-  try {
-    await Promise.all(toRun.map((job) => limit(() => processJob(job))));
-  } finally {
-    options.signal?.removeEventListener('abort', onStop);
   }
 
-  summary.stopped = stopped();
-  summary.fileSystemError = fileSystemFault ?? (lockLost() === undefined ? undefined : `the lock on ${outDir} was lost (${lockLost()!.message})`);
-  summary.durationMs = Date.now() - started;
-  summary.imagesPerMinute = summary.durationMs > 0 ? Math.round((summary.images / summary.durationMs) * 60_000 * 10) / 10 : 0;
-  summary.estimatedCostUsd = Math.round(summary.estimatedCostUsd * 1e6) / 1e6;
-  return summary;
+  /**
+   * Decided before the queued task resolves: p-queue starts the next task as soon as it does, so a
+   * pause set after `add()` returns lets one more request through into a spent window. With a
+   * configured rate the pacing keeps to it; the headers' whole-second reset would only over-wait.
+   * Without one, they are the best word on when the provider takes more. Likewise the circuit:
+   * opened before the next queued request of that model can start.
+   */
+  #paceAfter(job: BatchJob, plan: Plan, result: CallOutcome): void {
+    const windowSpent = this.#options.requestsPerMinute === undefined ? exhaustedWindowMs(result.report.responseHeaders) : undefined;
+    if (windowSpent !== undefined) this.#pacing.pause(plan.provider, windowSpent);
+    const rateLimited = result.report.error;
+    if (RateLimitError.isInstance(rateLimited) && rateLimited.retryAfterSeconds !== undefined && rateLimited.retryAfterSeconds <= MAX_PAUSE_SECONDS) {
+      this.#pacing.pause(plan.provider, rateLimited.retryAfterSeconds * 1000);
+    }
+    if (!result.report.error) return;
+    const opened = this.#pacing.tripCircuit(plan, result.report.error, job.line);
+    if (opened === undefined) return;
+    this.#summary.openCircuits.push(opened);
+    this.#emit({ type: 'circuit-open', ...opened });
+  }
+
+  /** Summarize: the totals, rounded, and why the run stopped early, if it did. */
+  summarize(started: number): BatchSummary {
+    const summary = this.#summary;
+    const lockLost = this.#lockLost();
+    summary.stopped = this.#stopped();
+    summary.fileSystemError = this.#fileSystemFault ?? (lockLost === undefined ? undefined : `the lock on ${this.#outDir} was lost (${lockLost.message})`);
+    summary.durationMs = Date.now() - started;
+    summary.imagesPerMinute = summary.durationMs > 0 ? Math.round((summary.images / summary.durationMs) * 60_000 * 10) / 10 : 0;
+    summary.estimatedCostUsd = Math.round(summary.estimatedCostUsd * 1e6) / 1e6;
+    return summary;
+  }
 }
 
-/** Longest wait a provider's rate-limit headers can impose on a queue (longer ones are not trusted). */
-const MAX_PAUSE_SECONDS = 120;
+/** A job's planned request: what `prepareGeneration` gives. */
+type Prepared = PreparedGeneration;
 
-/** Milliseconds until the provider's window resets, when its headers say none is left; else `undefined`. */
-export function exhaustedWindowMs(headers: Record<string, string> | undefined): number | undefined {
-  const remaining = Number(headers?.['x-ratelimit-remaining']);
-  const reset = Number(headers?.['x-ratelimit-reset']);
-  if (remaining !== 0 || !Number.isFinite(reset) || reset <= 0 || reset > MAX_PAUSE_SECONDS) return undefined;
-  return reset * 1000;
+/** `<prompt slug>-<key>-<index>`: the same names on every run, so a resumed job overwrites its own files. */
+function fileBaseName(plan: Plan, job: BatchJob, index: number): string {
+  return `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}-${index}`;
+}
+
+function isAsyncIterable<T>(value: readonly T[] | AsyncIterable<T>): value is AsyncIterable<T> {
+  return Symbol.asyncIterator in value;
 }
 
 /** 429, 5xx, 408/409, network failures, timeouts and unusable bodies are worth another try. */

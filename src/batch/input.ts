@@ -1,5 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 
@@ -49,6 +49,7 @@ export function detectFormat(fileName: string): InputFormat {
 /**
  * Parses a batch file into jobs, each request validated by the request schema with the defaults
  * under it. Every bad line is reported with its line and column; nothing is dropped silently.
+ * The whole text in memory: `readBatchJobs` (read.ts) streams a file through the same steps.
  */
 export function parseBatchInput({
   text,
@@ -64,21 +65,44 @@ export function parseBatchInput({
   const rows = format === 'jsonl' ? jsonlRows(text) : format === 'csv' ? csvRows(text) : textRows(text);
   const jobs: BatchJob[] = [];
   const errors: LineError[] = [...rows.errors];
-  const keys = createKeyMaker();
+  const toJob = createJobMaker(defaults);
   for (const row of rows.rows) {
+    const made = toJob(row);
+    if ('job' in made) jobs.push(made.job);
+    else errors.push(...made.errors);
+  }
+  if (rows.rows.length === 0 && errors.length === 0) errors.push(NO_REQUESTS);
+  errors.sort(byPosition);
+  return { jobs, errors };
+}
+
+/** Reported for a file without a single request line. */
+export const NO_REQUESTS: LineError = { line: 1, column: 1, message: 'the file has no requests' };
+
+export function byPosition(left: LineError, right: LineError): number {
+  return left.line - right.line || left.column - right.column;
+}
+
+/**
+ * Turns rows into jobs, in file order: the defaults under each request, the request schema, and a
+ * key that counts identical requests before it (so the same file gives the same keys every pass).
+ * `keys: false` leaves keys empty, for a pass that needs none: they cost most of a line's time.
+ */
+export function createJobMaker(
+  defaults: Partial<GenerateRequest> = {},
+  { keys = true }: { keys?: boolean } = {},
+): (row: Row) => { job: BatchJob } | { errors: LineError[] } {
+  // Without keys (a check that keeps nothing) the schema still runs: its problems are the line's.
+  const keyOf = keys ? createKeyMaker() : (request: GenerateRequest) => (parseRequest(request), '');
+  return (row) => {
     const request = { ...defaults, ...row.request } as GenerateRequest;
     try {
-      jobs.push({ line: row.line, request, key: keys(request), columns: row.columns });
+      return { job: { line: row.line, request, key: keyOf(request), columns: row.columns } };
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
-      for (const issue of error.issues) errors.push({ line: row.line, column: columnOf(row.columns, issue), message: describeIssue(issue) });
+      return { errors: lineErrors(row, error.issues) };
     }
-  }
-  if (rows.rows.length === 0 && errors.length === 0) {
-    errors.push({ line: 1, column: 1, message: 'the file has no requests' });
-  }
-  errors.sort((left, right) => left.line - right.line || left.column - right.column);
-  return { jobs, errors };
+  };
 }
 
 /**
@@ -86,16 +110,25 @@ export function parseBatchInput({
  * keys are stable across runs and repeated requests stay distinct. Throws `InvalidRequestError`.
  */
 export function createKeyMaker(): (request: GenerateRequest) => string {
-  const occurrences = new Map<string, number>();
+  const occurrences = new Map<number, number>();
   return (request) => {
     const identity = canonicalJson(parseRequest(request));
-    const occurrence = occurrences.get(identity) ?? 0;
-    occurrences.set(identity, occurrence + 1);
+    // 48 bits of a digest stand for the text: a million-line file keeps a million of them. Should two
+    // requests share them, the later one counts on from the earlier: its key is still its own.
+    const digest = sha256Bytes(identity).readUIntBE(0, 6);
+    const occurrence = occurrences.get(digest) ?? 0;
+    occurrences.set(digest, occurrence + 1);
     return sha256(`${identity}#${occurrence}`).slice(0, 24);
   };
 }
 
-type Row = { line: number; request: Record<string, unknown>; columns: Record<string, number> };
+/** One request line of a batch file, before the defaults and the schema. */
+export type Row = { line: number; request: Record<string, unknown>; columns: Record<string, number> };
+
+/** A request's issues as problems of its line, each at the column of the field it names. */
+export function lineErrors({ line, columns }: { line: number; columns: Record<string, number> }, issues: readonly RequestIssue[]): LineError[] {
+  return issues.map((issue) => ({ line, column: columnOf(columns, issue), message: describeIssue(issue) }));
+}
 
 /** The column of the field an issue names (1 when unknown). */
 export function columnOf(columns: Record<string, number>, issue: RequestIssue): number {
@@ -106,50 +139,59 @@ function jsonlRows(text: string): { rows: Row[]; errors: LineError[] } {
   const rows: Row[] = [];
   const errors: LineError[] = [];
   text.split(/\r?\n/).forEach((content, index) => {
-    const line = index + 1;
-    if (content.trim() === '' || content.trimStart().startsWith('//')) return;
-    const structure = checkJsonStructure(content);
-    if (structure !== undefined) {
-      errors.push({ line, ...structure });
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(content);
-    } catch (error) {
-      const position = /position (\d+)/.exec((error as Error).message)?.[1];
-      errors.push({ line, column: position === undefined ? 1 : Number(position) + 1, message: `not valid JSON: ${(error as Error).message}` });
-      return;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      errors.push({ line, column: 1, message: 'each line must be a JSON object like {"prompt": "..."}' });
-      return;
-    }
-    const columns: Record<string, number> = {};
-    for (const field of Object.keys(value)) {
-      const at = content.indexOf(`"${field}"`);
-      if (at !== -1) columns[field] = at + 1;
-    }
-    rows.push({ line, request: value as Record<string, unknown>, columns });
+    const row = jsonlRow(content, index + 1);
+    if (row === undefined) return;
+    if ('errors' in row) errors.push(...row.errors);
+    else rows.push(row);
   });
   return { rows, errors };
 }
 
-function csvRows(text: string): { rows: Row[]; errors: LineError[] } {
-  let parsed: { record: string[]; info: { lines: number } }[];
+/** One JSONL line: a row, its error, or `undefined` for a blank line or a `//` comment. */
+export function jsonlRow(content: string, line: number): Row | { errors: LineError[] } | undefined {
+  if (content.trim() === '' || content.trimStart().startsWith('//')) return undefined;
+  const structure = checkJsonStructure(content);
+  if (structure !== undefined) return { errors: [{ line, ...structure }] };
+  let value: unknown;
   try {
-    parsed = parseCsv(text, { relax_column_count: false, skip_empty_lines: true, bom: true, info: true }) as unknown as typeof parsed;
+    value = JSON.parse(content);
   } catch (error) {
-    const failure = error as { lines?: number; column?: number; message: string };
-    return { rows: [], errors: [{ line: failure.lines ?? 1, column: (failure.column ?? 0) + 1, message: `not valid CSV: ${failure.message}` }] };
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    return { errors: [{ line, column: position === undefined ? 1 : Number(position) + 1, message: `not valid JSON: ${(error as Error).message}` }] };
   }
-  // csv-parse counts the line a record ends on; quoted cells can span lines, blank lines are
-  // skipped: the file line where a record starts is what a user can find.
-  const startLine = ({ record, info }: (typeof parsed)[number]) =>
-    info.lines - record.reduce((newlines, cell) => newlines + (cell.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
-  const [header, ...body] = parsed.map((item) => item.record);
-  const lines = parsed.map(startLine);
-  if (header === undefined) return { rows: [], errors: [] };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { errors: [{ line, column: 1, message: 'each line must be a JSON object like {"prompt": "..."}' }] };
+  }
+  const columns: Record<string, number> = {};
+  for (const field of Object.keys(value)) {
+    const at = content.indexOf(`"${field}"`);
+    if (at !== -1) columns[field] = at + 1;
+  }
+  return { line, request: value as Record<string, unknown>, columns };
+}
+
+/** csv-parse's options for batch files, the same for the whole text and the stream. */
+export const CSV_OPTIONS = { relax_column_count: false, skip_empty_lines: true, bom: true, info: true } as const;
+
+/** A CSV record as csv-parse gives it with `info`. */
+export type CsvRecord = { record: string[]; info: { lines: number } };
+
+/** A CSV syntax error (csv-parse's), at the line and column it names. */
+export function csvSyntaxError(error: unknown): LineError {
+  const failure = error as { lines?: number; column?: number; message: string };
+  return { line: failure.lines ?? 1, column: (failure.column ?? 0) + 1, message: `not valid CSV: ${failure.message}` };
+}
+
+/**
+ * The file line where a record starts: csv-parse counts the line a record ends on; quoted cells
+ * can span lines, blank lines are skipped, and the start is what a user can find.
+ */
+export function csvStartLine({ record, info }: CsvRecord): number {
+  return info.lines - record.reduce((newlines, cell) => newlines + (cell.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
+}
+
+/** The header row's column names, or what is wrong with it. */
+export function csvHeader(header: readonly string[]): { columns: string[] } | { errors: LineError[] } {
   const columns = header.map((name) => name.trim());
   const errors: LineError[] = [];
   columns.forEach((name, index) => {
@@ -158,40 +200,59 @@ function csvRows(text: string): { rows: Row[]; errors: LineError[] } {
     }
   });
   if (!columns.includes('prompt')) errors.push({ line: 1, column: 1, message: 'the header row has no "prompt" column' });
-  if (errors.length > 0) return { rows: [], errors };
+  return errors.length > 0 ? { errors } : { columns };
+}
 
+function csvRows(text: string): { rows: Row[]; errors: LineError[] } {
+  let parsed: CsvRecord[];
+  try {
+    parsed = parseCsv(text, CSV_OPTIONS) as unknown as CsvRecord[];
+  } catch (error) {
+    return { rows: [], errors: [csvSyntaxError(error)] };
+  }
+  const [header, ...body] = parsed;
+  if (header === undefined) return { rows: [], errors: [] };
+  const checked = csvHeader(header.record);
+  if ('errors' in checked) return { rows: [], errors: checked.errors };
   const rows: Row[] = [];
-  const cellErrors: LineError[] = [];
-  body.forEach((record, index) => {
-    const line = lines[index + 1]!;
-    const request: Record<string, unknown> = {};
-    columns.forEach((name, column) => {
-      const cell = record[column]?.trim() ?? '';
-      if (cell === '') return;
-      if (JSON_FIELDS.has(name)) {
-        const structure = checkJsonStructure(cell);
-        if (structure !== undefined) {
-          // The cell's own paths start inside the field: put the column's name in front.
-          const message = structure.message.replace(/^[^:]*/, (inner) => (inner === '(request)' ? name : `${name}.${inner}`));
-          cellErrors.push({ line, column: column + 1, message });
-          return;
-        }
+  const errors: LineError[] = [];
+  for (const record of body) {
+    const row = csvRow(checked.columns, record.record, csvStartLine(record));
+    if ('errors' in row) errors.push(...row.errors);
+    else rows.push(row);
+  }
+  return { rows, errors };
+}
+
+/** One CSV record under the header's columns: cells typed by field, or the errors of its JSON cells. */
+export function csvRow(columns: readonly string[], record: readonly string[], line: number): Row | { errors: LineError[] } {
+  const request: Record<string, unknown> = {};
+  const errors: LineError[] = [];
+  columns.forEach((name, column) => {
+    const cell = record[column]?.trim() ?? '';
+    if (cell === '') return;
+    if (JSON_FIELDS.has(name)) {
+      const structure = checkJsonStructure(cell);
+      if (structure !== undefined) {
+        // The cell's own paths start inside the field: put the column's name in front.
+        const message = structure.message.replace(/^[^:]*/, (inner) => (inner === '(request)' ? name : `${name}.${inner}`));
+        errors.push({ line, column: column + 1, message });
+        return;
       }
-      if (NUMBER_FIELDS.has(name)) request[name] = cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
-      else if (BOOLEAN_FIELDS.has(name)) request[name] = cell === 'true' ? true : cell === 'false' ? false : cell;
-      else if (JSON_FIELDS.has(name)) {
-        try {
-          request[name] = JSON.parse(cell);
-        } catch {
-          request[name] = cell;
-        }
-      } else if (name === 'referenceImages') request[name] = cell.split(';').map((part) => part.trim());
-      else request[name] = cell;
-    });
-    rows.push({ line, request, columns: Object.fromEntries(columns.map((name, column) => [name, column + 1])) });
+    }
+    if (NUMBER_FIELDS.has(name)) request[name] = cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
+    else if (BOOLEAN_FIELDS.has(name)) request[name] = cell === 'true' ? true : cell === 'false' ? false : cell;
+    else if (JSON_FIELDS.has(name)) {
+      try {
+        request[name] = JSON.parse(cell);
+      } catch {
+        request[name] = cell;
+      }
+    } else if (name === 'referenceImages') request[name] = cell.split(';').map((part) => part.trim());
+    else request[name] = cell;
   });
-  const badLines = new Set(cellErrors.map((error) => error.line));
-  return { rows: rows.filter((row) => !badLines.has(row.line)), errors: cellErrors };
+  if (errors.length > 0) return { errors };
+  return { line, request, columns: Object.fromEntries(columns.map((name, column) => [name, column + 1])) };
 }
 
 /** How deep objects and arrays may nest in a request (`providerOptions` needs three or four). */
@@ -242,50 +303,20 @@ export function checkJsonStructure(text: string): { column: number; message: str
   return undefined;
 }
 
-/**
- * The text of a batch file, or where it stops being UTF-8: bytes that are not would otherwise turn
- * into U+FFFD and be sent as part of a prompt.
- */
-export function decodeBatchFile(bytes: Uint8Array): { text: string } | { error: LineError } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
-  } catch {
-    const offset = firstInvalidUtf8(bytes);
-    const before = bytes.subarray(0, offset);
-    const lineStart = before.lastIndexOf(0x0a) + 1;
-    const line = before.filter((byte) => byte === 0x0a).length + 1;
-    const column = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
-    const byte = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
-    return { error: { line, column, message: `not valid UTF-8 (byte 0x${byte}); save the file as UTF-8` } };
-  }
-}
-
-/** The offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let index = 0;
-  while (index < bytes.length) {
-    const lead = bytes[index]!;
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
-    if (length === 0 || index + length > bytes.length) return index;
-    try {
-      decoder.decode(bytes.subarray(index, index + length));
-    } catch {
-      return index;
-    }
-    index += length;
-  }
-  return index;
-}
-
 function textRows(text: string): { rows: Row[]; errors: LineError[] } {
   const rows: Row[] = [];
   text.split(/\r?\n/).forEach((content, index) => {
-    const prompt = content.trim();
-    if (prompt === '' || prompt.startsWith('#')) return;
-    rows.push({ line: index + 1, request: { prompt }, columns: { prompt: 1 } });
+    const row = textRow(content, index + 1);
+    if (row !== undefined) rows.push(row);
   });
   return { rows, errors: [] };
+}
+
+/** One line of a text file: its prompt, or `undefined` for a blank line or a `#` comment. */
+export function textRow(content: string, line: number): Row | undefined {
+  const prompt = content.trim();
+  if (prompt === '' || prompt.startsWith('#')) return undefined;
+  return { line, request: { prompt }, columns: { prompt: 1 } };
 }
 
 export function describeIssue(issue: RequestIssue): string {
@@ -293,17 +324,48 @@ export function describeIssue(issue: RequestIssue): string {
   return `${issue.field}: ${issue.message}${value}`;
 }
 
+/**
+ * `localeCompare`'s order (keys written by earlier runs depend on it), from one collator: building
+ * one per comparison was most of the time a million-line file took to check.
+ */
+const KEY_ORDER = new Intl.Collator().compare;
+
+/** Sorted key lists by the keys in their given order: a batch repeats a few shapes a million times. */
+const keyOrders = new Map<string, readonly string[]>();
+const MAX_KEY_ORDERS = 1000;
+
+function sortedKeys(item: object): readonly string[] {
+  const keys = Object.keys(item);
+  const shape = keys.join('\u0000');
+  let order = keyOrders.get(shape);
+  if (order === undefined) {
+    order = keys.sort(KEY_ORDER);
+    if (keyOrders.size < MAX_KEY_ORDERS) keyOrders.set(shape, order);
+  }
+  return order;
+}
+
 /** JSON with sorted keys, bytes as their hash: equal requests give equal text. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => {
     if (item instanceof Uint8Array) return `sha256:${sha256(item)}`;
     if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
-      return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([left], [right]) => left.localeCompare(right)));
+      const sorted = Object.create(null) as Record<string, unknown>;
+      for (const key of sortedKeys(item)) sorted[key] = (item as Record<string, unknown>)[key];
+      return sorted;
     }
     return item;
   });
 }
 
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256Bytes(data).toString('hex');
+}
+
+/**
+ * One-shot `crypto.hash` where Node has it (20.12+): about twice as fast as `createHash` for the
+ * short texts of job keys, two per line of a batch file.
+ */
+function sha256Bytes(data: string | Uint8Array): Buffer {
+  return typeof crypto.hash === 'function' ? crypto.hash('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
 }

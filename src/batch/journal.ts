@@ -1,6 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from '../node/files.js';
+import { writeFileAtomically, type ImageResult } from '../files/files.js';
 
 export const MANIFEST_FILE = 'manifest.jsonl';
 
@@ -18,8 +18,21 @@ export type JournalEntry = {
   /** Wall time of the slowest successful provider call, in milliseconds (0 from the cache). */
   latencyMs?: number;
   error?: string;
+  /**
+   * What each image of `files` is, in order, so a resumed experiment need not read the sidecars
+   * back. The few fields rows show; warnings only when there are some.
+   */
+  images?: JournalImage[];
   at: string;
 };
+
+/** One image of a journal entry: what its sidecar says of it, in brief. */
+export type JournalImage = Pick<ImageResult, 'width' | 'height' | 'mediaType'> & { warnings?: ImageResult['warnings'] };
+
+/** The brief of an image for the journal. */
+export function journalImage({ width, height, mediaType, warnings }: ImageResult): JournalImage {
+  return { width, height, mediaType, ...(warnings.length > 0 ? { warnings } : {}) };
+}
 
 /**
  * The batch journal: an append-only `manifest.jsonl` in the output folder, each line flushed to
@@ -32,6 +45,23 @@ export class Journal {
   private constructor(filePath: string, entries: Map<string, JournalEntry>) {
     this.path = filePath;
     this.entries = entries;
+  }
+
+  /** The journal as it is, for a look before the run (a dry run): nothing is repaired or written. */
+  static async read(outDir: string): Promise<Journal> {
+    const text = await readFile(path.join(outDir, MANIFEST_FILE), 'utf8').catch(() => '');
+    const entries = new Map<string, JournalEntry>();
+    for (const line of text.split('\n')) {
+      try {
+        if (line !== '') {
+          const entry = JSON.parse(line) as JournalEntry;
+          entries.set(entry.key, entry);
+        }
+      } catch {
+        // A torn or corrupt line: the run repairs it; a look skips it.
+      }
+    }
+    return new Journal(path.join(outDir, MANIFEST_FILE), entries);
   }
 
   static async open(outDir: string): Promise<Journal> {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { processIsAlive } from '../node/files.js';
+import { processIsAlive } from '../files/files.js';
 
 export const LOCK_NAME = '.imagegen.lock';
 

@@ -2,14 +2,15 @@ import { Command } from 'commander';
 import { parseDuration, parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { ImageCache } from '../batch/cache.js';
-import { defaultCacheDir } from '../node/cache-dir.js';
-import { estimateBatch } from '../batch/dry-run.js';
-import { checkProviderKeys, runBatch, type BatchSummary } from '../batch/engine.js';
-import { loadBatchFile } from '../batch/load.js';
+import { defaultCacheDir } from '../files/cache-dir.js';
+import { createEstimate } from '../batch/dry-run.js';
+import { runBatch, type BatchSummary } from '../batch/engine.js';
+import { detectFormat } from '../batch/input.js';
+import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
 import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
-import type { ImageResult } from '../node/files.js';
+import type { ImageResult } from '../files/files.js';
 import type { CommandContext } from './output.js';
 import { choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 
@@ -68,23 +69,31 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
-      const format = flags.inputFormat === undefined ? undefined : choiceFlag('--input-format', flags.inputFormat, ['jsonl', 'csv', 'text'] as const);
+      const inputFormat = flags.inputFormat === undefined ? undefined : choiceFlag('--input-format', flags.inputFormat, ['jsonl', 'csv', 'text'] as const);
       const outDir = path.resolve(io.cwd, flags.out);
       // Said once the flags are known to be good, so a usage error stands alone.
       if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
         defaults.model = LOCAL_FALLBACK_MODEL;
         io.stderr(`No TOGETHER_API_KEY set: requests without a model use ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer.\n`);
       }
-      const { jobs, skippedLines } = await loadBatchFile({
+      const format = inputFormat ?? detectFormat(inputFile);
+      // One pass over the file, each job planned once: validation, the keys, the dry run's
+      // estimate and the room an image needs. The run reads the file again (nothing is kept).
+      const estimator = await createEstimate({ outDir });
+      const check = await checkBatchFile({
         file: inputFile,
         format,
         defaults,
-        skipInvalid: flags.skipInvalid ?? false,
+        checkKeys: !flags.dryRun,
+        // Keys tell done jobs apart; in a fresh folder there are none, and keys are most of the cost.
+        keys: estimator.needsKeys,
+        onJob: (job, plan) => estimator.add(job, plan),
       });
-      for (const line of skippedLines) io.stderr(`skipped ${file}:${line.line}:${line.column}: ${line.message}\n`);
+      throwUnlessUsable({ file: inputFile, check, skipInvalid: flags.skipInvalid ?? false });
+      for (const line of check.errors) io.stderr(`skipped ${file}:${line.line}:${line.column}: ${line.message}\n`);
 
       if (flags.dryRun) {
-        const estimate = await estimateBatch({ jobs, outDir });
+        const estimate = estimator.finish();
         if (flags.json) {
           io.stdout(`${JSON.stringify({ dryRun: true, ...estimate })}\n`);
         } else {
@@ -107,7 +116,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
         return;
       }
 
-      await checkProviderKeys(jobs);
+      if (check.keyProblems[0] !== undefined) throw check.keyProblems[0];
       setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done requests are skipped)`);
       const progress = createProgress({
         terminal: io.isTTY ? process.stderr : undefined,
@@ -118,7 +127,10 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       let summary: BatchSummary;
       try {
         summary = await runBatch({
-          jobs,
+          jobs: validBatchJobs({ file: inputFile, format, defaults, invalidLines: check.invalidLines }),
+          total: check.valid,
+          alreadyDone: estimator.finish().alreadyDone,
+          bytesNeeded: check.bytesNeeded,
           outDir,
           concurrency,
           maxRetries,
@@ -127,7 +139,8 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
           cache: flags.cache ? new ImageCache(flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env)) : false,
           signal: stop,
           onEvent: (event) => {
-            if (event.type === 'done') images.push(...event.results);
+            // Kept only to print: a long run without --json holds no list of its images.
+            if (flags.json && event.type === 'done') images.push(...event.results);
             progress.onEvent(event);
           },
         });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { ImageCache } from '../batch/cache.js';
-import { defaultCacheDir } from '../node/cache-dir.js';
+import { defaultCacheDir } from '../files/cache-dir.js';
 import { createProgress } from '../batch/progress.js';
 import { loadExperimentFile, parseExperiment, readablePath } from '../compare/experiment.js';
 import { runExperiment } from '../compare/run.js';

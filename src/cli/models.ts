@@ -3,7 +3,7 @@ import { formatPrice, listModels, liveModelList, pricePerImage, resolveModel, ty
 import { closestName, unknownProviderMessage } from '../did-you-mean.js';
 import type { CatalogComparison } from '../live-models.js';
 import { findAdapter } from '../providers/index.js';
-import { DEFAULT_MODEL_LIST_MAX_AGE_MS, refreshModelListCached } from '../node/model-list-cache.js';
+import { DEFAULT_MODEL_LIST_MAX_AGE_MS, refreshModelListCached } from '../files/model-list-cache.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { parseDuration } from '../units.js';
 import type { CliIO } from './output.js';

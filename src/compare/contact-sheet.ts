@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { OverlayOptions } from 'sharp';
 import { redactSecrets } from '../errors.js';
-import { writeFileAtomically } from '../node/files.js';
-import { loadSharp } from '../node/sharp.js';
+import { writeFileAtomically } from '../files/files.js';
+import { loadSharp } from '../files/sharp.js';
 import type { ExperimentRow } from './types.js';
 
 /** Width of the left column that names each grid row (prompt and seed). */

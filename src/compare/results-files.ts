@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { redactSecrets } from '../errors.js';
-import { writeFileAtomically } from '../node/files.js';
+import { writeFileAtomically } from '../files/files.js';
 import type { ExperimentRow } from './types.js';
 
 /** The CSV header, in column order. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { loadSharp } from '../node/sharp.js';
+import { loadSharp } from '../files/sharp.js';
 import { renderPixels } from '../render.js';
 import { corruptBase64, InvalidHeaderError, truncateBody, type FaultKind, type FaultShaper, type RequestPlan } from './faults.js';
 import { parseJson, rateLimitHeaders, readBody, waitUntil, type JsonResult, type ResponseHeaders } from './http.js';

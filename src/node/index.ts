@@ -1,13 +1,13 @@
 // The Node entry: everything in the core, plus reference images from files and saving to disk.
 import { generateImages as generateImagesCore, type GenerateImagesOptions, type GenerateImagesResult } from '../generate.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
-import { readImageFile } from './files.js';
+import { readImageFile } from '../files/files.js';
 
 export * from '../index.js';
-export { imageFileName, MAX_REFERENCE_IMAGE_BYTES, pathInside, readImageFile, ReferenceFileError, saveImages, slugify, writeFileAtomically } from './files.js';
-export type { SavedImage, Sidecar } from './files.js';
-export { DEFAULT_MODEL_LIST_MAX_AGE_MS, loadCachedModelList, modelListCachePath, refreshModelListCached } from './model-list-cache.js';
-export type { CachedModelListOptions } from './model-list-cache.js';
+export { imageFileName, MAX_REFERENCE_IMAGE_BYTES, pathInside, readImageFile, ReferenceFileError, saveImages, slugify, writeFileAtomically } from '../files/files.js';
+export type { SavedImage, Sidecar } from '../files/files.js';
+export { DEFAULT_MODEL_LIST_MAX_AGE_MS, loadCachedModelList, modelListCachePath, refreshModelListCached } from '../files/model-list-cache.js';
+export type { CachedModelListOptions } from '../files/model-list-cache.js';
 
 /** `generateImages` with reference images readable from file paths. */
 export function generateImages(request: GenerateRequest, options: GenerateImagesOptions = {}): Promise<GenerateImagesResult> {
@@ -16,7 +16,7 @@ export function generateImages(request: GenerateRequest, options: GenerateImages
 
 // Batch runs and experiments.
 export { ImageCache } from '../batch/cache.js';
-export { defaultCacheDir } from './cache-dir.js';
+export { defaultCacheDir } from '../files/cache-dir.js';
 export { estimateBatch } from '../batch/dry-run.js';
 export type { DryRunEstimate } from '../batch/dry-run.js';
 export { isRetryable, runBatch, validateJobs } from '../batch/engine.js';
@@ -25,7 +25,8 @@ export { detectFormat, InvalidBatchInputError, parseBatchInput } from '../batch/
 export type { BatchJob, InputFormat, LineError } from '../batch/input.js';
 export type { JournalEntry } from '../batch/journal.js';
 export { OutputFolderLockedError } from '../batch/output-lock.js';
-export { loadBatchFile } from '../batch/load.js';
+export { checkBatchFile, loadBatchFile, validBatchJobs } from '../batch/load.js';
+export type { BatchFileCheck, BatchFileOptions } from '../batch/load.js';
 export { expandExperiment, experimentSchema, loadExperimentFile, parseExperiment } from '../compare/experiment.js';
 export type { Experiment, ExperimentCell } from '../compare/experiment.js';
 export { runExperiment } from '../compare/run.js';

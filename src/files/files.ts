@@ -197,6 +197,7 @@ export async function saveImages({
   estimatedCostUsd,
   date = new Date(),
   name,
+  cached = false,
 }: {
   images: readonly GeneratedImage[];
   outDir: string;
@@ -209,6 +210,8 @@ export async function saveImages({
   date?: Date;
   /** Overrides the file name (without extension) per image. */
   name?: (image: GeneratedImage) => string;
+  /** Served from the cache: no call made (`latencyMs` null) and nothing spent. */
+  cached?: boolean;
 }): Promise<SavedImage[]> {
   await mkdir(outDir, { recursive: true });
   // Images kept as URLs are downloaded now, with a User-Agent (Together's CDN refuses none).
@@ -239,9 +242,9 @@ export async function saveImages({
       height: image.height,
       mediaType: image.mediaType,
       index: image.index,
-      latencyMs,
-      cached: false,
-      estimatedCostUsd: estimatedCostUsd === undefined ? null : estimatedCostUsd / Math.max(1, images.length),
+      latencyMs: cached ? null : latencyMs,
+      cached,
+      estimatedCostUsd: cached ? 0 : estimatedCostUsd === undefined ? null : estimatedCostUsd / Math.max(1, images.length),
       warnings: [...warnings],
     });
     const sidecarOf = (imagePath: string): string => {
