@@ -1,6 +1,8 @@
-import { distance } from 'fastest-levenshtein';
+import { closestName } from './closest-name.js';
 import { listModels, liveModelList } from './catalog.js';
 import type { RequestIssue } from './errors.js';
+
+export { closestName } from './closest-name.js';
 
 /**
  * Typo detection for model references: an id that is not in the catalog (nor in a refreshed live
@@ -8,22 +10,6 @@ import type { RequestIssue } from './errors.js';
  * (or, for `local:`, to quietly succeed). Ids that differ from a known one only in their digits
  * (`FLUX.3-pro` against `FLUX.2-pro`) read as a newer version, not a typo, and are let through.
  */
-
-/** The candidate `value` was most likely meant as, or `undefined` when none is close. */
-export function closestName(value: string, candidates: Iterable<string>): string | undefined {
-  const folded = value.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    if (candidate === value) return undefined;
-    const lower = candidate.toLowerCase();
-    // A different version number is a different model, not a slip of the keyboard.
-    if (lower !== folded && maskDigits(lower) === maskDigits(folded)) continue;
-    const edits = distance(folded, lower);
-    if (edits < bestDistance) [best, bestDistance] = [candidate, edits];
-  }
-  return best !== undefined && bestDistance <= allowedEdits(value) ? best : undefined;
-}
 
 /**
  * The known model a reference is probably a typo of (`"togetherai:black-forest-labs/FLUX.1-schnell"`
@@ -40,15 +26,7 @@ export function suggestModel(provider: string, modelId: string): string | undefi
   return match === undefined ? undefined : `${provider}:${match}`;
 }
 
-/**
- * One edit in short names, two from 8 characters. Not more: sibling models differ by three or four
- * (`FLUX.2-dev` / `FLUX.2-max`), so a new sibling must not read as a typo of an old one.
- */
-function allowedEdits(value: string): number {
-  return value.length >= 8 ? 2 : 1;
-}
 
-const maskDigits = (text: string) => text.replace(/\d+/g, '#');
 
 /** "unknown provider", with the name it was probably meant to be. */
 export function unknownProviderMessage(provider: string, known: readonly string[]): string {

@@ -12,13 +12,18 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** The files of src/cli/ that `imagegen <args>` loads, by name. */
 async function cliModulesLoadedBy(args: string[]): Promise<string[]> {
+  return (await srcModulesLoadedBy(args)).filter((file) => file.startsWith('cli/')).map((file) => file.slice('cli/'.length));
+}
+
+/** The files of src/ that `imagegen <args>` loads, relative to src/. */
+async function srcModulesLoadedBy(args: string[]): Promise<string[]> {
   const log = path.join(await mkdtemp(path.join(tmpdir(), 'imagegen-imports-')), 'imports.log');
   await run(process.execPath, ['--import', 'tsx', '--import', path.join(ROOT, 'test/helpers/record-imports.mjs'), path.join(ROOT, 'scripts/imagegen.ts'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', IMAGEGEN_IMPORTS_LOG: log },
   });
   const urls = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
-  return [...new Set(urls.map((url) => path.basename(new URL(url).pathname)))].sort();
+  return [...new Set(urls.map((url) => new URL(url).pathname.split('/src/').at(-1)!))].sort();
 }
 
 // Each run starts Node with tsx: generous time for a loaded machine (a hang guard, not a speed check).
@@ -31,6 +36,8 @@ describe('commands load lazily: only the command being run', { timeout: 60_000 }
       cliModulesLoadedBy(['mcp', '--help']),
     ]);
     expect(version).toEqual(['main.ts', 'output.ts']);
+    // Nor the catalog or any provider: the providers' explicit list is reached only by commands that need it.
+    expect((await srcModulesLoadedBy(['--version'])).filter((file) => /^(catalog|providers\/)/.test(file))).toEqual([]);
     expect(models).toEqual(['main.ts', 'models.ts', 'output.ts']);
     expect(batch).toEqual(['batch.ts', 'main.ts', 'output.ts']);
     expect(mcp).toEqual(['main.ts', 'mcp.ts', 'output.ts']);

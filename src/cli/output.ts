@@ -1,6 +1,6 @@
 import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { closestName } from '../did-you-mean.js';
+import { closestName } from '../closest-name.js';
 import { errorMessage, ImagegenError, InvalidRequestError, redactSecrets } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../timeout.js';
 
