@@ -1,6 +1,6 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { unknownProviderMessage } from './did-you-mean.js';
-import { InvalidRequestError } from './errors.js';
+import { errorMessage, InvalidRequestError } from './errors.js';
 import { toImageModelV3, type AnyImageModel } from './model-version.js';
 import { registerProviderSecrets } from './provider-secrets.js';
 import { builtInProviderNames, findAdapter } from './providers/index.js';
@@ -63,7 +63,7 @@ export function resolveModelSource(reference: string, providers: ProvidersOption
         model = providers.imageModel(reference as `${string}:${string}`);
       } catch (error) {
         throw new InvalidRequestError({
-          issues: [{ field: 'model', value: reference, message: `the provider registry has no such image model (${(error as Error).message})` }],
+          issues: [{ field: 'model', value: reference, message: `the provider registry has no such image model (${errorMessage(error)})` }],
         });
       }
     } else {

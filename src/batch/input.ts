@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as crypto from 'node:crypto';
-import { InvalidRequestError, type RequestIssue } from '../errors.js';
+import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'text';
@@ -156,8 +156,8 @@ export function jsonlRow(content: string, line: number): Row | { errors: LineErr
   try {
     value = JSON.parse(content);
   } catch (error) {
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    return { errors: [{ line, column: position === undefined ? 1 : Number(position) + 1, message: `not valid JSON: ${(error as Error).message}` }] };
+    const position = /position (\d+)/.exec(errorMessage(error))?.[1];
+    return { errors: [{ line, column: position === undefined ? 1 : Number(position) + 1, message: `not valid JSON: ${errorMessage(error)}` }] };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { errors: [{ line, column: 1, message: 'each line must be a JSON object like {"prompt": "..."}' }] };

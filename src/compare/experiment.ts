@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InvalidRequestError, type RequestIssue } from '../errors.js';
+import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors.js';
 import { generateRequestSchema, valueAt, type GenerateRequest } from '../pipeline/parse.js';
 
 const settingValues = <T extends z.ZodType>(schema: T) => z.array(schema).min(1, 'must list at least one value');
@@ -111,7 +111,7 @@ export async function loadExperimentFile(file: string, { name = file }: { name?:
     data = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError({
-      issues: [{ field: name, value: undefined, message: `is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}` }],
+      issues: [{ field: name, value: undefined, message: `is not valid ${yaml ? 'YAML' : 'JSON'}: ${errorMessage(error)}` }],
       context: 'experiment file',
     });
   }
