@@ -212,7 +212,14 @@ describe('PlanStore', () => {
     expect(store.keep(jobs[2]!, third!)).toBe(true); // no reference data: fits
     expect(store.size).toEqual({ jobs: 2, bytes: perJob });
     expect(store.keep(jobs[1]!, second!)).toBe(false); // over the jobs
-    expect(store.take(jobs[2]!)).toBe(third);
+    // Given back as kept: the plan's own objects copied (see ownCopy), the catalog entry and the
+    // model source shared, and the calls still the plan's calls.
+    const taken = store.take(jobs[2]!)!;
+    expect(taken).toEqual(third);
+    expect(taken.plan).not.toBe(third!.plan);
+    expect(taken.plan.model).toBe(third!.plan.model);
+    expect(taken.source).toBe(third!.source);
+    expect(taken.calls[0]!.call).toBe(taken.plan.calls[0]);
     expect(store.take(jobs[2]!)).toBeUndefined();
     // A line edited between the check and the run gets no plan (it is planned again), and frees its room.
     expect(store.take({ ...jobs[0]!, request: { ...jobs[0]!.request, prompt: 'make it red' } })).toBeUndefined();

@@ -5,12 +5,14 @@ import type { BatchJob } from './input.js';
 export type PlanBudget = { jobs: number; bytes: number };
 
 /**
- * A plan without reference images takes about 1.5 KB (measured: 10,000 plans, 15 MB), so 10,000
- * of them cover most batch files for 15 MB; 64 MiB holds a few of the largest reference images a
- * provider takes, sent as bytes and as their base64 copies. With the check pass's own ~210 MiB for a
- * 1M-line file, that stays under its 300 MB target.
+ * A kept plan without reference images holds about 2 KB (10,000 of them: 18 MiB of heap), and the
+ * heap V8 lets grow around them is larger still: checking a 1M-line file kept 10,000 of them at a
+ * peak of 235 MiB (292 MiB with job keys made), where 2,000 cost 210 (258) against 160–200 (251)
+ * keeping none, under the 300 MB target with room. Planning again is cheap (about 10 µs a job);
+ * what a kept plan saves is its reference files read again, which 64 MiB covers for a few dozen
+ * jobs (each image held as bytes and, for some providers, as a base64 copy per call).
  */
-export const DEFAULT_PLAN_BUDGET: PlanBudget = { jobs: 10_000, bytes: 64 * 1024 * 1024 };
+export const DEFAULT_PLAN_BUDGET: PlanBudget = { jobs: 2000, bytes: 64 * 1024 * 1024 };
 
 /**
  * The plans a batch file's check pass made, kept (within a budget) for the run to take instead of
@@ -33,7 +35,7 @@ export class PlanStore {
     if (this.#plans.size >= this.budget.jobs || this.#plans.has(job.line)) return false;
     const bytes = referenceBytes(prepared);
     if (this.#bytes + bytes > this.budget.bytes) return false;
-    this.#plans.set(job.line, { prepared, request: JSON.stringify(job.request), bytes });
+    this.#plans.set(job.line, { prepared: ownCopy(prepared), request: JSON.stringify(job.request), bytes });
     this.#bytes += bytes;
     this.#peak = { jobs: Math.max(this.#peak.jobs, this.#plans.size), bytes: Math.max(this.#peak.bytes, this.#bytes) };
     return true;
@@ -83,4 +85,35 @@ function dataBytes(value: unknown, depth: number): number {
   let bytes = 0;
   for (const item of Array.isArray(value) ? value : Object.values(value)) bytes += dataBytes(item, depth + 1);
   return bytes;
+}
+
+/**
+ * A kept plan's own objects, copied (the catalog entry, the model source and bytes are shared).
+ * Why: when thousands of the check pass's plans survive, V8 pretenures the places that made them
+ * (allocation-site pretenuring), and the plans of every later line, garbage at once, are then made
+ * in the old generation: a 1M-line check took 4 s and 120 MiB more. Copies made here leave those
+ * places' survival low; only this function's own objects are pretenured, and only kept plans use it.
+ */
+function ownCopy(prepared: PreparedGeneration): PreparedGeneration {
+  // The source stays itself: its model is built once per source (a WeakMap keyed by it).
+  const shared = new Set<unknown>([prepared.plan.model, prepared.source]);
+  const copies = new Map<object, unknown>();
+  const copy = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object' || shared.has(value)) return value;
+    const known = copies.get(value);
+    if (known !== undefined) return known;
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (Array.isArray(value)) {
+      const copied: unknown[] = [];
+      copies.set(value, copied);
+      for (const item of value) copied.push(copy(item));
+      return copied;
+    }
+    if (prototype !== Object.prototype && prototype !== null) return value;
+    const copied = Object.create(prototype as object | null) as Record<string, unknown>;
+    copies.set(value, copied);
+    for (const [key, item] of Object.entries(value)) copied[key] = copy(item);
+    return copied;
+  };
+  return copy(prepared) as PreparedGeneration;
 }
