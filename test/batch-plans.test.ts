@@ -134,13 +134,20 @@ describe('imagegen batch: a job is planned once, in the check pass', () => {
   it('a file over the budget: the jobs past it are planned again at their turn (twice), the others once; the store never holds more than its budget', async () => {
     recorded.budget = { jobs: 2, bytes: 64 * 1024 * 1024 };
     const file = await batchFile('over-jobs.jsonl', kontextLines(20, 5));
-    const { code, summary } = await runBatchCommand(file, path.join(folder, 'over-jobs-out'));
+    const out = path.join(folder, 'over-jobs-out');
+    const { code, summary } = await runBatchCommand(file, out);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ total: 5, done: 5, failed: 0 });
     const timesPlanned = (prompt: string) => recorded.plans.filter((prepared) => prepared.plan.prompt === prompt).length;
     expect([20, 21, 22, 23, 24].map((index) => timesPlanned(`make it blue ${index}`))).toEqual([1, 1, 2, 2, 2]);
     expect(readsOfReference()).toBe(5 + 3);
     expect(recorded.stores[0]!.peak).toMatchObject({ jobs: 2 });
+    // A job planned again draws its seed again: the one sent and recorded is the run's (its last plan);
+    // the check pass's draw was never sent, shown or written.
+    const lastSeed = new Map(recorded.plans.map((prepared) => [prepared.plan.prompt, prepared.plan.resolved.seed]));
+    const written = await sidecars(out);
+    expect(written).toHaveLength(5);
+    for (const sidecar of written) expect(sidecar.seed).toBe(lastSeed.get((sidecar.request as { prompt: string }).prompt));
   });
 
   it('a budget in bytes of reference data: the plans that fit are kept, the rest planned again', async () => {
