@@ -1,7 +1,8 @@
 /**
  * Checking a large batch file before anything is sent: a JSONL file of 431,000 and 1,000,000 lines
  * is written to $TMPDIR, then checked in a fresh child process (bench/validation-child.ts) as
- * `imagegen batch` does: read as a stream, every line parsed and planned against the catalog.
+ * `imagegen batch` does: read as a stream, every line parsed and planned against the catalog, the
+ * first jobs' plans kept for the run (bounded: 2,000 at most).
  * Time and the child's peak RSS; the 1M file also with job keys made (a re-run into a folder with a
  * journal, where done jobs are told by key); the 431k file also the old way (whole text, every job
  * kept), the figure the streaming replaced.
@@ -43,7 +44,7 @@ export async function runValidation({ quick, log }: BenchmarkOptions): Promise<B
       for (const mode of modes) {
         const report = await check(file, mode);
         const result: Result = { lines, mode, fileMiB, ...report, maxRssMiB: toMiB(report.maxRssKb), startMaxRssMiB: toMiB(report.startMaxRssKb) };
-        log(`  ${lines} lines (${fileMiB} MiB), ${mode}: ${(report.durationMs / 1000).toFixed(1)} s, peak RSS ${result.maxRssMiB} MiB (${result.startMaxRssMiB} MiB loaded), ${report.valid} valid, ${report.errors} problems`);
+        log(`  ${lines} lines (${fileMiB} MiB), ${mode}: ${(report.durationMs / 1000).toFixed(1)} s, peak RSS ${result.maxRssMiB} MiB (${result.startMaxRssMiB} MiB loaded), ${report.valid} valid, ${report.errors} problems, ${report.keptPlans} plans kept for the run`);
         results.push(result);
       }
       await rm(file, { force: true });

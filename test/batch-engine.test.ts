@@ -198,7 +198,7 @@ describe('planned once, reference files read once', () => {
     expect(reads).toEqual([reference, reference, reference]);
   });
 
-  it('imagegen batch: one planning pass checks the file (validation, keys, room), the run plans once more; 2 reads per job, 0 when planned already', async () => {
+  it('checkBatchFile: one planning pass checks the file (validation, keys, room), a reference read once per job; a run not given the plans plans again (imagegen batch gives them: batch-plans.test.ts)', async () => {
     await emulator();
     const { reference, text } = await kontextJobs(4);
     const file = path.join(await folder(), 'requests.jsonl');

@@ -58,8 +58,8 @@ export async function createEstimate({ outDir }: { outDir: string }): Promise<{
   /** Whether jobs need their keys to be told apart from done ones (the journal has entries). */
   needsKeys: boolean;
   isDone: (job: BatchJob) => Promise<boolean>;
-  /** Counts a planned job: as done (would be skipped) when the journal has it, else what it sends. */
-  add: (job: BatchJob, plan: Plan) => Promise<void>;
+  /** Counts a planned job: as done (would be skipped) when the journal has it, else what it sends; `true` for the latter. */
+  add: (job: BatchJob, plan: Plan) => Promise<boolean>;
   /** Counts a job found done beforehand (not planned). */
   countDone: () => void;
   finish: () => DryRunEstimate;
@@ -70,7 +70,10 @@ export async function createEstimate({ outDir }: { outDir: string }): Promise<{
   const isDone = (job: BatchJob) => journal.isDone(job.key, folder);
   const countDone = () => void estimate.alreadyDone++;
   const add = async (job: BatchJob, plan: Plan) => {
-    if (await isDone(job)) return countDone();
+    if (await isDone(job)) {
+      countDone();
+      return false;
+    }
     const images = plan.resolved.count;
     const megapixels = (plan.width * plan.height * images) / 1e6;
     const cost = plan.estimatedCostUsd ?? 0;
@@ -89,6 +92,7 @@ export async function createEstimate({ outDir }: { outDir: string }): Promise<{
       target.megapixels += megapixels;
       target.estimatedCostUsd += cost;
     }
+    return true;
   };
   const finish = (): DryRunEstimate => {
     const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -1,8 +1,7 @@
 import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, type ImagegenError } from '../errors.js';
 import { bytesForImage } from '../files/folder-checks.js';
 import { readImageFile } from '../files/files.js';
-import { prepareGeneration, type GenerateImagesOptions } from '../generate.js';
-import type { Plan } from '../pipeline/plan.js';
+import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../resolve-model.js';
 import { byPosition, detectFormat, InvalidBatchInputError, lineErrors, type BatchJob, type InputFormat, type LineError } from './input.js';
@@ -35,9 +34,9 @@ export type BatchFileCheck = {
 /**
  * Reads a batch file as a stream and checks every line, planning each job once against the
  * catalog (its reference files read once): the one pass before anything is sent. `onJob` sees each
- * valid job with its plan, for the dry run's estimate; `checkKeys` checks the key of the first
- * valid job of each provider, collected rather than thrown, since bad lines are told first.
- * Memory holds the problems found, never the jobs.
+ * valid job with its plan, for the dry run's estimate and for a `PlanStore` the run takes plans
+ * from; `checkKeys` checks the key of the first valid job of each provider, collected rather than
+ * thrown, since bad lines are told first. Memory holds the problems found, never the jobs.
  */
 export async function checkBatchFile({
   file,
@@ -52,7 +51,7 @@ export async function checkBatchFile({
   checkKeys?: boolean | undefined;
   /** `false` when `onJob` needs no job keys: they are most of a line's cost. @default true */
   keys?: boolean | undefined;
-  onJob?: ((job: BatchJob, plan: Plan) => void | Promise<void>) | undefined;
+  onJob?: ((job: BatchJob, prepared: PreparedGeneration) => void | Promise<void>) | undefined;
 }): Promise<BatchFileCheck> {
   const errors: LineError[] = [];
   const invalidLines = new Set<number>();
@@ -60,8 +59,7 @@ export async function checkBatchFile({
   const keyProblems: ImagegenError[] = [];
   let valid = 0;
   let bytesNeeded = bytesForImage(256, 256);
-  const plan = async (job: BatchJob, checkKey: boolean) =>
-    (await prepareGeneration(job.request, { ...(providers === undefined ? {} : { providers }), readFile, checkKey })).plan;
+  const plan = (job: BatchJob, checkKey: boolean) => prepareGeneration(job.request, { ...(providers === undefined ? {} : { providers }), readFile, checkKey });
   for await (const item of readBatchJobs({ file, format: format ?? detectFormat(file), defaults, keys })) {
     if ('fatal' in item) throw new InvalidBatchInputError({ file, lineErrors: [item.fatal] });
     if ('errors' in item) {
@@ -71,7 +69,7 @@ export async function checkBatchFile({
     const { job } = item;
     const provider = (job.request.model ?? '').split(':')[0] ?? '';
     const checkKey = checkKeys && !keysChecked.has(provider);
-    let planned: Plan;
+    let planned: PreparedGeneration;
     try {
       planned = await plan(job, checkKey);
     } catch (error) {
@@ -89,7 +87,7 @@ export async function checkBatchFile({
     }
     if (checkKey) keysChecked.add(provider);
     valid++;
-    bytesNeeded = Math.max(bytesNeeded, bytesForImage(planned.width, planned.height));
+    bytesNeeded = Math.max(bytesNeeded, bytesForImage(planned.plan.width, planned.plan.height));
     await onJob?.(job, planned);
   }
   return { valid, errors: errors.sort(byPosition), invalidLines, keyProblems, bytesNeeded };
@@ -97,7 +95,8 @@ export async function checkBatchFile({
 
 /**
  * The valid jobs of a batch file already checked by `checkBatchFile`, read again as a stream: the
- * run's pass, which plans nothing itself (the engine plans each job once, when it sends it).
+ * run's pass, which plans nothing itself (the engine takes a job's plan from the check pass's
+ * `PlanStore`, or plans it when it sends it).
  */
 export async function* validBatchJobs({
   file,

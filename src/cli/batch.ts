@@ -7,6 +7,7 @@ import { createEstimate } from '../batch/dry-run.js';
 import { runBatch, type BatchSummary } from '../batch/engine.js';
 import { detectFormat } from '../batch/input.js';
 import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
+import { PlanStore } from '../batch/plan-store.js';
 import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
@@ -78,8 +79,10 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       }
       const format = inputFormat ?? detectFormat(inputFile);
       // One pass over the file, each job planned once: validation, the keys, the dry run's
-      // estimate and the room an image needs. The run reads the file again (nothing is kept).
+      // estimate and the room an image needs. The run reads the file again and takes each job's
+      // plan from the store; jobs past its budget (and done ones, never kept) are planned at their turn.
       const estimator = await createEstimate({ outDir });
+      const plans = new PlanStore();
       const check = await checkBatchFile({
         file: inputFile,
         format,
@@ -87,7 +90,9 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
         checkKeys: !flags.dryRun,
         // Keys tell done jobs apart; in a fresh folder there are none, and keys are most of the cost.
         keys: estimator.needsKeys,
-        onJob: (job, plan) => estimator.add(job, plan),
+        onJob: async (job, prepared) => {
+          if ((await estimator.add(job, prepared.plan)) && !flags.dryRun) plans.keep(job, prepared);
+        },
       });
       throwUnlessUsable({ file: inputFile, check, skipInvalid: flags.skipInvalid ?? false });
       for (const line of check.errors) io.stderr(`skipped ${file}:${line.line}:${line.column}: ${line.message}\n`);
@@ -128,6 +133,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       try {
         summary = await runBatch({
           jobs: validBatchJobs({ file: inputFile, format, defaults, invalidLines: check.invalidLines }),
+          prepared: (job) => plans.take(job),
           total: check.valid,
           alreadyDone: estimator.finish().alreadyDone,
           bytesNeeded: check.bytesNeeded,

@@ -27,6 +27,8 @@ export type { JournalEntry } from '../batch/journal.js';
 export { OutputFolderLockedError } from '../batch/output-lock.js';
 export { checkBatchFile, loadBatchFile, validBatchJobs } from '../batch/load.js';
 export type { BatchFileCheck, BatchFileOptions } from '../batch/load.js';
+export { DEFAULT_PLAN_BUDGET, PlanStore } from '../batch/plan-store.js';
+export type { PlanBudget } from '../batch/plan-store.js';
 export { expandExperiment, experimentSchema, loadExperimentFile, parseExperiment } from '../compare/experiment.js';
 export type { Experiment, ExperimentCell } from '../compare/experiment.js';
 export { runExperiment } from '../compare/run.js';
