@@ -2,7 +2,7 @@
  * Checking a large batch file before anything is sent: a JSONL file of 431,000 and 1,000,000 lines
  * is written to $TMPDIR, then checked in a fresh child process (bench/validation-child.ts) as
  * `imagegen batch` does: read as a stream, every line parsed and planned against the catalog, the
- * first jobs' plans kept for the run (bounded: 2,000 at most).
+ * first jobs' plans kept for the run (bounded: 500 at most).
  * Time and the child's peak RSS; the 1M file also with job keys made (a re-run into a folder with a
  * journal, where done jobs are told by key); the 431k file also the old way (whole text, every job
  * kept), the figure the streaming replaced.

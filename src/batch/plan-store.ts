@@ -7,12 +7,13 @@ export type PlanBudget = { jobs: number; bytes: number };
 /**
  * A kept plan without reference images holds about 2 KB (10,000 of them: 18 MiB of heap), and the
  * heap V8 lets grow around them is larger still: checking a 1M-line file kept 10,000 of them at a
- * peak of 235 MiB (292 MiB with job keys made), where 2,000 cost 210 (258) against 160–200 (251)
- * keeping none, under the 300 MB target with room. Planning again is cheap (about 10 µs a job);
+ * peak of 235 MiB (292 MiB with job keys made), where 2,000 cost 210 (258, but up to 319 in
+ * repeated runs) against 160–200 (251) keeping none; 500 cost 202–209 (268–286), under the 300 MB
+ * target in every run. Planning again is cheap (about 10 µs a job);
  * what a kept plan saves is its reference files read again, which 64 MiB covers for a few dozen
  * jobs (each image held as bytes and, for some providers, as a base64 copy per call).
  */
-export const DEFAULT_PLAN_BUDGET: PlanBudget = { jobs: 2000, bytes: 64 * 1024 * 1024 };
+export const DEFAULT_PLAN_BUDGET: PlanBudget = { jobs: 500, bytes: 64 * 1024 * 1024 };
 
 /**
  * The plans a batch file's check pass made, kept (within a budget) for the run to take instead of
