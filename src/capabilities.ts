@@ -78,6 +78,11 @@ export type LiveModel = { id: string; displayName?: string | undefined; organiza
 /** A provider's live model list as fetched at one time. */
 export type LiveModelList = { provider: string; fetchedAt: string; models: LiveModel[] };
 
+/** Images one request may ask for: the model's limit where it takes `n`, else one per request. */
+export function imagesPerCall(model: Pick<ModelCapabilities, 'acceptsN' | 'maxImagesPerCall'>): number {
+  return model.acceptsN ? model.maxImagesPerCall : 1;
+}
+
 /** A known model's catalog entry. */
 export function catalogEntry(provider: string, modelId: string, displayName: string, capabilities: Capabilities): ModelCapabilities {
   return { provider, known: true, modelId, displayName, ...capabilities };

@@ -1,3 +1,4 @@
+import { imagesPerCall } from './capabilities.js';
 import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3File, ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { wrapImageModel } from 'ai';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
@@ -22,7 +23,7 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
   const added = new WeakMap<ImageModelV3CallOptions, SharedV3Warning[]>();
   return {
     specificationVersion: 'v3',
-    overrideMaxImagesPerCall: () => (model.acceptsN ? model.maxImagesPerCall : 1),
+    overrideMaxImagesPerCall: () => imagesPerCall(model),
     async transformParams({ params }) {
       const { plan, issues } = planCallOptions(params, model, adapter.optionsKey);
       if (issues.length > 0) throw new InvalidRequestError({ issues });

@@ -1,3 +1,4 @@
+import { imagesPerCall } from '../capabilities.js';
 import { estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../catalog.js';
 import { InvalidRequestError, type RequestIssue } from '../errors.js';
 import { modelTypoIssue, unknownProviderMessage } from '../did-you-mean.js';
@@ -237,7 +238,7 @@ export function planGeneration(
  * count spread over calls does not repeat images.
  */
 function splitCalls(count: number, model: ModelCapabilities, seed: number | undefined): PlannedCall[] {
-  const perCall = model.acceptsN ? model.maxImagesPerCall : 1;
+  const perCall = imagesPerCall(model);
   const calls: PlannedCall[] = [];
   for (let firstIndex = 0; firstIndex < count; firstIndex += perCall) {
     calls.push({ n: Math.min(perCall, count - firstIndex), seed: seed === undefined ? undefined : deriveSeed(seed, firstIndex), firstIndex });

@@ -1,3 +1,4 @@
+import { imagesPerCall } from '../capabilities.js';
 import type { JSONValue, SharedV3Warning } from '@ai-sdk/provider';
 import type { Capabilities, LiveModel, ModelCapabilities } from '../capabilities.js';
 import type { AnyImageModel } from '../model-version.js';
@@ -59,7 +60,7 @@ export function genericAdapter(name: string): ProviderAdapter {
       const args: ProviderCall = {
         prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
         n: call.n,
-        maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+        maxImagesPerCall: imagesPerCall(plan.model),
         ...('size' in plan.sizing ? { size: plan.sizing.size } : { aspectRatio: plan.sizing.aspectRatio }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),
         providerOptions: plan.providerOptions?.[name] ? { [name]: plan.providerOptions[name] as Record<string, JSONValue> } : {},

@@ -1,3 +1,4 @@
+import { imagesPerCall } from '../capabilities.js';
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import type { Plan, PlannedCall } from '../pipeline/plan.js';
@@ -157,7 +158,7 @@ export function baseCall({
   return {
     prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
     n: call.n,
-    maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+    maxImagesPerCall: imagesPerCall(plan.model),
     providerOptions: { [optionsKey]: { ...options, ...(plan.providerOptions?.[optionsKey] as Record<string, JSONValue> | undefined) } },
   };
 }

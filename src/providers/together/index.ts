@@ -1,3 +1,4 @@
+import { imagesPerCall } from '../../capabilities.js';
 import type { AnyImageModel } from '../../model-version.js';
 import { MissingApiKeyError } from '../../errors.js';
 import type { ProviderAdapter } from '../adapter.js';
@@ -54,7 +55,7 @@ export const together: ProviderAdapter = {
 
 function maxImagesPerCall(modelId: string): number {
   const capabilities = TOGETHER_MODELS.find((model) => model.modelId === modelId) ?? TOGETHER_GENERIC;
-  return capabilities.acceptsN ? capabilities.maxImagesPerCall : 1;
+  return imagesPerCall(capabilities);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { imagesPerCall } from '../../capabilities.js';
 import type { JSONValue } from '@ai-sdk/provider';
 import type { Plan, PlannedCall } from '../../pipeline/plan.js';
 import { toDataUrl, type MappedArgs } from '../adapter.js';
@@ -14,7 +15,7 @@ export function mapTogetherCall(plan: Plan, call: PlannedCall): MappedArgs {
     args: {
       prompt: plan.prompt,
       n: call.n,
-      maxImagesPerCall: plan.model.acceptsN ? plan.model.maxImagesPerCall : 1,
+      maxImagesPerCall: imagesPerCall(plan.model),
       ...('size' in plan.sizing ? { size: plan.sizing.size } : {}),
       ...(call.seed === undefined ? {} : { seed: call.seed }),
       providerOptions: { togetherai: { ...togetherOptions(plan), ...(plan.providerOptions?.togetherai as Record<string, JSONValue> | undefined) } },
