@@ -19,7 +19,10 @@ export function mapPlan(plan: Plan, adapter: ProviderAdapter): { calls: MappedCa
     for (const warning of mapped.warnings) {
       if (!warnings.some((known) => known.message === warning.message)) warnings.push(warning);
     }
-    return { call, args: mapped.args };
+    // The request's raw provider options for other keys go along as given; the provider's own key
+    // was merged last by its mapCall.
+    const providerOptions = { ...(plan.providerOptions as typeof mapped.args.providerOptions), ...mapped.args.providerOptions };
+    return { call, args: { ...mapped.args, providerOptions } };
   });
   return { calls, warnings };
 }

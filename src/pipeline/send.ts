@@ -68,7 +68,6 @@ export async function sendCall(
     const result = await generateImage({
       model: wrapImageModel({ model, middleware: captureMiddleware(sink) }),
       ...args,
-      providerOptions: { ...(plan.providerOptions as typeof args.providerOptions), ...args.providerOptions },
       ...(maxRetries === undefined ? {} : { maxRetries }),
       ...(abortSignal === undefined ? {} : { abortSignal }),
     });
