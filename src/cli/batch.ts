@@ -3,7 +3,7 @@ import { parseDuration, parseRateLimit } from '../units.js';
 import path from 'node:path';
 import { ImageCache } from '../batch/cache.js';
 import { defaultCacheDir } from '../files/cache-dir.js';
-import { createEstimate } from '../batch/dry-run.js';
+import { createEstimate, type DryRunEstimate } from '../batch/dry-run.js';
 import { runBatch, type BatchSummary } from '../batch/engine.js';
 import { detectFormat } from '../batch/input.js';
 import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
@@ -12,7 +12,7 @@ import { createProgress, plural } from '../batch/progress.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ImageResult } from '../files/files.js';
-import type { CommandContext } from './output.js';
+import type { CliIO, CommandContext } from './output.js';
 import { choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, wholeNumber } from './output.js';
 
 type BatchFlags = {
@@ -98,26 +98,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       for (const line of check.errors) io.stderr(`skipped ${file}:${line.line}:${line.column}: ${line.message}\n`);
 
       if (flags.dryRun) {
-        const estimate = estimator.finish();
-        if (flags.json) {
-          io.stdout(`${JSON.stringify({ dryRun: true, ...estimate })}\n`);
-        } else {
-          io.stdout(
-            `dry run, nothing sent: ${plural(estimate.requests, 'request')}, ${plural(estimate.images, 'image')}, ` +
-              `${estimate.megapixels} megapixels, estimated $${estimate.estimatedCostUsd.toFixed(4)}` +
-              `${estimate.alreadyDone > 0 ? ` (${estimate.alreadyDone} requests already done, skipped)` : ''}\n`,
-          );
-          for (const [model, part] of Object.entries(estimate.byModel)) {
-            io.stdout(`  ${model}: ${part.requests} requests, ${part.images} images, ${part.megapixels} MP, $${part.estimatedCostUsd.toFixed(4)}\n`);
-          }
-          if (estimate.unpricedModels.length > 0) io.stdout(`  no price data for: ${estimate.unpricedModels.join(', ')}\n`);
-          if (estimate.unknownModels.length > 0) {
-            io.stdout(`  not in the catalog (generic capabilities, unchecked): ${estimate.unknownModels.join(', ')}\n`);
-          }
-          for (const { model, status, date, replacement } of estimate.deprecatedModels) {
-            io.stdout(`  deprecated: ${model} (${status}${date === null ? '' : ` ${date}`}); use ${replacement}\n`);
-          }
-        }
+        printDryRun(io, estimator.finish(), flags.json ?? false);
         return;
       }
 
@@ -190,4 +171,27 @@ export function formatSummary(summary: BatchSummary, outDir: string): string {
     ...summary.failures.slice(0, 10).map((failure) => `  failed line ${failure.line}: ${failure.error}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The dry run's estimate: as JSON with `--json`, else a line and one per model. */
+function printDryRun(io: CliIO, estimate: DryRunEstimate, json: boolean): void {
+  if (json) {
+    io.stdout(`${JSON.stringify({ dryRun: true, ...estimate })}\n`);
+  } else {
+    io.stdout(
+      `dry run, nothing sent: ${plural(estimate.requests, 'request')}, ${plural(estimate.images, 'image')}, ` +
+        `${estimate.megapixels} megapixels, estimated $${estimate.estimatedCostUsd.toFixed(4)}` +
+        `${estimate.alreadyDone > 0 ? ` (${estimate.alreadyDone} requests already done, skipped)` : ''}\n`,
+    );
+    for (const [model, part] of Object.entries(estimate.byModel)) {
+      io.stdout(`  ${model}: ${part.requests} requests, ${part.images} images, ${part.megapixels} MP, $${part.estimatedCostUsd.toFixed(4)}\n`);
+    }
+    if (estimate.unpricedModels.length > 0) io.stdout(`  no price data for: ${estimate.unpricedModels.join(', ')}\n`);
+    if (estimate.unknownModels.length > 0) {
+      io.stdout(`  not in the catalog (generic capabilities, unchecked): ${estimate.unknownModels.join(', ')}\n`);
+    }
+    for (const { model, status, date, replacement } of estimate.deprecatedModels) {
+      io.stdout(`  deprecated: ${model} (${status}${date === null ? '' : ` ${date}`}); use ${replacement}\n`);
+    }
+  }
 }
