@@ -46,7 +46,10 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
  * from the provider's options, which each model reads under its own name. No seed is chosen.
  */
 function planCallOptions(params: ImageModelV3CallOptions, model: ModelCapabilities, optionsKey: string) {
-  const { guidance, ...ownOptions } = (params.providerOptions[optionsKey] ?? {}) as Record<string, unknown>;
+  const given = params.providerOptions[optionsKey] as Record<string, unknown> | undefined;
+  const { guidance, ...ownOptions } = given ?? {};
+  // A numeric `guidance` is the plan's, sent under the name the model reads; anything else stays as given.
+  const lifted = typeof guidance === 'number';
   const useRatio = params.aspectRatio !== undefined && (params.size === undefined || model.sizing === 'aspect-ratio');
   const request: ParsedRequest = {
     prompt: params.prompt ?? '',
@@ -54,10 +57,10 @@ function planCallOptions(params: ImageModelV3CallOptions, model: ModelCapabiliti
     ...(useRatio ? { aspectRatio: params.aspectRatio } : params.size === undefined ? {} : { size: params.size }),
     count: params.n,
     ...(params.seed === undefined ? {} : { seed: params.seed }),
-    ...(typeof guidance === 'number' ? { guidance } : {}),
+    ...(lifted ? { guidance } : {}),
     safetyChecker: true,
     responseFormat: 'base64',
-    providerOptions: { ...params.providerOptions, [optionsKey]: typeof guidance === 'number' ? ownOptions : { ...ownOptions, ...(guidance === undefined ? {} : { guidance }) } } as Record<string, Record<string, unknown>>,
+    providerOptions: (lifted ? { ...params.providerOptions, [optionsKey]: ownOptions } : params.providerOptions) as Record<string, Record<string, unknown>>,
     strict: false,
   };
   const images = (params.files ?? []).map(toReferenceImage);
