@@ -98,7 +98,8 @@ export async function prepareGeneration(
   if (issues.length > 0) throw new InvalidRequestError({ issues: [...issues, ...(plan.strict ? strictIssues(plan.warnings, parsed) : [])] });
 
   const mapped = mapPlan(plan, adapterFor(catalogProvider));
-  if (plan.strict && mapped.warnings.length > 0) throw new InvalidRequestError({ issues: strictIssues(mapped.warnings, parsed) });
+  const changes = [...plan.warnings, ...mapped.warnings];
+  if (plan.strict && changes.length > 0) throw new InvalidRequestError({ issues: strictIssues(changes, parsed) });
   if (plan.responseFormat === 'url' && source.kind === 'given' && !source.ownModel) {
     throw new InvalidRequestError({
       issues: [{ field: 'responseFormat', value: 'url', message: "needs the built-in togetherai provider or an app's own createTogetherAI() instance (this model cannot return URLs); configure it with TOGETHER_API_KEY / TOGETHER_BASE_URL" }],
@@ -107,7 +108,7 @@ export async function prepareGeneration(
   // Building a built-in model checks its key now, before any call is made; the calls reuse it.
   if (source.kind === 'built-in' && options.checkKey !== false) await instantiateModel(source);
   const deprecation = deprecationWarning(plan);
-  const warnings = deprecation === undefined ? mapped.warnings : [...plan.warnings, deprecation, ...mapped.warnings.slice(plan.warnings.length)];
+  const warnings = [...plan.warnings, ...(deprecation === undefined ? [] : [deprecation]), ...mapped.warnings];
   return { plan, source, calls: mapped.calls, warnings };
 }
 

@@ -29,7 +29,7 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
       if (issues.length > 0) throw new InvalidRequestError({ issues });
       const mapped = mapPlan(plan, adapter);
       const transformed = toCallOptions(params, mapped.calls[0]!.args);
-      added.set(transformed, mapped.warnings.map((warning) => ({ type: 'other', message: warning.message })));
+      added.set(transformed, [...plan.warnings, ...mapped.warnings].map((warning) => ({ type: 'other', message: warning.message })));
       return transformed;
     },
     async wrapGenerate({ doGenerate, params }) {

@@ -11,13 +11,14 @@ import type { ImagegenWarning, Plan, PlannedCall } from './plan.js';
 /** A planned call with the `generateImage` arguments it is sent with. */
 export type MappedCall = { readonly call: PlannedCall; readonly args: ProviderCall };
 
+/** The plan's calls mapped, with what the mapping changed (the plan's own warnings stay in `plan.warnings`). */
 export function mapPlan(plan: Plan, adapter: ProviderAdapter): { calls: MappedCall[]; warnings: ImagegenWarning[] } {
-  const warnings = [...plan.warnings];
+  const warnings: ImagegenWarning[] = [];
   const calls = plan.calls.map((call) => {
     const mapped = adapter.mapCall(plan, call);
     // Every call of a plan is mapped alike: a change is reported once, not once per call.
     for (const warning of mapped.warnings) {
-      if (!warnings.some((known) => known.message === warning.message)) warnings.push(warning);
+      if (![...plan.warnings, ...warnings].some((known) => known.message === warning.message)) warnings.push(warning);
     }
     // The request's raw provider options for other keys go along as given; the provider's own key
     // was merged last by its mapCall.
