@@ -1,4 +1,5 @@
 import { imageSize } from 'image-size';
+import { bytesToBase64 } from './base64.js';
 import type { ResolvedRequest } from './pipeline/plan.js';
 
 /** Provider timings for one image, where the provider reports them (Together: `timings.inference`). */
@@ -84,11 +85,7 @@ export class GeneratedImage implements GeneratedImageMetadata {
   /** The bytes as base64 (computed once, on first use). */
   get base64(): string {
     if (this.#base64 === undefined) {
-      let binary = '';
-      for (let offset = 0; offset < this.bytes.length; offset += 0x8000) {
-        binary += String.fromCharCode(...this.bytes.subarray(offset, offset + 0x8000));
-      }
-      this.#base64 = btoa(binary);
+      this.#base64 = bytesToBase64(this.bytes);
     }
     return this.#base64;
   }

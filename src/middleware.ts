@@ -1,6 +1,7 @@
-import { imagesPerCall } from './capabilities.js';
 import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3File, ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { wrapImageModel } from 'ai';
+import { imagesPerCall } from './capabilities.js';
+import { base64ToBytes } from './base64.js';
 import { resolveModel, type ModelCapabilities } from './catalog.js';
 import { adapterFor } from './providers/index.js';
 import { modelTypoIssue } from './did-you-mean.js';
@@ -69,7 +70,7 @@ function planCallOptions(params: ImageModelV3CallOptions, model: ModelCapabiliti
 
 function toReferenceImage(file: ImageModelV3File, index: number): ReferenceImage {
   if (file.type === 'url') return { kind: 'url', source: file.url, url: file.url };
-  const data = typeof file.data === 'string' ? Uint8Array.from(atob(file.data), (character) => character.charCodeAt(0)) : file.data;
+  const data = typeof file.data === 'string' ? base64ToBytes(file.data) : file.data;
   return { kind: 'bytes', source: `<file ${index}>`, data, mediaType: file.mediaType };
 }
 

@@ -1,4 +1,5 @@
 import { imageSize } from 'image-size';
+import { base64ToBytes } from '../base64.js';
 import type { RequestIssue } from '../errors.js';
 
 /**
@@ -61,7 +62,7 @@ async function readBytes(
     const match = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(input);
     if (!match?.[2]) return 'must be a base64 data URL (data:image/png;base64,...)';
     try {
-      return Uint8Array.from(atob(match[3]!), (character) => character.charCodeAt(0));
+      return base64ToBytes(match[3]!);
     } catch {
       return 'is a data URL with invalid base64';
     }

@@ -1,6 +1,6 @@
-import { imagesPerCall } from '../capabilities.js';
 import type { JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import type { Capabilities, LiveModel, ModelCapabilities } from '../capabilities.js';
+import { bytesToBase64 } from '../base64.js';
+import { imagesPerCall, type Capabilities, type LiveModel, type ModelCapabilities } from '../capabilities.js';
 import type { AnyImageModel } from '../model-version.js';
 import type { ImagegenWarning, Plan, PlannedCall } from '../pipeline/plan.js';
 
@@ -82,11 +82,7 @@ export function mapWarning(field: string, message: string): ImagegenWarning {
 
 /** `"image/png"` → data URL of the bytes. */
 export function toDataUrl(data: Uint8Array, mediaType: string): string {
-  let binary = '';
-  for (let index = 0; index < data.length; index += 0x8000) {
-    binary += String.fromCharCode(...data.subarray(index, index + 0x8000));
-  }
-  return `data:${mediaType};base64,${btoa(binary)}`;
+  return `data:${mediaType};base64,${bytesToBase64(data)}`;
 }
 
 /** Reads an environment variable where there is an environment (not on every edge runtime). */

@@ -1,5 +1,5 @@
-import { imagesPerCall } from '../capabilities.js';
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
+import { imagesPerCall } from '../capabilities.js';
 import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
 import type { Plan, PlannedCall } from '../pipeline/plan.js';
 import { imageInputs, readEnvironment, type ProviderAdapter, type ProviderCall } from './adapter.js';

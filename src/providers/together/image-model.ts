@@ -9,6 +9,7 @@ import {
   type SharedV3Warning,
 } from '@ai-sdk/provider';
 import { z } from 'zod';
+import { base64ToBytes } from '../../base64.js';
 import { VERSION } from '../../version.js';
 import { toDataUrl } from '../adapter.js';
 
@@ -303,9 +304,3 @@ function isAbortError(error: unknown): boolean {
   );
 }
 
-function base64ToBytes(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
-  return bytes;
-}

@@ -1,5 +1,5 @@
-import { imagesPerCall } from '../../capabilities.js';
 import type { JSONValue } from '@ai-sdk/provider';
+import { imagesPerCall } from '../../capabilities.js';
 import type { Plan, PlannedCall } from '../../pipeline/plan.js';
 import { toDataUrl, type MappedArgs } from '../adapter.js';
 
