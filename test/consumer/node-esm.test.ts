@@ -99,4 +99,11 @@ describe('a Node 20 ESM app installs the tarball', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/imagegen mcp needs the package @modelcontextprotocol\/sdk, which is not installed\. Run: npm install @modelcontextprotocol\/sdk/);
   }, 60_000);
+
+  it('imagegen emulator without sharp (an optional peer) says what to install at start (exit 2) instead of answering 500s', async () => {
+    const bin = path.join(app.dir, 'node_modules/.bin/imagegen');
+    const result = await run(bin, ['emulator', '--port', '0'], { cwd: app.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/The emulator needs the package sharp, which is not installed\. Run: npm install sharp/);
+  }, 60_000);
 });
