@@ -181,6 +181,14 @@ describe('imageModel(): the AI SDK-native door', () => {
     expect(result.images).toHaveLength(4);
     expect(seen).toEqual([{ n: 4, size: '1344x768', aspectRatio: undefined, providerOptions: { togetherai: { guidance_scale: 5 } } }]);
     expect(result.warnings).toEqual([]);
+
+    // Without a numeric guidance the call's provider options go on as given: other keys kept, no empty entry added.
+    seen.length = 0;
+    await generateImage({ model, prompt: 'p', n: 1, size: '1024x768', providerOptions: { togetherai: { steps: 4 }, gateway: { order: ['togetherai'] } } });
+    expect(seen[0]?.providerOptions).toEqual({ togetherai: { steps: 4 }, gateway: { order: ['togetherai'] } });
+    seen.length = 0;
+    await generateImage({ model, prompt: 'p', n: 1, size: '1024x768' });
+    expect(seen[0]?.providerOptions).toEqual({ togetherai: {} });
   });
 });
 
