@@ -1,7 +1,7 @@
 /** js-pixel-fonts' JSON shape: each glyph is rows of 0/1 starting `offset` rows below the top line. */
 export type SourceFont = { name: string; lineHeight: number; glyphs: Record<string, { offset: number; pixels: number[][] }> };
 
-/** src/pixel-font.ts as text: each glyph as [offset, width, ...rows], a row's bit 0 its leftmost pixel. */
+/** src/placeholder/pixel-font.ts as text: each glyph as [offset, width, ...rows], a row's bit 0 its leftmost pixel. */
 export function encodeFont(font: SourceFont): string {
   const entries = Object.entries(font.glyphs).map(([character, { offset, pixels }]) => {
     const width = Math.max(0, ...pixels.map((row) => row.length));

@@ -1,10 +1,10 @@
 /**
- * Prints a MODEL_SALT for src/render-background.ts under which the catalog's current Together models
+ * Prints a MODEL_SALT for src/placeholder/background.ts under which the catalog's current Together models
  * each get their own placeholder look and the FLUX models (with local:placeholder) their own hue.
  * Run it when a catalog change makes test/render.test.ts's "own look" test fail.
  */
-import { listModels } from '../src/catalog.js';
-import { hashString, scramble } from '../src/render-background.js';
+import { listModels } from '../src/models/catalog.js';
+import { hashString, scramble } from '../src/placeholder/background.js';
 
 const current = [...listModels({ provider: 'togetherai' }).filter((model) => model.deprecated === undefined).map((model) => model.modelId), 'local:placeholder'];
 const flux = current.filter((model) => model.startsWith('black-forest-labs/') || model === 'local:placeholder').map(hashString);

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
-import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from './capabilities.js';
-import { InvalidRequestError } from './errors.js';
+import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from './shared/capabilities.js';
+import { InvalidRequestError } from './errors/errors.js';
 import { collectResult, type GenerateImagesResult } from './pipeline/collect.js';
 import { loadReferenceImages, type ReadFile } from './pipeline/load.js';
 import { mapPlan, strictIssues, type MappedCall } from './pipeline/map.js';
@@ -8,8 +8,8 @@ import { DEFAULT_MODEL, generateRequestSchema, parseCollectingIssues, type Gener
 import { deprecationWarning, planGeneration, referenceInputs, resolveTarget, type ImagegenWarning, type Plan } from './pipeline/plan.js';
 import { sendCall } from './pipeline/send.js';
 import { adapterFor } from './providers/index.js';
-import { MAX_TIMEOUT_MS } from './timeout.js';
-import { instantiateModel, knownProviderNames, resolveModelSource, type ModelSource, type ProvidersOption } from './resolve-model.js';
+import { MAX_TIMEOUT_MS } from './util/timeout.js';
+import { instantiateModel, knownProviderNames, resolveModelSource, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
 
 export type { CallReport } from './pipeline/send.js';
 export type { GenerateImagesResult } from './pipeline/collect.js';

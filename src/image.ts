@@ -1,5 +1,5 @@
 import { imageSize } from 'image-size';
-import { bytesToBase64 } from './base64.js';
+import { bytesToBase64 } from './util/base64.js';
 import type { ResolvedRequest } from './pipeline/plan.js';
 
 /** Provider timings for one image, where the provider reports them (Together: `timings.inference`). */

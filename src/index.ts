@@ -18,19 +18,19 @@ export {
   registerLiveModels,
   resolveModel,
   setPriceOverrides,
-} from './catalog.js';
-export { RATIO_DIMENSIONS } from './sizing.js';
-export type { Deprecation, ImageInput, LiveModel, LiveModelList, ModelCapabilities, Price, Sizing } from './catalog.js';
-export { suggestModel } from './did-you-mean.js';
-export { compareWithCatalog, fetchLiveModels, refreshModelList } from './live-models.js';
-export type { CatalogComparison, FetchLiveModelsOptions } from './live-models.js';
+} from './models/catalog.js';
+export { RATIO_DIMENSIONS } from './shared/sizing.js';
+export type { Deprecation, ImageInput, LiveModel, LiveModelList, ModelCapabilities, Price, Sizing } from './models/catalog.js';
+export { suggestModel } from './models/did-you-mean.js';
+export { compareWithCatalog, fetchLiveModels, refreshModelList } from './models/live-models.js';
+export type { CatalogComparison, FetchLiveModelsOptions } from './models/live-models.js';
 export { catalogMiddleware, imageModel } from './middleware.js';
 export { imageGenerationTool } from './tool.js';
 export type { ImageGenerationToolInput, ImageGenerationToolOptions, ImageGenerationToolOutput } from './tool.js';
 export { createLocalImageModel } from './providers/local.js';
 export type { LocalImageModelOptions } from './providers/local.js';
 export { TOGETHER_ENVIRONMENT_VARIABLES } from './providers/together/index.js';
-export type { ImageProviderLike, ProviderRegistryLike, ProvidersOption } from './resolve-model.js';
+export type { ImageProviderLike, ProviderRegistryLike, ProvidersOption } from './models/resolve-model.js';
 export {
   ImagegenError,
   InsufficientCreditsError,
@@ -44,5 +44,5 @@ export {
   RateLimitError,
   SafetyCheckerError,
   TimeoutError,
-} from './errors.js';
-export type { ImagegenErrorKind, RequestIssue, TimeoutFields } from './errors.js';
+} from './errors/errors.js';
+export type { ImagegenErrorKind, RequestIssue, TimeoutFields } from './errors/errors.js';

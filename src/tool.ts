@@ -1,10 +1,10 @@
 import { tool, wrapImageModel, type Tool } from 'ai';
 import { z } from 'zod';
-import { resolveModel, type ModelCapabilities } from './catalog.js';
+import { resolveModel, type ModelCapabilities } from './models/catalog.js';
 import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import type { GeneratedImage } from './image.js';
 import { DEFAULT_MODEL, generateRequestSchema, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
-import { splitModelReference } from './resolve-model.js';
+import { splitModelReference } from './models/resolve-model.js';
 
 /** What the language model may pass to the tool (fields appear only where a model takes them). */
 export type ImageGenerationToolInput = {

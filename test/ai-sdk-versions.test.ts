@@ -4,7 +4,7 @@ import { createProviderRegistry, generateImage } from 'ai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { generateImages, imageModel, InvalidRequestError } from '../src/index.js';
-import { toImageModelV3, type ImageModelV4Like } from '../src/model-version.js';
+import { toImageModelV3, type ImageModelV4Like } from '../src/shared/model-version.js';
 
 // AI SDK 7 providers make spec v4 models. ai 6 (what this suite runs on) throws on a raw v4 model,
 // so these tests prove the toolkit converts them itself; the consumer suite runs the real ai 7.

@@ -174,7 +174,7 @@ describe('planned once, reference files read once', () => {
   const kontextJobs = async (count: number) => {
     const reference = path.join(await folder(), 'reference.png');
     const { writeFile } = await import('node:fs/promises');
-    const { renderPlaceholder } = await import('../src/render.js');
+    const { renderPlaceholder } = await import('../src/placeholder/render.js');
     await writeFile(reference, renderPlaceholder({ prompt: 'a', seed: 1, width: 16, height: 16, format: 'png' }));
     const lines = Array.from({ length: count }, (_, index) =>
       JSON.stringify({ prompt: `make it blue ${index}`, model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', size: '512x512', referenceImages: [reference] }),
@@ -306,7 +306,7 @@ describe('the cache and reference images', () => {
     const cache = new ImageCache(await folder());
     const reference = path.join(await folder(), 'ref.png');
     const { writeFile } = await import('node:fs/promises');
-    const { renderPlaceholder } = await import('../src/render.js');
+    const { renderPlaceholder } = await import('../src/placeholder/render.js');
     const request = { model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', size: '512x512', referenceImages: [reference], seed: 5 };
     const jobs = parseBatchInput({ text: JSON.stringify({ prompt: 'make it blue', ...request }), format: 'jsonl' }).jobs;
     await writeFile(reference, renderPlaceholder({ prompt: 'a', seed: 1, width: 16, height: 16, format: 'png' }));

@@ -11,7 +11,7 @@ import { parseBatchInput } from '../src/batch/input.js';
 import type { JournalEntry } from '../src/batch/journal.js';
 import { LOCK_NAME, lockOutputFolder, OutputFolderLockedError } from '../src/batch/output-lock.js';
 import { emulatorPerTest } from './helpers/emulators.js';
-import { InvalidRequestError } from '../src/errors.js';
+import { InvalidRequestError } from '../src/errors/errors.js';
 import { TEMPORARY_FILE_PREFIX } from '../src/files/files.js';
 import { startProviderServer } from './helpers/provider-server.js';
 import { mountTmpfs, tmpfsSupport } from './helpers/tmpfs.js';

@@ -7,7 +7,7 @@ import type { PlanBudget, PlanStore } from '../src/batch/plan-store.js';
 import type { Sidecar } from '../src/files/files.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { runCli } from '../src/cli/main.js';
-import { renderPlaceholder } from '../src/render.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 import { memoryIO } from './helpers/cli.js';
 
 // `imagegen batch` as a user runs it, with every plan it makes, every reference file it reads and

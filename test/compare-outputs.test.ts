@@ -8,7 +8,7 @@ import { renderGalleryHtml, writeGallery } from '../src/compare/gallery.js';
 import { RESULTS_CSV_COLUMNS, writeResultsFiles } from '../src/compare/results-files.js';
 import { formatSummaryTable, summarize } from '../src/compare/summary.js';
 import type { ExperimentRow } from '../src/compare/types.js';
-import { renderPlaceholder } from '../src/render.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 
 const PROMPTS = [
   'a lighthouse at dusk, oil painting',

@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contactSheetSize } from '../src/compare/contact-sheet.js';
 import { expandExperiment, loadExperimentFile, parseExperiment } from '../src/compare/experiment.js';
 import { runCli } from '../src/cli/main.js';
-import type { InvalidRequestError } from '../src/errors.js';
+import type { InvalidRequestError } from '../src/errors/errors.js';
 import { memoryIO } from './helpers/cli.js';
 import { runExperiment } from '../src/compare/run.js';
 import { RESULTS_CSV_COLUMNS } from '../src/compare/results-files.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { renderPlaceholder } from '../src/render.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 
 /** A local server answering OpenAI's image endpoint with real PNGs. */
 function startOpenAIServer(): Promise<{ url: string; server: Server; requests: unknown[] }> {

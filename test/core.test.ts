@@ -10,7 +10,7 @@ import {
   prepareGeneration,
   ProviderError,
 } from '../src/index.js';
-import { renderPlaceholder } from '../src/render.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 
 const png = (seed: number) => renderPlaceholder({ prompt: 'mock', seed, width: 32, height: 24, format: 'png' });
 

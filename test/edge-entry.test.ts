@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { renderPlaceholder } from '../src/render.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 
 // The optional provider packages load lazily, at run time: a bundler (esbuild here) leaves them alone
 // even where they are installed, as they are in this repository.
@@ -55,7 +55,7 @@ describe('placeholder JPEGs on a runtime without Buffer', () => {
 describe('placeholder PNGs', () => {
   it('through Node’s zlib (where the runtime has it) and the pure-JS encoder (edge) decode to the same pixels', async () => {
     const { default: sharp } = await import('sharp');
-    const { renderPixels } = await import('../src/render.js');
+    const { renderPixels } = await import('../src/placeholder/render.js');
     const options = { prompt: 'png paths', seed: 3, width: 40, height: 24 } as const;
     const withNodeZlib = renderPlaceholder({ ...options, format: 'png' });
     const scope = globalThis.process as { getBuiltinModule?: unknown };

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGallery } from '../src/compare/gallery.js';
 import type { ExperimentRow } from '../src/compare/types.js';
-import { renderPlaceholder } from '../src/render.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 import { ensureChromium } from './helpers/chromium.js';
 
 // Installed here when missing (apt-get, as root), so `npm test` needs nothing installed by hand.

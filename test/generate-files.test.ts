@@ -7,7 +7,7 @@ import { runCli } from '../src/cli/main.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { GeneratedImage } from '../src/image.js';
 import { saveImages } from '../src/files/files.js';
-import { renderPlaceholder } from '../src/render.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 import { memoryIO } from './helpers/cli.js';
 import { mountTmpfs, tmpfsSupport } from './helpers/tmpfs.js';
 

@@ -4,12 +4,12 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { PIXEL_FONT, PIXEL_FONT_LINE_HEIGHT } from '../src/pixel-font.js';
-import { listModels } from '../src/catalog.js';
+import { PIXEL_FONT, PIXEL_FONT_LINE_HEIGHT } from '../src/placeholder/pixel-font.js';
+import { listModels } from '../src/models/catalog.js';
 import { createLocalImageModel } from '../src/providers/local.js';
-import { modelStyle } from '../src/render-background.js';
-import { LABEL_COLORS, layoutLabel, textWidth, type LabelLayout } from '../src/render-label.js';
-import { renderPixels, renderPlaceholder, type RenderOptions } from '../src/render.js';
+import { modelStyle } from '../src/placeholder/background.js';
+import { LABEL_COLORS, layoutLabel, textWidth, type LabelLayout } from '../src/placeholder/label.js';
+import { renderPixels, renderPlaceholder, type RenderOptions } from '../src/placeholder/render.js';
 import { encodeFont, type SourceFont } from '../scripts/encode-pixel-font.js';
 
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
@@ -248,7 +248,7 @@ describe('the label on what the providers return', { timeout: 30_000 }, () => {
 describe('the embedded pixel font', () => {
   it('is js-pixel-fonts’ "Seven plus", unchanged (npx tsx scripts/build-pixel-font.ts rewrites it)', async () => {
     const source = JSON.parse(await readFile(new URL('../node_modules/js-pixel-fonts/data/seven-plus.json', import.meta.url), 'utf8')) as SourceFont;
-    expect(await readFile(new URL('../src/pixel-font.ts', import.meta.url), 'utf8')).toBe(encodeFont(source));
+    expect(await readFile(new URL('../src/placeholder/pixel-font.ts', import.meta.url), 'utf8')).toBe(encodeFont(source));
   });
 });
 

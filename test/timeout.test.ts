@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRetryable, runBatch } from '../src/batch/engine.js';
 import { parseBatchInput } from '../src/batch/input.js';
 import { runCli } from '../src/cli/main.js';
-import { DEFAULT_DOWNLOAD_LIMITS, downloadImage, guardedFetch } from '../src/download.js';
+import { DEFAULT_DOWNLOAD_LIMITS, downloadImage, guardedFetch } from '../src/util/download.js';
 import { generateImages, ImagegenError, ProviderError, TimeoutError } from '../src/index.js';
-import { toImagegenError } from '../src/provider-errors.js';
-import { timeoutSignal } from '../src/timeout.js';
+import { toImagegenError } from '../src/errors/provider-errors.js';
+import { timeoutSignal } from '../src/util/timeout.js';
 import { memoryIO } from './helpers/cli.js';
 import { emulatorPerTest } from './helpers/emulators.js';
 

@@ -13,7 +13,7 @@ import {
   SafetyCheckerError,
 } from '../src/index.js';
 import { generateImages, saveImages } from '../src/node/index.js';
-import { DEFAULT_DOWNLOAD_LIMITS, downloadImage, guardedFetch } from '../src/download.js';
+import { DEFAULT_DOWNLOAD_LIMITS, downloadImage, guardedFetch } from '../src/util/download.js';
 import sharp from 'sharp';
 import { createServer } from 'node:http';
 import { runCli } from '../src/cli/main.js';

@@ -5,8 +5,8 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { InvalidResponseError, ProviderError, RateLimitError } from '../src/errors.js';
-import { toImagegenError } from '../src/provider-errors.js';
+import { InvalidResponseError, ProviderError, RateLimitError } from '../src/errors/errors.js';
+import { toImagegenError } from '../src/errors/provider-errors.js';
 import { TogetherImageModel } from '../src/providers/together/image-model.js';
 import { VERSION } from '../src/version.js';
 import { SMALL_PNG } from './helpers/fixtures.js';

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { generateImages, InvalidRequestError, MissingApiKeyError } from '../src/index.js';
 import { prepareGeneration } from '../src/generate.js';
-import type { ImageModelV4Like } from '../src/model-version.js';
+import type { ImageModelV4Like } from '../src/shared/model-version.js';
 import { together } from '../src/providers/together/index.js';
 import { TogetherImageModel } from '../src/providers/together/image-model.js';
 

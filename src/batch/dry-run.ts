@@ -2,7 +2,7 @@ import path from 'node:path';
 import { prepareGeneration } from '../generate.js';
 import { readImageFile } from '../files/files.js';
 import type { Plan } from '../pipeline/plan.js';
-import type { ProvidersOption } from '../resolve-model.js';
+import type { ProvidersOption } from '../models/resolve-model.js';
 import type { BatchJob } from './input.js';
 import { Journal } from './journal.js';
 

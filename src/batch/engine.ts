@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pRetry from 'p-retry';
-import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors.js';
+import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors/errors.js';
 import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
@@ -9,8 +9,8 @@ import { collectResult } from '../pipeline/collect.js';
 import type { MappedCall } from '../pipeline/map.js';
 import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
 import { sendCall, type CallOutcome } from '../pipeline/send.js';
-import type { ProvidersOption } from '../resolve-model.js';
-import { timeoutSignal } from '../timeout.js';
+import type { ProvidersOption } from '../models/resolve-model.js';
+import { timeoutSignal } from '../util/timeout.js';
 import { ImageCache, type CachedImage } from './cache.js';
 import { lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';

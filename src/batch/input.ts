@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as crypto from 'node:crypto';
-import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors.js';
+import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'text';

@@ -1,9 +1,9 @@
-import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, type ImagegenError } from '../errors.js';
+import { InvalidRequestError, MissingApiKeyError, MissingProviderPackageError, type ImagegenError } from '../errors/errors.js';
 import { bytesForImage } from '../files/folder-checks.js';
 import { readImageFile } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
-import type { ProvidersOption } from '../resolve-model.js';
+import type { ProvidersOption } from '../models/resolve-model.js';
 import { byPosition, detectFormat, InvalidBatchInputError, lineErrors, type BatchJob, type InputFormat, type LineError } from './input.js';
 import { readBatchJobs } from './read.js';
 

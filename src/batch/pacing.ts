@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import { ProviderError } from '../errors.js';
+import { ProviderError } from '../errors/errors.js';
 
 /** Longest wait a provider's rate-limit headers can impose on a queue (longer ones are not trusted). */
 export const MAX_PAUSE_SECONDS = 120;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseDuration, parseRateLimit } from '../units.js';
+import { parseDuration, parseRateLimit } from '../util/units.js';
 import path from 'node:path';
 import { ImageCache } from '../batch/cache.js';
 import { defaultCacheDir } from '../files/cache-dir.js';

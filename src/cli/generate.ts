@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { parseDuration } from '../units.js';
+import { parseDuration } from '../util/units.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
 import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../files/files.js';
-import { redactSecrets } from '../errors.js';
-import { timeoutSignal } from '../timeout.js';
+import { redactSecrets } from '../errors/errors.js';
+import { timeoutSignal } from '../util/timeout.js';
 import { bytesForRequests, checkWritableFolder } from '../files/folder-checks.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { CommandContext } from './output.js';

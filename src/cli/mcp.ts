@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { ImagegenError, redactSecrets } from '../errors.js';
+import { ImagegenError, redactSecrets } from '../errors/errors.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
 import { DEFAULT_MODEL, generateRequestSchema } from '../pipeline/parse.js';
 import { LOCAL_FALLBACK_MODEL, UsageError, wholeNumber, type CommandContext } from './output.js';

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { formatPrice, listModels, liveModelList, pricePerImage, resolveModel, type ModelCapabilities } from '../catalog.js';
-import { closestName, unknownProviderMessage } from '../did-you-mean.js';
-import type { CatalogComparison } from '../live-models.js';
+import { formatPrice, listModels, liveModelList, pricePerImage, resolveModel, type ModelCapabilities } from '../models/catalog.js';
+import { closestName, unknownProviderMessage } from '../models/did-you-mean.js';
+import type { CatalogComparison } from '../models/live-models.js';
 import { findAdapter } from '../providers/index.js';
 import { DEFAULT_MODEL_LIST_MAX_AGE_MS, refreshModelListCached } from '../files/model-list-cache.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
-import { parseDuration } from '../units.js';
+import { parseDuration } from '../util/units.js';
 import type { CliIO } from './output.js';
 import { parseFlag, UsageError } from './output.js';
 

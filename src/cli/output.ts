@@ -1,8 +1,8 @@
 import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { closestName } from '../closest-name.js';
-import { errorMessage, ImagegenError, InvalidRequestError, redactSecrets } from '../errors.js';
-import { MAX_TIMEOUT_MS } from '../timeout.js';
+import { closestName } from '../util/closest-name.js';
+import { errorMessage, ImagegenError, InvalidRequestError, redactSecrets } from '../errors/errors.js';
+import { MAX_TIMEOUT_MS } from '../util/timeout.js';
 
 /** Where a command writes; injected so tests can run commands in-process. */
 export type CliIO = {

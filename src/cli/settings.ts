@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultCacheDir } from '../files/cache-dir.js';
-import { parsePrice, setPriceOverrides, type Price } from '../catalog.js';
+import { parsePrice, setPriceOverrides, type Price } from '../models/catalog.js';
 import { loadCachedModelList } from '../files/model-list-cache.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../errors/errors.js';
 import { UsageError, type CliIO } from './output.js';
 
 /**

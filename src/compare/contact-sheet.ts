@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { OverlayOptions } from 'sharp';
-import { redactSecrets } from '../errors.js';
+import { redactSecrets } from '../errors/errors.js';
 import { writeFileAtomically } from '../files/files.js';
 import { loadSharp } from '../files/sharp.js';
 import type { ExperimentRow } from './types.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors.js';
+import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { generateRequestSchema, valueAt, type GenerateRequest } from '../pipeline/parse.js';
 
 const settingValues = <T extends z.ZodType>(schema: T) => z.array(schema).min(1, 'must list at least one value');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { redactSecrets } from '../errors.js';
+import { redactSecrets } from '../errors/errors.js';
 import { writeFileAtomically } from '../files/files.js';
 import { experimentGrid, type GridColumn, type GridRow } from './contact-sheet.js';
 import { formatCost, summarize } from './summary.js';

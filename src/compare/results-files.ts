@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { redactSecrets } from '../errors.js';
+import { redactSecrets } from '../errors/errors.js';
 import { writeFileAtomically } from '../files/files.js';
 import type { ExperimentRow } from './types.js';
 

@@ -4,10 +4,10 @@ import { runBatch, type BatchEvent, type BatchSummary } from '../batch/engine.js
 import type { ImageCache } from '../batch/cache.js';
 import { createKeyMaker, type BatchJob } from '../batch/input.js';
 import type { JournalEntry } from '../batch/journal.js';
-import { ImagegenError, MissingApiKeyError, MissingProviderPackageError } from '../errors.js';
+import { ImagegenError, MissingApiKeyError, MissingProviderPackageError } from '../errors/errors.js';
 import { prepareGeneration, type PreparedGeneration } from '../generate.js';
 import { readImageFile, type ImageResult, type Sidecar } from '../files/files.js';
-import type { ProvidersOption } from '../resolve-model.js';
+import type { ProvidersOption } from '../models/resolve-model.js';
 import { makeContactSheet } from './contact-sheet.js';
 import { expandExperiment, type ExperimentCell, type ParsedExperiment } from './experiment.js';
 import { writeGallery } from './gallery.js';

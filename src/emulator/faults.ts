@@ -3,8 +3,8 @@
  * and broken responses. Every random choice comes from one seeded generator, so a run with the
  * same seed and the same order of requests fails in the same places.
  */
-import { mulberry32 } from '../random.js';
-import { parseDuration, parseRateLimit, safeDuration } from '../units.js';
+import { mulberry32 } from '../util/random.js';
+import { parseDuration, parseRateLimit, safeDuration } from '../util/units.js';
 
 export { parseDuration, parseRateLimit };
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadSharp } from '../files/sharp.js';
-import { renderPixels } from '../render.js';
+import { renderPixels } from '../placeholder/render.js';
 import { corruptBase64, InvalidHeaderError, truncateBody, type FaultKind, type FaultShaper, type RequestPlan } from './faults.js';
 import { parseJson, rateLimitHeaders, readBody, waitUntil, type JsonResult, type ResponseHeaders } from './http.js';
 import { checkKey, countStatus, recordRequest, sendResult, type EmulatorState } from './state.js';

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from '../capabilities.js';
-import { downloadImage } from '../download.js';
-import { redactSecrets } from '../errors.js';
+import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from '../shared/capabilities.js';
+import { downloadImage } from '../util/download.js';
+import { redactSecrets } from '../errors/errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import type { ImagegenWarning } from '../pipeline/plan.js';
 

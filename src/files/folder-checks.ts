@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError } from '../errors/errors.js';
 import { prepareGeneration } from '../generate.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
-import type { ProvidersOption } from '../resolve-model.js';
+import type { ProvidersOption } from '../models/resolve-model.js';
 import { TEMPORARY_FILE_PREFIX } from './files.js';
 
 /** Error codes that mean the disk, not the request, is the problem: no later write will do better. */

@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultCacheDir } from './cache-dir.js';
-import { registerLiveModels, type LiveModelList } from '../catalog.js';
-import { compareWithCatalog, fetchLiveModels, type CatalogComparison, type FetchLiveModelsOptions } from '../live-models.js';
+import { registerLiveModels, type LiveModelList } from '../models/catalog.js';
+import { compareWithCatalog, fetchLiveModels, type CatalogComparison, type FetchLiveModelsOptions } from '../models/live-models.js';
 import { writeFileAtomically } from './files.js';
 
 /** How long a fetched model list is trusted before `--refresh` fetches again. */

@@ -1,4 +1,4 @@
-import { ImagegenError } from '../errors.js';
+import { ImagegenError } from '../errors/errors.js';
 
 type Sharp = typeof import('sharp').default;
 

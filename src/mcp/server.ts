@@ -6,14 +6,14 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { listModels as catalogModels, type ModelCapabilities } from '../catalog.js';
-import type { CatalogComparison } from '../live-models.js';
+import { listModels as catalogModels, type ModelCapabilities } from '../models/catalog.js';
+import type { CatalogComparison } from '../models/live-models.js';
 import { refreshModelListCached } from '../files/model-list-cache.js';
-import { redactSecrets } from '../errors.js';
+import { redactSecrets } from '../errors/errors.js';
 import { saveImages } from '../files/files.js';
 import { generateImages } from '../node/index.js';
 import { MAX_SEED, type GenerateRequest } from '../pipeline/parse.js';
-import type { ProvidersOption } from '../resolve-model.js';
+import type { ProvidersOption } from '../models/resolve-model.js';
 
 export type ImagegenMcpServerOptions = {
   /** Where images and their sidecars are saved. */

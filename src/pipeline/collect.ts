@@ -1,4 +1,4 @@
-import type { ImagegenError } from '../errors.js';
+import type { ImagegenError } from '../errors/errors.js';
 import type { GeneratedImage } from '../image.js';
 import type { ImagegenWarning, ResolvedRequest } from './plan.js';
 import type { CallOutcome, CallReport } from './send.js';

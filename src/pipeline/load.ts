@@ -1,16 +1,14 @@
 import { imageSize } from 'image-size';
-import { base64ToBytes } from '../base64.js';
-import type { RequestIssue } from '../errors.js';
+import { base64ToBytes } from '../util/base64.js';
+import type { RequestIssue } from '../errors/errors.js';
 
 /**
  * Stage 2, load: reads the reference images a request names. The only I/O before anything is
  * sent; everything after it works on what it returns.
  */
 
-/** A reference image, loaded and checked: a URL passed on as it is, or the bytes of a file, data URL or buffer. */
-export type ReferenceImage =
-  | { readonly kind: 'url'; readonly source: string; readonly url: string }
-  | { readonly kind: 'bytes'; readonly source: string; readonly data: Uint8Array; readonly mediaType: string };
+export type { ReferenceImage } from '../shared/plan.js';
+import type { ReferenceImage } from '../shared/plan.js';
 
 /** Reads a reference image file, refusing one over `maxBytes` (the Node entry supplies it). */
 export type ReadFile = (path: string, options: { maxBytes: number }) => Promise<Uint8Array>;

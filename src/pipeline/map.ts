@@ -1,4 +1,4 @@
-import type { RequestIssue } from '../errors.js';
+import type { RequestIssue } from '../errors/errors.js';
 import type { ProviderAdapter, ProviderCall } from '../providers/adapter.js';
 import type { ImagegenWarning, Plan, PlannedCall } from './plan.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { InvalidRequestError, type RequestIssue } from '../errors.js';
-import { MAX_SEED } from '../random.js';
-import { SIZE_PRESETS, type SizePreset } from '../sizing.js';
+import { InvalidRequestError, type RequestIssue } from '../errors/errors.js';
+import { MAX_SEED } from '../util/random.js';
+import { SIZE_PRESETS, type SizePreset } from '../shared/sizing.js';
 
-export { SIZE_PRESETS, type SizePreset } from '../sizing.js';
+export { SIZE_PRESETS, type SizePreset } from '../shared/sizing.js';
 
 /**
  * Stage 1, parse: the high-level request, the same whatever the provider, checked by its schema.

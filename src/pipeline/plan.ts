@@ -1,10 +1,11 @@
-import { imagesPerCall } from '../capabilities.js';
-import { estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../catalog.js';
-import { InvalidRequestError, type RequestIssue } from '../errors.js';
-import { modelTypoIssue, unknownProviderMessage } from '../did-you-mean.js';
-import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../sizing.js';
-import { describeReference, type ReferenceImage } from './load.js';
-import { deriveSeed, randomSeed } from '../random.js';
+import { imagesPerCall } from '../shared/capabilities.js';
+import { estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../models/catalog.js';
+import { InvalidRequestError, type RequestIssue } from '../errors/errors.js';
+import { modelTypoIssue, unknownProviderMessage } from '../models/did-you-mean.js';
+import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../shared/sizing.js';
+import { describeReference } from './load.js';
+import type { ReferenceImage } from '../shared/plan.js';
+import { deriveSeed, randomSeed } from '../util/random.js';
 import type { ParsedRequest } from './parse.js';
 
 /**
@@ -13,71 +14,8 @@ import type { ParsedRequest } from './parse.js';
  * warning or refused with an issue, and nothing after this stage decides anything about the request.
  */
 
-/** A warning from the toolkit (an option dropped or changed) or passed on from the provider. */
-export type ImagegenWarning = {
-  source: 'imagegen' | 'provider';
-  /** The request field it is about, when it is about one. */
-  field?: string;
-  message: string;
-};
-
-/** The request as resolved: feeding it back to `generateImages` reproduces the images. */
-export type ResolvedRequest = {
-  prompt: string;
-  model: string;
-  size?: string;
-  aspectRatio?: string;
-  count: number;
-  steps?: number;
-  seed?: number;
-  negativePrompt?: string;
-  guidance?: number;
-  referenceImages?: string[];
-  loras?: { path: string; scale: number }[];
-  safetyChecker: boolean;
-  promptUpsampling?: boolean;
-  outputFormat?: 'png' | 'jpeg';
-  responseFormat?: 'url';
-  providerOptions?: Record<string, Record<string, unknown>>;
-};
-
-/** One provider call: `n` images, with the seed sent for it. */
-export type PlannedCall = { readonly n: number; readonly seed: number | undefined; readonly firstIndex: number };
-
-/** Everything needed to map and send a request, decided before anything is sent. */
-export type Plan = {
-  readonly provider: string;
-  readonly modelId: string;
-  readonly model: ModelCapabilities;
-  readonly prompt: string;
-  /** The size the images are expected to have. */
-  readonly width: number;
-  readonly height: number;
-  /** What is sent: `size` for models sized by dimensions, `aspectRatio` for the others. */
-  readonly sizing: { readonly size: `${number}x${number}` } | { readonly aspectRatio: `${number}:${number}` };
-  readonly steps: number | undefined;
-  readonly negativePrompt: string | undefined;
-  readonly guidance: number | undefined;
-  readonly loras: readonly { readonly path: string; readonly scale: number }[] | undefined;
-  readonly disableSafetyChecker: boolean;
-  /** Sent only when the request set it and the model takes it (Together FLUX.2 defaults it on). */
-  readonly promptUpsampling: boolean | undefined;
-  readonly outputFormat: 'png' | 'jpeg' | undefined;
-  /** `url`: keep the provider's URLs instead of bytes (Together only). */
-  readonly responseFormat: 'base64' | 'url';
-  readonly referenceImages: readonly ReferenceImage[];
-  readonly providerOptions: Readonly<Record<string, Record<string, unknown>>> | undefined;
-  readonly calls: readonly PlannedCall[];
-  /** Options the plan dropped or changed (strict mode makes them errors). */
-  readonly warnings: readonly ImagegenWarning[];
-  /** Dropped or changed options are errors (the request's `strict`). */
-  readonly strict: boolean;
-  readonly resolved: ResolvedRequest;
-  readonly estimatedCostUsd: number | undefined;
-};
-
-/** Which model a request names: its provider, id and catalog entry. */
-export type Target = { provider: string; modelId: string; model: ModelCapabilities };
+export type { ImagegenWarning, Plan, PlannedCall, ResolvedRequest, Target } from '../shared/plan.js';
+import type { ImagegenWarning, Plan, PlannedCall, ResolvedRequest, Target } from '../shared/plan.js';
 
 /**
  * Finds the catalog entry for the request's model. An unknown provider is refused at once; an

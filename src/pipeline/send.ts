@@ -1,11 +1,11 @@
 import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
-import { errorMessage, ImagegenError, InvalidResponseError } from '../errors.js';
+import { errorMessage, ImagegenError, InvalidResponseError } from '../errors/errors.js';
 import { GeneratedImage } from '../image.js';
-import { timeoutSignal } from '../timeout.js';
-import { toImagegenError, type AbortLike } from '../provider-errors.js';
+import { timeoutSignal } from '../util/timeout.js';
+import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
-import { instantiateModel, type ModelSource } from '../resolve-model.js';
+import { instantiateModel, type ModelSource } from '../models/resolve-model.js';
 import type { MappedCall } from './map.js';
 import type { ImagegenWarning, Plan } from './plan.js';
 

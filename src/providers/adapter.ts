@@ -1,8 +1,8 @@
 import type { JSONValue, SharedV3Warning } from '@ai-sdk/provider';
-import { bytesToBase64 } from '../base64.js';
-import { imagesPerCall, type Capabilities, type LiveModel, type ModelCapabilities } from '../capabilities.js';
-import type { AnyImageModel } from '../model-version.js';
-import type { ImagegenWarning, Plan, PlannedCall } from '../pipeline/plan.js';
+import { bytesToBase64 } from '../util/base64.js';
+import { imagesPerCall, type Capabilities, type LiveModel, type ModelCapabilities } from '../shared/capabilities.js';
+import type { AnyImageModel } from '../shared/model-version.js';
+import type { ImagegenWarning, Plan, PlannedCall } from '../shared/plan.js';
 
 /** What the toolkit hands to `generateImage` for one provider call (model and abort signal aside). */
 export type ProviderCall = {

@@ -1,6 +1,6 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
-import { InvalidRequestError, MissingApiKeyError } from '../errors.js';
+import { type Capabilities, type ModelCapabilities } from '../shared/capabilities.js';
+import { InvalidRequestError, MissingApiKeyError } from '../errors/errors.js';
 import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, readSecret } from './lazy-adapter.js';
 

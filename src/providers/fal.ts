@@ -1,6 +1,6 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
-import { guardedFetch } from '../download.js';
+import { type Capabilities, type ModelCapabilities } from '../shared/capabilities.js';
+import { guardedFetch } from '../util/download.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 

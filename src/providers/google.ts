@@ -1,5 +1,5 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, catalogEntry } from '../capabilities.js';
+import { type Capabilities, type ModelCapabilities, catalogEntry } from '../shared/capabilities.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 

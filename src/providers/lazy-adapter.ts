@@ -1,7 +1,7 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { imagesPerCall } from '../capabilities.js';
-import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors.js';
-import type { Plan, PlannedCall } from '../pipeline/plan.js';
+import { imagesPerCall } from '../shared/capabilities.js';
+import { MissingApiKeyError, MissingProviderPackageError, registerSecret } from '../errors/errors.js';
+import type { Plan, PlannedCall } from '../shared/plan.js';
 import { imageInputs, readEnvironment, type ProviderAdapter, type ProviderCall } from './adapter.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { ImageModelV3, ImageModelV3CallOptions } from '@ai-sdk/provider';
-import type { ModelCapabilities } from '../capabilities.js';
-import { RATIO_DIMENSIONS } from '../sizing.js';
-import { deriveSeed } from '../random.js';
-import { renderPlaceholder } from '../render.js';
+import type { ModelCapabilities } from '../shared/capabilities.js';
+import { RATIO_DIMENSIONS } from '../shared/sizing.js';
+import { deriveSeed } from '../util/random.js';
+import { renderPlaceholder } from '../placeholder/render.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
 
 /**

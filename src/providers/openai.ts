@@ -1,6 +1,6 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities, catalogEntry } from '../capabilities.js';
-import { ratioValue } from '../sizing.js';
+import { type Capabilities, type ModelCapabilities, catalogEntry } from '../shared/capabilities.js';
+import { ratioValue } from '../shared/sizing.js';
 import { imageInputs, withWarnings, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 

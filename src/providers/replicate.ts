@@ -1,7 +1,7 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
-import { type Capabilities, type ModelCapabilities } from '../capabilities.js';
-import type { Plan } from '../pipeline/plan.js';
-import { guardedFetch } from '../download.js';
+import { type Capabilities, type ModelCapabilities } from '../shared/capabilities.js';
+import type { Plan } from '../shared/plan.js';
+import { guardedFetch } from '../util/download.js';
 import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 

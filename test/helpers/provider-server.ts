@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { vi } from 'vitest';
 import { generateImages, type GenerateImagesResult, type GenerateRequest, type ProvidersOption } from '../../src/index.js';
-import { renderPlaceholder } from '../../src/render.js';
+import { renderPlaceholder } from '../../src/placeholder/render.js';
 
 /** One request as the server saw it. */
 export type RecordedRequest = {

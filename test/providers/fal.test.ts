@@ -121,7 +121,7 @@ describe('fal through @ai-sdk/fal', () => {
 
 describe('fal downloads through the built-in provider', () => {
   it('are capped: an image over the cap fails the call with a clear error, nothing half-read is kept', async () => {
-    const { DEFAULT_DOWNLOAD_LIMITS } = await import('../../src/download.js');
+    const { DEFAULT_DOWNLOAD_LIMITS } = await import('../../src/util/download.js');
     const huge = new Uint8Array(DEFAULT_DOWNLOAD_LIMITS.maxBytes + 1);
     const oversized = await startProviderServer([
       { method: 'POST', path: '/fal-ai/flux/schnell', respond: (_request, { url }) => ({ json: { images: [{ url: `${url}/files/huge.png` }] } }) },

@@ -9,7 +9,7 @@ import {
   type SharedV3Warning,
 } from '@ai-sdk/provider';
 import { z } from 'zod';
-import { base64ToBytes } from '../../base64.js';
+import { base64ToBytes } from '../../util/base64.js';
 import { VERSION } from '../../version.js';
 import { toDataUrl } from '../adapter.js';
 

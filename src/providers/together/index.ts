@@ -1,6 +1,6 @@
-import { imagesPerCall } from '../../capabilities.js';
-import type { AnyImageModel } from '../../model-version.js';
-import { MissingApiKeyError } from '../../errors.js';
+import { imagesPerCall } from '../../shared/capabilities.js';
+import type { AnyImageModel } from '../../shared/model-version.js';
+import { MissingApiKeyError } from '../../errors/errors.js';
 import type { ProviderAdapter } from '../adapter.js';
 import { TogetherImageModel } from './image-model.js';
 import { listTogetherModels } from './list-models.js';

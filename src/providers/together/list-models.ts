@@ -1,5 +1,5 @@
-import type { LiveModel } from '../../catalog.js';
-import { InvalidApiKeyError, InvalidResponseError, MissingApiKeyError, ProviderError, registerSecret } from '../../errors.js';
+import type { LiveModel } from '../../shared/capabilities.js';
+import { InvalidApiKeyError, InvalidResponseError, MissingApiKeyError, ProviderError, registerSecret } from '../../errors/errors.js';
 import { loadTogetherSettings, TOGETHER_ENVIRONMENT_VARIABLES } from './settings.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { JSONValue } from '@ai-sdk/provider';
-import { imagesPerCall } from '../../capabilities.js';
-import type { Plan, PlannedCall } from '../../pipeline/plan.js';
+import { imagesPerCall } from '../../shared/capabilities.js';
+import type { Plan, PlannedCall } from '../../shared/plan.js';
 import { toDataUrl, type MappedArgs } from '../adapter.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Capabilities, ModelCapabilities } from '../../capabilities.js';
+import type { Capabilities, ModelCapabilities } from '../../shared/capabilities.js';
 
 /**
  * Together's image models: what each takes, every fact with its source in brackets.

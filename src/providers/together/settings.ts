@@ -1,4 +1,4 @@
-import { registerSecret } from '../../errors.js';
+import { registerSecret } from '../../errors/errors.js';
 import { readEnvironment } from '../adapter.js';
 
 /** Where the built-in Together provider finds its key, first one preferred. */

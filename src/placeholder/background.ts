@@ -1,4 +1,4 @@
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../util/random.js';
 
 /** What a placeholder's pixels are drawn from. */
 export type Picture = { prompt: string; seed: number; width: number; height: number; model: string };

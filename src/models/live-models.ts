@@ -1,5 +1,5 @@
 import { listModels, registerLiveModels, type LiveModel, type LiveModelList, type ModelCapabilities } from './catalog.js';
-import { findAdapter } from './providers/index.js';
+import { findAdapter } from '../providers/index.js';
 
 /**
  * A catalog that keeps itself current: the provider's live list of image models, set against the

@@ -1,6 +1,6 @@
-import type { Capabilities, LiveModelList, ModelCapabilities, Price } from './capabilities.js';
-import { GENERIC_CAPABILITIES } from './capabilities.js';
-import { builtInAdapters } from './providers/index.js';
+import type { Capabilities, LiveModelList, ModelCapabilities, Price } from '../shared/capabilities.js';
+import { GENERIC_CAPABILITIES } from '../shared/capabilities.js';
+import { builtInAdapters } from '../providers/index.js';
 
 /**
  * What each image model accepts: the one source of truth shared by validation, mapping and
@@ -8,7 +8,7 @@ import { builtInAdapters } from './providers/index.js';
  * looks them up, falls back to generic capabilities for unknown ids, and keeps the price overrides
  * and live model lists.
  */
-export * from './capabilities.js';
+export * from '../shared/capabilities.js';
 
 const priceOverrides = new Map<string, Price>();
 

@@ -1,8 +1,8 @@
-import { closestName } from './closest-name.js';
+import { closestName } from '../util/closest-name.js';
 import { listModels, liveModelList } from './catalog.js';
-import type { RequestIssue } from './errors.js';
+import type { RequestIssue } from '../errors/errors.js';
 
-export { closestName } from './closest-name.js';
+export { closestName } from '../util/closest-name.js';
 
 /**
  * Typo detection for model references: an id that is not in the catalog (nor in a refreshed live

@@ -1,5 +1,5 @@
 import { PIXEL_FONT, PIXEL_FONT_LINE_HEIGHT } from './pixel-font.js';
-import { modelAccent, type Picture } from './render-background.js';
+import { modelAccent, type Picture } from './background.js';
 
 /** The colours of the label, for tests that look for it. */
 export const LABEL_COLORS = {

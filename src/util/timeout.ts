@@ -1,4 +1,4 @@
-import { TimeoutError, type TimeoutFields } from './errors.js';
+import { TimeoutError, type TimeoutFields } from '../errors/errors.js';
 
 /** The longest a timer waits: `setTimeout` fires at once past 2^31 - 1 ms (about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;

@@ -1,4 +1,4 @@
-import { errorMessage, ProviderError, TimeoutError } from './errors.js';
+import { errorMessage, ProviderError, TimeoutError } from '../errors/errors.js';
 import { timeoutSignal } from './timeout.js';
 
 /** Limits for downloading images that providers return as URLs. */

@@ -1,7 +1,7 @@
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { drawBackground } from './render-background.js';
-import { drawLabel } from './render-label.js';
+import { drawBackground } from './background.js';
+import { drawLabel } from './label.js';
 
 /**
  * The placeholder renderer behind `local:placeholder` and the emulator: a deterministic picture

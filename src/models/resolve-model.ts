@@ -1,10 +1,10 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { unknownProviderMessage } from './did-you-mean.js';
-import { errorMessage, InvalidRequestError } from './errors.js';
-import { toImageModelV3, type AnyImageModel } from './model-version.js';
-import { registerProviderSecrets } from './provider-secrets.js';
-import { builtInProviderNames, findAdapter } from './providers/index.js';
-import type { ProviderAdapter } from './providers/adapter.js';
+import { errorMessage, InvalidRequestError } from '../errors/errors.js';
+import { toImageModelV3, type AnyImageModel } from '../shared/model-version.js';
+import { registerProviderSecrets } from '../errors/provider-secrets.js';
+import { builtInProviderNames, findAdapter } from '../providers/index.js';
+import type { ProviderAdapter } from '../providers/adapter.js';
 
 /**
  * An AI SDK provider instance that makes image models (e.g. `createTogetherAI({ ... })`), of AI SDK

@@ -12,8 +12,8 @@ import {
   TimeoutError,
   errorMessage,
 } from './errors.js';
-import { DownloadLimitError } from './download.js';
-import { isPlatformTimeout } from './timeout.js';
+import { DownloadLimitError } from '../util/download.js';
+import { isPlatformTimeout } from '../util/timeout.js';
 
 /** Where an error came from: the call's provider and model, and the signal it was sent with. */
 export type ErrorContext = {

@@ -1,5 +1,5 @@
 import type { ImageModelV3, ImageModelV3CallOptions, SharedV3Warning } from '@ai-sdk/provider';
-import { InvalidRequestError } from './errors.js';
+import { InvalidRequestError } from '../errors/errors.js';
 
 /**
  * The two AI SDK image model specifications the toolkit takes: v3 (`ai` 6, `@ai-sdk/provider` 3)
