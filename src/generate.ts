@@ -5,17 +5,20 @@ import { collectResult, type GenerateImagesResult } from './pipeline/collect.js'
 import { loadReferenceImages, type ReadFile } from './pipeline/load.js';
 import { mapPlan, strictIssues, type MappedCall } from './pipeline/map.js';
 import { DEFAULT_MODEL, generateRequestSchema, parseCollectingIssues, type GenerateRequest } from './pipeline/parse.js';
-import { deprecationWarning, planGeneration, referenceInputs, resolveTarget, type ImagegenWarning, type Plan } from './pipeline/plan.js';
+import { deprecationWarning, planGeneration, referenceInputs, type ImagegenWarning, type Plan } from './pipeline/plan.js';
 import { sendCall } from './pipeline/send.js';
 import { adapterFor } from './providers/index.js';
 import { MAX_TIMEOUT_MS } from './util/timeout.js';
-import { instantiateModel, knownProviderNames, resolveModelSource, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
+import { instantiateModel, resolveModelReference, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
 
 export type { CallReport } from './pipeline/send.js';
 export type { GenerateImagesResult } from './pipeline/collect.js';
 
 export type GenerateImagesOptions = {
-  /** Provider instances by name, or an AI SDK provider registry: the app's keys, base URLs, `fetch`. */
+  /**
+   * The app's own providers (keys, base URLs, `fetch`): instances by name, one instance, or
+   * `{ registry }` for an AI SDK provider registry. Others are the built-in ones, from the environment.
+   */
   providers?: ProvidersOption;
   /** Retries per provider call (429, 5xx, network), honouring `retry-after`. @default 2 */
   maxRetries?: number;
@@ -57,6 +60,7 @@ export async function generateImages(request: GenerateRequest, options: Generate
   const started = Date.now();
   const { request: plain, abortSignal } = takeAbortSignal(request, options.abortSignal);
   checkTimeout(options.timeoutMs);
+  checkConcurrency(options.concurrency);
   const prepared = await prepareGeneration(plain, options);
   const send = (mapped: MappedCall) => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs });
   const queue = pLimit(options.concurrency ?? 4);
@@ -79,32 +83,30 @@ export async function prepareGeneration(
 ): Promise<PreparedGeneration> {
   const reference = generateRequestSchema.shape.model.safeParse((request as { model?: unknown } | null)?.model);
   // A malformed model reference is reported by the parse stage with every other problem.
-  const source = resolveModelSource(reference.success ? reference.data : DEFAULT_MODEL, options.providers);
+  const resolved = resolveModelReference(reference.success ? reference.data : DEFAULT_MODEL, options.providers);
+  const { source, target } = resolved;
   const catalogProvider = source.kind === 'given' ? source.catalogProvider : source.adapter.name;
 
-  const { parsed, issues } = parseCollectingIssues(request);
-  const target = resolveTarget(parsed.model, { knownProviders: knownProviderNames(options.providers), catalogProvider });
-  const { model } = target.target;
+  const collected = parseCollectingIssues(request);
+  const issues = collected.issues;
+  // The plan records the reference as resolved: a bare id with the provider it was found under.
+  const parsed = { ...collected.parsed, model: resolved.reference };
+  const { model } = target;
   const inputs = referenceInputs(parsed, model);
   const loaded = await loadReferenceImages(inputs.inputs, {
     readFile: options.readFile,
     maxBytes: model.maxInputImageBytes ?? DEFAULT_MAX_INPUT_IMAGE_BYTES,
     displayName: model.displayName,
   });
-  const planned = planGeneration(parsed, target.target, loaded.images, { randomSeed: options.randomSeed });
-  const plan: Plan = { ...planned.plan, warnings: [...target.warnings, ...planned.plan.warnings] };
-  issues.push(...target.issues, ...inputs.issues, ...loaded.issues, ...planned.issues);
+  const planned = planGeneration(parsed, target, loaded.images, { randomSeed: options.randomSeed });
+  const plan: Plan = { ...planned.plan, warnings: [...resolved.warnings, ...planned.plan.warnings] };
+  issues.push(...resolved.issues, ...inputs.issues, ...loaded.issues, ...planned.issues);
   // Strict mode's issues join the others: one error lists every problem.
   if (issues.length > 0) throw new InvalidRequestError({ issues: [...issues, ...(plan.strict ? strictIssues(plan.warnings, parsed) : [])] });
 
   const mapped = mapPlan(plan, adapterFor(catalogProvider));
   const changes = [...plan.warnings, ...mapped.warnings];
   if (plan.strict && changes.length > 0) throw new InvalidRequestError({ issues: strictIssues(changes, parsed) });
-  if (plan.responseFormat === 'url' && source.kind === 'given' && !source.ownModel) {
-    throw new InvalidRequestError({
-      issues: [{ field: 'responseFormat', value: 'url', message: "needs the built-in togetherai provider or an app's own createTogetherAI() instance (this model cannot return URLs); configure it with TOGETHER_API_KEY / TOGETHER_BASE_URL" }],
-    });
-  }
   // Building a built-in model checks its key now, before any call is made; the calls reuse it.
   if (source.kind === 'built-in' && options.checkKey !== false) await instantiateModel(source);
   const deprecation = deprecationWarning(plan);
@@ -121,6 +123,11 @@ function takeAbortSignal(request: GenerateRequest, given: AbortSignal | undefine
   if (!(carried instanceof AbortSignal)) return { request, abortSignal: given };
   const { abortSignal: _carried, ...rest } = request as GenerateRequest & { abortSignal: AbortSignal };
   return { request: rest, abortSignal: given ?? carried };
+}
+
+function checkConcurrency(concurrency: number | undefined): void {
+  if (concurrency === undefined || (Number.isInteger(concurrency) && concurrency >= 1) || concurrency === Infinity) return;
+  throw new InvalidRequestError({ issues: [{ field: 'concurrency', value: concurrency, message: 'must be a whole number of provider calls, 1 or more' }] });
 }
 
 function checkTimeout(timeoutMs: number | undefined): void {

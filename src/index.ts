@@ -29,7 +29,7 @@ export { imageGenerationTool } from './tool.js';
 export type { ImageGenerationToolInput, ImageGenerationToolOptions, ImageGenerationToolOutput } from './tool.js';
 export { createLocalImageModel } from './providers/local.js';
 export type { LocalImageModelOptions } from './providers/local.js';
-export { TOGETHER_ENVIRONMENT_VARIABLES } from './providers/together/index.js';
+export { TOGETHER_ENVIRONMENT_VARIABLES, togetherMetadataFetch } from './providers/together/index.js';
 export type { ImageProviderLike, ProviderRegistryLike, ProvidersOption } from './models/resolve-model.js';
 export {
   ImagegenError,

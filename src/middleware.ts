@@ -2,12 +2,11 @@ import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3File, ImageMode
 import { wrapImageModel } from 'ai';
 import { imagesPerCall } from './shared/capabilities.js';
 import { base64ToBytes } from './util/base64.js';
-import { resolveModel, type ModelCapabilities } from './models/catalog.js';
+import type { ModelCapabilities } from './models/catalog.js';
 import { adapterFor } from './providers/index.js';
-import { modelTypoIssue } from './models/did-you-mean.js';
 import { InvalidRequestError } from './errors/errors.js';
 import { toImageModelV3 } from './shared/model-version.js';
-import { resolveModelSource, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
+import { resolveModelReference, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
 import { sniffImage, type ReferenceImage } from './pipeline/load.js';
 import { mapPlan } from './pipeline/map.js';
 import type { ParsedRequest } from './pipeline/parse.js';
@@ -109,12 +108,11 @@ function toFile(image: string | Uint8Array): ImageModelV3File {
  * });
  */
 export function imageModel(reference: string, options: { providers?: ProvidersOption } = {}): ImageModelV3 {
-  const source = resolveModelSource(reference, options.providers);
-  const catalogProvider = source.kind === 'given' ? source.catalogProvider : source.adapter.name;
-  const capabilities = resolveModel(catalogProvider, source.modelId);
+  const resolved = resolveModelReference(reference, options.providers);
+  const { source } = resolved;
+  const capabilities = resolved.target.model;
   // A slip of the keyboard is refused here as generateImages refuses it, before anything is sent.
-  const typo = capabilities.known ? undefined : modelTypoIssue({ reference, provider: source.providerName, catalogProvider, modelId: source.modelId });
-  if (typo !== undefined) throw new InvalidRequestError({ issues: [typo] });
+  if (resolved.issues.length > 0) throw new InvalidRequestError({ issues: resolved.issues });
   // `wrapImageModel` is the app's own: ai 6 returns a v3 model, ai 7 a v4 one, made v3 again here so
   // that the type says what it is; both majors' `generateImage` take v3 models.
   return toImageModelV3(wrapImageModel({ model: baseModel(source, capabilities), middleware: catalogMiddleware(capabilities) }));

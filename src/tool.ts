@@ -1,10 +1,10 @@
 import { tool, wrapImageModel, type Tool } from 'ai';
-import { z } from 'zod';
-import { resolveModel, type ModelCapabilities } from './models/catalog.js';
+import { z } from 'zod/v4';
+import type { ModelCapabilities } from './models/catalog.js';
 import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import type { GeneratedImage } from './image.js';
 import { DEFAULT_MODEL, generateRequestSchema, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
-import { splitModelReference } from './models/resolve-model.js';
+import { resolveModelReference } from './models/resolve-model.js';
 
 /** What the language model may pass to the tool (fields appear only where a model takes them). */
 export type ImageGenerationToolInput = {
@@ -103,10 +103,9 @@ export function imageGenerationTool(
     const check = generateRequestSchema.shape.model.safeParse(reference);
     if (!check.success) throw new TypeError(`imageGenerationTool: model ${JSON.stringify(reference)} ${check.error.issues[0]?.message}`);
   }
-  const models = modelReferences.map((reference) => {
-    const { providerName, modelId } = splitModelReference(reference);
-    return resolveModel(providerName, modelId);
-  });
+  // The catalog entry of the model each reference resolves to, as generateImages resolves it (an
+  // app's alias for a provider looks up that provider's catalog); a bad reference is refused here.
+  const models = modelReferences.map((reference) => resolveModelReference(reference, options.providers).target.model);
   const maxCount = options.maxCount ?? DEFAULT_MAX_COUNT;
   const sendImages = options.sendImagesToModel ?? true;
 
@@ -140,8 +139,7 @@ export function imageGenerationTool(
       const images = imagesByOutput.get(output);
       const parts: MediaPart[] = images
         ? images.flatMap((image): MediaPart[] => {
-            if (image.hasBytes) return [{ type: 'image-data', data: image.base64, mediaType: image.mediaType }];
-            return image.url === undefined ? [] : [{ type: 'image-url', url: image.url }];
+            return [{ type: 'image-data', data: image.base64, mediaType: image.mediaType }];
           })
         : output.images.flatMap((image): MediaPart[] =>
             image.location !== undefined && /^https?:\/\//.test(image.location) ? [{ type: 'image-url', url: image.location }] : [],
@@ -229,7 +227,7 @@ function summarize(result: GenerateImagesResult, locations: readonly (string | u
     size: first ? `${first.width}x${first.height}` : (result.request.size ?? ''),
     seed: result.request.seed,
     images: result.images.map((image, position) => {
-      const location = locations[position] ?? image.url;
+      const location = locations[position];
       return {
         index: image.index,
         seed: image.seed,

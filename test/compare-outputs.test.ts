@@ -49,7 +49,7 @@ beforeAll(async () => {
           seed,
           settings: entry.settings,
           column,
-          warnings: (modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : []).map((message) => ({ source: 'imagegen' as const, message })),
+          warnings: (modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : []).map((message) => ({ type: 'other' as const, source: 'imagegen' as const, message })),
           cached: false,
         };
         if (error !== undefined) {

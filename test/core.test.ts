@@ -54,8 +54,8 @@ describe('local:placeholder', () => {
       generateImages(request),
       generateImages({ ...request, seed: 4 }),
     ]);
-    expect(Buffer.from(first.images[0]!.bytes).equals(Buffer.from(second.images[0]!.bytes))).toBe(true);
-    expect(Buffer.from(first.images[0]!.bytes).equals(Buffer.from(other.images[0]!.bytes))).toBe(false);
+    expect(Buffer.from(first.images[0]!.uint8Array).equals(Buffer.from(second.images[0]!.uint8Array))).toBe(true);
+    expect(Buffer.from(first.images[0]!.uint8Array).equals(Buffer.from(other.images[0]!.uint8Array))).toBe(false);
   });
 
   it('renders the requested size and format, read back from the bytes', async () => {
@@ -83,7 +83,7 @@ describe('the GeneratedImage type', () => {
     // Images 4.. came from the second call: its request reproduces them.
     expect(image.request).toMatchObject({ prompt: 'p', model: 'local:placeholder', size: '32x32', count: 1, seed: 104 });
     const again = await generateImages(image.request);
-    expect(Buffer.from(again.images[0]!.bytes).equals(Buffer.from(image.bytes))).toBe(true);
+    expect(Buffer.from(again.images[0]!.uint8Array).equals(Buffer.from(image.uint8Array))).toBe(true);
     expect(result.requests).toBe(2);
     expect(result.calls.map((call) => call.n)).toEqual([4, 1]);
   });
@@ -105,7 +105,7 @@ describe('partial failure', () => {
     expect(result.errors).toHaveLength(1);
     expect(ProviderError.isInstance(result.errors[0])).toBe(true);
     expect(result.errors[0]!.message).toContain('upstream exploded');
-    expect(result.calls.map((call) => call.error === undefined)).toEqual([true, false, true]);
+    expect(result.calls.map((call) => call.images.map((image) => image.index))).toEqual([[0], [2]]);
   });
 
   it('throws the typed error when every call failed', async () => {

@@ -59,7 +59,7 @@ async function writeExperiment(folder: string, prompts: readonly string[]): Prom
           height: failed ? undefined : entry.height,
           latencyMs: failed ? undefined : 700 + modelIndex * 1900 + seed * 3,
           requests: failed ? 3 : 1,
-          warnings: entry.warnings.map((message) => ({ source: 'imagegen' as const, message })),
+          warnings: entry.warnings.map((message) => ({ type: 'other' as const, source: 'imagegen' as const, message })),
           estimatedCostUsd: failed ? undefined : [0.0027, 0.025, 0.042][modelIndex],
           error: failed ? FAILED_CELL.error : undefined,
         });

@@ -44,7 +44,7 @@ describe('generate never overwrites (defect 4)', () => {
     const paths: string[] = [];
     for (const [index, modelId] of ['model-a', 'model-b', 'model-c'].entries()) {
       const image = new GeneratedImage({
-        bytes: renderPlaceholder({ prompt: 'a fox', seed: index, width: 16, height: 16, format: 'png' }),
+        uint8Array: renderPlaceholder({ prompt: 'a fox', seed: index, width: 16, height: 16, format: 'png' }),
         index: 0,
         seed: 42,
         provider: 'togetherai',
@@ -52,7 +52,6 @@ describe('generate never overwrites (defect 4)', () => {
         request: { prompt: 'a fox', model: `togetherai:${modelId}`, count: 1, seed: 42, safetyChecker: true },
         timings: undefined,
         responseId: undefined,
-        url: undefined,
       });
       const [saved] = await saveImages({ images: [image], outDir, date });
       paths.push(saved!.path);

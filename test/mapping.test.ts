@@ -269,9 +269,9 @@ describe('sizes and ratios', () => {
 
 describe('options, in Together’s names', () => {
   it('steps, seed, negative prompt, guidance, safety checker and formats on FLUX.1-schnell', async () => {
-    await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', size: '256x256', steps: 3, seed: 9, negativePrompt: 'fog', safetyChecker: false, outputFormat: 'jpeg', responseFormat: 'url' });
+    await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', size: '256x256', steps: 3, seed: 9, negativePrompt: 'fog', safetyChecker: false, outputFormat: 'jpeg' });
     expect(bodies()).toEqual([
-      { model: 'black-forest-labs/FLUX.1-schnell', prompt: 'p', width: 256, height: 256, seed: 9, steps: 3, negative_prompt: 'fog', disable_safety_checker: true, output_format: 'jpeg', response_format: 'url' },
+      { model: 'black-forest-labs/FLUX.1-schnell', prompt: 'p', width: 256, height: 256, seed: 9, steps: 3, negative_prompt: 'fog', response_format: 'base64', disable_safety_checker: true, output_format: 'jpeg' },
     ]);
   });
 
@@ -304,7 +304,7 @@ describe('options, in Together’s names', () => {
   it('steps on a model that takes none are not sent, with a warning that says so', async () => {
     const result = await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1.1-pro', size: '256x256', seed: 1, steps: 10 });
     expect(bodies()).toEqual([{ model: 'black-forest-labs/FLUX.1.1-pro', prompt: 'p', width: 256, height: 256, seed: 1, response_format: 'base64' }]);
-    expect(result.warnings).toEqual([{ source: 'imagegen', field: 'steps', message: 'FLUX1.1 [pro] takes no steps; it was not sent' }]);
+    expect(result.warnings).toEqual([{ type: 'other', source: 'imagegen', field: 'steps', message: 'FLUX1.1 [pro] takes no steps; it was not sent' }]);
   });
 
   it('raw providerOptions are merged last and can override', async () => {

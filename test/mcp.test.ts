@@ -247,8 +247,14 @@ describe('stopping imagegen mcp', () => {
 describe('imagegen mcp flags', () => {
   it.each([
     [['--max-count', '0'], 'error: --max-count must be a whole number from 1 to 100 (got "0")'],
-    [['--model', 'nonsense'], 'error: --model must be "provider:modelId", e.g. "togetherai:black-forest-labs/FLUX.1-schnell" (got "nonsense")'],
-    [['--model', 'local:placeholder', '--allow-models', 'local:placeholder,flux'], 'error: --allow-models must be "provider:modelId", e.g. "togetherai:black-forest-labs/FLUX.1-schnell" (got "flux")'],
+    [
+      ['--model', 'nonsense'],
+      'error: --model "nonsense" is not a model any provider\'s catalog knows. Name its provider as "provider:modelId" (e.g. "togetherai:black-forest-labs/FLUX.2-dev"), or learn the live list with `imagegen models --refresh`.',
+    ],
+    [
+      ['--model', 'local:placeholder', '--allow-models', 'local:placeholder,flux'],
+      'error: --allow-models "flux" is not a model any provider\'s catalog knows. Name its provider as "provider:modelId" (e.g. "togetherai:black-forest-labs/FLUX.2-dev"), or learn the live list with `imagegen models --refresh`.',
+    ],
   ])('%j is a usage error (exit 2) before the server starts', async (flags, message) => {
     const io = memoryIO();
     expect(await runCli(['mcp', ...flags], io)).toBe(2);

@@ -65,7 +65,8 @@ describe('exact request bodies and headers from the built-in Together model', ()
     const [request] = emulator.requests();
     expect(request?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(request?.headers['content-type']).toBe('application/json');
-    expect(request?.headers['user-agent']).toMatch(/^ai\/6\.\S+ ai-imagegen\//);
+    // Sent by @ai-sdk/togetherai through the AI SDK's provider-utils, whose name is in the user agent.
+    expect(request?.headers['user-agent']).toMatch(/^ai\/6\.\S+ ai-sdk\/provider-utils\//);
     expect(result.images[0]).toMatchObject({ width: 1344, height: 768, mediaType: 'image/jpeg', seed: 42 });
     // Together's response id and timings, which the AI SDK drops, are kept.
     expect(result.images[0]?.responseId).toMatch(/.+/);
@@ -260,40 +261,25 @@ describe('error paths: the right typed error, and no file written', () => {
 });
 
 describe('responseFormat: "url"', () => {
-  it('returns Together URLs without downloading; saving downloads them with a User-Agent', async () => {
+  it('is refused for every provider before anything is sent: @ai-sdk/togetherai reads only base64 (vercel/ai issue 11490)', async () => {
     useEmulator(emulator);
-    const result = await generateImages({ prompt: 'p', size: '256x256', count: 2, seed: 3, responseFormat: 'url' });
-    expect((bodies()[0] as { response_format: string }).response_format).toBe('url');
-    expect(emulator.stats().downloads).toBe(0);
-    for (const image of result.images) {
-      expect(image.hasBytes).toBe(false);
-      expect(image.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/images\/files\//);
-      expect([image.width, image.height, image.mediaType]).toEqual([256, 256, 'image/jpeg']);
+    for (const model of ['togetherai:black-forest-labs/FLUX.1-schnell', 'local:placeholder']) {
+      const error = await generateImages({ prompt: 'p', model, responseFormat: 'url' }).catch((caught: unknown) => caught);
+      expect((error as Error).message).toMatch(/responseFormat: is not available: @ai-sdk\/togetherai reads only base64 images \(vercel\/ai issue 11490\)/);
     }
-    // The CDN's rule, reproduced by the emulator: no User-Agent, no image.
-    const refused = await fetch(result.images[0]!.url!, { headers: { 'user-agent': '' } });
-    expect(refused.status).toBe(403);
-
-    const out = await mkdtemp(path.join(tmpdir(), 'imagegen-url-'));
-    const saved = await saveImages({ images: result.images, outDir: out });
-    expect(saved).toHaveLength(2);
-    for (const { path: file } of saved) {
-      const metadata = await sharp(file).metadata();
-      expect([metadata.width, metadata.height, metadata.format]).toEqual([256, 256, 'jpeg']);
-    }
-  });
-
-  it('is refused for other providers, before anything is sent', async () => {
-    const error = await generateImages({ prompt: 'p', model: 'local:placeholder', responseFormat: 'url' }).catch((caught: unknown) => caught);
-    expect((error as Error).message).toMatch(/responseFormat: only Together returns image URLs/);
+    expect(emulator.requests()).toEqual([]);
   });
 });
 
 describe('downloads of URL images', () => {
   it('are capped in size and time', async () => {
-    useEmulator(emulator);
-    const { images } = await generateImages({ prompt: 'p', size: '256x256', responseFormat: 'url' });
-    const url = images[0]!.url!;
+    // An image URL as Together gives one (asked for directly: the toolkit asks for base64 only).
+    const answer = await fetch(`${emulator.url}/images/generations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'p', width: 256, height: 256, response_format: 'url' }),
+    });
+    const url = ((await answer.json()) as { data: { url: string }[] }).data[0]!.url;
     const context = { provider: 'togetherai', modelId: 'x' };
     await expect(downloadImage(url, { ...context, limits: { ...DEFAULT_DOWNLOAD_LIMITS, maxBytes: 100 } })).rejects.toThrow(/over the 100-byte download cap/);
     // A server that takes the request and never answers; it counts what reaches it and what closes.
@@ -322,7 +308,7 @@ describe('an app bringing its own providers', () => {
     const registry = createProviderRegistry({ together: togetherai });
     const result = await generateImages(
       { prompt: 'p', model: 'together:black-forest-labs/FLUX.1-schnell', aspectRatio: '16:9', count: 4, seed: 8, guidance: 3 },
-      { providers: registry },
+      { providers: { registry } },
     );
     expect(result.images).toHaveLength(4);
     expect(bodies()).toEqual([
@@ -331,8 +317,11 @@ describe('an app bringing its own providers', () => {
     // FLUX.1-schnell takes no guidance: the catalog was applied, not the generic capabilities.
     expect(result.warnings.map((warning) => warning.message)).toEqual(['FLUX.1 [schnell] (Turbo) takes no guidance; it was not sent']);
 
-    const error = await generateImages({ prompt: 'p', model: 'nope:model' }, { providers: registry }).catch((caught: unknown) => caught);
+    const error = await generateImages({ prompt: 'p', model: 'nope:model' }, { providers: { registry } }).catch((caught: unknown) => caught);
     expect((error as Error).message).toMatch(/model: the provider registry has no such image model/);
+    // A registry passed as the provider itself is given the model string whole, as it needs.
+    const direct = await generateImages({ prompt: 'p', model: 'together:black-forest-labs/FLUX.1-schnell', size: '256x256', seed: 1 }, { providers: registry });
+    expect(direct.images).toHaveLength(1);
   });
 
   it('provider instances by name: the app’s key and base URL are used, the environment is not', async () => {

@@ -1,13 +1,12 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { createTogetherAI } from '@ai-sdk/togetherai';
+import { generateImage } from 'ai';
 import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { generateImages, InvalidRequestError, MissingApiKeyError } from '../src/index.js';
+import { generateImages, InvalidRequestError, MissingApiKeyError, togetherMetadataFetch } from '../src/index.js';
 import { prepareGeneration } from '../src/generate.js';
-import type { ImageModelV4Like } from '../src/shared/model-version.js';
 import { together } from '../src/providers/together/index.js';
-import { TogetherImageModel } from '../src/providers/together/image-model.js';
 
 const KEY = 'test-key-together-provider';
 const SCHNELL = 'black-forest-labs/FLUX.1-schnell';
@@ -69,20 +68,35 @@ describe('the built-in provider', () => {
     expect(emulator.requests()[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 
-  it('count 3 in one request: three per-image entries in providerMetadata, each with the response id', async () => {
+  it('count 3 in one request: each image with the response id and its timings, read through the fetch given to createTogetherAI', async () => {
     useEmulator();
     const result = await generateImages({ prompt: 'p', size: '256x256', count: 3, seed: 2 });
-    const images = (result.providerMetadata.togetherai as { images: { id: string; timings: { inference: number } }[] }).images;
-    expect(images).toHaveLength(3);
-    expect(new Set(images.map((image) => image.id))).toEqual(new Set([result.images[0]!.responseId]));
-    expect(result.images.map((image) => image.timings?.inferenceSeconds)).toEqual(images.map((image) => image.timings.inference));
+    expect(emulator.requests()).toHaveLength(1);
+    expect(new Set(result.images.map((image) => image.responseId)).size).toBe(1);
+    expect(result.images[0]!.responseId).toMatch(/.+/);
+    for (const image of result.images) expect(image.timings?.inferenceSeconds).toBeGreaterThanOrEqual(0);
+    expect(result.calls.map((call) => call.responseId)).toEqual([result.images[0]!.responseId]);
+    // As generateImage gives it: @ai-sdk/togetherai reports no provider metadata, and the header
+    // that carried the ids is not in the responses.
+    expect(result.providerMetadata).toEqual({});
+    expect(Object.keys(result.responses[0]!.headers ?? {}).filter((name) => name.startsWith('x-ai-imagegen'))).toEqual([]);
   });
 
-  it('does not load @ai-sdk/togetherai: no file of the provider imports it', async () => {
+  it('sends through @ai-sdk/togetherai: its user agent on every request, and no HTTP code of the toolkit’s own in the provider', async () => {
+    useEmulator();
+    await generateImages({ prompt: 'p', size: '256x256', count: 6, seed: 1 });
+    const agents = emulator.requests().map((request) => request.headers['user-agent']);
+    expect(agents).toHaveLength(2);
+    // @ai-sdk/togetherai posts through the AI SDK's provider-utils, which names itself in the user agent.
+    for (const agent of agents) expect(agent).toMatch(/(^| )ai-sdk\/provider-utils\/\d+\.\d+\.\d+( |$)/);
     const folder = new URL('../src/providers/together/', import.meta.url);
     const files = (await readdir(folder)).filter((file) => file.endsWith('.ts'));
-    expect(files.sort()).toEqual(['image-model.ts', 'index.ts', 'list-models.ts', 'map.ts', 'models.ts', 'settings.ts']);
-    for (const file of files) expect(await readFile(new URL(file, folder), 'utf8')).not.toMatch(/from '@ai-sdk\/togetherai'/);
+    expect(files.sort()).toEqual(['index.ts', 'list-models.ts', 'map.ts', 'metadata-fetch.ts', 'models.ts', 'settings.ts']);
+    const index = await readFile(new URL('index.ts', folder), 'utf8');
+    expect(index).toMatch(/import\('@ai-sdk\/togetherai'\)/);
+    expect(index).toMatch(/createTogetherAI\(\{ apiKey, baseURL, fetch: togetherMetadataFetch\(\) \}\)\.image\(modelId\)/);
+    // Generation requests are POSTed by the package: no file of the provider posts JSON itself.
+    for (const file of files) expect(await readFile(new URL(file, folder), 'utf8')).not.toMatch(/method: 'POST'|postJsonToApi/);
   });
 });
 
@@ -97,42 +111,64 @@ describe('an app’s own createTogetherAI() instance', () => {
     return { fetch, urls };
   }
 
-  it('is rebuilt as the toolkit’s model: the app’s key, base URL, headers and fetch; the ids and timings kept', async () => {
+  it('is used as it is: the app’s key, base URL, headers and fetch; count 4 one request; no ids without the metadata fetch', async () => {
     vi.stubEnv('TOGETHER_API_KEY', '');
     vi.stubEnv('TOGETHER_AI_API_KEY', '');
     const { fetch, urls } = recordingFetch();
     const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url, fetch, headers: { 'x-app': 'mine' } });
-    const result = await generateImages({ prompt: 'p', size: '256x256', count: 6, seed: 5 }, { providers: { togetherai } });
+    const model = togetherai.image(SCHNELL);
+    const provider = { image: vi.fn(() => model) };
+    const result = await generateImages({ prompt: 'p', size: '256x256', count: 6, seed: 5 }, { providers: { togetherai: provider } });
+    expect(provider.image).toHaveBeenCalledOnce();
     expect(urls).toEqual([`${emulator.url}/images/generations`, `${emulator.url}/images/generations`]);
     const [request] = emulator.requests();
     expect(request?.headers).toMatchObject({ authorization: `Bearer ${KEY}`, 'x-app': 'mine' });
-    expect(request?.headers['user-agent']).toMatch(/^ai\/6\.\S+ ai-imagegen\//);
+    expect(request?.headers['user-agent']).toMatch(/ai-sdk\/provider-utils\//);
     expect(bodies()).toEqual([
       { model: SCHNELL, prompt: 'p', seed: 5, n: 4, width: 256, height: 256, response_format: 'base64' },
       { model: SCHNELL, prompt: 'p', seed: 9, n: 2, width: 256, height: 256, response_format: 'base64' },
     ]);
+    expect(result.images).toHaveLength(6);
+    // What @ai-sdk/togetherai drops stays dropped without the toolkit's fetch.
     for (const image of result.images) {
-      expect(image.responseId).toMatch(/.+/);
-      expect(image.timings?.inferenceSeconds).toBeGreaterThanOrEqual(0);
+      expect(image.responseId).toBeUndefined();
+      expect(image.timings).toBeUndefined();
     }
-    // Both responses' per-image entries, in order (the metadata of one call no longer replaces the other's).
-    const images = (result.providerMetadata.togetherai as { images: { id: string }[] }).images;
-    expect(images.map((image) => image.id)).toEqual(result.images.map((image) => image.responseId));
-    expect(new Set(images.map((image) => image.id)).size).toBe(2);
   });
 
-  it('responseFormat "url" works through it: the URLs kept, nothing downloaded', async () => {
+  it('keeps Together’s response ids and timings when the app passes togetherMetadataFetch() to createTogetherAI', async () => {
+    const { fetch, urls } = recordingFetch();
+    const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url, fetch: togetherMetadataFetch(fetch) });
+    const result = await generateImages({ prompt: 'p', size: '256x256', count: 8, seed: 7 }, { providers: { togetherai } });
+    expect(urls).toHaveLength(2);
+    const ids = result.images.map((image) => image.responseId);
+    expect(ids.every((id) => typeof id === 'string')).toBe(true);
+    // Two concurrent calls, each image with its own response's id: nothing shared between them.
+    expect(new Set(ids).size).toBe(2);
+    expect(ids.slice(0, 4).every((id) => id === ids[0])).toBe(true);
+    expect(ids.slice(4).every((id) => id === ids[4])).toBe(true);
+  });
+
+  it('the metadata fetch never changes the bytes the package parses: plain generateImage gives the same images with it', async () => {
+    const plain = createTogetherAI({ apiKey: KEY, baseURL: emulator.url });
+    const withMetadata = createTogetherAI({ apiKey: KEY, baseURL: emulator.url, fetch: togetherMetadataFetch() });
+    const call = (provider: typeof plain) => generateImage({ model: provider.image(SCHNELL), prompt: 'p', size: '256x256', n: 2, maxImagesPerCall: 4, seed: 3 });
+    const [first, second] = [await call(plain), await call(withMetadata)];
+    expect(second.images.map((image) => image.base64)).toEqual(first.images.map((image) => image.base64));
+  });
+
+  it('responseFormat "url" is refused before anything is sent, naming the upstream limitation', async () => {
     const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url });
-    const result = await generateImages({ prompt: 'p', size: '256x256', count: 2, seed: 3, responseFormat: 'url' }, { providers: { togetherai } });
-    expect((bodies()[0] as { response_format: string }).response_format).toBe('url');
-    expect(emulator.stats().downloads).toBe(0);
-    for (const image of result.images) {
-      expect(image.hasBytes).toBe(false);
-      expect(image.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/images\/files\//);
-    }
+    const error = await generateImages({ prompt: 'p', size: '256x256', responseFormat: 'url' }, { providers: { togetherai } }).catch((caught: unknown) => caught);
+    expect(InvalidRequestError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatchInlineSnapshot(`
+      "Invalid request; nothing was sent:
+        - responseFormat: is not available: @ai-sdk/togetherai reads only base64 images (vercel/ai issue 11490), and other providers return bytes; use "base64" (the default) (got "url")"
+    `);
+    expect(emulator.requests()).toEqual([]);
   });
 
-  it('responseFormat "url" is refused for a Together model the toolkit cannot rebuild (a wrapped one), before anything is sent', async () => {
+  it('a wrapped Together model is used as it is', async () => {
     const wrapped = (model: ImageModelV3): ImageModelV3 => ({
       specificationVersion: 'v3',
       provider: model.provider,
@@ -141,49 +177,9 @@ describe('an app’s own createTogetherAI() instance', () => {
       doGenerate: (options) => model.doGenerate(options),
     });
     const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url });
-    const provider = { image: (modelId: string) => wrapped(togetherai.image(modelId)) };
-    const error = await generateImages({ prompt: 'p', size: '256x256', responseFormat: 'url' }, { providers: { togetherai: provider } }).catch((caught: unknown) => caught);
-    expect(InvalidRequestError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toMatchInlineSnapshot(`
-      "Invalid request; nothing was sent:
-        - responseFormat: needs the built-in togetherai provider or an app's own createTogetherAI() instance (this model cannot return URLs); configure it with TOGETHER_API_KEY / TOGETHER_BASE_URL (got "url")"
-    `);
-    expect(emulator.requests()).toEqual([]);
-    // Without URLs, the wrapped model is used as it is.
-    const result = await generateImages({ prompt: 'p', size: '256x256', seed: 1 }, { providers: { togetherai: provider } });
-    expect(result.images[0]?.responseId).toBeUndefined();
+    const provider = { image: (modelId: string) => wrapped(togetherai.image(modelId) as ImageModelV3) };
+    const result = await generateImages({ prompt: 'p', size: '256x256', count: 4, seed: 1 }, { providers: { togetherai: provider } });
+    expect(result.images).toHaveLength(4);
     expect(emulator.requests()).toHaveLength(1);
-  });
-});
-
-describe('fromAppModel', () => {
-  it('takes @ai-sdk/togetherai 2.x models, and 3.x ones (spec v4, headers optional); nothing else', async () => {
-    const fromTwo = together.fromAppModel!(createTogetherAI({ apiKey: KEY, baseURL: emulator.url }).image(SCHNELL));
-    expect(fromTwo).toBeInstanceOf(TogetherImageModel);
-    expect(fromTwo).toMatchObject({ specificationVersion: 'v3', provider: 'togetherai.image', modelId: SCHNELL, maxImagesPerCall: 4 });
-
-    // The shape of @ai-sdk/togetherai 3.x's image model (read from its dist, 3.0.54): spec v4, and a
-    // `config` whose `headers` its types make optional; here a config without one.
-    const threeX = {
-      specificationVersion: 'v4',
-      provider: 'togetherai.image',
-      modelId: 'black-forest-labs/FLUX.1.1-pro',
-      maxImagesPerCall: 1,
-      config: { provider: 'togetherai.image', baseURL: emulator.url, fetch: globalThis.fetch },
-      doGenerate: () => Promise.reject(new Error('not used')),
-    } as unknown as ImageModelV4Like;
-    const fromThree = together.fromAppModel!(threeX) as ImageModelV3;
-    expect(fromThree).toBeInstanceOf(TogetherImageModel);
-    expect(fromThree).toMatchObject({ provider: 'togetherai.image', modelId: 'black-forest-labs/FLUX.1.1-pro', maxImagesPerCall: 1 });
-    // The emulator refuses a request without a key: no config headers, so none were made up.
-    const error = await Promise.resolve(
-      fromThree.doGenerate({ prompt: 'p', n: 1, size: '256x256', aspectRatio: undefined, seed: undefined, files: undefined, mask: undefined, providerOptions: {} }),
-    ).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ statusCode: 401 });
-
-    const notTogether = { ...threeX, provider: 'openai.image' } as ImageModelV4Like;
-    expect(together.fromAppModel!(notTogether)).toBeUndefined();
-    const noConfig = { specificationVersion: 'v3', provider: 'togetherai.image', modelId: SCHNELL, maxImagesPerCall: 1, doGenerate: threeX.doGenerate } as unknown as ImageModelV3;
-    expect(together.fromAppModel!(noConfig)).toBeUndefined();
   });
 });

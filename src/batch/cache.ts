@@ -64,8 +64,8 @@ export class ImageCache {
     await mkdir(path.join(this.dir, 'requests'), { recursive: true });
     const record: CacheRecord = { images: [] };
     for (const image of images) {
-      const object = sha256(image.bytes);
-      await writeFileAtomically(this.#objectPath(object, image.extension), image.bytes);
+      const object = sha256(image.uint8Array);
+      await writeFileAtomically(this.#objectPath(object, image.extension), image.uint8Array);
       record.images.push({ ...image.toJSON(), object, extension: image.extension });
     }
     await writeFileAtomically(this.#recordPath(key), JSON.stringify(record));

@@ -370,7 +370,7 @@ class BatchRun {
 
   /** Write a cache hit: the same files and the same sidecar as a generated image, marked cached. */
   async #writeCached(job: BatchJob, prepared: Prepared, hit: CachedImage[], jobStarted: number): Promise<{ results: ImageResult[]; cached: true; latencyMs: undefined }> {
-    const images = hit.map(({ bytes, metadata: { width: _width, height: _height, mediaType: _mediaType, ...fields } }) => new GeneratedImage({ ...fields, bytes }));
+    const images = hit.map(({ bytes, metadata: { width: _width, height: _height, mediaType: _mediaType, ...fields } }) => new GeneratedImage({ ...fields, uint8Array: bytes }));
     const saved = await saveImages({
       images,
       outDir: this.#outDir,

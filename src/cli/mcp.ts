@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { ImagegenError, redactSecrets } from '../errors/errors.js';
+import { ImagegenError, InvalidRequestError, redactSecrets } from '../errors/errors.js';
+import { resolveModelReference } from '../models/resolve-model.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
-import { DEFAULT_MODEL, generateRequestSchema } from '../pipeline/parse.js';
+import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { LOCAL_FALLBACK_MODEL, UsageError, wholeNumber, type CommandContext } from './output.js';
 import { VERSION } from '../version.js';
 
@@ -24,12 +25,17 @@ export function mcpCommand({ io, stop }: CommandContext): Command {
         model = loadTogetherApiKey() === undefined ? LOCAL_FALLBACK_MODEL : DEFAULT_MODEL;
         if (model === LOCAL_FALLBACK_MODEL) log(`No TOGETHER_API_KEY set: using ${LOCAL_FALLBACK_MODEL}, an offline placeholder renderer (not a diffusion model).`);
       }
-      const allowModels = flags.allowModels?.split(',').map((entry) => entry.trim()).filter(Boolean);
-      for (const [flag, reference] of [['--model', model], ...(allowModels ?? []).map((entry) => ['--allow-models', entry])] as const) {
-        if (!generateRequestSchema.shape.model.safeParse(reference).success) {
-          throw new UsageError(`${flag} must be "provider:modelId", e.g. "${DEFAULT_MODEL}" (got ${JSON.stringify(reference)})`);
+      // Each model as a call will name it: resolved (a bare id gets its provider), or a usage error.
+      const canonical = (flag: string, reference: string): string => {
+        try {
+          return resolveModelReference(reference).reference;
+        } catch (error) {
+          const why = InvalidRequestError.isInstance(error) ? error.issues.map((issue) => issue.message).join('; ') : String(error);
+          throw new UsageError(`${flag} ${JSON.stringify(reference)} ${why}`);
         }
-      }
+      };
+      model = canonical('--model', model);
+      const allowModels = flags.allowModels?.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => canonical('--allow-models', entry));
       if (allowModels !== undefined && allowModels.length === 0) throw new UsageError('--allow-models must list at least one model');
 
       // stdout carries the protocol only: anything printed with console.log goes to stderr instead.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defaultCacheDir } from '../files/cache-dir.js';
 import { parsePrice, setPriceOverrides, type Price } from '../models/catalog.js';
 import { loadCachedModelList } from '../files/model-list-cache.js';

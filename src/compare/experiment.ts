@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { generateRequestSchema, valueAt, type GenerateRequest } from '../pipeline/parse.js';
 

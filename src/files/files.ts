@@ -3,7 +3,6 @@ import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from '../shared/capabilities.js';
-import { downloadImage } from '../util/download.js';
 import { redactSecrets } from '../errors/errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import type { ImagegenWarning } from '../pipeline/plan.js';
@@ -214,10 +213,6 @@ export async function saveImages({
   cached?: boolean;
 }): Promise<SavedImage[]> {
   await mkdir(outDir, { recursive: true });
-  // Images kept as URLs are downloaded now, with a User-Agent (Together's CDN refuses none).
-  images = await Promise.all(
-    images.map((image) => image.withBytes((url) => downloadImage(url, { provider: image.provider, modelId: image.modelId }))),
-  );
   const seeds = images.map((image) => image.seed);
   const repeated = new Set(seeds.filter((seed, position) => seed !== undefined && seeds.indexOf(seed) !== position));
   const saved: SavedImage[] = [];
@@ -261,7 +256,7 @@ export async function saveImages({
     if (name) {
       const imagePath = pathInside(outDir, `${unique}.${image.extension}`);
       const sidecarPath = pathInside(outDir, `${unique}.json`);
-      await writeFileAtomically(imagePath, image.bytes);
+      await writeFileAtomically(imagePath, image.uint8Array);
       await writeFileAtomically(sidecarPath, sidecarOf(imagePath));
       saved.push({ path: imagePath, sidecarPath, image, result: resultOf(imagePath) });
       continue;
@@ -270,7 +265,7 @@ export async function saveImages({
       const candidate = attempt === 1 ? unique : `${unique}-${attempt}`;
       const imagePath = pathInside(outDir, `${candidate}.${image.extension}`);
       const sidecarPath = pathInside(outDir, `${candidate}.json`);
-      if (!(await writeNewFile(imagePath, image.bytes))) continue;
+      if (!(await writeNewFile(imagePath, image.uint8Array))) continue;
       // The sidecar's name can be taken by an image of another format (`x.png` beside `x.jpg`).
       if (!(await writeNewFile(sidecarPath, sidecarOf(imagePath)))) {
         await rm(imagePath, { force: true });

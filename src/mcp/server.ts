@@ -5,7 +5,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { listModels as catalogModels, type ModelCapabilities } from '../models/catalog.js';
 import type { CatalogComparison } from '../models/live-models.js';
 import { refreshModelListCached } from '../files/model-list-cache.js';

@@ -27,7 +27,6 @@ export function suggestModel(provider: string, modelId: string): string | undefi
 }
 
 
-
 /** "unknown provider", with the name it was probably meant to be. */
 export function unknownProviderMessage(provider: string, known: readonly string[]): string {
   const suggestion = closestName(provider, known);
@@ -59,4 +58,32 @@ export function modelTypoIssue({
     value: reference,
     message: `not a known model; did you mean "${suggested}"? (if it is a new model, \`imagegen models --refresh\` learns the provider's live list)`,
   };
+}
+
+/**
+ * The known model a reference without a provider most likely means, across every provider, as
+ * `"provider:modelId"`: a model whose id ends in the same name first (`FLUX.2-dev` →
+ * `togetherai:black-forest-labs/FLUX.2-dev`, never another provider's `flux-dev`), else the nearest
+ * id by edit distance. `undefined` when none is close.
+ */
+export function suggestAnyModel(reference: string): string | undefined {
+  const models = listModels().filter((model) => model.provider !== 'local');
+  const name = (id: string) => id.slice(id.lastIndexOf('/') + 1);
+  const wanted = name(reference);
+  const sameName = models.filter((model) => name(model.modelId) === wanted || name(model.modelId).toLowerCase() === wanted.toLowerCase());
+  const exactCase = sameName.filter((model) => name(model.modelId) === wanted);
+  const [first] = exactCase.length > 0 ? exactCase : sameName;
+  if (first !== undefined) return `${first.provider}:${first.modelId}`;
+  const byId = new Map(models.map((model) => [model.modelId, `${model.provider}:${model.modelId}`]));
+  const match = closestName(reference, byId.keys());
+  return match === undefined ? undefined : byId.get(match);
+}
+
+/** Why an id with no provider in front of it cannot be used: no catalog knows it. */
+export function bareIdMessage(reference: string): string {
+  const suggestion = suggestAnyModel(reference);
+  return (
+    `is not a model any provider's catalog knows${suggestion === undefined ? '.' : `; did you mean "${suggestion}"?`}` +
+    ' Name its provider as "provider:modelId" (e.g. "togetherai:black-forest-labs/FLUX.2-dev"), or learn the live list with `imagegen models --refresh`.'
+  );
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { MAX_SEED } from '../util/random.js';
 import { SIZE_PRESETS, type SizePreset } from '../shared/sizing.js';
@@ -27,10 +27,13 @@ export const generateRequestSchema = z
   .object({
     /** What to draw. */
     prompt: z.string().trim().min(1, 'must be a non-empty string'),
-    /** `"provider:modelId"`. @default "togetherai:black-forest-labs/FLUX.1-schnell" */
+    /**
+     * `"provider:modelId"`, or an id the catalog knows under one provider (`black-forest-labs/FLUX.2-dev`
+     * is Together's), or a string for the app's registry. @default "togetherai:black-forest-labs/FLUX.1-schnell"
+     */
     model: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9.-]*:\S.*$/i, 'must be "provider:modelId", e.g. "togetherai:black-forest-labs/FLUX.1-schnell"')
+      .regex(/^\S(?:.*\S)?$/s, 'must be "provider:modelId" or a model id, e.g. "togetherai:black-forest-labs/FLUX.1-schnell"')
       .default(DEFAULT_MODEL),
     /** `"WxH"` or a preset: square, landscape, portrait, photo, classic. */
     size: z
@@ -66,8 +69,8 @@ export const generateRequestSchema = z
     promptUpsampling: z.boolean().optional(),
     outputFormat: z.enum(['png', 'jpeg'], 'must be png or jpeg').optional(),
     /**
-     * `url` returns the provider's image URLs without downloading them (Together only), for apps
-     * that hand URLs to a browser. @default "base64"
+     * How images come back: `base64` (bytes). `url` is refused before sending: Together can answer
+     * with URLs, but `@ai-sdk/togetherai` reads only base64 (vercel/ai issue 11490). @default "base64"
      */
     responseFormat: z.enum(['base64', 'url'], 'must be base64 or url').default('base64'),
     /** Raw provider options, merged last over what the toolkit maps (keyed by provider name). */

@@ -1,7 +1,6 @@
 import { imagesPerCall } from '../shared/capabilities.js';
-import { estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../models/catalog.js';
-import { InvalidRequestError, type RequestIssue } from '../errors/errors.js';
-import { modelTypoIssue, unknownProviderMessage } from '../models/did-you-mean.js';
+import { estimateCost, type ModelCapabilities } from '../models/catalog.js';
+import type { RequestIssue } from '../errors/errors.js';
 import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../shared/sizing.js';
 import { describeReference } from './load.js';
 import type { ReferenceImage } from '../shared/plan.js';
@@ -16,43 +15,6 @@ import type { ParsedRequest } from './parse.js';
 
 export type { ImagegenWarning, Plan, PlannedCall, ResolvedRequest, Target } from '../shared/plan.js';
 import type { ImagegenWarning, Plan, PlannedCall, ResolvedRequest, Target } from '../shared/plan.js';
-
-/**
- * Finds the catalog entry for the request's model. An unknown provider is refused at once; an
- * unknown id is a typo (an issue) or a model the catalog does not know yet (a warning).
- */
-export function resolveTarget(
-  reference: string,
-  options: {
-    /** Provider names that can be resolved (built-in and given); `'*'` accepts any (a registry). */
-    knownProviders: readonly string[];
-    /** The provider's canonical name for catalog look-ups, when the app named it differently. */
-    catalogProvider?: string | undefined;
-  },
-): { target: Target; issues: RequestIssue[]; warnings: ImagegenWarning[] } {
-  const separator = reference.indexOf(':');
-  const provider = reference.slice(0, separator);
-  const modelId = reference.slice(separator + 1);
-  if (!options.knownProviders.includes(provider) && !options.knownProviders.includes('*')) {
-    throw new InvalidRequestError({ issues: [{ field: 'model', value: reference, message: unknownProviderMessage(provider, options.knownProviders) }] });
-  }
-  const catalogProvider = options.catalogProvider ?? provider;
-  const model = resolveModel(catalogProvider, modelId);
-  const issues: RequestIssue[] = [];
-  const warnings: ImagegenWarning[] = [];
-  if (!model.known) {
-    const live = liveModelList(catalogProvider);
-    const typo = modelTypoIssue({ reference, provider, catalogProvider, modelId });
-    if (live?.models.some((listed) => listed.id === modelId)) {
-      warnings.push(warning('model', `${reference} is listed by ${catalogProvider} (refreshed ${live.fetchedAt}) but not in this release's catalog; using generic ${provider} capabilities, unchecked`));
-    } else if (typo !== undefined) {
-      issues.push(typo);
-    } else {
-      warnings.push(warning('model', `${reference} is not in the catalog; using generic ${provider} capabilities, unchecked`));
-    }
-  }
-  return { target: { provider, modelId, model }, issues, warnings };
-}
 
 /**
  * The reference images a request gives, checked against how many the model takes before any is
@@ -110,8 +72,14 @@ export function planGeneration(
     warn('safetyChecker', `the safety checker cannot be disabled on ${model.displayName}; it stays on`);
     disableSafetyChecker = false;
   }
-  if (parsed.responseFormat === 'url' && model.provider !== 'togetherai') {
-    issues.push({ field: 'responseFormat', value: 'url', message: `only Together returns image URLs; ${model.provider} returns bytes (use "base64")` });
+  if (parsed.responseFormat === 'url') {
+    // Together can answer with URLs, but @ai-sdk/togetherai parses only b64_json (vercel/ai issue 11490),
+    // and no other provider package keeps a URL: refused rather than paid for and lost.
+    issues.push({
+      field: 'responseFormat',
+      value: 'url',
+      message: 'is not available: @ai-sdk/togetherai reads only base64 images (vercel/ai issue 11490), and other providers return bytes; use "base64" (the default)',
+    });
   }
   if (parsed.outputFormat !== undefined && !model.outputFormats.includes(parsed.outputFormat)) {
     issues.push({ field: 'outputFormat', value: parsed.outputFormat, message: `${model.displayName} outputs ${model.outputFormats.join(' or ')}` });
@@ -140,7 +108,6 @@ export function planGeneration(
     safetyChecker: !disableSafetyChecker,
     ...(promptUpsampling === undefined ? {} : { promptUpsampling }),
     ...(parsed.outputFormat === undefined ? {} : { outputFormat: parsed.outputFormat }),
-    ...(parsed.responseFormat === 'url' ? { responseFormat: 'url' as const } : {}),
     ...(parsed.providerOptions === undefined ? {} : { providerOptions: parsed.providerOptions }),
   };
 
@@ -159,7 +126,6 @@ export function planGeneration(
     disableSafetyChecker,
     promptUpsampling,
     outputFormat: parsed.outputFormat,
-    responseFormat: parsed.responseFormat,
     referenceImages,
     providerOptions: parsed.providerOptions,
     calls: splitCalls(parsed.count, model, seed),
@@ -200,7 +166,7 @@ export function deprecationWarning({ provider, model, resolved }: Plan): Imagege
 type Warn = (field: string | undefined, message: string) => void;
 
 function warning(field: string | undefined, message: string): ImagegenWarning {
-  return { source: 'imagegen', ...(field === undefined ? {} : { field }), message };
+  return { type: 'other', source: 'imagegen', ...(field === undefined ? {} : { field }), message };
 }
 
 /** The value when the model takes it; else `undefined`, after `drop` says so. */

@@ -1,13 +1,14 @@
-import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
+import type { ImageModelV3Middleware, ImageModelV3ProviderMetadata, ImageModelV3Usage, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
 import { errorMessage, ImagegenError, InvalidResponseError } from '../errors/errors.js';
 import { GeneratedImage } from '../image.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
+import type { ImageMetadata } from '../providers/adapter.js';
 import { instantiateModel, type ModelSource } from '../models/resolve-model.js';
 import type { MappedCall } from './map.js';
-import type { ImagegenWarning, Plan } from './plan.js';
+import type { ImagegenWarning, Plan } from '../shared/plan.js';
 
 /**
  * Stage 5, send: one mapped call through `generateImage`, its images built from what came back.
@@ -30,17 +31,24 @@ export type CallReport = {
   error: ImagegenError | undefined;
 };
 
+/** The response metadata `generateImage` reports per call (the AI SDK's `ImageModelResponseMetadata`). */
+export type ImageResponse = { timestamp: Date; modelId: string; headers?: Record<string, string> };
+
 export type CallOutcome = {
   images: GeneratedImage[];
   warnings: ImagegenWarning[];
-  providerMetadata: Record<string, unknown>;
+  /** The call's provider metadata as `generateImage` returned it (`{}` when it failed). */
+  providerMetadata: ImageModelV3ProviderMetadata;
+  /** The provider's response, when it answered with images. */
+  response: ImageResponse | undefined;
+  /** Tokens, where the provider reports them. */
+  usage: ImageModelV3Usage | undefined;
+  /** Images of an answered call that could not be read: the call's other images are kept. */
+  imageErrors: ImagegenError[];
   report: CallReport;
   /** A cancel (the abort signal's reason), passed on as it is. */
   thrown: AbortLike | undefined;
 };
-
-/** What a provider says per image beyond the bytes, under `providerMetadata[provider].images[i]`. */
-type ImageMetadata = { seed?: number; url?: string; id?: string; timings?: { inference?: number } } | undefined;
 
 export async function sendCall(
   { plan, source }: SendTarget,
@@ -58,11 +66,12 @@ export async function sendCall(
 ): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
-  const sink: { attempts: number; warnings: SharedV3Warning[] } = { attempts: 0, warnings: [] };
+  const sink: CaptureSink = { attempts: 0, warnings: [], providerMetadata: undefined };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
+  const outcome: CallOutcome = { images: [], warnings: [], providerMetadata: {}, response: undefined, usage: undefined, imageErrors: [], report, thrown: undefined };
   try {
     const model = await instantiateModel(source);
     const result = await generateImage({
@@ -71,41 +80,53 @@ export async function sendCall(
       ...(maxRetries === undefined ? {} : { maxRetries }),
       ...(abortSignal === undefined ? {} : { abortSignal }),
     });
-    const metadata = perImageMetadata(result.providerMetadata, source.providerName, adapter.optionsKey);
-    const images = result.images.map((file, position) => toImage({ plan, call, file, position, metadata: metadata[position], context }));
-    const warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
+    const response = result.responses.at(-1);
+    const metadata = adapter.imageMetadata?.({ response, providerMetadata: result.providerMetadata }) ?? perImageMetadata(result.providerMetadata, source.providerName, adapter.optionsKey);
+    result.images.forEach((file, position) => {
+      try {
+        outcome.images.push(toImage({ plan, call, file, position, metadata: metadata[position] }));
+      } catch (error) {
+        // One image that cannot be read does not cost the call's others: they are paid for and kept.
+        outcome.imageErrors.push(new InvalidResponseError({ ...context, detail: `image ${call.firstIndex + position} is not a valid image (${errorMessage(error)})`, cause: error }));
+      }
+    });
+    outcome.warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
+    // The call's own metadata as the provider gave it (ai 7's `calls[i].providerMetadata`); the
+    // request's is merged from these in collect, as generateImage merges its calls'.
+    outcome.providerMetadata = sink.providerMetadata ?? {};
+    outcome.response = response === undefined ? undefined : withoutPrivateHeaders(response, adapter.privateHeaders);
+    outcome.usage = hasUsage(result.usage) ? result.usage : undefined;
     report.responseId = metadata[0]?.id;
-    report.responseHeaders = result.responses.at(-1)?.headers;
-    return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
+    report.responseHeaders = outcome.response?.headers;
+    if (outcome.images.length === 0 && outcome.imageErrors[0] !== undefined) report.error = outcome.imageErrors.shift();
   } catch (error) {
     const mapped = toImagegenError(error, { ...context, abortSignal });
     if (ImagegenError.isInstance(mapped)) report.error = mapped;
-    return { images: [], warnings: [], providerMetadata: {}, report, thrown: ImagegenError.isInstance(mapped) ? undefined : mapped };
+    else outcome.thrown = mapped;
   } finally {
     report.attempts = sink.attempts;
     report.durationMs = Date.now() - started;
   }
+  return outcome;
 }
 
-/** One returned image with what reproduces it: the call's request (its seed and `n`). */
+/** One returned image with what reproduces it: the call's request (its seed and `n`). Throws when the bytes are not an image. */
 function toImage({
   plan,
   call,
   file,
   position,
   metadata,
-  context,
 }: {
   plan: Plan;
   call: MappedCall['call'];
   file: { uint8Array: Uint8Array };
   position: number;
   metadata: ImageMetadata;
-  context: { provider: string; modelId: string };
 }): GeneratedImage {
-  const url = metadata?.url;
   const inference = metadata?.timings?.inference;
-  const fields = {
+  return new GeneratedImage({
+    uint8Array: file.uint8Array,
     index: call.firstIndex + position,
     seed: metadata?.seed ?? call.seed,
     provider: plan.provider,
@@ -113,36 +134,41 @@ function toImage({
     request: { ...plan.resolved, count: call.n, ...(call.seed === undefined ? {} : { seed: call.seed }) },
     timings: inference === undefined ? undefined : { inferenceSeconds: inference },
     responseId: metadata?.id,
-    url,
-  };
-  if (url !== undefined) {
-    // Kept as the provider's URL (`responseFormat: "url"`): the size is the one asked for.
-    const mediaType = plan.outputFormat === 'png' ? 'image/png' : 'image/jpeg';
-    return new GeneratedImage({ ...fields, bytes: new Uint8Array(0) }, { width: plan.width, height: plan.height, mediaType });
-  }
-  try {
-    return new GeneratedImage({ ...fields, bytes: file.uint8Array });
-  } catch (error) {
-    throw new InvalidResponseError({ ...context, detail: `image ${position} is not a valid image (${errorMessage(error)})`, cause: error });
-  }
+  });
 }
 
+/** The response without the headers the toolkit's own `fetch` added to carry what a package drops. */
+function withoutPrivateHeaders(response: ImageResponse, names: readonly string[] | undefined): ImageResponse {
+  if (names === undefined || response.headers === undefined || !names.some((name) => name in response.headers!)) return response;
+  const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !names.includes(name)));
+  return { ...response, headers };
+}
+
+const hasUsage = (usage: ImageModelV3Usage | undefined): usage is ImageModelV3Usage =>
+  usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined || usage.totalTokens !== undefined);
+
+type CaptureSink = { attempts: number; warnings: SharedV3Warning[]; providerMetadata: ImageModelV3ProviderMetadata | undefined };
+
 /**
- * Counts HTTP attempts and takes the provider's warnings for the toolkit's result, so the AI SDK
- * has none left to print to the console.
+ * Counts HTTP attempts and takes the provider's warnings and raw metadata for the toolkit's result,
+ * so the AI SDK has no warnings left to print to the console.
  */
-function captureMiddleware(sink: { attempts: number; warnings: SharedV3Warning[] }): ImageModelV3Middleware {
+function captureMiddleware(sink: CaptureSink): ImageModelV3Middleware {
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ doGenerate }) {
       sink.attempts += 1;
       const result = await doGenerate();
       sink.warnings = result.warnings;
+      // A copy: generateImage's own merge deletes from the object it was given (ai 6, the gateway's `images`).
+      sink.providerMetadata =
+        result.providerMetadata && Object.fromEntries(Object.entries(result.providerMetadata).map(([provider, entry]) => [provider, { ...(entry as object) }])) as ImageModelV3ProviderMetadata;
       return { ...result, warnings: [] };
     },
   };
 }
 
+/** What a provider reports per image under `providerMetadata[key].images[i]` (seeds, ids). */
 function perImageMetadata(metadata: Record<string, unknown> | undefined, ...keys: string[]): ImageMetadata[] {
   for (const key of keys) {
     const images = (metadata?.[key] as { images?: unknown } | undefined)?.images;
@@ -151,10 +177,9 @@ function perImageMetadata(metadata: Record<string, unknown> | undefined, ...keys
   return [];
 }
 
+/** A provider's warning as the AI SDK gave it, with where it came from and its text. */
 function fromProviderWarning(warning: SharedV3Warning): ImagegenWarning {
-  const message =
-    warning.type === 'other'
-      ? warning.message
-      : `${warning.type === 'unsupported' ? 'unsupported' : 'compatibility'}: ${warning.feature}${warning.details ? ` (${warning.details})` : ''}`;
-  return { source: 'provider', message };
+  if (warning.type === 'other') return { type: 'other', source: 'provider', message: warning.message };
+  const message = `${warning.type}: ${warning.feature}${warning.details ? ` (${warning.details})` : ''}`;
+  return { ...warning, source: 'provider', message };
 }

@@ -15,6 +15,9 @@ export type ProviderCall = {
   providerOptions: Record<string, Record<string, JSONValue>>;
 };
 
+/** What a provider says about one image beyond its bytes. */
+export type ImageMetadata = { seed?: number; id?: string; timings?: { inference?: number } } | undefined;
+
 /** A provider's mapping of one call: the arguments, and the warnings for what it changed (a size snapped). */
 export type MappedArgs = { args: ProviderCall; warnings: ImagegenWarning[] };
 
@@ -33,10 +36,13 @@ export type ProviderAdapter = {
   /** Builds the model from the environment (key, base URL). Throws `MissingApiKeyError`. */
   createModel(modelId: string): AnyImageModel | Promise<AnyImageModel>;
   /**
-   * The provider's own model class in place of an app's AI SDK model where the AI SDK package
-   * falls short (Together: ids, timings, URL responses); `undefined` to use the app's model as it is.
+   * What the provider said per image beyond the bytes, where its AI SDK package drops it (Together:
+   * the response id and timings, carried in a response header by the toolkit's own `fetch`). The
+   * default reads `providerMetadata[key].images[i]`.
    */
-  fromAppModel?(model: AnyImageModel): AnyImageModel | undefined;
+  imageMetadata?(call: { response: { headers?: Record<string, string> } | undefined; providerMetadata: Record<string, unknown> }): ImageMetadata[] | undefined;
+  /** Response headers the toolkit's `fetch` added for `imageMetadata`, taken out of the result's responses. */
+  privateHeaders?: readonly string[];
   /** Stage 4, map: a plan's call as `generateImage` arguments, with what it had to change. Pure. */
   mapCall(plan: Plan, call: PlannedCall): MappedArgs;
   /** Drops warnings the AI SDK provider is known to raise wrongly for calls the toolkit made. */
@@ -77,7 +83,7 @@ export function imageInputs(plan: Plan): (string | Uint8Array)[] {
 
 /** A toolkit warning about `field`, for `mapCall`. */
 export function mapWarning(field: string, message: string): ImagegenWarning {
-  return { source: 'imagegen', field, message };
+  return { type: 'other', source: 'imagegen', field, message };
 }
 
 /** `"image/png"` → data URL of the bytes. */

@@ -10,13 +10,14 @@ export type ReferenceImage =
   | { readonly kind: 'url'; readonly source: string; readonly url: string }
   | { readonly kind: 'bytes'; readonly source: string; readonly data: Uint8Array; readonly mediaType: string };
 
-/** A warning from the toolkit (an option dropped or changed) or passed on from the provider. */
-export type ImagegenWarning = {
-  source: 'imagegen' | 'provider';
-  /** The request field it is about, when it is about one. */
-  field?: string;
-  message: string;
-};
+/**
+ * A warning: the AI SDK's own (`type`: `unsupported`, `compatibility` or `other`, so a result's
+ * warnings are the AI SDK's `Warning`s), with where it came from, the request field it is about, and
+ * its text. The toolkit's own (an option dropped or changed) are `other`.
+ */
+export type ImagegenWarning =
+  | { type: 'other'; source: 'imagegen' | 'provider'; field?: string; message: string }
+  | { type: 'unsupported' | 'compatibility'; feature: string; details?: string; source: 'provider'; field?: string; message: string };
 
 /** The request as resolved: feeding it back to `generateImages` reproduces the images. */
 export type ResolvedRequest = {
@@ -34,7 +35,6 @@ export type ResolvedRequest = {
   safetyChecker: boolean;
   promptUpsampling?: boolean;
   outputFormat?: 'png' | 'jpeg';
-  responseFormat?: 'url';
   providerOptions?: Record<string, Record<string, unknown>>;
 };
 
@@ -60,8 +60,6 @@ export type Plan = {
   /** Sent only when the request set it and the model takes it (Together FLUX.2 defaults it on). */
   readonly promptUpsampling: boolean | undefined;
   readonly outputFormat: 'png' | 'jpeg' | undefined;
-  /** `url`: keep the provider's URLs instead of bytes (Together only). */
-  readonly responseFormat: 'base64' | 'url';
   readonly referenceImages: readonly ReferenceImage[];
   readonly providerOptions: Readonly<Record<string, Record<string, unknown>>> | undefined;
   readonly calls: readonly PlannedCall[];

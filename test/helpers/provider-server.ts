@@ -156,7 +156,7 @@ export async function generateBothWays({
 export type Run = { result: GenerateImagesResult; requests: RecordedRequest[] };
 
 /** The image bytes of a result, as base64, sorted: calls run at once, so their order may vary. */
-export const sortedBytes = (images: readonly { bytes: Uint8Array }[]) => images.map((image) => toBase64(image.bytes)).sort();
+export const sortedBytes = (images: readonly { uint8Array: Uint8Array }[]) => images.map((image) => toBase64(image.uint8Array)).sort();
 
 /** Request bodies in a fixed order (by their JSON), for calls that run at once and arrive in any order. */
 export const inAnyOrder = (bodies: readonly unknown[]) => [...bodies].sort((first, second) => JSON.stringify(first).localeCompare(JSON.stringify(second)));

@@ -50,7 +50,7 @@ describe('swap providers by changing the model string', () => {
       expect(result.errors).toEqual([]);
       for (const image of result.images) {
         expect(image).toBeInstanceOf(GeneratedImage);
-        expect(image.bytes).toBeInstanceOf(Uint8Array);
+        expect(image.uint8Array).toBeInstanceOf(Uint8Array);
         expect(Object.keys(image.toJSON()).sort()).toEqual(Object.keys(results[0]!.images[0]!.toJSON()).sort());
         expect(image).toMatchObject({ mediaType: 'image/png', provider: expect.any(String), modelId: expect.any(String) });
         expect(typeof image.width).toBe('number');

@@ -1,20 +1,22 @@
-import { imagesPerCall } from '../../shared/capabilities.js';
-import type { AnyImageModel } from '../../shared/model-version.js';
 import { MissingApiKeyError } from '../../errors/errors.js';
 import type { ProviderAdapter } from '../adapter.js';
-import { TogetherImageModel } from './image-model.js';
+import { loadPackage } from '../lazy-adapter.js';
 import { listTogetherModels } from './list-models.js';
 import { mapTogetherCall } from './map.js';
+import { readTogetherMetadata, TOGETHER_METADATA_HEADER, togetherMetadataFetch } from './metadata-fetch.js';
 import { TOGETHER_GENERIC, TOGETHER_MODELS } from './models.js';
 import { loadTogetherSettings, TOGETHER_ENVIRONMENT_VARIABLES } from './settings.js';
 
 export { TOGETHER_ENVIRONMENT_VARIABLES } from './settings.js';
+export { togetherMetadataFetch } from './metadata-fetch.js';
 
 /**
- * Together AI: its catalog (models.ts), its mapping (map.ts), and its own image model
- * (image-model.ts), which sends what `@ai-sdk/togetherai` sends and keeps what that package drops
- * (URL responses, the response id, timings). An app's own `createTogetherAI(...)` models are rebuilt
- * as that model from their configuration, so they keep the app's key, base URL, headers and fetch.
+ * Together AI, through its AI SDK package like every other provider: the built-in model is
+ * `createTogetherAI({ apiKey, baseURL, fetch }).image(modelId)`, and an app's own
+ * `togetherai.image(id)` is used as it is. What the package falls short on is made up through its
+ * public doors: `n` up to 4 in one request by `generateImage`'s `maxImagesPerCall` (from the
+ * catalog), Together's own fields in `providerOptions.togetherai` (map.ts), and the response id,
+ * seeds and timings by the `fetch` given to `createTogetherAI` (metadata-fetch.ts).
  */
 export const together: ProviderAdapter = {
   name: 'togetherai',
@@ -23,55 +25,29 @@ export const together: ProviderAdapter = {
   models: TOGETHER_MODELS,
   genericCapabilities: TOGETHER_GENERIC,
 
-  createModel(modelId) {
+  async createModel(modelId) {
+    const { createTogetherAI } = await loadPackage({
+      provider: 'Together AI',
+      packageName: '@ai-sdk/togetherai',
+      // A required peer, so bundlers may resolve it: a literal specifier. Loaded on first use, so
+      // the CLI's other commands and the local provider do not pay for it.
+      importPackage: () => import('@ai-sdk/togetherai'),
+    });
     const { apiKey, baseURL } = loadTogetherSettings();
     if (apiKey === undefined) {
       throw new MissingApiKeyError({ provider: 'Together AI', environmentVariables: TOGETHER_ENVIRONMENT_VARIABLES });
     }
-    return new TogetherImageModel({ modelId, baseURL, headers: () => ({ authorization: `Bearer ${apiKey}` }), maxImagesPerCall: maxImagesPerCall(modelId) });
-  },
-
-  fromAppModel(model: AnyImageModel) {
-    const config: unknown = (model as { config?: unknown }).config;
-    if (!model.provider.startsWith('togetherai') || !isTogetherConfig(config)) return undefined;
-    return new TogetherImageModel({
-      modelId: model.modelId,
-      baseURL: config.baseURL,
-      headers: config.headers ?? (() => ({})),
-      fetch: config.fetch,
-      maxImagesPerCall: maxImagesPerCall(model.modelId),
-    });
+    return createTogetherAI({ apiKey, baseURL, fetch: togetherMetadataFetch() }).image(modelId);
   },
 
   mapCall: mapTogetherCall,
 
+  imageMetadata: ({ response }) => readTogetherMetadata(response?.headers),
+  privateHeaders: [TOGETHER_METADATA_HEADER],
+
   listModels: listTogetherModels,
 
-  // An app's model the toolkit could not rebuild (a wrapped or custom one) may be the AI SDK's, which
-  // warns "aspectRatio is not supported" whenever `size` is passed (upstream PR 17110); the toolkit
-  // never passes Together `aspectRatio`, so that warning is always wrong here.
+  // `@ai-sdk/togetherai` warns "aspectRatio is not supported" whenever `size` is passed (upstream
+  // PR 17110); the toolkit never passes Together `aspectRatio`, so that warning is always wrong here.
   filterWarnings: (warnings) => warnings.filter((warning) => !(warning.type === 'unsupported' && warning.feature === 'aspectRatio')),
 };
-
-function maxImagesPerCall(modelId: string): number {
-  const capabilities = TOGETHER_MODELS.find((model) => model.modelId === modelId) ?? TOGETHER_GENERIC;
-  return imagesPerCall(capabilities);
-}
-
-/**
- * The configuration `@ai-sdk/togetherai`'s image model keeps (2.x and 3.x alike):
- * `{ provider, baseURL, headers(), fetch? }`; 3.x makes `headers` optional.
- */
-function isTogetherConfig(config: unknown): config is {
-  baseURL: string;
-  headers?: () => Record<string, string | undefined>;
-  fetch?: typeof globalThis.fetch;
-} {
-  if (typeof config !== 'object' || config === null) return false;
-  const fields = config as Record<string, unknown>;
-  return (
-    typeof fields.baseURL === 'string' &&
-    (fields.headers === undefined || typeof fields.headers === 'function') &&
-    (fields.fetch === undefined || typeof fields.fetch === 'function')
-  );
-}

@@ -41,6 +41,5 @@ function togetherOptions(plan: Plan): Record<string, JSONValue> {
   if (plan.loras !== undefined) options.image_loras = plan.loras.map((lora) => ({ ...lora }));
   if (plan.disableSafetyChecker) options.disable_safety_checker = true;
   if (plan.outputFormat !== undefined) options.output_format = plan.outputFormat;
-  if (plan.responseFormat === 'url') options.response_format = 'url';
   return options;
 }

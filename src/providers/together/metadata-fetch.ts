@@ -1,0 +1,78 @@
+import type { ImageMetadata } from '../adapter.js';
+
+/**
+ * What `@ai-sdk/togetherai` drops from Together's answer (the response `id`, each image's `seed`
+ * and `timings`), read through the one public door that sees the answer: the `fetch` given to
+ * `createTogetherAI`. It reads a clone of a successful `POST …/images/generations` response and
+ * returns the response with the same body stream and one more header, which travels with the
+ * response into `generateImage`'s `responses[i].headers`. So the bytes the package parses are
+ * never changed, and nothing is shared between concurrent calls.
+ */
+
+/** The header that carries what Together said per image; the toolkit takes it out of its results. */
+export const TOGETHER_METADATA_HEADER = 'x-ai-imagegen-together-metadata';
+
+/**
+ * A `fetch` for `createTogetherAI` that keeps Together's response id, seeds and timings, which
+ * `generateImages` then puts on each image (`responseId`, `seed`, `timings`) and in `calls`.
+ *
+ * @example
+ * import { createTogetherAI } from '@ai-sdk/togetherai';
+ * import { togetherMetadataFetch } from 'ai-imagegen';
+ * const togetherai = createTogetherAI({ fetch: togetherMetadataFetch() });
+ * await generateImages({ prompt: 'a fox', model: 'togetherai:black-forest-labs/FLUX.2-dev' }, { providers: { togetherai } });
+ */
+export function togetherMetadataFetch(base: typeof globalThis.fetch = globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    if (!response.ok || response.body === null || !isImageGeneration(input, init)) return response;
+    let metadata: string | undefined;
+    try {
+      metadata = encodeMetadata(await response.clone().text());
+    } catch {
+      // A body that cannot be read twice is the package's to report; this fetch adds nothing then.
+      return response;
+    }
+    if (metadata === undefined) return response;
+    const headers = new Headers(response.headers);
+    headers.set(TOGETHER_METADATA_HEADER, metadata);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  };
+}
+
+/** The per-image metadata a response carried in the header, or `undefined` when it carries none. */
+export function readTogetherMetadata(headers: Record<string, string> | undefined): ImageMetadata[] | undefined {
+  const value = headers?.[TOGETHER_METADATA_HEADER];
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(decodeURIComponent(value)) as { id?: unknown; images?: unknown };
+    if (!Array.isArray(parsed.images)) return undefined;
+    const id = typeof parsed.id === 'string' ? parsed.id : undefined;
+    return parsed.images.map((image: { seed?: unknown; inference?: unknown } | null) => ({
+      ...(id === undefined ? {} : { id }),
+      ...(typeof image?.seed === 'number' ? { seed: image.seed } : {}),
+      ...(typeof image?.inference === 'number' ? { timings: { inference: image.inference } } : {}),
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+function isImageGeneration(input: Parameters<typeof fetch>[0], init: Parameters<typeof fetch>[1]): boolean {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  return method.toUpperCase() === 'POST' && /\/images\/generations(?:[?#]|$)/.test(url);
+}
+
+/** `{ id, images: [{ seed?, inference? }] }` of a Together answer, URI-encoded for a header; `undefined` when it has none. */
+function encodeMetadata(text: string): string | undefined {
+  const body = JSON.parse(text) as { id?: unknown; data?: unknown };
+  if (!Array.isArray(body.data)) return undefined;
+  const images = body.data.map((item: { seed?: unknown; timings?: { inference?: unknown } | null } | null) => ({
+    ...(typeof item?.seed === 'number' ? { seed: item.seed } : {}),
+    ...(typeof item?.timings?.inference === 'number' ? { inference: item.timings.inference } : {}),
+  }));
+  const id = typeof body.id === 'string' ? body.id : undefined;
+  if (id === undefined && images.every((image) => Object.keys(image).length === 0)) return undefined;
+  return encodeURIComponent(JSON.stringify({ ...(id === undefined ? {} : { id }), images }));
+}
