@@ -125,7 +125,7 @@ function takeAbortSignal(request: GenerateRequest, given: AbortSignal | undefine
   return { request: rest, abortSignal: given ?? carried };
 }
 
-function checkConcurrency(concurrency: number | undefined): void {
+export function checkConcurrency(concurrency: number | undefined): void {
   if (concurrency === undefined || (Number.isInteger(concurrency) && concurrency >= 1) || concurrency === Infinity) return;
   throw new InvalidRequestError({ issues: [{ field: 'concurrency', value: concurrency, message: 'must be a whole number of provider calls, 1 or more' }] });
 }

@@ -1,10 +1,11 @@
 import { tool, wrapImageModel, type Tool } from 'ai';
 import { z } from 'zod/v4';
 import type { ModelCapabilities } from './models/catalog.js';
-import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
+import { checkConcurrency, generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import type { GeneratedImage } from './image.js';
-import { DEFAULT_MODEL, generateRequestSchema, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
+import { DEFAULT_MODEL, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
 import { resolveModelReference } from './models/resolve-model.js';
+import { InvalidRequestError } from './errors/errors.js';
 
 /** What the language model may pass to the tool (fields appear only where a model takes them). */
 export type ImageGenerationToolInput = {
@@ -97,15 +98,19 @@ const imagesByOutput = new WeakMap<object, readonly GeneratedImage[]>();
 export function imageGenerationTool(
   options: ImageGenerationToolOptions = {},
 ): Tool<ImageGenerationToolInput, ImageGenerationToolOutput> {
-  const defaultModel = options.model ?? DEFAULT_MODEL;
-  const modelReferences = [...new Set([defaultModel, ...(options.models ?? [])])] as [string, ...string[]];
-  for (const reference of modelReferences) {
-    const check = generateRequestSchema.shape.model.safeParse(reference);
-    if (!check.success) throw new TypeError(`imageGenerationTool: model ${JSON.stringify(reference)} ${check.error.issues[0]?.message}`);
-  }
-  // The catalog entry of the model each reference resolves to, as generateImages resolves it (an
-  // app's alias for a provider looks up that provider's catalog); a bad reference is refused here.
-  const models = modelReferences.map((reference) => resolveModelReference(reference, options.providers).target.model);
+  // Each model as generateImages resolves it (a bare id gets its provider; an app's alias for a
+  // provider looks up that provider's catalog); a bad reference is refused here, when the tool is made.
+  const resolved = [...new Set([options.model ?? DEFAULT_MODEL, ...(options.models ?? [])])].map((reference) => {
+    try {
+      return resolveModelReference(reference, options.providers);
+    } catch (error) {
+      const why = InvalidRequestError.isInstance(error) ? error.issues.map((issue) => issue.message).join('; ') : String(error);
+      throw new TypeError(`imageGenerationTool: model ${JSON.stringify(reference)} ${why}`);
+    }
+  });
+  const modelReferences = [...new Set(resolved.map((model) => model.reference))] as [string, ...string[]];
+  const models = modelReferences.map((reference) => resolved.find((model) => model.reference === reference)!.target.model);
+  checkConcurrency(options.concurrency);
   const maxCount = options.maxCount ?? DEFAULT_MAX_COUNT;
   const sendImages = options.sendImagesToModel ?? true;
 
@@ -118,7 +123,7 @@ export function imageGenerationTool(
           ...options.defaults,
           ...withoutUndefined(input),
           prompt: input.prompt,
-          model: input.model ?? defaultModel,
+          model: input.model ?? modelReferences[0],
         },
         {
           ...(abortSignal === undefined ? {} : { abortSignal }),

@@ -126,6 +126,14 @@ describe('imagegen models <model>', { timeout: 30_000 }, () => {
     const bare = await models('flux-kontext-prp');
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain('did you mean "black-forest-labs:flux-kontext-pro"?');
+    // Together's own name for a model finds Together's, not another provider's look-alike (flux-dev).
+    const together = await models('FLUX.2-dev');
+    expect(together.code).toBe(2);
+    expect(together.stderr).toContain('did you mean "togetherai:black-forest-labs/FLUX.2-dev"?');
+    expect(together.stderr).not.toContain('black-forest-labs:flux-dev');
+    // Together's full id needs no provider in front of it.
+    const bareTogether = await models('black-forest-labs/FLUX.2-dev');
+    expect(bareTogether.code).toBe(0);
     const provider = await models('togeterai:black-forest-labs/FLUX.1-schnell');
     expect(provider.code).toBe(2);
     expect(provider.stderr).toMatch(/unknown provider "togeterai"; did you mean "togetherai"\?/);

@@ -134,5 +134,7 @@ describe('concurrency', () => {
     for (const concurrency of [0, -1, 1.5, Number.NaN]) {
       expect(await refusal(() => generateImages({ prompt: 'p', model: 'local:placeholder' }, { concurrency }))).toBe('concurrency: must be a whole number of provider calls, 1 or more');
     }
+    // The tool is told when it is made, not with p-limit's TypeError at its first call.
+    expect(await refusal(() => imageGenerationTool({ model: 'local:placeholder', concurrency: 0 }))).toBe('concurrency: must be a whole number of provider calls, 1 or more');
   });
 });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { formatPrice, listModels, liveModelList, pricePerImage, resolveModel, type ModelCapabilities } from '../models/catalog.js';
-import { closestName, unknownProviderMessage } from '../models/did-you-mean.js';
+import { closestName, suggestAnyModel, unknownProviderMessage } from '../models/did-you-mean.js';
 import type { CatalogComparison } from '../models/live-models.js';
 import { findAdapter } from '../providers/index.js';
 import { DEFAULT_MODEL_LIST_MAX_AGE_MS, refreshModelListCached } from '../files/model-list-cache.js';
@@ -111,12 +111,11 @@ function findOne(reference: string, models: readonly ModelCapabilities[]): Model
   if (exact !== undefined) return exact;
   const listed = provider === undefined ? undefined : liveModelList(provider)?.models.find((model) => model.id === reference.slice(colon + 1));
   if (provider !== undefined && listed !== undefined) return resolveModel(provider, listed.id);
-  const candidates = models.flatMap((model) => (provider === undefined ? [byId(model), model.modelId] : [byId(model)]));
-  const suggestion = closestName(reference, candidates);
-  const suggested = suggestion === undefined ? undefined : (models.find((model) => model.modelId === suggestion) ?? models.find((model) => byId(model) === suggestion));
+  // Without a provider, the model of the same name first, never another provider's look-alike.
+  const suggested = provider === undefined ? suggestAnyModel(reference) : closestName(reference, models.map(byId));
   throw new UsageError(
     `unknown model "${reference}"` +
-      (suggested === undefined ? '' : `; did you mean "${byId(suggested)}"?`) +
+      (suggested === undefined ? '' : `; did you mean "${suggested}"?`) +
       ' Run `imagegen models` for the list' +
       (provider === undefined || findAdapter(provider)?.listModels === undefined ? '.' : ` (\`imagegen models --refresh\` reads ${provider}'s live list).`),
   );
