@@ -23,6 +23,7 @@ afterAll(async () => {
 
 type ScenarioReport = {
   ok: boolean;
+  fetched?: string[];
   node: string;
   name?: string;
   message?: string;
@@ -50,11 +51,21 @@ describe('an ai 7 app on Node 22 installs the tarball', () => {
     expect((JSON.parse(tree) as { dependencies: { ai: { version: string } } }).dependencies.ai.version).toMatch(/^7\./);
   }, 120_000);
 
-  it('generateImages with the app’s own provider instance (v4): count 4 is one request; responseId and timings kept', async () => {
+  it('generateImages with the app’s own provider instance (v4), used as it is: count 4 is one request through the app’s own fetch', async () => {
     const { report, generations } = await runScenario('instance');
     expect(generations).toEqual(ONE_REQUEST_OF_FOUR);
     expect(report.requests).toBe(1);
+    expect(report.fetched).toEqual([`${emulator.url}/images/generations`]);
     expect(report.images).toHaveLength(4);
+    for (const image of report.images) expect(image).toMatchObject({ width: 512, height: 384 });
+    // What @ai-sdk/togetherai 3 drops stays dropped without the toolkit's fetch.
+    for (const image of report.images) expect(image.responseId).toBeUndefined();
+  }, 60_000);
+
+  it('with togetherMetadataFetch around the app’s fetch: one request, and Together’s response id and timings on every image', async () => {
+    const { report, generations } = await runScenario('instanceWithMetadata');
+    expect(generations).toEqual(ONE_REQUEST_OF_FOUR);
+    expect(report.fetched).toHaveLength(1);
     for (const image of report.images) {
       expect(image).toMatchObject({ width: 512, height: 384, responseId: expect.any(String), timings: expect.anything() });
     }

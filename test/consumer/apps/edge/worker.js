@@ -16,7 +16,7 @@ async function handle(request) {
       providers ? { providers } : {},
     );
     const [image] = result.images;
-    return new Response(image.bytes, {
+    return new Response(image.uint8Array, {
       headers: { 'content-type': image.mediaType, 'x-images': String(result.images.length), 'x-requests': String(result.requests) },
     });
   } catch (error) {

@@ -10,7 +10,7 @@ try {
   const images = [];
   for (const image of result.images) {
     const file = `${outDir}/image-${image.index}.${image.mediaType === 'image/png' ? 'png' : 'jpg'}`;
-    await writeFile(file, image.bytes);
+    await writeFile(file, image.uint8Array);
     images.push({ file, mediaType: image.mediaType, width: image.width, height: image.height, seed: image.seed });
   }
   console.log(JSON.stringify({ ok: true, requests: result.requests, images, warnings: result.warnings }));

@@ -14,7 +14,7 @@ export async function imageResponse(request) {
       outputFormat: query.get('format') ?? 'png',
     });
     const [image] = result.images;
-    return new Response(image.bytes, {
+    return new Response(image.uint8Array, {
       headers: { 'content-type': image.mediaType, 'x-images': String(result.images.length), 'x-requests': String(result.requests) },
     });
   } catch (error) {

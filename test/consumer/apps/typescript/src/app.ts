@@ -1,7 +1,7 @@
 // A strict app using ai-imagegen the ways the README shows. Each @ts-expect-error line must be an
 // error: were the package's types `any` (or missing), tsc would fail with "Unused '@ts-expect-error'".
 import { createTogetherAI } from '@ai-sdk/togetherai';
-import { createProviderRegistry, generateImage } from 'ai';
+import { createProviderRegistry, generateImage, type GenerateImageResult } from 'ai';
 import {
   generateImages,
   imageModel,
@@ -12,6 +12,7 @@ import {
   type GeneratedImage,
   type GenerateImagesResult,
   type GenerateRequest,
+  togetherMetadataFetch,
 } from 'ai-imagegen';
 import { saveImages } from 'ai-imagegen/node';
 import { startEmulator } from 'ai-imagegen/emulator';
@@ -21,13 +22,22 @@ const request = { prompt: 'a lighthouse at dawn', model: 'togetherai:black-fores
 export async function plain(): Promise<GenerateImagesResult> {
   const result = await generateImages(request);
   const first: GeneratedImage | undefined = result.images[0];
-  const bytes: Uint8Array | undefined = first?.bytes;
+  const bytes: Uint8Array | undefined = first?.uint8Array;
   const width: number | undefined = first?.width;
   void [bytes, width];
-  // @ts-expect-error bytes are a Uint8Array, not a string
-  const wrong: string | undefined = first?.bytes;
+  // @ts-expect-error uint8Array is a Uint8Array, not a string
+  const wrong: string | undefined = first?.uint8Array;
   void wrong;
   return result;
+}
+
+/** Code written for generateImage's result takes the toolkit's as it is (ai 6 and ai 7 types). */
+export async function asGenerateImageResult(): Promise<string> {
+  const result: GenerateImageResult = await generateImages(request);
+  const base64: string = result.image.base64;
+  const mediaType: string = result.images[0]!.mediaType;
+  void [result.responses, result.providerMetadata, result.usage.totalTokens, result.warnings.map((warning) => warning.type)];
+  return `${mediaType}:${base64.length}`;
 }
 
 export async function wrongOptions(): Promise<void> {
@@ -42,9 +52,10 @@ export async function wrongOptions(): Promise<void> {
 }
 
 export async function ownProviders(): Promise<void> {
-  const togetherai = createTogetherAI({ apiKey: 'key', baseURL: 'http://127.0.0.1:8787/v1' });
+  const togetherai = createTogetherAI({ apiKey: 'key', baseURL: 'http://127.0.0.1:8787/v1', fetch: togetherMetadataFetch() });
   await generateImages(request, { providers: { togetherai } });
-  await generateImages(request, { providers: createProviderRegistry({ togetherai }) });
+  await generateImages(request, { providers: togetherai });
+  await generateImages({ ...request, model: 'black-forest-labs/FLUX.2-dev' }, { providers: { registry: createProviderRegistry({ togetherai }) } });
   // @ts-expect-error a provider is an object with image() or imageModel(), not a string
   await generateImages(request, { providers: { togetherai: 'togetherai' } });
 
