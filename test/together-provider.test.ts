@@ -183,3 +183,32 @@ describe('an app’s own createTogetherAI() instance', () => {
     expect(emulator.requests()).toHaveLength(1);
   });
 });
+
+describe('togetherMetadataFetch', () => {
+  /** A fetch answering every request with `body`. */
+  const answering = (body: string, status = 200): typeof globalThis.fetch => async () => new Response(body, { status, headers: { 'content-type': 'application/json' } });
+  const post = (fetch: typeof globalThis.fetch, url = 'http://127.0.0.1:9/v1/images/generations') => fetch(url, { method: 'POST', body: '{}' });
+
+  it('carries the id, seeds and timings in a header and leaves the body as it was, byte for byte', async () => {
+    const body = '{"id":"r-1","model":"m","object":"list","data":[{"index":0,"b64_json":"QUJD","seed":7,"timings":{"inference":0.25}},{"index":1,"type":"b64_json","b64_json" : "REVG","timings":{"inference":0.5}}]}';
+    const response = await post(togetherMetadataFetch(answering(body)));
+    expect(await response.text()).toBe(body);
+    const header = response.headers.get('x-ai-imagegen-together-metadata');
+    expect(JSON.parse(decodeURIComponent(header!))).toEqual({ id: 'r-1', images: [{ seed: 7, inference: 0.25 }, { inference: 0.5 }] });
+    expect(response.headers.get('content-type')).toBe('application/json');
+  });
+
+  it('passes anything else through untouched: errors, other paths, GETs, bodies that are not JSON', async () => {
+    const error = '{"error":{"message":"nope"}}';
+    for (const [fetch, url, init] of [
+      [answering(error, 400), 'http://h/v1/images/generations', { method: 'POST' }],
+      [answering('{"id":"x","data":[]}'), 'http://h/v1/models', { method: 'POST' }],
+      [answering('{"id":"x","data":[]}'), 'http://h/v1/images/generations', { method: 'GET' }],
+      [answering('not json'), 'http://h/v1/images/generations', { method: 'POST' }],
+    ] as const) {
+      const response = await togetherMetadataFetch(fetch)(url, init);
+      expect(response.headers.get('x-ai-imagegen-together-metadata')).toBeNull();
+      expect(await response.text()).toBe(await (await fetch(url, init)).text());
+    }
+  });
+});

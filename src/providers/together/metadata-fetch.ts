@@ -66,7 +66,7 @@ function isImageGeneration(input: Parameters<typeof fetch>[0], init: Parameters<
 
 /** `{ id, images: [{ seed?, inference? }] }` of a Together answer, URI-encoded for a header; `undefined` when it has none. */
 function encodeMetadata(text: string): string | undefined {
-  const body = JSON.parse(text) as { id?: unknown; data?: unknown };
+  const body = JSON.parse(withoutImageData(text)) as { id?: unknown; data?: unknown };
   if (!Array.isArray(body.data)) return undefined;
   const images = body.data.map((item: { seed?: unknown; timings?: { inference?: unknown } | null } | null) => ({
     ...(typeof item?.seed === 'number' ? { seed: item.seed } : {}),
@@ -75,4 +75,22 @@ function encodeMetadata(text: string): string | undefined {
   const id = typeof body.id === 'string' ? body.id : undefined;
   if (id === undefined && images.every((image) => Object.keys(image).length === 0)) return undefined;
   return encodeURIComponent(JSON.stringify({ ...(id === undefined ? {} : { id }), images }));
+}
+
+/**
+ * The answer with every `b64_json` value emptied, so that only a few hundred bytes are parsed: the
+ * package parses the whole body itself, and a second full parse of megabytes of base64 would double
+ * the toolkit's cost per call. Base64 holds no quote, so each value ends at the next one.
+ */
+function withoutImageData(text: string): string {
+  let kept = '';
+  let position = 0;
+  for (let key = text.indexOf('"b64_json"', position); key !== -1; key = text.indexOf('"b64_json"', position)) {
+    const open = text.indexOf('"', text.indexOf(':', key + 10) + 1);
+    const close = open === -1 ? -1 : text.indexOf('"', open + 1);
+    if (close === -1) break;
+    kept += text.slice(position, open + 1);
+    position = close;
+  }
+  return kept + text.slice(position);
 }
