@@ -6,7 +6,7 @@ import { resolveModel, type ModelCapabilities } from './models/catalog.js';
 import { adapterFor } from './providers/index.js';
 import { modelTypoIssue } from './models/did-you-mean.js';
 import { InvalidRequestError } from './errors/errors.js';
-import { toImageModelV3 } from './shared/model-version.js';
+import { forInstalledAi } from './shared/model-version.js';
 import { resolveModelSource, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
 import { sniffImage, type ReferenceImage } from './pipeline/load.js';
 import { mapPlan } from './pipeline/map.js';
@@ -115,16 +115,16 @@ export function imageModel(reference: string, options: { providers?: ProvidersOp
   // A slip of the keyboard is refused here as generateImages refuses it, before anything is sent.
   const typo = capabilities.known ? undefined : modelTypoIssue({ reference, provider: source.providerName, catalogProvider, modelId: source.modelId });
   if (typo !== undefined) throw new InvalidRequestError({ issues: [typo] });
-  // `wrapImageModel` is the app's own: ai 6 returns a v3 model, ai 7 a v4 one, made v3 again here so
-  // that the type says what it is; both majors' `generateImage` take v3 models.
-  return toImageModelV3(wrapImageModel({ model: baseModel(source, capabilities), middleware: catalogMiddleware(capabilities) }));
+  // `wrapImageModel` is the app's own: ai 6 returns a v3 model, ai 7 a v4 one (typed v3 here, which
+  // both majors' `generateImage` take), so the model goes on as the app's `ai` made it.
+  return wrapImageModel({ model: baseModel(source, capabilities), middleware: catalogMiddleware(capabilities) });
 }
 
-/** The model a source names, as a v3 model. */
+/** The model a source names, as the installed `ai` takes it (a v4 model converted on ai 6 only). */
 function baseModel(source: ModelSource, capabilities: ModelCapabilities): ImageModelV3 {
-  if (source.kind === 'given') return toImageModelV3(source.model);
+  if (source.kind === 'given') return forInstalledAi(source.model);
   const created = source.adapter.createModel(source.modelId);
-  if (!(created instanceof Promise)) return toImageModelV3(created);
+  if (!(created instanceof Promise)) return forInstalledAi(created);
   // Providers whose package loads lazily: the model stands in until the package is there, and a
   // loading error (package missing, no key) surfaces at the first call, where it can be caught.
   created.catch(() => {});
@@ -133,6 +133,6 @@ function baseModel(source: ModelSource, capabilities: ModelCapabilities): ImageM
     provider: source.adapter.name,
     modelId: source.modelId,
     maxImagesPerCall: capabilities.maxImagesPerCall,
-    doGenerate: async (options) => toImageModelV3(await created).doGenerate(options),
+    doGenerate: async (options) => forInstalledAi(await created).doGenerate(options),
   };
 }

@@ -4,7 +4,7 @@ import { createProviderRegistry, generateImage } from 'ai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { generateImages, imageModel, InvalidRequestError } from '../src/index.js';
-import { toImageModelV3, type ImageModelV4Like } from '../src/shared/model-version.js';
+import { forInstalledAi, installedAiMajor, toImageModelV3, type ImageModelV4Like } from '../src/shared/model-version.js';
 
 // AI SDK 7 providers make spec v4 models. ai 6 (what this suite runs on) throws on a raw v4 model,
 // so these tests prove the toolkit converts them itself; the consumer suite runs the real ai 7.
@@ -73,6 +73,56 @@ describe('AI SDK 7 (v4) models and providers, converted explicitly', () => {
     const v2 = { specificationVersion: 'v2', provider: 'old', modelId: 'm', maxImagesPerCall: 1, doGenerate: async () => ({}) };
     expect(() => toImageModelV3(v2 as never)).toThrow(InvalidRequestError);
     expect(() => toImageModelV3(v2 as never)).toThrow(/specificationVersion v2; ai-imagegen takes image models of AI SDK 6 \(v3\) and AI SDK 7 \(v4\)/);
+  });
+});
+
+/**
+ * An AI SDK 7 model whose provider filtered the prompt: no images, marked `isRetryable: false` (as
+ * `@ai-sdk/google` marks blocked prompts), so `generateImage` must not send it again. Counts calls.
+ */
+function filteredV4Model() {
+  const calls: number[] = [];
+  const model: ImageModelV4Like = {
+    specificationVersion: 'v4',
+    provider: 'togetherai.image',
+    modelId: 'black-forest-labs/FLUX.1-schnell',
+    maxImagesPerCall: 4,
+    supportsFileInputs: true,
+    supportsMaskInputs: false,
+    async doGenerate(options) {
+      calls.push(options.n);
+      return { images: [], warnings: [], isRetryable: false, response: { timestamp: new Date(), modelId: 'black-forest-labs/FLUX.1-schnell', headers: {} } };
+    },
+  };
+  return { model, calls, provider: { image: () => model, imageModel: () => model } };
+}
+
+describe('AI SDK 7 (v4) models keep every field on ai 6', () => {
+  it('the installed ai is detected through its public API', () => {
+    expect(installedAiMajor()).toBe(6);
+  });
+
+  it('toImageModelV3 keeps supportsFileInputs, supportsMaskInputs and a result’s isRetryable', async () => {
+    const { model } = filteredV4Model();
+    const converted = forInstalledAi(model);
+    expect(converted.specificationVersion).toBe('v3');
+    expect(converted).toMatchObject({ provider: 'togetherai.image', modelId: 'black-forest-labs/FLUX.1-schnell', maxImagesPerCall: 4, supportsFileInputs: true, supportsMaskInputs: false });
+    const result = await converted.doGenerate({ prompt: 'p', n: 1, size: undefined, aspectRatio: undefined, seed: undefined, files: undefined, mask: undefined, providerOptions: {} });
+    expect(result.isRetryable).toBe(false);
+  });
+
+  it('an empty result marked isRetryable: false is sent once through generateImages, not 3 times', async () => {
+    const { calls, provider } = filteredV4Model();
+    // generateImage then reports that no image came back: the point is how often it was sent.
+    await generateImages({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', count: 4, size: '512x512' }, { providers: { togetherai: provider } }).catch(() => undefined);
+    expect(calls).toEqual([4]);
+  });
+
+  it('… and once through imageModel() and ai 6’s generateImage', async () => {
+    const { calls, provider } = filteredV4Model();
+    const model = imageModel('togetherai:black-forest-labs/FLUX.1-schnell', { providers: { togetherai: provider } });
+    await expect(generateImage({ model, prompt: 'p', n: 4 })).rejects.toThrow(/No image generated/);
+    expect(calls).toEqual([4]);
   });
 });
 

@@ -1,8 +1,7 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { unknownProviderMessage } from './did-you-mean.js';
 import { errorMessage, InvalidRequestError } from '../errors/errors.js';
-import { toImageModelV3, type AnyImageModel } from '../shared/model-version.js';
-import { registerProviderSecrets } from '../errors/provider-secrets.js';
+import { forInstalledAi, type AnyImageModel } from '../shared/model-version.js';
 import { builtInProviderNames, findAdapter } from '../providers/index.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
 
@@ -99,14 +98,14 @@ const instantiated = new WeakMap<ModelSource, Promise<ImageModelV3>>();
 /**
  * The source's model as a v3 model, built once per source: a request's key check and every one of
  * its calls share it. A built-in model is built from the environment (a missing key rejects); an
- * app's has its key registered first, so an echo of it is redacted.
+ * app's is taken as it is.
  */
 export function instantiateModel(source: ModelSource): Promise<ImageModelV3> {
   let model = instantiated.get(source);
   if (model === undefined) {
     model = source.kind === 'built-in'
-      ? Promise.resolve().then(async () => toImageModelV3(await source.adapter.createModel(source.modelId)))
-      : registerProviderSecrets(source.model).then(() => toImageModelV3(source.model));
+      ? Promise.resolve().then(async () => forInstalledAi(await source.adapter.createModel(source.modelId)))
+      : Promise.resolve(forInstalledAi(source.model));
     instantiated.set(source, model);
   }
   return model;

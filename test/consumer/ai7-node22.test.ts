@@ -27,6 +27,8 @@ type ScenarioReport = {
   name?: string;
   message?: string;
   requests?: number;
+  sent?: Record<string, number>;
+  specificationVersion?: string;
   images: { mediaType: string; width?: number; height?: number; responseId?: string; timings?: unknown; bytes?: number }[];
 };
 
@@ -76,6 +78,11 @@ describe('an ai 7 app on Node 22 installs the tarball', () => {
     const { report, generations } = await runScenario('imageModelInstance');
     expect(generations).toEqual(ONE_REQUEST_OF_FOUR);
     expect(report.images).toHaveLength(4);
+  }, 60_000);
+
+  it('a v4 model’s empty result marked isRetryable: false is sent once, through imageModel() and generateImages', async () => {
+    const { report } = await runScenario('filtered');
+    expect(report).toMatchObject({ sent: { imageModel: 1, generateImages: 1 }, specificationVersion: 'v4' });
   }, 60_000);
 
   it('type-checks against ai 7’s types (strict, nodenext, skipLibCheck off)', async () => {
