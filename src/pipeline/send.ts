@@ -1,6 +1,7 @@
 import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
-import { errorMessage, ImagegenError, InvalidResponseError } from '../errors/errors.js';
+import { errorMessage, ImagegenError, InvalidResponseError, redactCallSecrets } from '../errors/errors.js';
+import { RequestSecrets } from '../errors/redaction.js';
 import { GeneratedImage } from '../image.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
@@ -63,13 +64,15 @@ export async function sendCall(
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
+  // The keys this call sends, for its own errors only (see errors/redaction.ts).
+  const secrets = new RequestSecrets();
   try {
     const model = await instantiateModel(source);
     const result = await generateImage({
       model: wrapImageModel({ model, middleware: captureMiddleware(sink) }),
       ...args,
       ...(maxRetries === undefined ? {} : { maxRetries }),
-      ...(abortSignal === undefined ? {} : { abortSignal }),
+      abortSignal: secrets.signalFor(abortSignal),
     });
     const metadata = perImageMetadata(result.providerMetadata, source.providerName, adapter.optionsKey);
     const images = result.images.map((file, position) => toImage({ plan, call, file, position, metadata: metadata[position], context }));
@@ -79,7 +82,10 @@ export async function sendCall(
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
     const mapped = toImagegenError(error, { ...context, abortSignal });
-    if (ImagegenError.isInstance(mapped)) report.error = mapped;
+    if (ImagegenError.isInstance(mapped)) {
+      redactCallSecrets(mapped, secrets);
+      report.error = mapped;
+    }
     return { images: [], warnings: [], providerMetadata: {}, report, thrown: ImagegenError.isInstance(mapped) ? undefined : mapped };
   } finally {
     report.attempts = sink.attempts;
