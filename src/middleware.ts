@@ -1,6 +1,5 @@
 import type { ImageModelV3, ImageModelV3CallOptions, ImageModelV3File, ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { wrapImageModel } from 'ai';
-import { imagesPerCall } from './shared/capabilities.js';
 import { base64ToBytes } from './util/base64.js';
 import { resolveModel, type ModelCapabilities } from './models/catalog.js';
 import { adapterFor } from './providers/index.js';
