@@ -105,7 +105,7 @@ export function instantiateModel(source: ModelSource): Promise<ImageModelV3> {
   if (model === undefined) {
     model = source.kind === 'built-in'
       ? Promise.resolve().then(async () => forInstalledAi(await source.adapter.createModel(source.modelId)))
-      : Promise.resolve(forInstalledAi(source.model));
+      : Promise.resolve().then(() => forInstalledAi(source.model));
     instantiated.set(source, model);
   }
   return model;

@@ -2,6 +2,7 @@ import type { ImageModelV3Middleware, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
 import { errorMessage, ImagegenError, InvalidResponseError, redactCallSecrets } from '../errors/errors.js';
 import { RequestSecrets } from '../errors/redaction.js';
+import { toV3Warning } from '../shared/model-version.js';
 import { GeneratedImage } from '../image.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
@@ -143,7 +144,8 @@ function captureMiddleware(sink: { attempts: number; warnings: SharedV3Warning[]
     async wrapGenerate({ doGenerate }) {
       sink.attempts += 1;
       const result = await doGenerate();
-      sink.warnings = result.warnings;
+      // On ai 7 the model is the provider's own (v4), whose warnings may be `deprecated` ones.
+      sink.warnings = result.warnings.map(toV3Warning);
       return { ...result, warnings: [] };
     },
   };

@@ -56,6 +56,23 @@ const scenarios = {
     await generateImages(request, { providers: { togetherai: filteredProvider('generateImages') } }).catch((error) => (errors.generateImages = error.name));
     return { images: [], sent, errors, specificationVersion: wrapped.specificationVersion };
   },
+  // The app's own v4 model whose result carries a v4-only `deprecated` warning: generateImages,
+  // which hands ai 7 the model untouched, still words it as one of its own warnings.
+  async deprecated() {
+    const inner = togetherai.image('black-forest-labs/FLUX.1-schnell');
+    const model = {
+      specificationVersion: 'v4',
+      provider: inner.provider,
+      modelId: inner.modelId,
+      maxImagesPerCall: inner.maxImagesPerCall,
+      async doGenerate(options) {
+        const result = await inner.doGenerate(options);
+        return { ...result, warnings: [...result.warnings, { type: 'deprecated', setting: 'guidance', message: 'use guidance_scale' }] };
+      },
+    };
+    const result = await generateImages(request, { providers: { togetherai: { image: () => model, imageModel: () => model } } });
+    return { requests: result.requests, images: describeImages(result.images), warnings: result.warnings };
+  },
 };
 
 try {
