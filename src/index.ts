@@ -46,3 +46,4 @@ export {
   TimeoutError,
 } from './errors/errors.js';
 export type { ImagegenErrorKind, RequestIssue, TimeoutFields } from './errors/errors.js';
+export { observeCredentials } from './errors/redaction.js';

@@ -3,8 +3,8 @@ import { createTogetherAI } from '@ai-sdk/togetherai';
 import { createProviderRegistry, generateImage } from 'ai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { generateImages, imageModel, InvalidRequestError } from '../src/index.js';
-import { toImageModelV3, type ImageModelV4Like } from '../src/shared/model-version.js';
+import { generateImages, imageModel, InvalidRequestError, togetherMetadataFetch } from '../src/index.js';
+import { forInstalledAi, installedAiMajor, toImageModelV3, type ImageModelV4Like } from '../src/shared/model-version.js';
 
 // AI SDK 7 providers make spec v4 models. ai 6 (what this suite runs on) throws on a raw v4 model,
 // so these tests prove the toolkit converts them itself; the consumer suite runs the real ai 7.
@@ -49,7 +49,7 @@ describe('AI SDK 7 (v4) models and providers, converted explicitly', () => {
     expect(bodies()).toEqual([
       { model: 'black-forest-labs/FLUX.1-schnell', prompt: 'p', seed: 5, n: 4, width: 512, height: 512, response_format: 'base64' },
     ]);
-    expect(result.warnings).toContainEqual({ source: 'provider', message: 'deprecated: guidance (use guidance_scale)' });
+    expect(result.warnings).toContainEqual({ type: 'other', source: 'provider', message: 'deprecated: guidance (use guidance_scale)' });
   });
 
   it('a registry whose provider makes v4 models', async () => {
@@ -76,14 +76,64 @@ describe('AI SDK 7 (v4) models and providers, converted explicitly', () => {
   });
 });
 
-describe('an app’s own Together instance keeps what the built-in one keeps', () => {
+/**
+ * An AI SDK 7 model whose provider filtered the prompt: no images, marked `isRetryable: false` (as
+ * `@ai-sdk/google` marks blocked prompts), so `generateImage` must not send it again. Counts calls.
+ */
+function filteredV4Model() {
+  const calls: number[] = [];
+  const model: ImageModelV4Like = {
+    specificationVersion: 'v4',
+    provider: 'togetherai.image',
+    modelId: 'black-forest-labs/FLUX.1-schnell',
+    maxImagesPerCall: 4,
+    supportsFileInputs: true,
+    supportsMaskInputs: false,
+    async doGenerate(options) {
+      calls.push(options.n);
+      return { images: [], warnings: [], isRetryable: false, response: { timestamp: new Date(), modelId: 'black-forest-labs/FLUX.1-schnell', headers: {} } };
+    },
+  };
+  return { model, calls, provider: { image: () => model, imageModel: () => model } };
+}
+
+describe('AI SDK 7 (v4) models keep every field on ai 6', () => {
+  it('the installed ai is detected through its public API', () => {
+    expect(installedAiMajor()).toBe(6);
+  });
+
+  it('toImageModelV3 keeps supportsFileInputs, supportsMaskInputs and a result’s isRetryable', async () => {
+    const { model } = filteredV4Model();
+    const converted = forInstalledAi(model);
+    expect(converted.specificationVersion).toBe('v3');
+    expect(converted).toMatchObject({ provider: 'togetherai.image', modelId: 'black-forest-labs/FLUX.1-schnell', maxImagesPerCall: 4, supportsFileInputs: true, supportsMaskInputs: false });
+    const result = await converted.doGenerate({ prompt: 'p', n: 1, size: undefined, aspectRatio: undefined, seed: undefined, files: undefined, mask: undefined, providerOptions: {} });
+    expect(result.isRetryable).toBe(false);
+  });
+
+  it('an empty result marked isRetryable: false is sent once through generateImages, not 3 times', async () => {
+    const { calls, provider } = filteredV4Model();
+    // generateImage then reports that no image came back: the point is how often it was sent.
+    await generateImages({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', count: 4, size: '512x512' }, { providers: { togetherai: provider } }).catch(() => undefined);
+    expect(calls).toEqual([4]);
+  });
+
+  it('… and once through imageModel() and ai 6’s generateImage', async () => {
+    const { calls, provider } = filteredV4Model();
+    const model = imageModel('togetherai:black-forest-labs/FLUX.1-schnell', { providers: { togetherai: provider } });
+    await expect(generateImage({ model, prompt: 'p', n: 4 })).rejects.toThrow(/No image generated/);
+    expect(calls).toEqual([4]);
+  });
+});
+
+describe('an app’s own Together instance keeps what the built-in one keeps, with togetherMetadataFetch', () => {
   it('responseId and timings are kept, through the app’s own fetch', async () => {
     const seen: string[] = [];
     const appFetch: typeof fetch = (input, init) => {
       seen.push(String(input));
       return fetch(input, init);
     };
-    const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url, fetch: appFetch });
+    const togetherai = createTogetherAI({ apiKey: KEY, baseURL: emulator.url, fetch: togetherMetadataFetch(appFetch) });
     const result = await generateImages({ prompt: 'p', count: 2, size: '256x256' }, { providers: { togetherai } });
     expect(seen).toEqual([`${emulator.url}/images/generations`]);
     const [first, second] = result.images;
@@ -94,8 +144,8 @@ describe('an app’s own Together instance keeps what the built-in one keeps', (
   });
 
   it('through a registry too', async () => {
-    const registry = createProviderRegistry({ togetherai: createTogetherAI({ apiKey: KEY, baseURL: emulator.url }) });
-    const viaRegistry = await generateImages({ prompt: 'p', size: '256x256' }, { providers: registry });
+    const registry = createProviderRegistry({ togetherai: createTogetherAI({ apiKey: KEY, baseURL: emulator.url, fetch: togetherMetadataFetch() }) });
+    const viaRegistry = await generateImages({ prompt: 'p', size: '256x256' }, { providers: { registry } });
     expect(viaRegistry.images[0]?.responseId).toMatch(/.+/);
   });
 

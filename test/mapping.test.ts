@@ -154,20 +154,17 @@ describe('every Together catalog model, at the HTTP boundary', () => {
       },
       maxRetries: 0,
     });
-    const body = {
-      model: modelId,
-      prompt: PROMPT,
-      width: 1344,
-      height: 768,
-      ...(model.acceptsSeed ? { seed: 42 } : {}),
-      response_format: 'base64',
-      ...expectedOptions(model, { guidance: true }),
-    };
-    expect(bodies()).toEqual(model.acceptsN ? [{ ...body, n: 2 }] : [body, body]);
+    const body = { model: modelId, prompt: PROMPT, width: 1344, height: 768, response_format: 'base64', ...expectedOptions(model, { guidance: true }) };
+    // As generateImages sends it: one call where the model takes n, else one a image, the seed moved on per call.
+    expect(bodies()).toEqual(
+      model.acceptsN
+        ? [{ ...body, n: 2, ...(model.acceptsSeed ? { seed: 42 } : {}) }]
+        : [0, 1].map((offset) => ({ ...body, ...(model.acceptsSeed ? { seed: 42 + offset } : {}) })),
+    );
     expect(images.map((image) => image.mediaType)).toEqual(['image/png', 'image/png']);
-    // A seed the model does not take is dropped here as generateImages drops it, and said (once per call).
+    // A seed the model does not take is dropped here as generateImages drops it, and said once.
     const said = warnings.map((warning) => ('message' in warning ? warning.message : JSON.stringify(warning)));
-    expect(said).toEqual(model.acceptsSeed ? [] : [0, 1].map(() => `${model.displayName} takes no seed; it was not sent, so results are not reproducible`));
+    expect(said).toEqual(model.acceptsSeed ? [] : [`${model.displayName} takes no seed; it was not sent, so results are not reproducible`]);
   });
 });
 
@@ -190,10 +187,31 @@ describe('count: up to four images a request where the model takes n', () => {
     expect(bodies()).toEqual([1, 2, 3].map((seed) => ({ model: 'black-forest-labs/FLUX.1.1-pro', prompt: 'p', width: 256, height: 256, seed, response_format: 'base64' })));
   });
 
-  it('imageModel(): n over four is split into requests of four at most', async () => {
+  it('imageModel(): n over four is split into requests of four at most, the seed moved on per request as generateImages moves it', async () => {
     const { images } = await generateImage({ model: imageModel('togetherai:black-forest-labs/FLUX.1-schnell'), prompt: 'p', size: '256x256', n: 6, seed: 3, maxRetries: 0 });
     expect(images).toHaveLength(6);
-    expect(bodies().map((body) => [body.n ?? 1, body.seed]).sort()).toEqual([[2, 3], [4, 3]]);
+    expect(bodies().map((body) => [body.n ?? 1, body.seed]).sort()).toEqual([[2, 7], [4, 3]]);
+    emulator.reset();
+    await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', size: '256x256', count: 6, seed: 3 });
+    expect(bodies().map((body) => [body.n ?? 1, body.seed]).sort()).toEqual([[2, 7], [4, 3]]);
+  });
+
+  it('imageModel(): the app’s maxImagesPerCall above the model’s (8 of 4) still brings back all 8, in two requests of 4', async () => {
+    const { images, warnings } = await generateImage({
+      model: imageModel('togetherai:black-forest-labs/FLUX.1-schnell'),
+      prompt: 'p',
+      size: '256x256',
+      n: 8,
+      maxImagesPerCall: 8,
+      seed: 20,
+      maxRetries: 0,
+    });
+    expect(images).toHaveLength(8);
+    expect(warnings).toEqual([]);
+    expect(bodies().map((body) => [body.n, body.seed]).sort()).toEqual([[4, 20], [4, 24]]);
+    // The seeds moved on: the second request's images are not the first's again.
+    const digests = images.map((image) => image.base64);
+    expect(new Set(digests).size).toBe(8);
   });
 });
 

@@ -2,7 +2,13 @@
  * The toolkit's errors: a small hierarchy with a type guard each. Every message says what happened
  * and what to do; none ever carries an API key (see `redactSecrets`).
  */
+import { redactSecrets, type RequestSecrets } from './redaction.js';
+
+export { redactSecrets, registerSecret } from './redaction.js';
+
 const marker = Symbol.for('ai-imagegen.error');
+/** The keys of the call an error came from, for the renderings made later (JSON, inspect). */
+const callSecrets = new WeakMap<object, RequestSecrets>();
 
 export type ImagegenErrorKind =
   | 'invalid-request'
@@ -35,7 +41,7 @@ export class ImagegenError extends Error {
   toJSON(): Record<string, unknown> {
     const fields: Record<string, unknown> = { name: this.name, message: this.message };
     for (const [name, value] of Object.entries(this)) fields[name] = value;
-    return JSON.parse(redactSecrets(JSON.stringify(fields))) as Record<string, unknown>;
+    return JSON.parse(redactText(this, JSON.stringify(fields))) as Record<string, unknown>;
   }
 
   /** `console.log(error)` and `util.inspect`: Node's own rendering (cause included), redacted. */
@@ -44,7 +50,26 @@ export class ImagegenError extends Error {
     options: Record<string, unknown>,
     inspect: (value: unknown, options: Record<string, unknown>) => string,
   ): string {
-    return redactSecrets(inspect(this, { ...options, customInspect: false }));
+    return redactText(this, inspect(this, { ...options, customInspect: false }));
+  }
+}
+
+function redactText(error: ImagegenError, text: string): string {
+  return callSecrets.get(error)?.redact(text) ?? redactSecrets(text);
+}
+
+/**
+ * Redacts the keys a provider call sent from the error it made: its message, stack and provider
+ * message now, and its JSON and inspected forms (cause chain included) whenever they are made. The
+ * error holds those keys, and nothing else does.
+ */
+export function redactCallSecrets(error: ImagegenError, secrets: RequestSecrets): void {
+  callSecrets.set(error, secrets);
+  error.message = secrets.redact(error.message);
+  if (error.stack !== undefined) error.stack = secrets.redact(error.stack);
+  const provider = error as { providerMessage?: unknown };
+  if (typeof provider.providerMessage === 'string') {
+    Object.defineProperty(error, 'providerMessage', { value: secrets.redact(provider.providerMessage), enumerable: true, writable: false, configurable: true });
   }
 }
 
@@ -333,20 +358,6 @@ export function errorMessage(error: unknown): string {
 
 /** A provider's message without trailing full stops, to sit inside a sentence of ours. */
 const tidy = (text: string | undefined) => text?.trim().replace(/\.+$/, '');
-
-const secrets = new Set<string>();
-
-/** Registers a value (an API key) that must never appear in a message. */
-export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 4) secrets.add(secret);
-}
-
-/** Replaces every registered secret, and anything shaped like a bearer token, with `***`. */
-export function redactSecrets(text: string): string {
-  let result = text.replace(/(Bearer\s+)[^\s"',]+/gi, '$1***');
-  for (const secret of secrets) result = result.split(secret).join('***');
-  return result;
-}
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';

@@ -1,9 +1,8 @@
 import type { ImageModelV3 } from '@ai-sdk/provider';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
-import { registerProviderSecrets } from '../errors/provider-secrets.js';
 import type { ProviderAdapter } from '../providers/adapter.js';
 import { builtInProviderNames, findAdapter } from '../providers/index.js';
-import { toImageModelV3, type AnyImageModel } from '../shared/model-version.js';
+import { forInstalledAi, type AnyImageModel } from '../shared/model-version.js';
 import type { ImagegenWarning, Target } from '../shared/plan.js';
 import { liveModelList, listModels, resolveModel } from './catalog.js';
 import { bareIdMessage, modelTypoIssue, unknownProviderMessage } from './did-you-mean.js';
@@ -232,15 +231,14 @@ const instantiated = new WeakMap<ModelSource, Promise<ImageModelV3>>();
 /**
  * The source's model as a v3 model, built once per source: a request's key check and every one of
  * its calls share it. A built-in model is built from the environment (a missing key rejects); an
- * app's has its key registered first, so an echo of it is redacted.
+ * app's is taken as it is.
  */
 export function instantiateModel(source: ModelSource): Promise<ImageModelV3> {
   let model = instantiated.get(source);
   if (model === undefined) {
-    model =
-      source.kind === 'built-in'
-        ? Promise.resolve().then(async () => toImageModelV3(await source.adapter.createModel(source.modelId)))
-        : registerProviderSecrets(source.model).then(() => toImageModelV3(source.model));
+    model = source.kind === 'built-in'
+      ? Promise.resolve().then(async () => forInstalledAi(await source.adapter.createModel(source.modelId)))
+      : Promise.resolve().then(() => forInstalledAi(source.model));
     instantiated.set(source, model);
   }
   return model;

@@ -1,6 +1,8 @@
 import type { ImageModelV3Middleware, ImageModelV3ProviderMetadata, ImageModelV3Usage, SharedV3Warning } from '@ai-sdk/provider';
 import { generateImage, wrapImageModel } from 'ai';
-import { errorMessage, ImagegenError, InvalidResponseError } from '../errors/errors.js';
+import { errorMessage, ImagegenError, InvalidResponseError, redactCallSecrets } from '../errors/errors.js';
+import { RequestSecrets } from '../errors/redaction.js';
+import { toV3Warning } from '../shared/model-version.js';
 import { GeneratedImage } from '../image.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
@@ -71,6 +73,8 @@ export async function sendCall(
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
+  // The keys this call sends, for its own errors only (see errors/redaction.ts).
+  const secrets = new RequestSecrets();
   const outcome: CallOutcome = { images: [], warnings: [], providerMetadata: {}, response: undefined, usage: undefined, imageErrors: [], report, thrown: undefined };
   try {
     const model = await instantiateModel(source);
@@ -78,7 +82,7 @@ export async function sendCall(
       model: wrapImageModel({ model, middleware: captureMiddleware(sink) }),
       ...args,
       ...(maxRetries === undefined ? {} : { maxRetries }),
-      ...(abortSignal === undefined ? {} : { abortSignal }),
+      abortSignal: secrets.signalFor(abortSignal),
     });
     const response = result.responses.at(-1);
     const metadata = adapter.imageMetadata?.({ response, providerMetadata: result.providerMetadata }) ?? perImageMetadata(result.providerMetadata, source.providerName, adapter.optionsKey);
@@ -101,8 +105,10 @@ export async function sendCall(
     if (outcome.images.length === 0 && outcome.imageErrors[0] !== undefined) report.error = outcome.imageErrors.shift();
   } catch (error) {
     const mapped = toImagegenError(error, { ...context, abortSignal });
-    if (ImagegenError.isInstance(mapped)) report.error = mapped;
-    else outcome.thrown = mapped;
+    if (ImagegenError.isInstance(mapped)) {
+      redactCallSecrets(mapped, secrets);
+      report.error = mapped;
+    } else outcome.thrown = mapped;
   } finally {
     report.attempts = sink.attempts;
     report.durationMs = Date.now() - started;
@@ -159,7 +165,8 @@ function captureMiddleware(sink: CaptureSink): ImageModelV3Middleware {
     async wrapGenerate({ doGenerate }) {
       sink.attempts += 1;
       const result = await doGenerate();
-      sink.warnings = result.warnings;
+      // On ai 7 the model is the provider's own (v4), whose warnings may be `deprecated` ones.
+      sink.warnings = result.warnings.map(toV3Warning);
       // A copy: generateImage's own merge deletes from the object it was given (ai 6, the gateway's `images`).
       sink.providerMetadata =
         result.providerMetadata && Object.fromEntries(Object.entries(result.providerMetadata).map(([provider, entry]) => [provider, { ...(entry as object) }])) as ImageModelV3ProviderMetadata;

@@ -28,6 +28,9 @@ type ScenarioReport = {
   name?: string;
   message?: string;
   requests?: number;
+  sent?: Record<string, number>;
+  warnings?: unknown[];
+  specificationVersion?: string;
   images: { mediaType: string; width?: number; height?: number; responseId?: string; timings?: unknown; bytes?: number }[];
 };
 
@@ -87,6 +90,17 @@ describe('an ai 7 app on Node 22 installs the tarball', () => {
     const { report, generations } = await runScenario('imageModelInstance');
     expect(generations).toEqual(ONE_REQUEST_OF_FOUR);
     expect(report.images).toHaveLength(4);
+  }, 60_000);
+
+  it('a v4 model’s empty result marked isRetryable: false is sent once, through imageModel() and generateImages', async () => {
+    const { report } = await runScenario('filtered');
+    expect(report).toMatchObject({ sent: { imageModel: 1, generateImages: 1 }, specificationVersion: 'v4' });
+  }, 60_000);
+
+  it('a v4 model’s deprecated warning comes back worded as generateImages words it', async () => {
+    const { report, generations } = await runScenario('deprecated');
+    expect(generations).toEqual(ONE_REQUEST_OF_FOUR);
+    expect(report.warnings).toContainEqual({ source: 'provider', message: 'deprecated: guidance (use guidance_scale)' });
   }, 60_000);
 
   it('type-checks against ai 7’s types (strict, nodenext, skipLibCheck off)', async () => {

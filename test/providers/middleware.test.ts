@@ -2,9 +2,10 @@ import { createBlackForestLabs } from '@ai-sdk/black-forest-labs';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createTogetherAI } from '@ai-sdk/togetherai';
 import { createXai } from '@ai-sdk/xai';
-import { generateImage } from 'ai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageModel, InvalidRequestError } from '../../src/index.js';
+import { APICallError, generateImage } from 'ai';
+import { MockImageModelV3 } from 'ai/test';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { imageModel, InvalidRequestError, MissingApiKeyError } from '../../src/index.js';
 import { fileRoute, startProviderServer, TEST_KEY, testImage, toBase64, type ProviderServer } from '../helpers/provider-server.js';
 
 let server: ProviderServer;
@@ -35,8 +36,7 @@ describe('imageModel(): the catalog applied to plain generateImage calls', () =>
       { model: 'dall-e-3', prompt: 'p', n: 1, size: '1792x1024', response_format: 'b64_json' },
     ]);
     expect(result.warnings).toEqual([
-      // The same words generateImages gives: one mapping serves both doors.
-      { type: 'other', message: 'DALL·E 3 takes only 1024x1024, 1792x1024, 1024x1792; sent 1792x1024 instead of 1344x768' },
+      // The same words generateImages gives, once as it gives them: one mapping serves both doors.
       { type: 'other', message: 'DALL·E 3 takes only 1024x1024, 1792x1024, 1024x1792; sent 1792x1024 instead of 1344x768' },
     ]);
   });
@@ -68,5 +68,69 @@ describe('imageModel() refuses typos as generateImages does', () => {
     expect(() => imageModel('local:placehodler')).toThrow(/did you mean "local:placeholder"/);
     const togetherai = createTogetherAI({ apiKey: 'test-key', baseURL: 'http://127.0.0.1:9' });
     expect(imageModel('togetherai:acme/entirely-new-model', { providers: { togetherai } }).modelId).toBe('acme/entirely-new-model');
+  });
+});
+
+describe('imageModel(): a count split into calls, as generateImages splits it', () => {
+  it('a call that fails while the others bring images is said in a warning, not lost silently', async () => {
+    const seeds: (number | undefined)[] = [];
+    const base = new MockImageModelV3({
+      provider: 'togetherai.image',
+      modelId: 'black-forest-labs/FLUX.1-schnell',
+      maxImagesPerCall: 4,
+      doGenerate: async (options) => {
+        seeds.push(options.seed);
+        if (options.seed === 24) {
+          throw new APICallError({ message: 'upstream busy', url: 'http://127.0.0.1', requestBodyValues: {}, statusCode: 500, isRetryable: false });
+        }
+        return { images: Array.from({ length: options.n }, (_, index) => toBase64(testImage(index))), warnings: [], response: { timestamp: new Date(), modelId: 'm', headers: undefined } };
+      },
+    });
+    const model = imageModel('togetherai:black-forest-labs/FLUX.1-schnell', { providers: { togetherai: { image: () => base } } });
+    const { images, warnings } = await generateImage({ model, prompt: 'p', n: 8, size: '512x512', seed: 20, maxRetries: 0 });
+    expect(seeds.sort()).toEqual([20, 24]);
+    expect(images).toHaveLength(4);
+    expect(warnings).toEqual([{ type: 'other', message: 'call 2 of 2 (4 images, seed 24) failed, so its images are missing: upstream busy' }]);
+  });
+
+  it('when every call fails, generateImage gets the error (and retries it as it retries one call)', async () => {
+    const base = new MockImageModelV3({
+      provider: 'togetherai.image',
+      modelId: 'black-forest-labs/FLUX.1-schnell',
+      maxImagesPerCall: 4,
+      doGenerate: async () => {
+        throw new APICallError({ message: 'upstream down', url: 'http://127.0.0.1', requestBodyValues: {}, statusCode: 500, isRetryable: false });
+      },
+    });
+    const model = imageModel('togetherai:black-forest-labs/FLUX.1-schnell', { providers: { togetherai: { image: () => base } } });
+    await expect(generateImage({ model, prompt: 'p', n: 8, size: '512x512', maxRetries: 0 })).rejects.toThrow('upstream down');
+  });
+});
+
+describe('imageModel(): keys are read at call time, as AI SDK providers read them', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('built without a key (a module-scope model during `next build`), it reads the key at each call', async () => {
+    vi.stubEnv('TOGETHER_API_KEY', undefined);
+    vi.stubEnv('TOGETHER_AI_API_KEY', undefined);
+    vi.stubEnv('TOGETHER_BASE_URL', server.url);
+    const model = imageModel('togetherai:black-forest-labs/FLUX.1-schnell');
+    await expect(generateImage({ model, prompt: 'p', size: '512x512', maxRetries: 0 })).rejects.toSatisfy((error) => MissingApiKeyError.isInstance(error));
+    vi.stubEnv('TOGETHER_API_KEY', TEST_KEY);
+    server.reset();
+    // n 2: this server answers with `n` images, and Together's body leaves n out for one.
+    const { images } = await generateImage({ model, prompt: 'p', size: '512x512', n: 2, maxRetries: 0 });
+    expect(images).toHaveLength(2);
+    expect(server.requests()[0]?.headers.authorization).toBe(`Bearer ${TEST_KEY}`);
+  });
+});
+
+describe('imageModel(): raw steps as generateImages takes steps', () => {
+  it('to a model without steps: left out, with the warning generateImages gives', async () => {
+    server.reset();
+    const model = imageModel('openai:gpt-image-1', { providers: { openai: createOpenAI({ baseURL: server.url, apiKey: TEST_KEY }) } });
+    const result = await generateImage({ model, prompt: 'p', size: '1024x1024', providerOptions: { openai: { steps: 4, quality: 'low' } } });
+    expect(server.bodies('POST', '/images/generations')).toEqual([{ model: 'gpt-image-1', prompt: 'p', n: 1, size: '1024x1024', quality: 'low' }]);
+    expect(result.warnings).toEqual([{ type: 'other', message: 'GPT Image 1 takes no steps; it was not sent' }]);
   });
 });

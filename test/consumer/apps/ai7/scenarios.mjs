@@ -45,6 +45,47 @@ const scenarios = {
     const { images, warnings } = await generateImage({ model: imageModel(MODEL, { providers: { togetherai } }), prompt: request.prompt, size: '512x384', n: 4, seed: 11 });
     return { images: images.map((image) => ({ mediaType: image.mediaType, bytes: image.uint8Array.length })), warnings };
   },
+  // An ai 7 model (spec v4) whose provider filtered the prompt: no images, `isRetryable: false`.
+  // ai 7's generateImage must send it once (not retry it 2 more times), through imageModel() and
+  // through generateImages; imageModel() is handed to ai 7 as ai 7 made it (spec v4).
+  async filtered() {
+    const sent = { imageModel: 0, generateImages: 0 };
+    const filteredProvider = (door) => {
+      const model = {
+        specificationVersion: 'v4',
+        provider: 'togetherai.image',
+        modelId: 'black-forest-labs/FLUX.1-schnell',
+        maxImagesPerCall: 4,
+        async doGenerate() {
+          sent[door] += 1;
+          return { images: [], warnings: [], isRetryable: false, response: { timestamp: new Date(), modelId: this.modelId, headers: {} } };
+        },
+      };
+      return { image: () => model, imageModel: () => model };
+    };
+    const wrapped = imageModel(MODEL, { providers: { togetherai: filteredProvider('imageModel') } });
+    const errors = {};
+    await generateImage({ model: wrapped, prompt: request.prompt, n: 4 }).catch((error) => (errors.imageModel = error.name));
+    await generateImages(request, { providers: { togetherai: filteredProvider('generateImages') } }).catch((error) => (errors.generateImages = error.name));
+    return { images: [], sent, errors, specificationVersion: wrapped.specificationVersion };
+  },
+  // The app's own v4 model whose result carries a v4-only `deprecated` warning: generateImages,
+  // which hands ai 7 the model untouched, still words it as one of its own warnings.
+  async deprecated() {
+    const inner = togetherai.image('black-forest-labs/FLUX.1-schnell');
+    const model = {
+      specificationVersion: 'v4',
+      provider: inner.provider,
+      modelId: inner.modelId,
+      maxImagesPerCall: inner.maxImagesPerCall,
+      async doGenerate(options) {
+        const result = await inner.doGenerate(options);
+        return { ...result, warnings: [...result.warnings, { type: 'deprecated', setting: 'guidance', message: 'use guidance_scale' }] };
+      },
+    };
+    const result = await generateImages(request, { providers: { togetherai: { image: () => model, imageModel: () => model } } });
+    return { requests: result.requests, images: describeImages(result.images), warnings: result.warnings };
+  },
 };
 
 try {
