@@ -1,6 +1,7 @@
 import type { ImagegenError } from '../errors/errors.js';
 import type { GeneratedImage } from '../image.js';
 import type { ImagegenWarning, ResolvedRequest } from './plan.js';
+import { priceDriftWarning, sumActualCosts } from './cost.js';
 import type { CallOutcome, CallReport } from './send.js';
 
 /**
@@ -26,6 +27,11 @@ export type GenerateImagesResult = {
   /** The request as resolved (seed chosen, size decided). */
   request: ResolvedRequest;
   estimatedCostUsd: number | undefined;
+  /**
+   * What the providers reported the calls cost (Black Forest Labs' `cost`, xAI's `costInUsdTicks`,
+   * OpenAI's tokens priced); `undefined` unless every call that made images reported it.
+   */
+  actualCostUsd: number | undefined;
 };
 
 /** Throws the first abort or unexpected error, or the first provider error when no call succeeded. */
@@ -40,9 +46,12 @@ export function collectResult(
   const images = outcomes.flatMap((outcome) => outcome.images);
   const errors = outcomes.flatMap((outcome) => (outcome.report.error ? [outcome.report.error] : []));
   if (images.length === 0 && errors[0] !== undefined) throw errors[0];
+  const actualCostUsd = sumActualCosts(outcomes.map((outcome) => ({ actualCostUsd: outcome.report.actualCostUsd, imageCount: outcome.images.length })));
+  const { estimatedCostUsd, resolved } = prepared.plan;
+  const drift = priceDriftWarning({ model: resolved.model, estimatedUsd: estimatedCostUsd === undefined ? undefined : (estimatedCostUsd * images.length) / resolved.count, actualUsd: actualCostUsd });
   return {
     images,
-    warnings: [...prepared.warnings, ...outcomes.flatMap((outcome) => outcome.warnings)],
+    warnings: [...prepared.warnings, ...outcomes.flatMap((outcome) => outcome.warnings), ...(drift === undefined ? [] : [drift])],
     requests: outcomes.reduce((sum, outcome) => sum + outcome.report.attempts, 0),
     durationMs: Date.now() - startedAt,
     providerMetadata: mergeProviderMetadata(outcomes.map((outcome) => outcome.providerMetadata)),
@@ -50,6 +59,7 @@ export function collectResult(
     calls: outcomes.map((outcome) => outcome.report),
     request: prepared.plan.resolved,
     estimatedCostUsd: prepared.plan.estimatedCostUsd,
+    actualCostUsd,
   };
 }
 

@@ -6,6 +6,7 @@ import { timeoutSignal } from '../util/timeout.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
 import { instantiateModel, type ModelSource } from '../models/resolve-model.js';
+import { actualCallCostUsd } from './cost.js';
 import type { MappedCall } from './map.js';
 import type { ImagegenWarning, Plan } from './plan.js';
 
@@ -28,6 +29,8 @@ export type CallReport = {
   /** Headers of the last response, where the provider answered (rate-limit headers, ids). */
   responseHeaders: Record<string, string> | undefined;
   error: ImagegenError | undefined;
+  /** What the provider reported the call cost (src/pipeline/cost.ts); `undefined` when it reports nothing. */
+  actualCostUsd: number | undefined;
 };
 
 export type CallOutcome = {
@@ -59,7 +62,7 @@ export async function sendCall(
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
   const sink: { attempts: number; warnings: SharedV3Warning[] } = { attempts: 0, warnings: [] };
-  const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
+  const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined, actualCostUsd: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
@@ -76,6 +79,7 @@ export async function sendCall(
     const warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
     report.responseId = metadata[0]?.id;
     report.responseHeaders = result.responses.at(-1)?.headers;
+    report.actualCostUsd = actualCallCostUsd({ modelId: plan.modelId, providerMetadata: result.providerMetadata, usage: result.usage });
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
     const mapped = toImagegenError(error, { ...context, abortSignal });
