@@ -77,6 +77,19 @@ function openaiCost(metadata: unknown, usage: ImageUsage | undefined, modelId: s
   return roundUsd((input + usage.outputTokens * prices.imageOutput) / 1e6);
 }
 
+/** What one response of a model reported: its provider metadata and token usage, as the model gave them. */
+export type ReportedCost = { providerMetadata?: Record<string, unknown> | undefined; usage?: ImageUsage | undefined };
+
+/**
+ * The actual cost of one provider call from what each of its responses reported (one, unless the
+ * AI SDK split the call); `undefined` when any response reported nothing usable.
+ */
+export function actualCostOfResponses(modelId: string, responses: readonly ReportedCost[]): number | undefined {
+  const costs = responses.map(({ providerMetadata, usage }) => actualCallCostUsd({ modelId, providerMetadata, usage }));
+  if (costs.length === 0 || costs.some((cost) => cost === undefined)) return undefined;
+  return roundUsd(costs.reduce<number>((sum, cost) => sum + cost!, 0));
+}
+
 /**
  * The sum of the calls' actual costs, when every call that made images reported one; `undefined`
  * when any of them did not (a partial sum would read as the whole).

@@ -6,7 +6,7 @@ import { timeoutSignal } from '../util/timeout.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
 import { instantiateModel, type ModelSource } from '../models/resolve-model.js';
-import { actualCallCostUsd } from './cost.js';
+import { actualCostOfResponses, type ReportedCost } from './cost.js';
 import type { MappedCall } from './map.js';
 import type { ImagegenWarning, Plan } from './plan.js';
 
@@ -61,7 +61,7 @@ export async function sendCall(
 ): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
-  const sink: { attempts: number; warnings: SharedV3Warning[] } = { attempts: 0, warnings: [] };
+  const sink: Sink = { attempts: 0, warnings: [], reported: [] };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined, actualCostUsd: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const abortSignal =
@@ -79,7 +79,7 @@ export async function sendCall(
     const warnings = (adapter.filterWarnings?.(sink.warnings) ?? sink.warnings).map(fromProviderWarning);
     report.responseId = metadata[0]?.id;
     report.responseHeaders = result.responses.at(-1)?.headers;
-    report.actualCostUsd = actualCallCostUsd({ modelId: plan.modelId, providerMetadata: result.providerMetadata, usage: result.usage });
+    report.actualCostUsd = actualCostOfResponses(plan.modelId, sink.reported);
     return { images, warnings, providerMetadata: result.providerMetadata, report, thrown: undefined };
   } catch (error) {
     const mapped = toImagegenError(error, { ...context, abortSignal });
@@ -131,17 +131,22 @@ function toImage({
   }
 }
 
+type Sink = { attempts: number; warnings: SharedV3Warning[]; reported: ReportedCost[] };
+
 /**
- * Counts HTTP attempts and takes the provider's warnings for the toolkit's result, so the AI SDK
- * has none left to print to the console.
+ * Counts HTTP attempts, takes the provider's warnings for the toolkit's result (so the AI SDK has
+ * none left to print to the console), and keeps each response's metadata and usage as the model
+ * gave them: ai 6's `generateImage` keeps only each provider's `images` (xAI's `costInUsdTicks`
+ * would be lost).
  */
-function captureMiddleware(sink: { attempts: number; warnings: SharedV3Warning[] }): ImageModelV3Middleware {
+function captureMiddleware(sink: Sink): ImageModelV3Middleware {
   return {
     specificationVersion: 'v3',
     async wrapGenerate({ doGenerate }) {
       sink.attempts += 1;
       const result = await doGenerate();
       sink.warnings = result.warnings;
+      sink.reported.push({ providerMetadata: result.providerMetadata, usage: result.usage });
       return { ...result, warnings: [] };
     },
   };
