@@ -6,6 +6,7 @@ import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from '../shared/capabilities.js';
 import { downloadImage } from '../util/download.js';
 import { redactSecrets } from '../errors/errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
+import { roundUsd } from '../pipeline/cost.js';
 import type { ImagegenWarning } from '../pipeline/plan.js';
 
 /**
@@ -31,6 +32,11 @@ export type ImageResult = {
   cached: boolean;
   /** Its share of the request's estimated cost; `null` when the price is unknown. */
   estimatedCostUsd: number | null;
+  /**
+   * Its share of what the provider reported the request cost (Black Forest Labs, xAI, OpenAI's
+   * tokens priced); `null` when the provider reports nothing. `0` when cached.
+   */
+  actualCostUsd: number | null;
   warnings: ImagegenWarning[];
 };
 
@@ -195,6 +201,7 @@ export async function saveImages({
   durationMs = 0,
   latencyMs = durationMs,
   estimatedCostUsd,
+  actualCostUsd,
   date = new Date(),
   name,
   cached = false,
@@ -207,6 +214,8 @@ export async function saveImages({
   /** The provider call. @default durationMs */
   latencyMs?: number;
   estimatedCostUsd?: number | undefined;
+  /** What the provider reported the request cost, shared out over its images like the estimate. */
+  actualCostUsd?: number | undefined;
   date?: Date;
   /** Overrides the file name (without extension) per image. */
   name?: (image: GeneratedImage) => string;
@@ -245,6 +254,7 @@ export async function saveImages({
       latencyMs: cached ? null : latencyMs,
       cached,
       estimatedCostUsd: cached ? 0 : estimatedCostUsd === undefined ? null : estimatedCostUsd / Math.max(1, images.length),
+      actualCostUsd: cached ? 0 : actualCostUsd === undefined ? null : roundUsd(actualCostUsd / Math.max(1, images.length)),
       warnings: [...warnings],
     });
     const sidecarOf = (imagePath: string): string => {
