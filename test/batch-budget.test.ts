@@ -71,7 +71,7 @@ describe('runBatch with a budget', () => {
   });
 
   it('counts what is in flight: four at once, room for two, two sent', async () => {
-    const server = await emulator({ latencyMs: 100 });
+    const server = await emulator({ latency: 100 });
     setPriceOverrides({ [SCHNELL]: '0.01/image' });
     const summary = await runBatch({ jobs: jobsOf(prompts(6)), outDir: await folder(), cache: false, concurrency: 4, budget: new Budget({ maxUsd: 0.025 }) });
     expect(server.stats().requests).toBe(2);
