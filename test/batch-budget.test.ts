@@ -141,3 +141,30 @@ describe('imagegen batch --budget', () => {
     expect(server.stats().requests).toBe(0);
   });
 });
+
+describe('imagegen compare --budget', () => {
+  it('runs the cells that fit, marks the rest not run with the reason, exit 1; a re-run with a new budget finishes', async () => {
+    const server = await emulator();
+    const cwd = await folder();
+    const args = ['compare', '-p', 'a fox', '-p', 'a whale', '--models', SCHNELL, '--seeds', '1,2', '-s', '256x256', '-c', '1', '--no-cache', '-o', 'out', '--price', `${SCHNELL}=0.01/image`, '--json'];
+    const first = memoryIO(cwd);
+    expect(await runCli([...args, '--budget', '0.03'], first, { stopSignal: async () => {} })).toBe(1);
+    const output = JSON.parse(first.stdoutText()) as { rows: { status: string; error: string | null }[]; budget: unknown };
+    expect(output.rows.map((row) => row.status)).toEqual(['done', 'done', 'done', 'not-run']);
+    expect(output.rows[3]?.error).toBe('not run: the budget of $0.0300 was reached; run it again with a new --budget to resume');
+    expect(output.budget).toEqual({ limitUsd: 0.03, spentUsd: 0.03, unsent: 1, exceeded: true });
+    expect(first.stderrText()).toContain('budget $0.0300 reached: spent $0.0300, 1 cell left unsent;');
+    expect(server.stats().requests).toBe(3);
+
+    const second = memoryIO(cwd);
+    expect(await runCli([...args, '--budget', '1'], second, { stopSignal: async () => {} })).toBe(0);
+    expect((JSON.parse(second.stdoutText()) as { rows: { status: string }[] }).rows.map((row) => row.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(server.stats().requests).toBe(4);
+  });
+
+  it('a model without a price exits 2 before anything is sent', async () => {
+    const io = memoryIO(await folder());
+    expect(await runCli(['compare', '-p', 'x', '--models', `${SCHNELL},xai:grok-imagine-image`, '--budget', '1'], io, { stopSignal: async () => {} })).toBe(2);
+    expect(io.stderrText()).toContain('error: --budget cannot bound xai:grok-imagine-image: no price is known for it;');
+  });
+});
