@@ -117,7 +117,8 @@ export function priceDriftWarning({
 }): ImagegenWarning | undefined {
   if (estimatedUsd === undefined || actualUsd === undefined) return undefined;
   const drift = priceDrift(estimatedUsd, actualUsd);
-  if (drift === undefined || Math.abs(drift) <= PRICE_DRIFT_TOLERANCE) return undefined;
+  // The epsilon keeps exactly 10% (0.036 against 0.04 is -0.10000000000000003 in floating point) within.
+  if (drift === undefined || Math.abs(drift) <= PRICE_DRIFT_TOLERANCE + 1e-9) return undefined;
   const percent = Number.isFinite(drift) ? `${drift > 0 ? '+' : ''}${Math.round(drift * 100)}%` : 'the catalog says free';
   return {
     source: 'imagegen',
