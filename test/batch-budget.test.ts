@@ -31,6 +31,8 @@ const prompts = (count: number) => Array.from({ length: count }, (_, index) => `
 /** A Black Forest Labs server that bills `credits` a task ($0.01 each), whatever the catalog says. */
 let bfl: ProviderServer;
 let credits = 6;
+/** A seed whose submission the server refuses (400), to fail one call of a job. */
+let refusedSeed: number | undefined;
 beforeAll(async () => {
   bfl = await startProviderServer([
     fileRoute,
@@ -44,6 +46,7 @@ beforeAll(async () => {
       path: /^\/[a-z0-9.-]+$/,
       respond: (request, { url }) => {
         const { seed } = request.body as { seed: number };
+        if (seed === refusedSeed) return { status: 400, json: { detail: 'refused for the test' } };
         return { json: { id: `task-${seed}`, polling_url: `${url}/v1/get_result?id=task-${seed}`, cost: credits } };
       },
     },
@@ -51,7 +54,7 @@ beforeAll(async () => {
 });
 afterAll(() => bfl.close());
 
-describe('runBatch with a budget', () => {
+describe('runBatch with a budget', { timeout: 30_000 }, () => {
   it('stops sending at the budget: the rest left unsent, not recorded; a re-run under a new budget sends them', async () => {
     const server = await emulator();
     setPriceOverrides({ [SCHNELL]: '0.01/image' });
@@ -102,7 +105,30 @@ describe('runBatch with a budget', () => {
   });
 });
 
-describe('imagegen batch --budget', () => {
+describe('a job that fails after one of its calls delivered', () => {
+  it('is charged for that call: the provider billed it though the job failed', async () => {
+    credits = 6;
+    refusedSeed = 2;
+    bfl.reset();
+    try {
+      const budget = new Budget({ maxUsd: 1 });
+      const summary = await runBatch({
+        jobs: jobsOf(['a fox'], { model: 'black-forest-labs:flux-pro-1.1', seed: 1, count: 2 }),
+        outDir: await folder(),
+        cache: false,
+        maxRetries: 0,
+        providers: { 'black-forest-labs': createBlackForestLabs({ baseURL: bfl.url, apiKey: TEST_KEY, pollIntervalMillis: 1 }) },
+        budget,
+      });
+      expect(summary).toMatchObject({ done: 0, failed: 1, spentUsd: 0.06 });
+      expect([budget.spentUsd, budget.inFlightUsd]).toEqual([0.06, 0]);
+    } finally {
+      refusedSeed = undefined;
+    }
+  });
+});
+
+describe('imagegen batch --budget', { timeout: 30_000 }, () => {
   it('says what was spent and how many jobs were left unsent, exit 1; a re-run with a new budget finishes', async () => {
     await emulator();
     const cwd = await folder();
@@ -142,7 +168,7 @@ describe('imagegen batch --budget', () => {
   });
 });
 
-describe('imagegen compare --budget', () => {
+describe('imagegen compare --budget', { timeout: 30_000 }, () => {
   it('runs the cells that fit, marks the rest not run with the reason, exit 1; a re-run with a new budget finishes', async () => {
     const server = await emulator();
     const cwd = await folder();

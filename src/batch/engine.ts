@@ -171,7 +171,8 @@ async function checkFolders({ options, outDir }: { options: RunBatchOptions; out
   if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
 }
 
-type JobCounter = { requests: number; queueMs: number };
+/** `paidUsd`: what the job's calls that delivered images cost so far (their actual cost, else their estimate). */
+type JobCounter = { requests: number; queueMs: number; paidUsd: number };
 
 /** A job's images as sent: with every warning, the slowest call's time, and what the provider reported it cost. */
 type Sent = { images: GeneratedImage[]; warnings: ImagegenWarning[]; latencyMs: number; actualCostUsd: number | undefined };
@@ -303,7 +304,7 @@ class BatchRun {
       return;
     }
     const jobStarted = Date.now();
-    const counter: JobCounter = { requests: 0, queueMs: 0 };
+    const counter: JobCounter = { requests: 0, queueMs: 0, paidUsd: 0 };
     try {
       const prepared = this.#options.prepared?.(job) ?? (await this.#prepare(job));
       const circuit = this.#pacing.circuitOf(prepared.plan);
@@ -313,7 +314,7 @@ class BatchRun {
       const hit = cacheKey === undefined ? undefined : await cache?.get(cacheKey);
       const written = hit
         ? await this.#writeCached(job, prepared, hit, jobStarted)
-        : await this.#spend(prepared, () => this.#send(job, prepared, counter)).then((sent) => this.#write(job, prepared, sent, jobStarted, cacheKey));
+        : await this.#spend(prepared, counter, () => this.#send(job, prepared, counter)).then((sent) => this.#write(job, prepared, sent, jobStarted, cacheKey));
       await this.#record(job, {
         status: 'done',
         files: written.results.map((result) => result.file),
@@ -360,7 +361,19 @@ class BatchRun {
    */
   async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<Sent> {
     const started = Date.now();
-    const outcomes = await Promise.all(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter)));
+    const { estimatedCostUsd, resolved } = prepared.plan;
+    // Every call is let finish before a failure ends the job: the calls that delivered were billed,
+    // and the budget is charged for them.
+    const settled = await Promise.allSettled(
+      prepared.calls.map(async (mapped) => {
+        const outcome = await this.#sendWithRetries(job, prepared, mapped, counter);
+        counter.paidUsd += costOfDelivery({ actualCostUsd: outcome.report.actualCostUsd, estimatedCostUsd, delivered: outcome.images.length, requested: resolved.count }) ?? 0;
+        return outcome;
+      }),
+    );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CallOutcome>).value);
     const result = collectResult(prepared, outcomes, started);
     return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)), actualCostUsd: result.actualCostUsd };
   }
@@ -369,13 +382,15 @@ class BatchRun {
    * Spend: the job's estimate held against the budget while it is sent (throws `LeftUnsent` when
    * it would pass it), then what it cost counted: the provider's actual cost, else the estimate.
    */
-  async #spend(prepared: Prepared, send: () => Promise<Sent>): Promise<Sent> {
+  async #spend(prepared: Prepared, counter: JobCounter, send: () => Promise<Sent>): Promise<Sent> {
     const reservation = this.#budget?.reserve(prepared.plan);
     let sent: Sent;
     try {
       sent = await send();
     } catch (error) {
-      reservation?.release();
+      // Calls that delivered before another failed were billed; a job that delivered nothing was not.
+      reservation?.settle(counter.paidUsd);
+      this.#summary.spentUsd += counter.paidUsd;
       throw error;
     }
     const { estimatedCostUsd, resolved } = prepared.plan;
