@@ -73,6 +73,16 @@ describe('runBatch with a budget', { timeout: 30_000 }, () => {
     expect(server.stats().requests).toBe(5);
   });
 
+  it('a job whose model has no price fails, saying how to give it one; nothing sent for it, the run goes on', async () => {
+    const server = await emulator();
+    setPriceOverrides({ [SCHNELL]: '0.01/image' });
+    const jobs = [...jobsOf(['a fox'], { model: 'togetherai:acme/brand-new-image-model' }), ...jobsOf(['a whale'])];
+    const summary = await runBatch({ jobs, outDir: await folder(), cache: false, budget: new Budget({ maxUsd: 1 }) });
+    expect(summary).toMatchObject({ done: 1, failed: 1, pending: 0 });
+    expect(summary.failures[0]?.error).toMatch(/^Not sent: the price of togetherai:acme\/brand-new-image-model is unknown, so a budget of \$1\.0000 cannot bound it/);
+    expect(server.stats().requests).toBe(1);
+  });
+
   it('counts what is in flight: four at once, room for two, two sent', async () => {
     const server = await emulator({ latency: 100 });
     setPriceOverrides({ [SCHNELL]: '0.01/image' });
