@@ -343,7 +343,31 @@ async function corruptCache(): Promise<Row> {
   });
 }
 
-const ATTACKS = [diskFull, readOnlyOut, concurrentRuns, killNine, providerFaults, missingModel, revokedKey, fifoReference, corruptCache];
+async function budgetStop(): Promise<Row> {
+  return withEmulator({ latency: 150 }, async (emulator) => {
+    const folder = await workFolder();
+    const input = await promptsFile(folder, 60);
+    const outDir = path.join(folder, 'out');
+    // $0.01 an image, so the budget reads as a count: $0.30 is 30 images, whatever the catalog says.
+    const args = (budget: string) => ['batch', input, '-o', outDir, '-s', '256x256', '--no-cache', '-c', '8', '--price', 'togetherai:black-forest-labs/FLUX.1-schnell=0.01/image', '--budget', budget, '--json'];
+    const first = await imagegen(args('0.30'), emulator).done;
+    const sentFirst = emulator.stats().requests;
+    const { summary } = JSON.parse(first.stdout) as { summary: { budget: { spentUsd: number; unsent: number } } };
+    const second = await imagegen(args('1'), emulator).done;
+    const inspected = await inspectFolder(outDir);
+    return {
+      attack: '--budget $0.30 over 60 jobs at $0.01, -c 8, then a resume under $1',
+      requestsSent: emulator.stats().requests,
+      imagesKept: inspected.kept,
+      imagesLost: inspected.broken + (60 - inspected.kept),
+      paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
+      exitCodes: `${first.code}, ${second.code}`,
+      note: `${sentFirst} sent (in flight counted), spent $${summary.budget.spentUsd.toFixed(2)}, ${summary.budget.unsent} left unsent; the resume sent exactly those`,
+    };
+  });
+}
+
+const ATTACKS = [diskFull, readOnlyOut, concurrentRuns, killNine, providerFaults, missingModel, revokedKey, fifoReference, corruptCache, budgetStop];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });

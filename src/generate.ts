@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from './shared/capabilities.js';
-import { InvalidRequestError } from './errors/errors.js';
+import { ImagegenError, InvalidRequestError } from './errors/errors.js';
+import { Budget, costOfDelivery } from './pipeline/budget.js';
 import { collectResult, type GenerateImagesResult } from './pipeline/collect.js';
 import { loadReferenceImages, type ReadFile } from './pipeline/load.js';
 import { mapPlan, strictIssues, type MappedCall } from './pipeline/map.js';
@@ -35,6 +36,16 @@ export type GenerateImagesOptions = {
   readFile?: ReadFile;
   /** Source of seeds when the request has none, for tests. */
   randomSeed?: () => number;
+  /**
+   * The most this request may cost, in USD: one whose estimate passes it throws a
+   * `BudgetExceededError` before anything is sent (as does a model with no known price).
+   */
+  maxCostUsd?: number;
+  /**
+   * A spending limit shared by several requests (an agent's loop): each reserves its estimate
+   * before sending and is charged what it cost (the provider's actual cost where reported).
+   */
+  budget?: Budget;
 };
 
 /** A request validated, planned and mapped: what `generateImages`, batch, compare and dry runs send or show. */
@@ -61,13 +72,25 @@ export async function generateImages(request: GenerateRequest, options: Generate
   const { request: plain, abortSignal } = takeAbortSignal(request, options.abortSignal);
   checkTimeout(options.timeoutMs);
   checkConcurrency(options.concurrency);
+  const budgets = [...(options.maxCostUsd === undefined ? [] : [new Budget({ maxUsd: options.maxCostUsd, field: 'maxCostUsd' })]), ...(options.budget ? [options.budget] : [])];
   const prepared = await prepareGeneration(plain, options);
   const send = (mapped: MappedCall) => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs });
   const queue = pLimit(options.concurrency ?? 4);
   // One call (most requests) needs no queue.
   const limit = prepared.calls.length > 1 ? queue : (task: () => ReturnType<typeof send>) => task();
-  const outcomes = await Promise.all(prepared.calls.map((mapped) => limit(() => send(mapped))));
-  return collectResult(prepared, outcomes, started);
+  const { estimatedCostUsd, resolved } = prepared.plan;
+  const reservations = budgets.map((budget) => budget.reserve({ estimatedUsd: estimatedCostUsd, model: resolved.model }));
+  try {
+    const outcomes = await Promise.all(prepared.calls.map((mapped) => limit(() => send(mapped))));
+    const result = collectResult(prepared, outcomes, started);
+    const cost = costOfDelivery({ actualCostUsd: result.actualCostUsd, estimatedCostUsd, delivered: result.images.length, requested: resolved.count });
+    for (const reservation of reservations) reservation.settle(cost);
+    return result;
+  } catch (error) {
+    // A provider's refusal delivered nothing to pay for; an abort may have been billed for calls in flight.
+    for (const reservation of reservations) (ImagegenError.isInstance(error) ? reservation.release() : reservation.settle(undefined));
+    throw error;
+  }
 }
 
 /**

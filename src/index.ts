@@ -6,6 +6,10 @@ export type { GeneratedImageMetadata, ImageTimings } from './image.js';
 export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './pipeline/parse.js';
 export type { GenerateRequest, SizePreset } from './pipeline/parse.js';
 export type { ImagegenWarning, Plan, ResolvedRequest } from './pipeline/plan.js';
+export { Budget } from './pipeline/budget.js';
+export type { Reservation } from './pipeline/budget.js';
+export { actualCallCostUsd, priceDrift, PRICE_DRIFT_TOLERANCE } from './pipeline/cost.js';
+export type { ImageUsage } from './pipeline/cost.js';
 export {
   clearLiveModels,
   estimateCost,
@@ -32,6 +36,7 @@ export type { LocalImageModelOptions } from './providers/local.js';
 export { TOGETHER_ENVIRONMENT_VARIABLES, togetherMetadataFetch } from './providers/together/index.js';
 export type { ImageProviderLike, ProviderRegistryLike, ProvidersOption } from './models/resolve-model.js';
 export {
+  BudgetExceededError,
   ImagegenError,
   InsufficientCreditsError,
   InvalidApiKeyError,

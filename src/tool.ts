@@ -2,6 +2,7 @@ import { tool, wrapImageModel, type Tool } from 'ai';
 import { z } from 'zod/v4';
 import type { ModelCapabilities } from './models/catalog.js';
 import { checkConcurrency, generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
+import { Budget, costOfDelivery } from './pipeline/budget.js';
 import type { GeneratedImage } from './image.js';
 import { DEFAULT_MODEL, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
 import { resolveModelReference } from './models/resolve-model.js';
@@ -39,6 +40,8 @@ export type ImageGenerationToolOutput = {
   warnings: string[];
   /** Calls that failed while others succeeded: fewer images than asked for. */
   errors?: string[];
+  /** With `maxCostUsd` or `budget`: what this call cost (actual where reported, else estimated) and what is left. */
+  budget?: { costUsd: number | undefined; spentUsd: number; remainingUsd: number };
 };
 
 export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries' | 'concurrency' | 'providers' | 'randomSeed'> & {
@@ -68,6 +71,14 @@ export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries
   sendImagesToModel?: boolean;
   /** Replaces the tool's description. */
   description?: string;
+  /**
+   * The most every call of this tool together may cost, in USD, as an agent may loop: a call whose
+   * estimate would pass what is left is refused as a tool error the language model can read,
+   * with nothing sent. Each call is charged its actual cost where the provider reports it.
+   */
+  maxCostUsd?: number;
+  /** A budget shared with other tools or requests, instead of `maxCostUsd`. */
+  budget?: Budget;
 };
 
 type MediaPart =
@@ -113,6 +124,9 @@ export function imageGenerationTool(
   checkConcurrency(options.concurrency);
   const maxCount = options.maxCount ?? DEFAULT_MAX_COUNT;
   const sendImages = options.sendImagesToModel ?? true;
+  if (options.maxCostUsd !== undefined && options.budget !== undefined) throw new TypeError('imageGenerationTool: give maxCostUsd or budget, not both');
+  // One budget for the tool's life: every call an agent makes is charged to it.
+  const budget = options.budget ?? (options.maxCostUsd === undefined ? undefined : new Budget({ maxUsd: options.maxCostUsd, field: 'maxCostUsd' }));
 
   return tool<ImageGenerationToolInput, ImageGenerationToolOutput>({
     description: options.description ?? describeTool(models, sendImages),
@@ -131,10 +145,17 @@ export function imageGenerationTool(
           ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
           ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
+          ...(budget === undefined ? {} : { budget }),
         },
       );
       const locations = (await options.onImages?.(result.images, { toolCallId, result })) ?? [];
-      const output = summarize(result, locations);
+      // A shared budget may have been charged by others meanwhile: the call's own cost is the result's.
+      const costUsd = costOfDelivery({ actualCostUsd: result.actualCostUsd, estimatedCostUsd: result.estimatedCostUsd, delivered: result.images.length, requested: result.request.count });
+      const output = {
+        ...summarize(result, locations),
+        ...(budget === undefined ? {} : { budget: { costUsd, spentUsd: budget.spentUsd, remainingUsd: budget.remainingUsd } }),
+      };
+
       imagesByOutput.set(output, result.images);
       return output;
     },

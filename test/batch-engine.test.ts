@@ -128,8 +128,8 @@ describe('runBatch', () => {
       const generated = JSON.parse(await readFile(path.join(firstDir, name), 'utf8')) as Record<string, unknown>;
       const served = JSON.parse(await readFile(path.join(secondDir, name), 'utf8')) as Record<string, unknown>;
       expect(Object.keys(served).sort()).toEqual(Object.keys(generated).sort());
-      expect(served).toMatchObject({ cached: true, latencyMs: null, estimatedCostUsd: 0, generator: 'ai-imagegen' });
-      const { cached: _c, latencyMs: _l, estimatedCostUsd: _e, durationMs: _d, createdAt: _t, ...same } = served;
+      expect(served).toMatchObject({ cached: true, latencyMs: null, estimatedCostUsd: 0, actualCostUsd: 0, generator: 'ai-imagegen' });
+      const { cached: _c, latencyMs: _l, estimatedCostUsd: _e, actualCostUsd: _a, durationMs: _d, createdAt: _t, ...same } = served;
       expect(generated).toMatchObject(same);
     }
     // Bypassed: requests again.

@@ -147,6 +147,9 @@ describe('--help of every command', () => {
         --skip-invalid                go on without the lines that are invalid
         --json                        print the summary and the images written as JSON
                                       on stdout
+        --budget <usd>                stop sending before the spend (actual where
+                                      reported, else estimated) would pass this many
+                                      USD
         -h, --help                    display help for command
       "
     `);
@@ -180,6 +183,8 @@ describe('--help of every command', () => {
         --cache-dir <dir>           cache folder
         --cell-size <px>            contact sheet cell size (default: "256")
         --json                      print the results as JSON on stdout
+        --budget <usd>              stop sending before the spend (actual where
+                                    reported, else estimated) would pass this many USD
         -h, --help                  display help for command
       "
     `);
@@ -248,6 +253,9 @@ describe('--help of every command', () => {
         --allow-models <list>         comma-separated models a call may choose
                                       (default: any)
         --max-count <n>               most images in one call (default: "4")
+        --max-cost <usd>              the most all calls together may cost (actual
+                                      where reported, else estimated); calls past it
+                                      are refused
         -h, --help                    display help for command
       "
     `);

@@ -53,7 +53,7 @@ describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
       'No TOGETHER_API_KEY set: using local:placeholder, an offline placeholder renderer (not a diffusion model).',
     ]);
     const output = JSON.parse(result.stdout) as { outDir: string; images: { file: string }[]; warnings: unknown[]; requests: number; durationMs: number };
-    expect(output).toMatchObject({ outDir: out, warnings: [], requests: 1, estimatedCostUsd: 0, errors: [] });
+    expect(output).toMatchObject({ outDir: out, warnings: [], requests: 1, estimatedCostUsd: 0, actualCostUsd: null, errors: [] });
     // The shared result shape: the file relative to outDir, the model with its provider, the cost.
     expect(output.images).toEqual([
       {
@@ -69,6 +69,8 @@ describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
         latencyMs: expect.any(Number),
         cached: false,
         estimatedCostUsd: 0,
+        // The placeholder reports no cost of its own: only the catalog's estimate is known.
+        actualCostUsd: null,
         warnings: [],
       },
     ]);

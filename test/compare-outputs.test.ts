@@ -51,6 +51,7 @@ beforeAll(async () => {
           column,
           warnings: (modelIndex === 0 ? ['steps clamped to 4 (the most FLUX.1-schnell takes)'] : modelIndex === 2 ? ['seed is not supported; ignored', 'size rounded to 1024x1536'] : []).map((message) => ({ type: 'other' as const, source: 'imagegen' as const, message })),
           cached: false,
+          actualCostUsd: undefined,
         };
         if (error !== undefined) {
           rows.push({ ...base, status: 'failed', file: undefined, width: undefined, height: undefined, mediaType: undefined, index: undefined, latencyMs: undefined, requests: 3, estimatedCostUsd: undefined, error });
@@ -58,7 +59,7 @@ beforeAll(async () => {
         }
         const fileName = `p${promptIndex}-m${modelIndex}-s${seed}.${entry.format === 'png' ? 'png' : 'jpg'}`;
         await writeFile(path.join(folder, fileName), renderPlaceholder({ prompt, seed, width: entry.width, height: entry.height, format: entry.format }));
-        rows.push({ ...base, status: 'done', file: fileName, width: entry.width, height: entry.height, mediaType: entry.format === 'png' ? 'image/png' : 'image/jpeg', index: 0, latencyMs, requests: 1, estimatedCostUsd: entry.costUsd, error: undefined });
+        rows.push({ ...base, status: 'done', file: fileName, width: entry.width, height: entry.height, mediaType: entry.format === 'png' ? 'image/png' : 'image/jpeg', index: 0, latencyMs, requests: 1, estimatedCostUsd: entry.costUsd, actualCostUsd: modelIndex === 2 ? 0.0421 : undefined, error: undefined });
       }
     }
   }
@@ -133,10 +134,13 @@ describe('results files', () => {
       requests: '1',
       warnings: 'steps clamped to 4 (the most FLUX.1-schnell takes)',
       estimated_cost_usd: '0.0027',
+      actual_cost_usd: '',
       file: 'p0-m0-s7.png',
       error: '',
     });
     expect(body[4]?.['warnings']).toBe('seed is not supported; ignored | size rounded to 1024x1536');
+    // Beside the estimate, what the provider reported it charged.
+    expect(body[4]?.['actual_cost_usd']).toBe('0.0421');
     expect(body[5]).toMatchObject({ status: 'failed', latency_ms: '', file: '', estimated_cost_usd: '', requests: '3' });
   });
 
@@ -255,11 +259,11 @@ describe('summary', () => {
 
   it('formats an aligned table with a total line', () => {
     expect(formatSummaryTable(summarize(rows))).toMatchInlineSnapshot(`
-      "model                                        images  failed  median ms  est. cost
-      togetherai:black-forest-labs/FLUX.1-schnell       4       0      1,250    $0.0108
-      togetherai:black-forest-labs/FLUX.1-dev           3       1      1,200    $0.0750
-      openai:gpt-image-1                                3       1      1,900    $0.1200
-      total                                            10       2               $0.2058"
+      "model                                        images  failed  median ms  est. cost  actual cost
+      togetherai:black-forest-labs/FLUX.1-schnell       4       0      1,250    $0.0108            -
+      togetherai:black-forest-labs/FLUX.1-dev           3       1      1,200    $0.0750            -
+      openai:gpt-image-1                                3       1      1,900    $0.1200      $0.1263
+      total                                            10       2               $0.2058      $0.1263"
     `);
   });
 });
@@ -270,7 +274,7 @@ describe('cached and stopped cells', () => {
     index === 0 || index === 3
       ? { ...row, cached: true, latencyMs: undefined, estimatedCostUsd: 0 }
       : index === 11
-        ? { ...row, status: 'not-run', file: undefined, latencyMs: undefined, estimatedCostUsd: undefined, error: 'not run: the experiment was stopped; run it again to resume' }
+        ? { ...row, status: 'not-run', file: undefined, latencyMs: undefined, estimatedCostUsd: undefined, actualCostUsd: undefined, error: 'not run: the experiment was stopped; run it again to resume' }
         : row,
   );
 
@@ -278,11 +282,11 @@ describe('cached and stopped cells', () => {
     const schnellLatencies = mixed().filter((row) => row.model === rows[0]!.model && !row.cached && row.status === 'done').map((row) => row.latencyMs);
     expect(schnellLatencies).toEqual([1000, 1500, 1600]);
     expect(formatSummaryTable(summarize(mixed()))).toMatchInlineSnapshot(`
-      "model                                        images  cached  failed  not run  median ms  est. cost
-      togetherai:black-forest-labs/FLUX.1-schnell       4       1       0        0      1,500    $0.0081
-      togetherai:black-forest-labs/FLUX.1-dev           3       1       1        0      1,450    $0.0500
-      openai:gpt-image-1                                2       0       1        1      1,600    $0.0800
-      total                                             9       2       2        1               $0.1381"
+      "model                                        images  cached  failed  not run  median ms  est. cost  actual cost
+      togetherai:black-forest-labs/FLUX.1-schnell       4       1       0        0      1,500    $0.0081            -
+      togetherai:black-forest-labs/FLUX.1-dev           3       1       1        0      1,450    $0.0500            -
+      openai:gpt-image-1                                2       0       1        1      1,600    $0.0800      $0.0842
+      total                                             9       2       2        1               $0.1381      $0.0842"
     `);
   });
 

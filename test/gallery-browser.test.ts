@@ -61,6 +61,7 @@ async function writeExperiment(folder: string, prompts: readonly string[]): Prom
           requests: failed ? 3 : 1,
           warnings: entry.warnings.map((message) => ({ type: 'other' as const, source: 'imagegen' as const, message })),
           estimatedCostUsd: failed ? undefined : [0.0027, 0.025, 0.042][modelIndex],
+          actualCostUsd: undefined,
           error: failed ? FAILED_CELL.error : undefined,
         });
       }

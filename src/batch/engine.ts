@@ -5,7 +5,9 @@ import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSyste
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
 import { GeneratedImage } from '../image.js';
+import { costOfDelivery, type Budget } from '../pipeline/budget.js';
 import { collectResult } from '../pipeline/collect.js';
+import { roundUsd } from '../pipeline/cost.js';
 import type { MappedCall } from '../pipeline/map.js';
 import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
 import { sendCall, type CallOutcome } from '../pipeline/send.js';
@@ -16,6 +18,7 @@ import { lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
 import { lockOutputFolder } from './output-lock.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
+import { LeftUnsent, RunBudget, type BatchBudgetSummary } from './run-budget.js';
 
 export { exhaustedWindowMs } from './pacing.js';
 
@@ -70,6 +73,11 @@ export type RunBatchOptions = {
   signal?: AbortSignal | undefined;
   onEvent?: ((event: BatchEvent) => void) | undefined;
   randomSeed?: GenerateImagesOptions['randomSeed'];
+  /**
+   * A spending limit (`--budget`): no job is sent whose spend would pass it, counting what is in
+   * flight; the first that would stops the sending, and it and the rest are left unsent for a re-run.
+   */
+  budget?: Budget | undefined;
 };
 
 export type BatchSummary = {
@@ -88,6 +96,12 @@ export type BatchSummary = {
   durationMs: number;
   imagesPerMinute: number;
   estimatedCostUsd: number;
+  /** The sum of what providers reported for this run's requests; `null` when none reported. */
+  actualCostUsd: number | null;
+  /** This run's spend: actual costs where reported, estimates otherwise. */
+  spentUsd: number;
+  /** With a budget: its limit, the spend charged to it, and the jobs it left unsent. */
+  budget: BatchBudgetSummary | null;
   failures: { line: number; key: string; error: string }[];
   stopped: boolean;
   /** Set when a write failed and the run stopped early for it: what failed, in a sentence. */
@@ -157,10 +171,11 @@ async function checkFolders({ options, outDir }: { options: RunBatchOptions; out
   if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
 }
 
-type JobCounter = { requests: number; queueMs: number };
+/** `paidUsd`: what the job's calls that delivered images cost so far (their actual cost, else their estimate). */
+type JobCounter = { requests: number; queueMs: number; paidUsd: number };
 
-/** A job's images as sent: with every warning, and the slowest call's time. */
-type Sent = { images: GeneratedImage[]; warnings: ImagegenWarning[]; latencyMs: number };
+/** A job's images as sent: with every warning, the slowest call's time, and what the provider reported it cost. */
+type Sent = { images: GeneratedImage[]; warnings: ImagegenWarning[]; latencyMs: number; actualCostUsd: number | undefined };
 
 /** One run of a batch in a locked output folder: its journal, its pacing, its running totals. */
 class BatchRun {
@@ -172,6 +187,7 @@ class BatchRun {
   readonly #emit: (event: BatchEvent) => void;
   readonly #pacing: ProviderPacing;
   readonly #summary: BatchSummary;
+  readonly #budget: RunBudget | undefined;
   #fileSystemFault: string | undefined;
   #inFlight = 0;
 
@@ -183,6 +199,7 @@ class BatchRun {
     this.#journal = fields.journal;
     this.#emit = fields.options.onEvent ?? (() => {});
     this.#pacing = new ProviderPacing({ concurrency: this.#concurrency, requestsPerMinute: fields.options.requestsPerMinute });
+    this.#budget = fields.options.budget === undefined ? undefined : new RunBudget(fields.options.budget);
     this.#summary = {
       total: 0,
       done: 0,
@@ -196,6 +213,9 @@ class BatchRun {
       durationMs: 0,
       imagesPerMinute: 0,
       estimatedCostUsd: 0,
+      actualCostUsd: null,
+      spentUsd: 0,
+      budget: null,
       failures: [],
       stopped: false,
       openCircuits: [],
@@ -254,7 +274,7 @@ class BatchRun {
     for await (const job of jobs) {
       // Stopped, with the count known: the rest are not started, and need not be read to say so
       // (a million lines take seconds to read).
-      if (streamed && counted && this.#stopped()) {
+      if (streamed && counted && (this.#stopped() || this.#budgetStopsEverything())) {
         const doneBefore = Math.max(0, (this.#options.alreadyDone ?? 0) - this.#summary.skipped);
         this.#summary.skipped += doneBefore;
         this.#summary.pending += Math.max(0, this.#summary.total - seen - doneBefore);
@@ -284,7 +304,7 @@ class BatchRun {
       return;
     }
     const jobStarted = Date.now();
-    const counter: JobCounter = { requests: 0, queueMs: 0 };
+    const counter: JobCounter = { requests: 0, queueMs: 0, paidUsd: 0 };
     try {
       const prepared = this.#options.prepared?.(job) ?? (await this.#prepare(job));
       const circuit = this.#pacing.circuitOf(prepared.plan);
@@ -294,7 +314,7 @@ class BatchRun {
       const hit = cacheKey === undefined ? undefined : await cache?.get(cacheKey);
       const written = hit
         ? await this.#writeCached(job, prepared, hit, jobStarted)
-        : await this.#send(job, prepared, counter).then((sent) => this.#write(job, prepared, sent, jobStarted, cacheKey));
+        : await this.#spend(prepared, counter, () => this.#send(job, prepared, counter)).then((sent) => this.#write(job, prepared, sent, jobStarted, cacheKey));
       await this.#record(job, {
         status: 'done',
         files: written.results.map((result) => result.file),
@@ -341,9 +361,49 @@ class BatchRun {
    */
   async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<Sent> {
     const started = Date.now();
-    const outcomes = await Promise.all(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter)));
+    const { estimatedCostUsd, resolved } = prepared.plan;
+    // Every call is let finish before a failure ends the job: the calls that delivered were billed,
+    // and the budget is charged for them.
+    const settled = await Promise.allSettled(
+      prepared.calls.map(async (mapped) => {
+        const outcome = await this.#sendWithRetries(job, prepared, mapped, counter);
+        counter.paidUsd += costOfDelivery({ actualCostUsd: outcome.report.actualCostUsd, estimatedCostUsd, delivered: outcome.images.length, requested: resolved.count }) ?? 0;
+        return outcome;
+      }),
+    );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CallOutcome>).value);
     const result = collectResult(prepared, outcomes, started);
-    return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) };
+    return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)), actualCostUsd: result.actualCostUsd };
+  }
+
+  /**
+   * Spend: the job's estimate held against the budget while it is sent (throws `LeftUnsent` when
+   * it would pass it), then what it cost counted: the provider's actual cost, else the estimate.
+   */
+  async #spend(prepared: Prepared, counter: JobCounter, send: () => Promise<Sent>): Promise<Sent> {
+    const reservation = this.#budget?.reserve(prepared.plan);
+    let sent: Sent;
+    try {
+      sent = await send();
+    } catch (error) {
+      // Calls that delivered before another failed were billed; a job that delivered nothing was not.
+      reservation?.settle(counter.paidUsd);
+      this.#summary.spentUsd += counter.paidUsd;
+      throw error;
+    }
+    const { estimatedCostUsd, resolved } = prepared.plan;
+    const cost = costOfDelivery({ actualCostUsd: sent.actualCostUsd, estimatedCostUsd, delivered: sent.images.length, requested: resolved.count });
+    reservation?.settle(cost);
+    this.#summary.spentUsd += cost ?? 0;
+    if (sent.actualCostUsd !== undefined) this.#summary.actualCostUsd = (this.#summary.actualCostUsd ?? 0) + sent.actualCostUsd;
+    return sent;
+  }
+
+  /** Over budget with no cache to serve from: no job left can be run, so none need be read. */
+  #budgetStopsEverything(): boolean {
+    return this.#budget?.exceeded === true && !this.#options.cache;
   }
 
   /** Write: the images and sidecars, each file atomically; then the cache, which may fail harmlessly. */
@@ -361,6 +421,7 @@ class BatchRun {
       durationMs: Date.now() - jobStarted,
       latencyMs: sent.latencyMs,
       estimatedCostUsd: prepared.plan.estimatedCostUsd,
+      actualCostUsd: sent.actualCostUsd,
       name: (image) => fileBaseName(prepared.plan, job, image.index),
     });
     // The images are kept already: a cache that cannot take them only costs a later request.
@@ -385,7 +446,7 @@ class BatchRun {
   async #fail(job: BatchJob, error: unknown, counter: JobCounter): Promise<void> {
     // Stopped while waiting (for a turn, or a backoff after a failed attempt): not done, and the
     // next run redoes it, like a job that never started.
-    if (error instanceof StopRequested || (this.#stopped() && isAbort(error))) {
+    if (error instanceof StopRequested || error instanceof LeftUnsent || (this.#stopped() && isAbort(error))) {
       this.#summary.pending++;
       return;
     }
@@ -527,6 +588,9 @@ class BatchRun {
     summary.durationMs = Date.now() - started;
     summary.imagesPerMinute = summary.durationMs > 0 ? Math.round((summary.images / summary.durationMs) * 60_000 * 10) / 10 : 0;
     summary.estimatedCostUsd = Math.round(summary.estimatedCostUsd * 1e6) / 1e6;
+    summary.actualCostUsd = summary.actualCostUsd === null ? null : roundUsd(summary.actualCostUsd);
+    summary.spentUsd = roundUsd(summary.spentUsd);
+    summary.budget = this.#budget?.summarize(summary.pending) ?? null;
     return summary;
   }
 }

@@ -27,11 +27,11 @@ export type JournalEntry = {
 };
 
 /** One image of a journal entry: what its sidecar says of it, in brief. */
-export type JournalImage = Pick<ImageResult, 'width' | 'height' | 'mediaType'> & { warnings?: ImageResult['warnings'] };
+export type JournalImage = Pick<ImageResult, 'width' | 'height' | 'mediaType'> & { warnings?: ImageResult['warnings']; /** Where the provider reported it. */ actualCostUsd?: number };
 
 /** The brief of an image for the journal. */
-export function journalImage({ width, height, mediaType, warnings }: ImageResult): JournalImage {
-  return { width, height, mediaType, ...(warnings.length > 0 ? { warnings } : {}) };
+export function journalImage({ width, height, mediaType, warnings, actualCostUsd }: ImageResult): JournalImage {
+  return { width, height, mediaType, ...(warnings.length > 0 ? { warnings } : {}), ...(actualCostUsd === null ? {} : { actualCostUsd }) };
 }
 
 /**

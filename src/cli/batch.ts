@@ -13,7 +13,8 @@ import { loadTogetherApiKey } from '../providers/together/settings.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ImageResult } from '../files/files.js';
 import type { CliIO, CommandContext } from './output.js';
-import { choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, wholeNumber } from './output.js';
+import { Budget } from '../pipeline/budget.js';
+import { budgetFlag, checkPricedForBudget, choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, wholeNumber } from './output.js';
 
 type BatchFlags = {
   model?: string;
@@ -36,6 +37,7 @@ type BatchFlags = {
   dryRun?: boolean;
   skipInvalid?: boolean;
   json?: boolean;
+  budget?: string;
 };
 
 /** `imagegen batch <file>`: many requests from JSONL, CSV or text; durable, resumable, rate-limited. */
@@ -63,6 +65,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
     .option('--dry-run', 'print requests, images, megapixels and estimated cost; send nothing')
     .option('--skip-invalid', 'go on without the lines that are invalid')
     .option('--json', 'print the summary and the images written as JSON on stdout')
+    .option('--budget <usd>', 'stop sending before the spend (actual where reported, else estimated) would pass this many USD')
     .action(async (file: string, flags: BatchFlags) => {
       const inputFile = await existingFile({ cwd: io.cwd, file, what: 'requests file', retry: (name) => `Try: imagegen batch ${name}` });
       const defaults = requestDefaults(flags);
@@ -71,6 +74,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
       const inputFormat = flags.inputFormat === undefined ? undefined : choiceFlag('--input-format', flags.inputFormat, ['jsonl', 'csv', 'text'] as const);
+      const budgetUsd = flags.budget === undefined ? undefined : budgetFlag('--budget', flags.budget);
       const outDir = path.resolve(io.cwd, flags.out);
       // Said once the flags are known to be good, so a usage error stands alone.
       if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
@@ -103,6 +107,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       }
 
       if (check.keyProblems[0] !== undefined) throw check.keyProblems[0];
+      if (budgetUsd !== undefined) checkPricedForBudget('--budget', estimator.finish().unpricedModels);
       setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done requests are skipped)`);
       const progress = createProgress({
         terminal: io.isTTY ? process.stderr : undefined,
@@ -125,6 +130,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
           ...(rate === undefined ? {} : { requestsPerMinute: (rate.requests * 60_000) / rate.windowMs }),
           cache: flags.cache ? new ImageCache(flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env)) : false,
           signal: stop,
+          ...(budgetUsd === undefined ? {} : { budget: new Budget({ maxUsd: budgetUsd, field: '--budget' }) }),
           onEvent: (event) => {
             // Kept only to print: a long run without --json holds no list of its images.
             if (flags.json && event.type === 'done') images.push(...event.results);
@@ -138,7 +144,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       if (flags.json) io.stdout(`${JSON.stringify({ outDir, summary, images })}\n`);
       else io.stderr(formatSummary(summary, outDir));
       // main turns a stop (Ctrl-C) into 130.
-      setExitCode(summary.fileSystemError !== undefined || summary.failed > 0 ? EXIT_FAILURE : EXIT_OK);
+      setExitCode(summary.fileSystemError !== undefined || summary.failed > 0 || summary.budget?.exceeded === true ? EXIT_FAILURE : EXIT_OK);
     });
 }
 
@@ -167,10 +173,24 @@ export function formatSummary(summary: BatchSummary, outDir: string): string {
     `  done ${summary.done} (${summary.cached} cached), skipped ${summary.skipped} (done before), failed ${summary.failed}` +
       `${summary.pending > 0 ? `, not started ${summary.pending} (re-run to resume)` : ''}`,
     `  ${plural(summary.requests, 'request')} sent, ${plural(summary.retries, 'retry').replace('retrys', 'retries')}, ${plural(summary.images, 'image')}, ${summary.imagesPerMinute} images/min`,
-    `  estimated cost $${summary.estimatedCostUsd.toFixed(4)}`,
+    `  ${formatCosts(summary)}`,
+    ...(summary.budget?.exceeded === true
+      ? [
+          `  budget $${summary.budget.limitUsd.toFixed(4)} reached: spent $${summary.budget.spentUsd.toFixed(4)}, ${plural(summary.budget.unsent, 'job')} left unsent; ` +
+            'run the same command again with a new --budget to continue (done requests are skipped)',
+        ]
+      : summary.budget === null
+        ? []
+        : [`  budget $${summary.budget.limitUsd.toFixed(4)}: spent $${summary.budget.spentUsd.toFixed(4)}`]),
     ...summary.failures.slice(0, 10).map((failure) => `  failed line ${failure.line}: ${failure.error}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** `estimated cost $0.0800, actual $0.1200 (reported by the provider)`; the actual only where some provider reported one. */
+function formatCosts(summary: BatchSummary): string {
+  const estimated = `estimated cost $${summary.estimatedCostUsd.toFixed(4)}`;
+  return summary.actualCostUsd === null ? estimated : `${estimated}, actual $${summary.actualCostUsd.toFixed(4)} (where the provider reported it)`;
 }
 
 /** The dry run's estimate: as JSON with `--json`, else a line and one per model. */

@@ -8,7 +8,9 @@ import { loadExperimentFile, parseExperiment, readablePath } from '../compare/ex
 import { runExperiment } from '../compare/run.js';
 import { formatSummaryTable } from '../compare/summary.js';
 import type { CommandContext } from './output.js';
-import { EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, numberFlag, parseFlag, UsageError, wholeNumber } from './output.js';
+import { resolveModel } from '../models/catalog.js';
+import { Budget } from '../pipeline/budget.js';
+import { budgetFlag, checkPricedForBudget, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, numberFlag, parseFlag, UsageError, wholeNumber } from './output.js';
 
 type CompareFlags = {
   experiment?: string;
@@ -29,6 +31,7 @@ type CompareFlags = {
   cacheDir?: string;
   cellSize: string;
   json?: boolean;
+  budget?: string;
 };
 
 const list = (value: string | undefined) => value?.split(',').map((item) => item.trim()).filter(Boolean);
@@ -62,6 +65,12 @@ function flagOf(path: readonly PropertyKey[], promptsFromFile: number): string {
   }
 }
 
+/** A model with no price (none in the catalog, none given with --price): a budget cannot bound it. */
+function unpriced(model: string): boolean {
+  const colon = model.indexOf(':');
+  return colon > 0 && resolveModel(model.slice(0, colon), model.slice(colon + 1)).price === undefined;
+}
+
 /** `imagegen compare`: a matrix of prompts × models × seeds × settings, seen side by side. */
 export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandContext): Command {
   return new Command('compare')
@@ -84,6 +93,7 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
     .option('--cache-dir <dir>', 'cache folder')
     .option('--cell-size <px>', 'contact sheet cell size', '256')
     .option('--json', 'print the results as JSON on stdout')
+    .option('--budget <usd>', 'stop sending before the spend (actual where reported, else estimated) would pass this many USD')
     // Checked in the action, to point a bare prompt at -p rather than say "too many arguments".
     .allowExcessArguments(true)
     .action(async (flags: CompareFlags, command: Command) => {
@@ -121,6 +131,8 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
       const concurrency = wholeNumber('--concurrency', flags.concurrency, 1);
       const maxRetries = wholeNumber('--max-retries', flags.maxRetries, 0);
       const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
+      const budgetUsd = flags.budget === undefined ? undefined : budgetFlag('--budget', flags.budget);
+      if (budgetUsd !== undefined) checkPricedForBudget('--budget', experiment.models.filter((model) => unpriced(model)));
 
       const outDir = path.resolve(io.cwd, flags.out);
       setQuitNote(`the images written so far are kept in ${outDir}, each file whole; run the same command again to resume (done cells are skipped)`);
@@ -140,11 +152,12 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
         cache: flags.cache ? new ImageCache(flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env)) : false,
         signal: stop,
         onEvent: progress.onEvent,
+        ...(budgetUsd === undefined ? {} : { budget: new Budget({ maxUsd: budgetUsd, field: '--budget' }) }),
       }).finally(() => progress.stop());
 
       if (flags.json) {
         // Rows in the shared result shape (schema/result.schema.json): absent values are null, as in results.jsonl.
-        io.stdout(`${JSON.stringify({ outDir, summary: result.summary, outputs: result.outputs, rows: result.rows }, (_key, value: unknown) => (value === undefined ? null : value))}\n`);
+        io.stdout(`${JSON.stringify({ outDir, summary: result.summary, outputs: result.outputs, rows: result.rows, budget: result.batch.budget }, (_key, value: unknown) => (value === undefined ? null : value))}\n`);
       } else {
         io.stdout(formatSummaryTable(result.summary));
         const pages = result.outputs.contactSheetPages.length;
@@ -156,6 +169,15 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
             `results:       ${result.outputs.resultsCsv}\n               ${result.outputs.resultsJsonl}\n`,
         );
       }
+      const { budget } = result.batch;
+      if (budget?.exceeded === true) {
+        io.stderr(
+          `\nbudget $${budget.limitUsd.toFixed(4)} reached: spent $${budget.spentUsd.toFixed(4)}, ${budget.unsent} ${budget.unsent === 1 ? 'cell' : 'cells'} left unsent; ` +
+            'run the same command again with a new --budget to continue (done cells are skipped)\n',
+        );
+      } else if (budget !== null) {
+        io.stderr(`\nbudget $${budget.limitUsd.toFixed(4)}: spent $${budget.spentUsd.toFixed(4)}\n`);
+      }
       const failedRows = result.rows.filter((row) => row.status === 'failed');
       if (failedRows.length > 0) {
         // The exit code alone says nothing: name the cells and why (all of them are in the gallery and results files).
@@ -164,6 +186,6 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
         if (failedRows.length > 5) io.stderr(`  … and ${failedRows.length - 5} more (results.csv has every reason)\n`);
       }
       // main turns a stop (Ctrl-C) into 130.
-      setExitCode(failedRows.length > 0 ? EXIT_FAILURE : EXIT_OK);
+      setExitCode(failedRows.length > 0 || budget?.exceeded === true ? EXIT_FAILURE : EXIT_OK);
     });
 }

@@ -114,6 +114,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
           // The provider calls (the longest, when the count took several), not validation or reading references.
           ...(result.calls.length === 0 ? {} : { latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) }),
           estimatedCostUsd: result.estimatedCostUsd,
+          actualCostUsd: result.actualCostUsd,
         });
         if (flags.json) {
           // The shared result shape (schema/result.schema.json): files relative to `outDir`.
@@ -125,6 +126,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
               requests: result.requests,
               durationMs: result.durationMs,
               estimatedCostUsd: result.estimatedCostUsd ?? null,
+              actualCostUsd: result.actualCostUsd ?? null,
               errors: result.errors.map((error) => ({ name: error.name, message: redactSecrets(error.message) })),
             })}\n`,
           );

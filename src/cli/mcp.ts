@@ -4,10 +4,10 @@ import { ImagegenError, InvalidRequestError, redactSecrets } from '../errors/err
 import { resolveModelReference } from '../models/resolve-model.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
-import { LOCAL_FALLBACK_MODEL, UsageError, wholeNumber, type CommandContext } from './output.js';
+import { budgetFlag, LOCAL_FALLBACK_MODEL, UsageError, wholeNumber, type CommandContext } from './output.js';
 import { VERSION } from '../version.js';
 
-type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string };
+type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string; maxCost?: string };
 
 /** `imagegen mcp`: an MCP server on stdio with `generate_image` and `list_models`. */
 export function mcpCommand({ io, stop }: CommandContext): Command {
@@ -17,9 +17,11 @@ export function mcpCommand({ io, stop }: CommandContext): Command {
     .option('-m, --model <provider:model>', `default model (${DEFAULT_MODEL}; ${LOCAL_FALLBACK_MODEL} when no key is set)`)
     .option('--allow-models <list>', 'comma-separated models a call may choose (default: any)')
     .option('--max-count <n>', 'most images in one call', '4')
+    .option('--max-cost <usd>', 'the most all calls together may cost (actual where reported, else estimated); calls past it are refused')
     .action(async (flags: McpFlags) => {
       const log = (line: string) => io.stderr(`${redactSecrets(line)}\n`);
       const maxCount = wholeNumber('--max-count', flags.maxCount, 1, 100);
+      const maxCostUsd = flags.maxCost === undefined ? undefined : budgetFlag('--max-cost', flags.maxCost);
       let model = flags.model;
       if (model === undefined) {
         model = loadTogetherApiKey() === undefined ? LOCAL_FALLBACK_MODEL : DEFAULT_MODEL;
@@ -52,6 +54,6 @@ export function mcpCommand({ io, stop }: CommandContext): Command {
           cause: error,
         });
       });
-      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log, signal: stop });
+      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log, signal: stop, maxCostUsd });
     });
 }

@@ -147,6 +147,24 @@ export function numberFlag(flag: string, value: string): number {
   return number;
 }
 
+/** `--budget`: an amount in USD above 0 (`5`, `0.50`, `$5`), or a `UsageError` naming the flag. */
+export function budgetFlag(flag: string, value: string): number {
+  const number = numberOrRaw(value.trim().replace(/^\$/, ''));
+  if (typeof number !== 'number' || !Number.isFinite(number) || number <= 0) {
+    throw new UsageError(`${flag} must be an amount in USD above 0, e.g. 5 or 0.50 (got ${JSON.stringify(value)})`);
+  }
+  return number;
+}
+
+/** Models with no price cannot be bounded by `--budget`: refused before anything is sent. */
+export function checkPricedForBudget(flag: string, unpricedModels: readonly string[]): void {
+  if (unpricedModels.length === 0) return;
+  throw new UsageError(
+    `${flag} cannot bound ${unpricedModels.join(', ')}: no price is known for ${unpricedModels.length === 1 ? 'it' : 'them'}; ` +
+      `give one with --price ${unpricedModels[0]}=<usd>/image (or in imagegen.config.json)`,
+  );
+}
+
 /** One of `choices`, or a `UsageError` naming the flag, the value and the choices. */
 export function choiceFlag<Choice extends string>(flag: string, value: string, choices: readonly Choice[]): Choice {
   const choice = choices.find((candidate) => candidate === value);

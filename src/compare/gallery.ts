@@ -105,11 +105,14 @@ ${grid.rows.map((gridRow, rowIndex) => gridRowHtml(gridRow, rowIndex, grid.colum
 }
 
 function summaryTable(rows: readonly ExperimentRow[]): string {
-  const lines = summarize(rows).map(
+  const summary = summarize(rows);
+  // The actual cost column only where some provider reported what it charged.
+  const withActual = summary.some((entry) => entry.actualCostUsd !== undefined);
+  const lines = summary.map(
     (entry) =>
-      `<tr><th scope="row">${escapeHtml(entry.model)}</th><td>${entry.images}</td><td${entry.failures > 0 ? ' class="counts-failed"' : ''}>${entry.failures}</td><td>${entry.medianLatencyMs === undefined ? '–' : formatMilliseconds(entry.medianLatencyMs)}</td><td>${entry.estimatedCostUsd === undefined ? '–' : formatCost(entry.estimatedCostUsd)}</td></tr>`,
+      `<tr><th scope="row">${escapeHtml(entry.model)}</th><td>${entry.images}</td><td${entry.failures > 0 ? ' class="counts-failed"' : ''}>${entry.failures}</td><td>${entry.medianLatencyMs === undefined ? '–' : formatMilliseconds(entry.medianLatencyMs)}</td><td>${entry.estimatedCostUsd === undefined ? '–' : formatCost(entry.estimatedCostUsd)}</td>${withActual ? `<td>${entry.actualCostUsd === undefined ? '–' : formatCost(entry.actualCostUsd)}</td>` : ''}</tr>`,
   );
-  return `<table class="summary" id="summary"><thead><tr><th scope="col">Model</th><th scope="col">Images</th><th scope="col">Failed</th><th scope="col">Median latency</th><th scope="col">Est. cost</th></tr></thead><tbody>${lines.join('')}</tbody></table>`;
+  return `<table class="summary" id="summary"><thead><tr><th scope="col">Model</th><th scope="col">Images</th><th scope="col">Failed</th><th scope="col">Median latency</th><th scope="col">Est. cost</th>${withActual ? '<th scope="col">Actual cost</th>' : ''}</tr></thead><tbody>${lines.join('')}</tbody></table>`;
 }
 
 function columnHeader(column: GridColumn, columnIndex: number): string {
@@ -161,6 +164,8 @@ function cellHtml({
     // A cached cell made no call and cost nothing: "cached" says so, where "0 ms $0.0000" would mislead.
     cell.cached ? 'cached' : cell.latencyMs === undefined ? undefined : formatMilliseconds(cell.latencyMs),
     cell.cached || cell.estimatedCostUsd === undefined ? undefined : formatCost(cell.estimatedCostUsd),
+    // What the provider reported it charged, where it reports that.
+    cell.cached || cell.actualCostUsd === undefined ? undefined : `actual ${formatCost(cell.actualCostUsd)}`,
     cell.width !== undefined && cell.height !== undefined && status === 'done' ? `${cell.width}×${cell.height}` : undefined,
     // One request is the normal case; more means retries, which is worth seeing.
     cell.requests > 1 ? `${cell.requests} requests` : undefined,

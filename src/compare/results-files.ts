@@ -17,6 +17,7 @@ export const RESULTS_CSV_COLUMNS = [
   'requests',
   'warnings',
   'estimated_cost_usd',
+  'actual_cost_usd',
   'file',
   'error',
 ] as const;
@@ -50,6 +51,7 @@ export function toCsv(rows: readonly ExperimentRow[]): string {
       requests: String(row.requests),
       warnings: redactSecrets(row.warnings.map((warning) => warning.message).join(' | ')),
       estimated_cost_usd: optional(row.estimatedCostUsd),
+      actual_cost_usd: optional(row.actualCostUsd),
       file: row.file ?? '',
       error: redactSecrets(row.error ?? ''),
     };

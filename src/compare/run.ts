@@ -8,6 +8,7 @@ import { ImagegenError, MissingApiKeyError, MissingProviderPackageError } from '
 import { prepareGeneration, type PreparedGeneration } from '../generate.js';
 import { readImageFile, type ImageResult, type Sidecar } from '../files/files.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
+import type { Budget } from '../pipeline/budget.js';
 import { makeContactSheet } from './contact-sheet.js';
 import { expandExperiment, type ExperimentCell, type ParsedExperiment } from './experiment.js';
 import { writeGallery } from './gallery.js';
@@ -48,6 +49,7 @@ export async function runExperiment({
   signal,
   onEvent,
   cellSize = 256,
+  budget,
 }: {
   experiment: ParsedExperiment;
   outDir: string;
@@ -59,6 +61,8 @@ export async function runExperiment({
   signal?: AbortSignal | undefined;
   onEvent?: ((event: BatchEvent) => void) | undefined;
   cellSize?: number | undefined;
+  /** `--budget`: cells whose spend would pass it are not run (a re-run under a new budget runs them). */
+  budget?: Budget | undefined;
 }): Promise<ExperimentResult> {
   const folder = path.resolve(outDir);
   await mkdir(folder, { recursive: true });
@@ -94,9 +98,11 @@ export async function runExperiment({
     signal,
     onEvent: onBatchEvent,
     prepared: (job) => byKey.get(job.key)?.prepared,
+    budget,
   });
 
-  const rows = await experimentRows({ cells, runnable, refused, outcomes, stopped: batch.stopped, folder });
+  const stoppedBy = batch.budget?.exceeded ? `the budget of $${batch.budget.limitUsd.toFixed(4)} was reached; run it again with a new --budget to resume` : batch.stopped ? 'the experiment was stopped; run it again to resume' : undefined;
+  const rows = await experimentRows({ cells, runnable, refused, outcomes, stoppedBy, folder });
 
   const { jsonlPath, csvPath } = await writeResultsFiles({ rows, folder });
   // The sheet is a view of results already on disk: if it cannot be drawn, the gallery and the
@@ -130,14 +136,15 @@ async function experimentRows({
   runnable,
   refused,
   outcomes,
-  stopped,
+  stoppedBy,
   folder,
 }: {
   cells: readonly ExperimentCell[];
   runnable: readonly PlannedCell[];
   refused: ReadonlyMap<number, string>;
   outcomes: ReadonlyMap<string, CellOutcome>;
-  stopped: boolean;
+  /** Why cells were left not run (Ctrl-C, the budget), when they were. */
+  stoppedBy: string | undefined;
   folder: string;
 }): Promise<ExperimentRow[]> {
   const byCell = new Map(runnable.map((item) => [item.cell.index, item]));
@@ -170,13 +177,14 @@ async function experimentRows({
         requests: outcome.requests,
         warnings: result.warnings ?? [],
         estimatedCostUsd: outcome.cached ? 0 : item.prepared.plan.estimatedCostUsd,
+        actualCostUsd: outcome.cached ? 0 : (result.actualCostUsd ?? undefined),
         error: undefined,
       });
       continue;
     }
     const error = outcome?.status === 'failed' ? outcome.error : undefined;
-    const notRun = !refused.has(cell.index) && error === undefined && stopped;
-    const reason = refused.get(cell.index) ?? error ?? (stopped ? 'not run: the experiment was stopped; run it again to resume' : 'no result');
+    const notRun = !refused.has(cell.index) && error === undefined && stoppedBy !== undefined;
+    const reason = refused.get(cell.index) ?? error ?? (stoppedBy !== undefined ? `not run: ${stoppedBy}` : 'no result');
     rows.push({
       ...base,
       status: notRun ? 'not-run' : 'failed',
@@ -190,6 +198,7 @@ async function experimentRows({
       requests: outcome?.requests ?? 0,
       warnings: [],
       estimatedCostUsd: undefined,
+      actualCostUsd: undefined,
       error: reason,
     });
   }

@@ -1,3 +1,4 @@
+import { roundUsd } from '../pipeline/cost.js';
 import type { ExperimentRow } from './types.js';
 
 /** How one model did across an experiment. */
@@ -15,6 +16,8 @@ export type ModelSummary = {
   medianLatencyMs: number | undefined;
   /** Sum of the known estimates; `undefined` when no cell had one (unknown price, not free). */
   estimatedCostUsd: number | undefined;
+  /** Sum of what the provider reported; `undefined` when no cell had it (the provider reports nothing). */
+  actualCostUsd: number | undefined;
 };
 
 /**
@@ -39,6 +42,7 @@ export function summarize(rows: readonly ExperimentRow[]): ModelSummary[] {
     const latencies = doneRows.flatMap((row) => (row.cached || row.latencyMs === undefined ? [] : [row.latencyMs]));
     // A failed cell can still carry a cost (the provider billed before failing), so every row counts.
     const costs = modelRows.flatMap((row) => (row.estimatedCostUsd === undefined ? [] : [row.estimatedCostUsd]));
+    const actualCosts = modelRows.flatMap((row) => (row.actualCostUsd === undefined ? [] : [row.actualCostUsd]));
     return {
       model,
       images: doneRows.length,
@@ -47,6 +51,7 @@ export function summarize(rows: readonly ExperimentRow[]): ModelSummary[] {
       notRun: modelRows.filter((row) => row.status === 'not-run').length,
       medianLatencyMs: median(latencies),
       estimatedCostUsd: costs.length === 0 ? undefined : costs.reduce((sum, cost) => sum + cost, 0),
+      actualCostUsd: actualCosts.length === 0 ? undefined : roundUsd(actualCosts.reduce((sum, cost) => sum + cost, 0)),
     };
   });
 }
@@ -64,7 +69,9 @@ export function formatSummaryTable(summary: readonly ModelSummary[]): string {
   // Columns that would be all zeros are left out; the failed column always shows.
   const withCached = summary.some((entry) => entry.cached > 0);
   const withNotRun = summary.some((entry) => entry.notRun > 0);
-  const header = ['model', 'images', ...(withCached ? ['cached'] : []), 'failed', ...(withNotRun ? ['not run'] : []), 'median ms', 'est. cost'];
+  // Shown only where some provider reported what it charged.
+  const withActual = summary.some((entry) => entry.actualCostUsd !== undefined);
+  const header = ['model', 'images', ...(withCached ? ['cached'] : []), 'failed', ...(withNotRun ? ['not run'] : []), 'median ms', 'est. cost', ...(withActual ? ['actual cost'] : [])];
   const lines = summary.map((entry) => [
     entry.model,
     formatCount(entry.images),
@@ -73,9 +80,11 @@ export function formatSummaryTable(summary: readonly ModelSummary[]): string {
     ...(withNotRun ? [formatCount(entry.notRun)] : []),
     entry.medianLatencyMs === undefined ? (entry.cached > 0 && entry.cached === entry.images ? 'cached' : '-') : formatCount(Math.round(entry.medianLatencyMs)),
     formatCost(entry.estimatedCostUsd),
+    ...(withActual ? [formatCost(entry.actualCostUsd)] : []),
   ]);
   if (summary.length > 1) {
     const knownCosts = summary.flatMap((entry) => (entry.estimatedCostUsd === undefined ? [] : [entry.estimatedCostUsd]));
+    const knownActual = summary.flatMap((entry) => (entry.actualCostUsd === undefined ? [] : [entry.actualCostUsd]));
     const total = (pick: (entry: ModelSummary) => number) => formatCount(summary.reduce((sum, entry) => sum + pick(entry), 0));
     lines.push([
       'total',
@@ -86,6 +95,7 @@ export function formatSummaryTable(summary: readonly ModelSummary[]): string {
       // A median of medians would be a different number from the median of all calls; leave it out.
       '',
       formatCost(knownCosts.length === 0 ? undefined : knownCosts.reduce((sum, cost) => sum + cost, 0)),
+      ...(withActual ? [formatCost(knownActual.reduce((sum, cost) => sum + cost, 0))] : []),
     ]);
   }
   const table = [header, ...lines];

@@ -34,6 +34,8 @@ export type ExperimentRow = {
   requests: number;
   warnings: ImagegenWarning[];
   estimatedCostUsd: number | undefined;
+  /** What the provider reported the image cost; `undefined` where it reports nothing (or failed rows). */
+  actualCostUsd: number | undefined;
   /** Why the cell failed (failed rows). */
   error: string | undefined;
 };

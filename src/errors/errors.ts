@@ -21,7 +21,8 @@ export type ImagegenErrorKind =
   | 'model-access'
   | 'provider'
   | 'invalid-response'
-  | 'timeout';
+  | 'timeout'
+  | 'budget';
 
 export class ImagegenError extends Error {
   readonly [marker] = true;
@@ -341,6 +342,41 @@ export class TimeoutError extends ImagegenError {
 
   static override isInstance(error: unknown): error is TimeoutError {
     return ImagegenError.isInstance(error) && error.kind === 'timeout';
+  }
+}
+
+/**
+ * A request not sent because its spend would pass a budget (`maxCostUsd`, a `Budget`, `--budget`):
+ * what was spent, what is in flight, and what this request would have cost. Nothing was sent for it.
+ */
+export class BudgetExceededError extends ImagegenError {
+  readonly limitUsd: number;
+  /** Spent so far: actual costs where the provider reported them, estimates otherwise. */
+  readonly spentUsd: number;
+  /** Estimated cost of requests sent and not yet answered. */
+  readonly inFlightUsd: number;
+  /** What the refused request was estimated to cost; `undefined` when its price is unknown. */
+  readonly requestUsd: number | undefined;
+
+  constructor({ limitUsd, spentUsd, inFlightUsd, requestUsd, model }: { limitUsd: number; spentUsd: number; inFlightUsd: number; requestUsd: number | undefined; model: string }) {
+    const usd = (value: number) => `$${value.toFixed(4)}`;
+    super({
+      kind: 'budget',
+      message:
+        requestUsd === undefined
+          ? `Not sent: the price of ${model} is unknown, so a budget of ${usd(limitUsd)} cannot bound it; give it a price (setPriceOverrides() or --price ${model}=<usd>/image)`
+          : `Not sent: ${model} would cost about ${usd(requestUsd)}, and with ${usd(spentUsd)} spent` +
+            `${inFlightUsd > 0 ? ` and ${usd(inFlightUsd)} in flight` : ''} that passes the budget of ${usd(limitUsd)}`,
+    });
+    this.name = 'BudgetExceededError';
+    this.limitUsd = limitUsd;
+    this.spentUsd = spentUsd;
+    this.inFlightUsd = inFlightUsd;
+    this.requestUsd = requestUsd;
+  }
+
+  static override isInstance(error: unknown): error is BudgetExceededError {
+    return ImagegenError.isInstance(error) && error.kind === 'budget';
   }
 }
 

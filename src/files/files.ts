@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from '../shared/capabilities.js';
 import { redactSecrets } from '../errors/errors.js';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
+import { roundUsd } from '../pipeline/cost.js';
 import type { ImagegenWarning } from '../pipeline/plan.js';
 
 /**
@@ -30,6 +31,11 @@ export type ImageResult = {
   cached: boolean;
   /** Its share of the request's estimated cost; `null` when the price is unknown. */
   estimatedCostUsd: number | null;
+  /**
+   * Its share of what the provider reported the request cost (Black Forest Labs, xAI, OpenAI's
+   * tokens priced); `null` when the provider reports nothing. `0` when cached.
+   */
+  actualCostUsd: number | null;
   warnings: ImagegenWarning[];
 };
 
@@ -194,6 +200,7 @@ export async function saveImages({
   durationMs = 0,
   latencyMs = durationMs,
   estimatedCostUsd,
+  actualCostUsd,
   date = new Date(),
   name,
   cached = false,
@@ -206,6 +213,8 @@ export async function saveImages({
   /** The provider call. @default durationMs */
   latencyMs?: number;
   estimatedCostUsd?: number | undefined;
+  /** What the provider reported the request cost, shared out over its images like the estimate. */
+  actualCostUsd?: number | undefined;
   date?: Date;
   /** Overrides the file name (without extension) per image. */
   name?: (image: GeneratedImage) => string;
@@ -240,6 +249,7 @@ export async function saveImages({
       latencyMs: cached ? null : latencyMs,
       cached,
       estimatedCostUsd: cached ? 0 : estimatedCostUsd === undefined ? null : estimatedCostUsd / Math.max(1, images.length),
+      actualCostUsd: cached ? 0 : actualCostUsd === undefined ? null : roundUsd(actualCostUsd / Math.max(1, images.length)),
       warnings: [...warnings],
     });
     const sidecarOf = (imagePath: string): string => {

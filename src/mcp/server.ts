@@ -14,6 +14,7 @@ import { saveImages } from '../files/files.js';
 import { generateImages } from '../node/index.js';
 import { MAX_SEED, type GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
+import { Budget, costOfDelivery } from '../pipeline/budget.js';
 
 export type ImagegenMcpServerOptions = {
   /** Where images and their sidecars are saved. */
@@ -34,6 +35,11 @@ export type ImagegenMcpServerOptions = {
   refreshModels?: (() => Promise<CatalogComparison>) | undefined;
   /** Log lines (never stdout, which carries the protocol). */
   log: (line: string) => void;
+  /**
+   * The most every `generate_image` call of this server together may cost, in USD (`--max-cost`),
+   * as an agent may loop: a call past it is an error result, nothing sent.
+   */
+  maxCostUsd?: number | undefined;
 };
 
 const DESCRIPTIONS = {
@@ -51,6 +57,8 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
   const server = new McpServer({ name: 'ai-imagegen', version: options.version });
   const allowed = options.allowModels && [...new Set([options.model, ...options.allowModels])];
   const modelSchema = allowed ? z.enum(allowed as [string, ...string[]]) : z.string().min(1);
+  // One budget for the server's life: every call a client makes is charged to it.
+  const budget = options.maxCostUsd === undefined ? undefined : new Budget({ maxUsd: options.maxCostUsd, field: 'maxCostUsd' });
 
   server.registerTool(
     'generate_image',
@@ -58,7 +66,8 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
       title: 'Generate images',
       description:
         `Generate images from a text prompt and save them (with a .json sidecar each) under ${options.outDir}. ` +
-        'Returns each image, and its saved path, size, seed and model.',
+        'Returns each image, and its saved path, size, seed and model.' +
+        (budget === undefined ? '' : ` Every call together may cost at most $${budget.maxUsd}; each result says what is left.`),
       inputSchema: {
         prompt: z.string().trim().min(1).describe(DESCRIPTIONS.prompt),
         model: modelSchema.optional().describe(`"provider:modelId"; default ${options.model}.${allowed ? '' : ' list_models shows the catalog.'}`),
@@ -72,7 +81,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
-    async (input, extra) => generate(options, input, extra.signal),
+    async (input, extra) => generate(options, input, extra.signal, budget),
   );
 
   server.registerTool(
@@ -120,24 +129,31 @@ async function generate(
   options: ImagegenMcpServerOptions,
   input: Omit<GenerateRequest, 'model'> & { model?: string | undefined },
   abortSignal: AbortSignal,
+  budget: Budget | undefined,
 ): Promise<CallToolResult> {
   const request: GenerateRequest = {
     ...(Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Omit<GenerateRequest, 'model'>),
     model: input.model ?? options.model,
   };
   try {
-    const result = await generateImages(request, { abortSignal, ...(options.providers === undefined ? {} : { providers: options.providers }) });
+    const result = await generateImages(request, {
+      abortSignal,
+      ...(options.providers === undefined ? {} : { providers: options.providers }),
+      ...(budget === undefined ? {} : { budget }),
+    });
     const saved = await saveImages({
       images: result.images,
       outDir: options.outDir,
       warnings: result.warnings,
       durationMs: result.durationMs,
       estimatedCostUsd: result.estimatedCostUsd,
+      actualCostUsd: result.actualCostUsd,
     });
     options.log(`generate_image: ${saved.length} image(s) from ${request.model} in ${result.durationMs}ms, ${result.requests} request(s)`);
     const notes = [
       ...result.warnings.map((warning) => `warning: ${warning.message}`),
       ...result.errors.map((error) => `error (fewer images than asked): ${error.message}`),
+      ...(budget === undefined ? [] : [budgetNote(result, budget)]),
     ];
     return {
       content: [
@@ -156,6 +172,13 @@ async function generate(
     options.log(`generate_image failed: ${message}`);
     return { isError: true, content: [{ type: 'text', text: message }] };
   }
+}
+
+/** `cost $0.0100; budget $0.0200 spent of $0.0500, $0.0300 left`: what the client's model needs to plan. */
+function budgetNote(result: Awaited<ReturnType<typeof generateImages>>, budget: Budget): string {
+  const cost = costOfDelivery({ actualCostUsd: result.actualCostUsd, estimatedCostUsd: result.estimatedCostUsd, delivered: result.images.length, requested: result.request.count });
+  const usd = (value: number) => `$${value.toFixed(4)}`;
+  return `cost ${cost === undefined ? 'unknown' : usd(cost)}; budget ${usd(budget.spentUsd)} spent of ${usd(budget.maxUsd)}, ${usd(budget.remainingUsd)} left`;
 }
 
 function describeModel(model: ModelCapabilities, defaultModel: string) {

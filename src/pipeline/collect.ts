@@ -2,6 +2,7 @@ import type { ImageModelV3ProviderMetadata, ImageModelV3Usage } from '@ai-sdk/pr
 import type { ImagegenError } from '../errors/errors.js';
 import type { GeneratedImage } from '../image.js';
 import type { ImagegenWarning, ResolvedRequest } from '../shared/plan.js';
+import { priceDriftWarning, sumActualCosts } from './cost.js';
 import type { CallOutcome, CallReport, ImageResponse } from './send.js';
 
 /**
@@ -50,6 +51,11 @@ export type GenerateImagesResult = {
   /** The request as resolved (seed chosen, size decided). */
   request: ResolvedRequest;
   estimatedCostUsd: number | undefined;
+  /**
+   * What the providers reported the calls cost (Black Forest Labs' `cost`, xAI's `costInUsdTicks`,
+   * OpenAI's tokens priced); `undefined` unless every call that made images reported it.
+   */
+  actualCostUsd: number | undefined;
 };
 
 /** Throws the first abort or unexpected error, or the first provider error when no call succeeded. */
@@ -65,10 +71,13 @@ export function collectResult(
   const images = answered.flatMap((outcome) => outcome.images);
   const errors = outcomes.flatMap((outcome) => [...(outcome.report.error ? [outcome.report.error] : []), ...outcome.imageErrors]);
   if (images.length === 0 && errors[0] !== undefined) throw errors[0];
+  const actualCostUsd = sumActualCosts(outcomes.map((outcome) => ({ actualCostUsd: outcome.report.actualCostUsd, imageCount: outcome.images.length })));
+  const { estimatedCostUsd, resolved } = prepared.plan;
+  const drift = priceDriftWarning({ model: resolved.model, estimatedUsd: estimatedCostUsd === undefined ? undefined : (estimatedCostUsd * images.length) / resolved.count, actualUsd: actualCostUsd });
   return {
     image: images[0]!,
     images,
-    warnings: [...prepared.warnings, ...answered.flatMap((outcome) => outcome.warnings)],
+    warnings: [...prepared.warnings, ...answered.flatMap((outcome) => outcome.warnings), ...(drift === undefined ? [] : [drift])],
     responses: answered.map((outcome) => outcome.response),
     providerMetadata: mergeProviderMetadata(answered.map((outcome) => outcome.providerMetadata)),
     usage: answered.reduce((sum, outcome) => (outcome.usage === undefined ? sum : addUsage(sum, outcome.usage)), NO_USAGE),
@@ -78,6 +87,7 @@ export function collectResult(
     errors,
     request: prepared.plan.resolved,
     estimatedCostUsd: prepared.plan.estimatedCostUsd,
+    actualCostUsd,
   };
 }
 

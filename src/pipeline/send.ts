@@ -9,6 +9,7 @@ import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
 import type { ImageMetadata } from '../providers/adapter.js';
 import { instantiateModel, type ModelSource } from '../models/resolve-model.js';
+import { actualCostOfResponses, type ReportedCost } from './cost.js';
 import type { MappedCall } from './map.js';
 import type { ImagegenWarning, Plan } from '../shared/plan.js';
 
@@ -31,6 +32,8 @@ export type CallReport = {
   /** Headers of the last response, where the provider answered (rate-limit headers, ids). */
   responseHeaders: Record<string, string> | undefined;
   error: ImagegenError | undefined;
+  /** What the provider reported the call cost (src/pipeline/cost.ts); `undefined` when it reports nothing. */
+  actualCostUsd: number | undefined;
 };
 
 /** The response metadata `generateImage` reports per call (the AI SDK's `ImageModelResponseMetadata`). */
@@ -68,8 +71,8 @@ export async function sendCall(
 ): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
-  const sink: CaptureSink = { attempts: 0, warnings: [], providerMetadata: undefined };
-  const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
+  const sink: CaptureSink = { attempts: 0, warnings: [], providerMetadata: undefined, reported: [] };
+  const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined, actualCostUsd: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
@@ -103,6 +106,7 @@ export async function sendCall(
     report.responseId = metadata[0]?.id;
     report.responseHeaders = outcome.response?.headers;
     if (outcome.images.length === 0 && outcome.imageErrors[0] !== undefined) report.error = outcome.imageErrors.shift();
+    report.actualCostUsd = actualCostOfResponses(plan.modelId, sink.reported);
   } catch (error) {
     const mapped = toImagegenError(error, { ...context, abortSignal });
     if (ImagegenError.isInstance(mapped)) {
@@ -153,11 +157,13 @@ function withoutPrivateHeaders(response: ImageResponse, names: readonly string[]
 const hasUsage = (usage: ImageModelV3Usage | undefined): usage is ImageModelV3Usage =>
   usage !== undefined && (usage.inputTokens !== undefined || usage.outputTokens !== undefined || usage.totalTokens !== undefined);
 
-type CaptureSink = { attempts: number; warnings: SharedV3Warning[]; providerMetadata: ImageModelV3ProviderMetadata | undefined };
+type CaptureSink = { attempts: number; warnings: SharedV3Warning[]; providerMetadata: ImageModelV3ProviderMetadata | undefined; reported: ReportedCost[] };
 
 /**
- * Counts HTTP attempts and takes the provider's warnings and raw metadata for the toolkit's result,
- * so the AI SDK has no warnings left to print to the console.
+ * Counts HTTP attempts, takes the provider's warnings for the toolkit's result (so the AI SDK has
+ * none left to print to the console), and keeps each response's metadata and usage as the model
+ * gave them: the last for `calls`, every one for the actual cost (ai 6's `generateImage` keeps only
+ * each provider's `images`, so xAI's `costInUsdTicks` would be lost).
  */
 function captureMiddleware(sink: CaptureSink): ImageModelV3Middleware {
   return {
@@ -170,6 +176,7 @@ function captureMiddleware(sink: CaptureSink): ImageModelV3Middleware {
       // A copy: generateImage's own merge deletes from the object it was given (ai 6, the gateway's `images`).
       sink.providerMetadata =
         result.providerMetadata && Object.fromEntries(Object.entries(result.providerMetadata).map(([provider, entry]) => [provider, { ...(entry as object) }])) as ImageModelV3ProviderMetadata;
+      sink.reported.push({ providerMetadata: result.providerMetadata, usage: result.usage });
       return { ...result, warnings: [] };
     },
   };

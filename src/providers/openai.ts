@@ -32,6 +32,18 @@ const FIXED_SIZES: Readonly<Record<string, readonly `${number}x${number}`[]>> = 
   'chatgpt-image-latest': ['1024x1024', '1536x1024', '1024x1536'],
 };
 
+/**
+ * USD per million tokens for the GPT Image models whose prices OpenAI's model pages state (text
+ * input, image input, image output): what prices a call's reported tokens as its actual cost.
+ * Models not listed have no actual cost, only what the catalog estimates.
+ */
+export const OPENAI_TOKEN_PRICES: Readonly<Record<string, { textInput: number; imageInput: number; imageOutput: number }>> = {
+  // developers.openai.com/api/docs/models/gpt-image-1: text $5.00, image $10.00 in, $40.00 out.
+  'gpt-image-1': { textInput: 5, imageInput: 10, imageOutput: 40 },
+  // developers.openai.com/api/docs/models/gpt-image-1-mini: text $2.00, image $2.50 in, $8.00 out.
+  'gpt-image-1-mini': { textInput: 2, imageInput: 2.5, imageOutput: 8 },
+};
+
 /** Custom sizes of the 2.5/2.6 models: multiples of 16, this many pixels (package docs). */
 const CUSTOM_AREA = { min: 655_360, max: 8_294_400 };
 
