@@ -342,7 +342,7 @@ describe('the main error messages say what was wrong, what is allowed and what w
     expect(models.code).toBe(2);
     expect(models.stderr).toMatchInlineSnapshot(`
       "error: invalid input, nothing was sent:
-        - --models #2: must be "provider:modelId", e.g. "togetherai:black-forest-labs/FLUX.1-schnell" (got "flux")
+        - --models #2: is not a model any provider's catalog knows. Name its provider as "provider:modelId" (e.g. "togetherai:black-forest-labs/FLUX.2-dev"), or learn the live list with \`imagegen models --refresh\`. (got "flux")
       "
     `);
     const none = await imagegen(['compare', '--models', 'local:placeholder']);

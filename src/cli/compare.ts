@@ -8,7 +8,7 @@ import { loadExperimentFile, parseExperiment, readablePath } from '../compare/ex
 import { runExperiment } from '../compare/run.js';
 import { formatSummaryTable } from '../compare/summary.js';
 import type { CommandContext } from './output.js';
-import { resolveModel } from '../models/catalog.js';
+import { resolveModelReference } from '../models/resolve-model.js';
 import { Budget } from '../pipeline/budget.js';
 import { budgetFlag, checkPricedForBudget, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, numberFlag, parseFlag, UsageError, wholeNumber } from './output.js';
 
@@ -67,8 +67,12 @@ function flagOf(path: readonly PropertyKey[], promptsFromFile: number): string {
 
 /** A model with no price (none in the catalog, none given with --price): a budget cannot bound it. */
 function unpriced(model: string): boolean {
-  const colon = model.indexOf(':');
-  return colon > 0 && resolveModel(model.slice(0, colon), model.slice(colon + 1)).price === undefined;
+  try {
+    return resolveModelReference(model).target.model.price === undefined;
+  } catch {
+    // A model that does not resolve is refused by the experiment's own checks, with the reason.
+    return false;
+  }
 }
 
 /** `imagegen compare`: a matrix of prompts × models × seeds × settings, seen side by side. */

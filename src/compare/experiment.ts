@@ -3,6 +3,17 @@ import { isNode, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { z } from 'zod/v4';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { generateRequestSchema, valueAt, type GenerateRequest } from '../pipeline/parse.js';
+import { resolveModelReference } from '../models/resolve-model.js';
+
+/** A model reference that names no model (an unknown provider, an id no catalog knows) is refused with the file's position. */
+function resolvesToModel(reference: string, context: z.RefinementCtx): void {
+  try {
+    resolveModelReference(reference);
+  } catch (error) {
+    const message = InvalidRequestError.isInstance(error) ? error.issues.map((issue) => issue.message).join('; ') : errorMessage(error);
+    context.addIssue({ code: 'custom', message });
+  }
+}
 
 const settingValues = <T extends z.ZodType>(schema: T) => z.array(schema).min(1, 'must list at least one value');
 
@@ -11,8 +22,8 @@ export const experimentSchema = z
   .object({
     name: z.string().trim().min(1).optional(),
     prompts: z.array(z.string().trim().min(1, 'must be a non-empty string')).min(1, 'must list at least one prompt'),
-    /** `"provider:modelId"` each. */
-    models: z.array(generateRequestSchema.shape.model.unwrap()).min(1, 'must list at least one model'),
+    /** `"provider:modelId"` each, or an id one provider's catalog knows; checked against the built-in providers. */
+    models: z.array(generateRequestSchema.shape.model.unwrap().superRefine(resolvesToModel)).min(1, 'must list at least one model'),
     /** @default [1] — fixed, so a re-run resumes and seeded cells come from the cache */
     seeds: z.array(z.number().int('must be a whole number').min(0)).min(1, 'must list at least one seed').default([1]),
     /** Values to vary; every combination becomes a column per model. */

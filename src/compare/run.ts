@@ -7,7 +7,7 @@ import type { JournalEntry } from '../batch/journal.js';
 import { ImagegenError, MissingApiKeyError, MissingProviderPackageError } from '../errors/errors.js';
 import { prepareGeneration, type PreparedGeneration } from '../generate.js';
 import { readImageFile, type ImageResult, type Sidecar } from '../files/files.js';
-import type { ProvidersOption } from '../models/resolve-model.js';
+import { resolveModelReference, splitModelReference, type ProvidersOption } from '../models/resolve-model.js';
 import type { Budget } from '../pipeline/budget.js';
 import { makeContactSheet } from './contact-sheet.js';
 import { expandExperiment, type ExperimentCell, type ParsedExperiment } from './experiment.js';
@@ -154,8 +154,7 @@ async function experimentRows({
       promptIndex: cell.promptIndex,
       prompt: cell.prompt,
       model: cell.model,
-      provider: cell.model.split(':')[0] ?? cell.model,
-      modelId: cell.model.slice(cell.model.indexOf(':') + 1),
+      ...providerAndModelId(cell.model),
       seed: cell.seed,
       settings: cell.settings,
       column: cell.column,
@@ -271,3 +270,13 @@ async function planCells({ cells, providers }: { cells: readonly ExperimentCell[
 /** A cell that can run: its batch job and its plan. */
 type PlannedCell = { cell: ExperimentCell; job: BatchJob; prepared: PreparedGeneration };
 
+/** The provider and model id a cell's model names, as the request resolves it (a bare id gets its provider). */
+function providerAndModelId(model: string): { provider: string; modelId: string } {
+  try {
+    const { target } = resolveModelReference(model);
+    return { provider: target.provider, modelId: target.modelId };
+  } catch {
+    const { providerName, modelId } = splitModelReference(model);
+    return { provider: providerName || model, modelId };
+  }
+}
