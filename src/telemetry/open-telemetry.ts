@@ -12,7 +12,7 @@ export type SpanAttributes = Record<string, string | number | boolean | Array<nu
 /** The part of an OpenTelemetry `Span` the toolkit uses. */
 export interface TelemetrySpan {
   setAttributes(attributes: SpanAttributes): unknown;
-  recordException(exception: { name?: string; message?: string; stack?: string }): void;
+  recordException(exception: { name: string; message: string; stack?: string }): void;
   setStatus(status: { code: number; message?: string }): unknown;
   end(): void;
 }
