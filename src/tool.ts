@@ -1,6 +1,7 @@
 import { tool, wrapImageModel, type Tool } from 'ai';
 import { z } from 'zod';
 import { resolveModel, type ModelCapabilities } from './models/catalog.js';
+import { resolveTelemetry, telemetryOptionsOf } from './telemetry/settings.js';
 import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import type { GeneratedImage } from './image.js';
 import { DEFAULT_MODEL, generateRequestSchema, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
@@ -40,7 +41,7 @@ export type ImageGenerationToolOutput = {
   errors?: string[];
 };
 
-export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries' | 'concurrency' | 'providers' | 'randomSeed'> & {
+export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries' | 'concurrency' | 'providers' | 'randomSeed' | 'telemetry' | 'experimental_telemetry'> & {
   /** The model used when the language model names none: `"provider:modelId"`. @default "togetherai:black-forest-labs/FLUX.1-schnell" */
   model?: string;
   /** Models the language model may choose from (`model` is always one of them). @default [model] */
@@ -107,6 +108,8 @@ export function imageGenerationTool(
     const { providerName, modelId } = splitModelReference(reference);
     return resolveModel(providerName, modelId);
   });
+  // Bad telemetry settings are the app's mistake: refused now, not as a tool error the model reads.
+  resolveTelemetry(options);
   const maxCount = options.maxCount ?? DEFAULT_MAX_COUNT;
   const sendImages = options.sendImagesToModel ?? true;
 
@@ -127,6 +130,7 @@ export function imageGenerationTool(
           ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
           ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
+          ...telemetryOptionsOf(options),
         },
       );
       const locations = (await options.onImages?.(result.images, { toolCallId, result })) ?? [];

@@ -10,6 +10,8 @@ import type { MappedCall } from '../pipeline/map.js';
 import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
 import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
+import { resolveTelemetry, telemetryOptionsOf, type TelemetryOptions } from '../telemetry/settings.js';
+import { traceRequest, type RequestTrace } from '../telemetry/trace.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { ImageCache, type CachedImage } from './cache.js';
 import { lineErrors, type BatchJob, type LineError } from './input.js';
@@ -38,7 +40,7 @@ export type BatchEvent =
   /** The run was asked to stop: waits for a turn end now; `inFlight` provider calls are let finish. */
   | { type: 'stopping'; inFlight: number };
 
-export type RunBatchOptions = {
+export type RunBatchOptions = TelemetryOptions & {
   /** A list, or a stream read as jobs are needed (memory stays flat whatever its length). */
   jobs: readonly BatchJob[] | AsyncIterable<BatchJob>;
   /** With a stream: how many jobs it holds, for the start event (else counted as they come). */
@@ -130,6 +132,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   const started = Date.now();
   const outDir = path.resolve(options.outDir);
   const timeoutMs = checkTimeout(options.timeoutMs ?? 120_000);
+  resolveTelemetry(options);
   await checkFolders({ options, outDir });
   let lockLost: Error | undefined;
   const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost = error) });
@@ -340,10 +343,12 @@ class BatchRun {
    * `generateImages`' own collect stage (every call succeeded by then: a failure ends the job).
    */
   async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<Sent> {
-    const started = Date.now();
-    const outcomes = await Promise.all(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter)));
-    const result = collectResult(prepared, outcomes, started);
-    return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) };
+    return traceRequest({ request: job.request, options: { ...telemetryOptionsOf(this.#options), maxRetries: this.#options.maxRetries ?? 5 } }, async (trace) => {
+      const started = Date.now();
+      const outcomes = await Promise.all(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter, trace)));
+      const result = collectResult(prepared, outcomes, started);
+      return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) };
+    });
   }
 
   /** Write: the images and sidecars, each file atomically; then the cache, which may fail harmlessly. */
@@ -415,7 +420,7 @@ class BatchRun {
    * is waiting (for its turn in a paced queue, or in a backoff) ends at once; one the provider is
    * answering is let finish, so what it returns is written.
    */
-  async #sendWithRetries(job: BatchJob, prepared: Prepared, mapped: MappedCall, counter: JobCounter): Promise<CallOutcome> {
+  async #sendWithRetries(job: BatchJob, prepared: Prepared, mapped: MappedCall, counter: JobCounter, trace: RequestTrace): Promise<CallOutcome> {
     const waiting = new AbortController();
     let calling = false;
     const onStop = () => {
@@ -423,7 +428,7 @@ class BatchRun {
     };
     this.#options.signal?.addEventListener('abort', onStop, { once: true });
     try {
-      return await this.#attempts({ job, prepared, mapped, counter, waitSignal: waiting.signal, setCalling: (value) => (calling = value) });
+      return await this.#attempts({ job, prepared, mapped, counter, trace, waitSignal: waiting.signal, setCalling: (value) => (calling = value) });
     } finally {
       this.#options.signal?.removeEventListener('abort', onStop);
     }
@@ -434,6 +439,7 @@ class BatchRun {
     prepared,
     mapped,
     counter,
+    trace,
     waitSignal,
     setCalling,
   }: {
@@ -441,6 +447,8 @@ class BatchRun {
     prepared: Prepared;
     mapped: MappedCall;
     counter: JobCounter;
+    /** The job's trace: each attempt is one provider call span, as the AI SDK records each retry of generateText's. */
+    trace: RequestTrace;
     waitSignal: AbortSignal;
     setCalling: (calling: boolean) => void;
   }): Promise<CallOutcome> {
@@ -461,7 +469,7 @@ class BatchRun {
             if (circuit !== undefined) throw new CircuitOpen(circuit);
             this.#inFlight++;
             const abortSignal = timeoutSignal(this.#timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId });
-            const result = await sendCall(prepared, mapped, { maxRetries: 0, abortSignal }).finally(() => this.#inFlight--);
+            const result = await trace.call(prepared, mapped.call, () => sendCall(prepared, mapped, { maxRetries: 0, abortSignal })).finally(() => this.#inFlight--);
             this.#paceAfter(job, plan, result);
             return result;
           },

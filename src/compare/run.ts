@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runBatch, type BatchEvent, type BatchSummary } from '../batch/engine.js';
+import { telemetryOptionsOf, type TelemetryOptions } from '../telemetry/settings.js';
 import type { ImageCache } from '../batch/cache.js';
 import { createKeyMaker, type BatchJob } from '../batch/input.js';
 import type { JournalEntry } from '../batch/journal.js';
@@ -48,7 +49,8 @@ export async function runExperiment({
   signal,
   onEvent,
   cellSize = 256,
-}: {
+  ...telemetry
+}: TelemetryOptions & {
   experiment: ParsedExperiment;
   outDir: string;
   providers?: ProvidersOption | undefined;
@@ -94,6 +96,7 @@ export async function runExperiment({
     signal,
     onEvent: onBatchEvent,
     prepared: (job) => byKey.get(job.key)?.prepared,
+    ...telemetryOptionsOf(telemetry),
   });
 
   const rows = await experimentRows({ cells, runnable, refused, outcomes, stopped: batch.stopped, folder });

@@ -122,3 +122,11 @@ function valueAt(value: unknown, path: readonly string[]): unknown {
   // A tracer or integration is an object graph: its kind says enough.
   return current !== null && typeof current === 'object' && !Array.isArray(current) ? '[object]' : current;
 }
+
+/** The telemetry options of a larger options object, to pass on (only those given). */
+export function telemetryOptionsOf(options: TelemetryOptions): TelemetryOptions {
+  return {
+    ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
+    ...(options.experimental_telemetry === undefined ? {} : { experimental_telemetry: options.experimental_telemetry }),
+  };
+}
