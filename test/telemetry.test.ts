@@ -2,8 +2,19 @@ import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { TelemetrySettings as AiTelemetrySettings } from 'ai';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { generateText, stepCountIs } from 'ai';
+import { MockLanguageModelV3 } from 'ai/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateImages, InvalidApiKeyError, InvalidRequestError, prepareGeneration } from '../src/index.js';
+import { parseExperiment } from '../src/compare/experiment.js';
+import { runExperiment } from '../src/compare/run.js';
+import { imageGenerationTool } from '../src/index.js';
+import { createImagegenMcpServer } from '../src/mcp/server.js';
 import { traceRequest } from '../src/telemetry/trace.js';
 import { emulatorPerTest } from './helpers/emulators.js';
 import { startProviderServer, testImage, toBase64, TEST_KEY, type ProviderServer } from './helpers/provider-server.js';
@@ -277,5 +288,69 @@ describe('telemetry spans', () => {
     expect(byName('ai.generateImage.doGenerate').map((span) => span.attributes['ai.imagegen.actualCostUsd'])).toEqual([0.04, 0.0125]);
     expect(only('ai.generateImage').attributes['ai.imagegen.actualCostUsd']).toBe(0.0525);
     expect(byName('ai.generateImage.doGenerate')[0]!.attributes).toMatchObject({ 'ai.response.id': 'r', 'gen_ai.response.id': 'r' });
+  });
+
+  it("the agent tool: its request span nests under generateText's ai.toolCall span", async () => {
+    const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 1, text: 1, reasoning: undefined } };
+    const model = new MockLanguageModelV3({
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'call-1', toolName: 'draw', input: JSON.stringify({ prompt: 'a fox' }) }], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage, warnings: [] },
+        { content: [{ type: 'text', text: 'done' }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] },
+      ],
+    });
+    provider.register();
+    try {
+      await generateText({
+        model,
+        tools: { draw: imageGenerationTool({ model: 'openai:dall-e-3', sendImagesToModel: false, telemetry: { isEnabled: true, tracer, functionId: 'agent' } }) },
+        stopWhen: stepCountIs(2),
+        prompt: 'draw',
+        experimental_telemetry: { isEnabled: true, tracer },
+      });
+    } finally {
+      trace.disable();
+      context.disable();
+    }
+    const toolCall = only('ai.toolCall');
+    const request = only('ai.generateImage');
+    expect(parentId(request)).toBe(toolCall.spanContext().spanId);
+    expect(request.attributes['ai.telemetry.functionId']).toBe('agent');
+    expect(parentId(only('ai.generateImage.doGenerate'))).toBe(request.spanContext().spanId);
+    expect(() => imageGenerationTool({ telemetry: { isEnabled: 1 as never } })).toThrow(/telemetry\.isEnabled/);
+  });
+
+  it('MCP: generate_image records its spans', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-telemetry-mcp-'));
+    const server = createImagegenMcpServer({ outDir, model: 'openai:dall-e-3', maxCount: 2, version: '0.0.0', log: () => {}, telemetry: { isEnabled: true, tracer, functionId: 'mcp' } });
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    try {
+      await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+      const result = await client.callTool({ name: 'generate_image', arguments: { prompt: 'a fox' } });
+      expect(result.isError).not.toBe(true);
+      expect(only('ai.generateImage').attributes).toMatchObject({ 'ai.telemetry.functionId': 'mcp', 'ai.imagegen.images': 1 });
+      expect(byName('ai.generateImage.doGenerate')).toHaveLength(1);
+    } finally {
+      await client.close();
+      await rm(outDir, { recursive: true, force: true });
+    }
+  });
+
+  it('compare: a request span per cell, through the batch engine', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-telemetry-compare-'));
+    try {
+      const experiment = parseExperiment({ prompts: ['a fox'], models: ['local:placeholder'], seeds: [1, 2], size: '64x64' });
+      const result = await runExperiment({ experiment, outDir, cache: false, cellSize: 32, telemetry: { isEnabled: true, tracer, functionId: 'compare' } });
+      expect(result.rows.filter((row) => row.status === 'done')).toHaveLength(2);
+      const requests = byName('ai.generateImage');
+      expect(requests.map((span) => span.attributes['ai.settings.seed']).sort()).toEqual([1, 2]);
+      for (const request of requests) {
+        expect(request.attributes).toMatchObject({ 'ai.telemetry.functionId': 'compare', 'ai.model.provider': 'local', 'ai.settings.maxRetries': 5 });
+        const calls = byName('ai.generateImage.doGenerate').filter((call) => parentId(call) === request.spanContext().spanId);
+        expect(calls).toHaveLength(1);
+      }
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
   });
 });
