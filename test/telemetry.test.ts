@@ -290,6 +290,17 @@ describe('telemetry spans', () => {
     expect(byName('ai.generateImage.doGenerate')[0]!.attributes).toMatchObject({ 'ai.response.id': 'r', 'gen_ai.response.id': 'r' });
   });
 
+  it('a call that throws (not a reported failure): its span still ends, with the error, and the error goes on', async () => {
+    const prepared = await prepareGeneration({ prompt: 'p', model: 'openai:dall-e-3' });
+    const thrown = new Error('stopped');
+    const run = traceRequest({ request: { prompt: 'p' }, options: { telemetry: { isEnabled: true, tracer } } }, (traced) =>
+      traced.call(prepared, prepared.calls[0]!.call, () => Promise.reject(thrown)),
+    );
+    await expect(run).rejects.toBe(thrown);
+    expect(only('ai.generateImage.doGenerate').status).toEqual({ code: 2, message: 'stopped' });
+    expect(only('ai.generateImage').attributes).toMatchObject({ 'ai.imagegen.failedCalls': 1, 'ai.settings.maxRetries': 2, 'error.type': 'Error' });
+  });
+
   it("the agent tool: its request span nests under generateText's ai.toolCall span", async () => {
     const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 1, text: 1, reasoning: undefined } };
     const model = new MockLanguageModelV3({

@@ -25,7 +25,7 @@ import { VERSION } from '../version.js';
 
 /** A request's trace, handed to whatever sends its calls. */
 export interface RequestTrace {
-  /** Runs one provider call inside its own span; `send` never throws (a failure is its outcome's `report.error`). */
+  /** Runs one provider call inside its own span; a failure is its outcome's `report.error` (or `thrown`). */
   call<Outcome extends TracedOutcome>(target: { readonly plan: Plan }, call: PlannedCall, send: () => Promise<Outcome>): Promise<Outcome>;
 }
 
@@ -56,7 +56,8 @@ export async function traceRequest<Result>(
     });
   }
   const trace = new SpanningTrace({ telemetry, api, tracer });
-  trace.start(requestAttributes(request, telemetry, options.maxRetries));
+  // generateImages' default, as the AI SDK's: 2.
+  trace.start(requestAttributes(request, telemetry, options.maxRetries ?? 2));
   try {
     const result = await trace.within(() => run(trace));
     await trace.finish(undefined);
@@ -103,7 +104,18 @@ class SpanningTrace implements RequestTrace {
     }
     const span = this.#startSpan(CALL_SPAN, callAttributes(plan, call, this.#telemetry), this.#context);
     const callContext = span === undefined || this.#api === undefined ? undefined : this.#api.trace.setSpan(this.#context ?? this.#api.context.active(), span);
-    const outcome = await (callContext === undefined || this.#api === undefined ? send() : this.#api.context.with(callContext, send));
+    let outcome: Outcome;
+    try {
+      outcome = await (callContext === undefined || this.#api === undefined ? send() : this.#api.context.with(callContext, send));
+    } catch (error) {
+      // `sendCall` reports failures in its outcome; anything thrown still ends the span.
+      this.#totals.failedCalls += 1;
+      if (span !== undefined) {
+        recordError(span, error);
+        span.end();
+      }
+      throw error;
+    }
     this.#count(outcome);
     if (span !== undefined) {
       try {
