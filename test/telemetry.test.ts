@@ -264,18 +264,21 @@ describe('telemetry spans', () => {
   it("ai 7's integrations: onStart and onEnd with ai.generateImage events; one that throws does not break the request", async () => {
     const events: unknown[] = [];
     const integration = { onStart: (event: unknown) => void events.push(event), onEnd: (event: unknown) => void events.push(event) };
+    const finished: unknown[] = [];
+    const ai6 = { onFinish: (event: unknown) => void finished.push(event) };
     const broken = {
       onStart: () => {
         throw new Error('integration bug');
       },
     };
-    const result = await generateImages({ prompt: 'p', model: 'openai:dall-e-3' }, { telemetry: { integrations: [integration, broken], functionId: 'f' } });
+    const result = await generateImages({ prompt: 'p', model: 'openai:dall-e-3' }, { telemetry: { integrations: [integration, broken, ai6], functionId: 'f' } });
     expect(result.images).toHaveLength(1);
     expect(events).toMatchObject([
       { operationId: 'ai.generateImage', provider: 'openai', modelId: 'dall-e-3', prompt: 'p', n: 1, size: '1024x1024', functionId: 'f' },
       { operationId: 'ai.generateImage', provider: 'openai', modelId: 'dall-e-3', requests: 1, failedCalls: 0, images: [{ mediaType: 'image/png', width: 256, height: 256 }] },
     ]);
     expect((events[0] as { callId: string }).callId).toBe((events[1] as { callId: string }).callId);
+    expect(finished).toEqual([events[1]]);
   });
 
   it("reads the call report's actualCostUsd where a provider reported one, and sums it on the request", async () => {

@@ -3,8 +3,8 @@ import type { RequestTotals } from './attributes.js';
 import type { ResolvedTelemetry, TelemetryAttributeValue } from './settings.js';
 
 /**
- * ai 7's telemetry integrations (`telemetry.integrations`): `onStart` when a request is planned
- * and `onEnd` when it is done, with `operationId: 'ai.generateImage'` events shaped like ai 7's
+ * The AI SDK's telemetry integrations (`telemetry.integrations`): `onStart` when a request is
+ * planned and `onEnd` (ai 7; ai 6's `onFinish`) when it is done, with `operationId: 'ai.generateImage'` events shaped like ai 7's
  * `GenerateSpeechStartEvent` / `GenerateSpeechEndEvent`. As in the AI SDK, an integration that
  * throws does not break the request.
  */
@@ -47,7 +47,7 @@ export async function notifyStart(telemetry: ResolvedTelemetry, { callId, plan }
     seed: plan.resolved.seed,
     estimatedCostUsd: plan.estimatedCostUsd,
   };
-  await notify(telemetry, 'onStart', event);
+  await notify(telemetry, ['onStart'], event);
 }
 
 export async function notifyEnd(
@@ -63,7 +63,7 @@ export async function notifyEnd(
     estimatedCostUsd: plan.estimatedCostUsd,
     actualCostUsd: totals.actualCostUsd,
   };
-  await notify(telemetry, 'onEnd', event);
+  await notify(telemetry, ['onEnd', 'onFinish'], event);
 }
 
 function common(telemetry: ResolvedTelemetry, callId: string, plan: Plan) {
@@ -78,10 +78,12 @@ function common(telemetry: ResolvedTelemetry, callId: string, plan: Plan) {
   };
 }
 
-async function notify(telemetry: ResolvedTelemetry, name: 'onStart' | 'onEnd', event: unknown): Promise<void> {
+/** Calls each integration's first hook of `names` it has (ai 7 ends with `onEnd`, ai 6 with `onFinish`). */
+async function notify(telemetry: ResolvedTelemetry, names: readonly string[], event: unknown): Promise<void> {
   await Promise.all(
     telemetry.integrations.map(async (integration) => {
-      const hook = (integration as Record<string, unknown>)[name];
+      const hooks = integration as Record<string, unknown>;
+      const hook = hooks[names.find((name) => typeof hooks[name] === 'function') ?? ''];
       if (typeof hook !== 'function') return;
       try {
         await (hook as Hook).call(integration, event);
