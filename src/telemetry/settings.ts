@@ -30,7 +30,7 @@ export type TelemetrySettings = {
   /** The tracer to use. @default the global tracer provider's `ai-imagegen` tracer (`@opentelemetry/api`) */
   tracer?: TelemetryTracer | undefined;
   /**
-   * ai 7's telemetry integrations: each one's `onStart` and `onEnd` are called with
+   * The AI SDK's telemetry integrations: each one's `onStart` and `onEnd` (ai 6: `onFinish`) are called with
    * `operationId: 'ai.generateImage'` events (an integration's failure is ignored).
    */
   integrations?: object | readonly object[] | undefined;
