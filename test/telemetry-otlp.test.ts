@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -88,6 +90,35 @@ describe('imagegen --otel: spans to an OTLP/HTTP receiver on 127.0.0.1', () => {
     expect(receiver.contentTypes().every((type) => type.includes('application/json'))).toBe(true);
     checkTrace(receiver.spans(), { images: 1, command: 'generate' });
   });
+
+  it("OTEL_EXPORTER_OTLP_HEADERS reach the collector, and their values (a collector's key) are never printed", async () => {
+    const collectorKey = 'collector-key-0123456789';
+    vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', `x-collector-team=${collectorKey}`);
+    const result = await imagegen(['generate', 'a red fox', '-m', SCHNELL, '-s', '256x256', '--seed', '11', '-o', out, '--otel-endpoint', receiver.url], {
+      OTEL_EXPORTER_OTLP_HEADERS: `x-collector-team=${collectorKey}`,
+    });
+    expect(result.code).toBe(0);
+    expect(receiver.headers()[0]?.['x-collector-team']).toBe(collectorKey);
+
+    // A collector that refuses the key and echoes it in its answer, which the exporter's error carries.
+    const refusing = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(403, { 'content-type': 'text/plain' }).end(`unknown team ${String(request.headers['x-collector-team'])}`));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+      const failed = await imagegen(['generate', 'a red fox', '-m', SCHNELL, '-s', '256x256', '-o', out, '--otel-endpoint', url, '--json'], {
+        OTEL_EXPORTER_OTLP_HEADERS: `x-collector-team=${collectorKey}`,
+      });
+      expect(failed.code).toBe(0);
+      expect(failed.stderr).toContain('could not export spans');
+      expect(failed.stderr).toContain('unknown team ***');
+      expect(failed.stderr + failed.stdout).not.toContain(collectorKey);
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
+    }
+  }, 30_000);
 
   it('batch: one request span per job, its calls beneath it', async () => {
     const file = path.join(out, 'prompts.txt');

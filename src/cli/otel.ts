@@ -1,4 +1,4 @@
-import { ImagegenError, redactSecrets } from '../errors/errors.js';
+import { ImagegenError, redactSecrets, registerSecret } from '../errors/errors.js';
 import type { TelemetrySettings } from '../telemetry/settings.js';
 import { VERSION } from '../version.js';
 import { UsageError, type CliIO } from './output.js';
@@ -52,6 +52,10 @@ type SdkPackages = {
 export async function startCliTelemetry({ flags, io, functionId }: { flags: OtelFlags; io: CliIO; functionId: string }): Promise<CliTelemetry | undefined> {
   const target = otelTarget(flags, io.env);
   if (target === undefined) return undefined;
+  // The collector's key travels in these headers (read by the exporter itself): never to be printed.
+  for (const variable of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+    for (const pair of io.env[variable]?.split(',') ?? []) registerSecret(safeDecode(pair.slice(pair.indexOf('=') + 1).trim()));
+  }
   const packages = await loadSdk(target.protocol);
   const { sdk, resources, exporter } = packages;
   let warned = false;
@@ -61,7 +65,10 @@ export async function startCliTelemetry({ flags, io, functionId }: { flags: Otel
       inner.export(spans, (result) => {
         if (result.code !== 0 && !warned) {
           warned = true;
-          io.stderr(`imagegen: could not export spans to ${target.url}: ${redactSecrets(result.error?.message ?? 'unknown error')}\n`);
+          // The collector's answer says why (an unknown key, a wrong path): its first line, redacted.
+          const answer = (result.error as { data?: unknown } | undefined)?.data;
+          const why = typeof answer === 'string' && answer.trim() !== '' ? ` (${answer.trim().split('\n')[0]!.slice(0, 200)})` : '';
+          io.stderr(`imagegen: could not export spans to ${target.url}: ${redactSecrets(`${result.error?.message ?? 'unknown error'}${why}`)}\n`);
         }
         done(result);
       });
@@ -96,5 +103,13 @@ async function loadSdk(protocol: 'http/protobuf' | 'http/json'): Promise<SdkPack
       message: `imagegen --otel needs OpenTelemetry's SDK, which is not installed. Run: npm install ${PACKAGES.join(' ')}`,
       cause: error,
     });
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

@@ -25,12 +25,15 @@ export type OtlpReceiver = {
   spans(): ReceivedSpan[];
   /** Content types of the exports received. */
   contentTypes(): string[];
+  /** The request headers of each export. */
+  headers(): Record<string, string | string[] | undefined>[];
   close(): Promise<void>;
 };
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const contentTypes: string[] = [];
+  const headers: Record<string, string | string[] | undefined>[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -42,6 +45,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       contentTypes.push(contentType);
+      headers.push(request.headers);
       try {
         spans.push(...(contentType.includes('json') ? fromJson(JSON.parse(body.toString('utf8'))) : fromProtobuf(body)));
       } catch (error) {
@@ -57,6 +61,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     spans: () => [...spans],
     contentTypes: () => [...contentTypes],
+    headers: () => [...headers],
     close: () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
 }
