@@ -252,11 +252,15 @@ describe('telemetry spans', () => {
       const error = await generateImages({ prompt: 'p', model: 'openai:dall-e-3' }, { telemetry: { isEnabled: true } }).catch((caught: unknown) => caught);
       expect((error as Error).message).toContain('npm install @opentelemetry/api');
       expect((error as InvalidRequestError).issues[0]!.field).toBe('telemetry.tracer');
-      // A tracer of the app's own is enough.
+      // A tracer of the app's own is enough: its startActiveSpan (and the app's context manager) nests the spans.
+      provider.register();
       await generateImages({ prompt: 'p', model: 'openai:dall-e-3' }, { telemetry: { isEnabled: true, tracer } });
       expect(only('ai.generateImage').attributes['ai.imagegen.images']).toBe(1);
+      expect(parentId(only('ai.generateImage.doGenerate'))).toBe(only('ai.generateImage').spanContext().spanId);
     } finally {
       resetOpenTelemetryApi();
+      trace.disable();
+      context.disable();
     }
     expect(server.requests()).toHaveLength(1);
   });

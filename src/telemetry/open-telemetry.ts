@@ -20,6 +20,7 @@ export interface TelemetrySpan {
 /** The part of an OpenTelemetry `Tracer` the toolkit uses. */
 export interface TelemetryTracer {
   startSpan(name: string, options?: { attributes?: SpanAttributes }, context?: unknown): TelemetrySpan;
+  startActiveSpan?<F extends (span: TelemetrySpan) => unknown>(name: string, options: { attributes?: SpanAttributes }, fn: F): ReturnType<F>;
 }
 
 /** `@opentelemetry/api`'s context and trace doors, for parent spans. */

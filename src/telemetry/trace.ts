@@ -57,15 +57,7 @@ export async function traceRequest<Result>(
   }
   const trace = new SpanningTrace({ telemetry, api, tracer });
   // generateImages' default, as the AI SDK's: 2.
-  trace.start(requestAttributes(request, telemetry, options.maxRetries ?? 2));
-  try {
-    const result = await trace.within(() => run(trace));
-    await trace.finish(undefined);
-    return result;
-  } catch (error) {
-    await trace.finish(error);
-    throw error;
-  }
+  return trace.request(requestAttributes(request, telemetry, options.maxRetries ?? 2), () => run(trace));
 }
 
 class SpanningTrace implements RequestTrace {
@@ -85,62 +77,71 @@ class SpanningTrace implements RequestTrace {
     this.#tracer = fields.tracer;
   }
 
-  start(attributes: SpanAttributes): void {
-    this.#span = this.#startSpan(REQUEST_SPAN, attributes, this.#api?.context.active());
-    this.#context = this.#span === undefined || this.#api === undefined ? undefined : this.#api.trace.setSpan(this.#api.context.active(), this.#span);
+  /** The request span, active while `run` runs, so what it starts (fetch instrumentation too) nests under it. */
+  request<Result>(attributes: SpanAttributes, run: () => Promise<Result>): Promise<Result> {
+    return this.#active(REQUEST_SPAN, attributes, undefined, async (span, context) => {
+      this.#span = span;
+      this.#context = context;
+      try {
+        const result = await run();
+        await this.#finish(undefined);
+        return result;
+      } catch (error) {
+        await this.#finish({ error });
+        throw error;
+      }
+    });
   }
 
-  /** Runs `fn` with the request span active, so what it starts (fetch instrumentation too) nests under it. */
-  within<Result>(fn: () => Promise<Result>): Promise<Result> {
-    return this.#api === undefined || this.#context === undefined ? fn() : this.#api.context.with(this.#context, fn);
-  }
-
-  async call<Outcome extends TracedOutcome>(target: { readonly plan: Plan }, call: PlannedCall, send: () => Promise<Outcome>): Promise<Outcome> {
+  call<Outcome extends TracedOutcome>(target: { readonly plan: Plan }, call: PlannedCall, send: () => Promise<Outcome>): Promise<Outcome> {
     const { plan } = target;
-    if (this.#plan === undefined) {
+    const start = async () => {
+      if (this.#plan !== undefined) return;
       this.#plan = plan;
       this.#span?.setAttributes(defined(planAttributes(plan)));
       await notifyStart(this.#telemetry, { callId: this.#callId, plan });
-    }
-    const span = this.#startSpan(CALL_SPAN, callAttributes(plan, call, this.#telemetry), this.#context);
-    const callContext = span === undefined || this.#api === undefined ? undefined : this.#api.trace.setSpan(this.#context ?? this.#api.context.active(), span);
-    let outcome: Outcome;
-    try {
-      outcome = await (callContext === undefined || this.#api === undefined ? send() : this.#api.context.with(callContext, send));
-    } catch (error) {
-      // `sendCall` reports failures in its outcome; anything thrown still ends the span.
-      this.#totals.failedCalls += 1;
-      if (span !== undefined) {
-        recordError(span, error);
-        span.end();
-      }
-      throw error;
-    }
-    this.#count(outcome);
-    if (span !== undefined) {
-      try {
-        span.setAttributes(defined(outcomeAttributes(outcome, plan, this.#telemetry)));
-        const failure = outcome.report.error ?? outcome.thrown;
-        if (failure !== undefined) recordError(span, failure);
-      } finally {
-        span.end();
-      }
-    }
-    return outcome;
+    };
+    return start().then(() =>
+      this.#active(CALL_SPAN, callAttributes(plan, call, this.#telemetry), this.#context, async (span) => {
+        let outcome: Outcome;
+        try {
+          outcome = await send();
+        } catch (error) {
+          // `sendCall` reports failures in its outcome; anything thrown still ends the span.
+          this.#totals.failedCalls += 1;
+          if (span !== undefined) {
+            recordError(span, error);
+            span.end();
+          }
+          throw error;
+        }
+        this.#count(outcome);
+        if (span !== undefined) {
+          try {
+            span.setAttributes(defined(outcomeAttributes(outcome, plan, this.#telemetry)));
+            const failure = outcome.report.error ?? outcome.thrown;
+            if (failure !== undefined) recordError(span, failure);
+          } finally {
+            span.end();
+          }
+        }
+        return outcome;
+      }),
+    );
   }
 
-  async finish(error: unknown): Promise<void> {
+  async #finish(failed: { error: unknown } | undefined): Promise<void> {
     const durationMs = Date.now() - this.#started;
     const span = this.#span;
     if (span !== undefined) {
       try {
         span.setAttributes(defined(totalsAttributes(this.#totals, durationMs, this.#telemetry)));
-        if (error !== undefined) recordError(span, error);
+        if (failed !== undefined) recordError(span, failed.error);
       } finally {
         span.end();
       }
     }
-    if (error === undefined && this.#plan !== undefined) await notifyEnd(this.#telemetry, { callId: this.#callId, plan: this.#plan, totals: this.#totals, durationMs });
+    if (failed === undefined && this.#plan !== undefined) await notifyEnd(this.#telemetry, { callId: this.#callId, plan: this.#plan, totals: this.#totals, durationMs });
   }
 
   #count(outcome: TracedOutcome): void {
@@ -152,9 +153,24 @@ class SpanningTrace implements RequestTrace {
     if (typeof actual === 'number') totals.actualCostUsd = (totals.actualCostUsd ?? 0) + actual;
   }
 
-  #startSpan(name: string, attributes: SpanAttributes, parent: unknown): TelemetrySpan | undefined {
-    if (this.#tracer === undefined) return undefined;
-    return parent === undefined ? this.#tracer.startSpan(name, { attributes: defined(attributes) }) : this.#tracer.startSpan(name, { attributes: defined(attributes) }, parent);
+  /**
+   * Runs `body` with a new span active: under `parent` by `@opentelemetry/api`'s context where it
+   * loaded; else by the tracer's own `startActiveSpan` (an app's tracer where the package cannot be
+   * imported, as in an edge sandbox: its context manager, if any, does the nesting).
+   */
+  #active<Result>(name: string, attributes: SpanAttributes, parent: unknown, body: (span: TelemetrySpan | undefined, context: unknown) => Promise<Result>): Promise<Result> {
+    const tracer = this.#tracer;
+    const api = this.#api;
+    const options = { attributes: defined(attributes) };
+    if (tracer === undefined) return body(undefined, undefined);
+    if (api !== undefined) {
+      const base = parent ?? api.context.active();
+      const span = tracer.startSpan(name, options, base);
+      const context = api.trace.setSpan(base, span);
+      return api.context.with(context, () => body(span, context));
+    }
+    if (tracer.startActiveSpan !== undefined) return tracer.startActiveSpan(name, options, (span: TelemetrySpan) => body(span, undefined));
+    return body(tracer.startSpan(name, options), undefined);
   }
 }
 
