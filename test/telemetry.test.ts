@@ -223,6 +223,9 @@ describe('telemetry spans', () => {
     const error = await attempt({ telemetry: { isEnabled: 'yes', metadata: { nested: { a: 1 } }, tracer: {} } });
     expect(InvalidRequestError.isInstance(error)).toBe(true);
     expect((error as InvalidRequestError).issues.map((issue) => issue.field).sort()).toEqual(['telemetry.isEnabled', 'telemetry.metadata.nested', 'telemetry.tracer']);
+    expect((error as Error).message).toContain('telemetry.isEnabled: must be true or false (got "yes")');
+    expect((error as Error).message).toContain('telemetry.metadata.nested: must be a string, number, boolean, or an array');
+    expect((error as Error).message).toContain('telemetry.tracer: must be an OpenTelemetry Tracer');
     const alias = await attempt({ experimental_telemetry: 'on' });
     expect((alias as InvalidRequestError).issues).toMatchObject([{ field: 'experimental_telemetry', value: 'on' }]);
     expect(server.requests()).toEqual([]);

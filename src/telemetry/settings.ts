@@ -67,7 +67,7 @@ const attributeValue = z.union([
   z.array(z.string().nullish()),
   z.array(z.number().nullish()),
   z.array(z.boolean().nullish()),
-]);
+], { message: 'must be a string, number, boolean, or an array of strings, numbers or booleans (an OpenTelemetry attribute value)' });
 
 const tracerSchema = z.custom<TelemetryTracer>(
   (value) => typeof value === 'object' && value !== null && typeof (value as { startSpan?: unknown }).startSpan === 'function',
@@ -80,7 +80,7 @@ const settingsSchema = z
     recordInputs: z.boolean({ message: 'must be true or false' }).optional(),
     recordOutputs: z.boolean({ message: 'must be true or false' }).optional(),
     functionId: z.string({ message: 'must be a string' }).optional(),
-    metadata: z.record(z.string(), attributeValue, { message: 'must map names to strings, numbers, booleans or arrays of one of them' }).optional(),
+    metadata: z.record(z.string(), attributeValue, { message: 'must be an object of names to attribute values' }).optional(),
     tracer: tracerSchema.optional(),
     integrations: z.union([z.object({}).loose(), z.array(z.object({}).loose())], { message: 'must be an integration object or an array of them' }).optional(),
   })
