@@ -10,12 +10,14 @@ import { deprecationWarning, planGeneration, referenceInputs, type ImagegenWarni
 import { sendCall } from './pipeline/send.js';
 import { adapterFor } from './providers/index.js';
 import { MAX_TIMEOUT_MS } from './util/timeout.js';
+import type { TelemetryOptions } from './telemetry/settings.js';
+import { traceRequest, type RequestTrace } from './telemetry/trace.js';
 import { instantiateModel, resolveModelReference, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
 
 export type { CallReport } from './pipeline/send.js';
 export type { GenerateImagesResult } from './pipeline/collect.js';
 
-export type GenerateImagesOptions = {
+export type GenerateImagesOptions = TelemetryOptions & {
   /**
    * The app's own providers (keys, base URLs, `fetch`): instances by name, one instance, or
    * `{ registry }` for an AI SDK provider registry. Others are the built-in ones, from the environment.
@@ -67,14 +69,18 @@ export type PreparedGeneration = {
  * @example
  * const { images } = await generateImages({ prompt: 'a lighthouse at dawn', aspectRatio: '16:9', count: 4 });
  */
-export async function generateImages(request: GenerateRequest, options: GenerateImagesOptions = {}): Promise<GenerateImagesResult> {
+export function generateImages(request: GenerateRequest, options: GenerateImagesOptions = {}): Promise<GenerateImagesResult> {
+  return traceRequest({ request, options }, (trace) => generateTraced(request, options, trace));
+}
+
+async function generateTraced(request: GenerateRequest, options: GenerateImagesOptions, trace: RequestTrace): Promise<GenerateImagesResult> {
   const started = Date.now();
   const { request: plain, abortSignal } = takeAbortSignal(request, options.abortSignal);
   checkTimeout(options.timeoutMs);
   checkConcurrency(options.concurrency);
   const budgets = [...(options.maxCostUsd === undefined ? [] : [new Budget({ maxUsd: options.maxCostUsd, field: 'maxCostUsd' })]), ...(options.budget ? [options.budget] : [])];
   const prepared = await prepareGeneration(plain, options);
-  const send = (mapped: MappedCall) => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs });
+  const send = (mapped: MappedCall) => trace.call(prepared, mapped.call, () => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs }));
   const queue = pLimit(options.concurrency ?? 4);
   // One call (most requests) needs no queue.
   const limit = prepared.calls.length > 1 ? queue : (task: () => ReturnType<typeof send>) => task();

@@ -1,6 +1,9 @@
 // The edge-safe entry: no Node-only modules. Files, the CLI and the emulator are in ai-imagegen/node.
 export { generateImages, prepareGeneration } from './generate.js';
 export type { CallReport, GenerateImagesOptions, GenerateImagesResult, PreparedGeneration } from './generate.js';
+export type { TelemetryAttributeValue, TelemetryOptions, TelemetrySettings } from './telemetry/settings.js';
+export type { TelemetrySpan, TelemetryTracer } from './telemetry/open-telemetry.js';
+export type { ImageGenerationEndEvent, ImageGenerationStartEvent } from './telemetry/integrations.js';
 export { GeneratedImage } from './image.js';
 export type { GeneratedImageMetadata, ImageTimings } from './image.js';
 export { generateRequestSchema, parseRequest, SIZE_PRESETS, DEFAULT_MODEL } from './pipeline/parse.js';

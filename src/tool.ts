@@ -3,6 +3,7 @@ import { z } from 'zod/v4';
 import type { ModelCapabilities } from './models/catalog.js';
 import { checkConcurrency, generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import { Budget, costOfDelivery } from './pipeline/budget.js';
+import { resolveTelemetry, telemetryOptionsOf } from './telemetry/settings.js';
 import type { GeneratedImage } from './image.js';
 import { DEFAULT_MODEL, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
 import { resolveModelReference } from './models/resolve-model.js';
@@ -44,7 +45,7 @@ export type ImageGenerationToolOutput = {
   budget?: { costUsd: number | undefined; spentUsd: number; remainingUsd: number };
 };
 
-export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries' | 'concurrency' | 'providers' | 'randomSeed'> & {
+export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries' | 'concurrency' | 'providers' | 'randomSeed' | 'telemetry' | 'experimental_telemetry'> & {
   /** The model used when the language model names none: `"provider:modelId"`. @default "togetherai:black-forest-labs/FLUX.1-schnell" */
   model?: string;
   /** Models the language model may choose from (`model` is always one of them). @default [model] */
@@ -122,6 +123,8 @@ export function imageGenerationTool(
   const modelReferences = [...new Set(resolved.map((model) => model.reference))] as [string, ...string[]];
   const models = modelReferences.map((reference) => resolved.find((model) => model.reference === reference)!.target.model);
   checkConcurrency(options.concurrency);
+  // Bad telemetry settings are the app's mistake: refused now, not as a tool error the model reads.
+  resolveTelemetry(options);
   const maxCount = options.maxCount ?? DEFAULT_MAX_COUNT;
   const sendImages = options.sendImagesToModel ?? true;
   if (options.maxCostUsd !== undefined && options.budget !== undefined) throw new TypeError('imageGenerationTool: give maxCostUsd or budget, not both');
@@ -146,6 +149,7 @@ export function imageGenerationTool(
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
           ...(options.randomSeed === undefined ? {} : { randomSeed: options.randomSeed }),
           ...(budget === undefined ? {} : { budget }),
+          ...telemetryOptionsOf(options),
         },
       );
       const locations = (await options.onImages?.(result.images, { toolCallId, result })) ?? [];

@@ -45,6 +45,10 @@ describe('--help of every command', () => {
                                      (repeatable) (default: [])
         --config <file>              config file with price overrides (default
                                      ./imagegen.config.json when present)
+        --otel                       export OpenTelemetry spans over OTLP/HTTP
+                                     (default endpoint http://localhost:4318; also on
+                                     when OTEL_EXPORTER_OTLP_ENDPOINT is set)
+        --otel-endpoint <url>        OTLP/HTTP endpoint for spans (implies --otel)
         -h, --help                   display help for command
 
       Commands:

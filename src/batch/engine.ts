@@ -12,6 +12,8 @@ import type { MappedCall } from '../pipeline/map.js';
 import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
 import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
+import { resolveTelemetry, telemetryOptionsOf, type TelemetryOptions } from '../telemetry/settings.js';
+import { traceRequest, type RequestTrace } from '../telemetry/trace.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { ImageCache, type CachedImage } from './cache.js';
 import { lineErrors, type BatchJob, type LineError } from './input.js';
@@ -41,7 +43,7 @@ export type BatchEvent =
   /** The run was asked to stop: waits for a turn end now; `inFlight` provider calls are let finish. */
   | { type: 'stopping'; inFlight: number };
 
-export type RunBatchOptions = {
+export type RunBatchOptions = TelemetryOptions & {
   /** A list, or a stream read as jobs are needed (memory stays flat whatever its length). */
   jobs: readonly BatchJob[] | AsyncIterable<BatchJob>;
   /** With a stream: how many jobs it holds, for the start event (else counted as they come). */
@@ -144,6 +146,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   const started = Date.now();
   const outDir = path.resolve(options.outDir);
   const timeoutMs = checkTimeout(options.timeoutMs ?? 120_000);
+  resolveTelemetry(options);
   await checkFolders({ options, outDir });
   let lockLost: Error | undefined;
   const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost = error) });
@@ -360,22 +363,24 @@ class BatchRun {
    * `generateImages`' own collect stage (every call succeeded by then: a failure ends the job).
    */
   async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<Sent> {
-    const started = Date.now();
-    const { estimatedCostUsd, resolved } = prepared.plan;
-    // Every call is let finish before a failure ends the job: the calls that delivered were billed,
-    // and the budget is charged for them.
-    const settled = await Promise.allSettled(
-      prepared.calls.map(async (mapped) => {
-        const outcome = await this.#sendWithRetries(job, prepared, mapped, counter);
-        counter.paidUsd += costOfDelivery({ actualCostUsd: outcome.report.actualCostUsd, estimatedCostUsd, delivered: outcome.images.length, requested: resolved.count }) ?? 0;
-        return outcome;
-      }),
-    );
-    const failed = settled.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CallOutcome>).value);
-    const result = collectResult(prepared, outcomes, started);
-    return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)), actualCostUsd: result.actualCostUsd };
+    return traceRequest({ request: job.request, options: { ...telemetryOptionsOf(this.#options), maxRetries: this.#options.maxRetries ?? 5 } }, async (trace) => {
+      const started = Date.now();
+      const { estimatedCostUsd, resolved } = prepared.plan;
+      // Every call is let finish before a failure ends the job: the calls that delivered were billed,
+      // and the budget is charged for them.
+      const settled = await Promise.allSettled(
+        prepared.calls.map(async (mapped) => {
+          const outcome = await this.#sendWithRetries(job, prepared, mapped, counter, trace);
+          counter.paidUsd += costOfDelivery({ actualCostUsd: outcome.report.actualCostUsd, estimatedCostUsd, delivered: outcome.images.length, requested: resolved.count }) ?? 0;
+          return outcome;
+        }),
+      );
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CallOutcome>).value);
+      const result = collectResult(prepared, outcomes, started);
+      return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)), actualCostUsd: result.actualCostUsd };
+    });
   }
 
   /**
@@ -476,7 +481,7 @@ class BatchRun {
    * is waiting (for its turn in a paced queue, or in a backoff) ends at once; one the provider is
    * answering is let finish, so what it returns is written.
    */
-  async #sendWithRetries(job: BatchJob, prepared: Prepared, mapped: MappedCall, counter: JobCounter): Promise<CallOutcome> {
+  async #sendWithRetries(job: BatchJob, prepared: Prepared, mapped: MappedCall, counter: JobCounter, trace: RequestTrace): Promise<CallOutcome> {
     const waiting = new AbortController();
     let calling = false;
     const onStop = () => {
@@ -484,7 +489,7 @@ class BatchRun {
     };
     this.#options.signal?.addEventListener('abort', onStop, { once: true });
     try {
-      return await this.#attempts({ job, prepared, mapped, counter, waitSignal: waiting.signal, setCalling: (value) => (calling = value) });
+      return await this.#attempts({ job, prepared, mapped, counter, trace, waitSignal: waiting.signal, setCalling: (value) => (calling = value) });
     } finally {
       this.#options.signal?.removeEventListener('abort', onStop);
     }
@@ -495,6 +500,7 @@ class BatchRun {
     prepared,
     mapped,
     counter,
+    trace,
     waitSignal,
     setCalling,
   }: {
@@ -502,6 +508,8 @@ class BatchRun {
     prepared: Prepared;
     mapped: MappedCall;
     counter: JobCounter;
+    /** The job's trace: each attempt is one provider call span, as the AI SDK records each retry of generateText's. */
+    trace: RequestTrace;
     waitSignal: AbortSignal;
     setCalling: (calling: boolean) => void;
   }): Promise<CallOutcome> {
@@ -522,7 +530,7 @@ class BatchRun {
             if (circuit !== undefined) throw new CircuitOpen(circuit);
             this.#inFlight++;
             const abortSignal = timeoutSignal(this.#timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId });
-            const result = await sendCall(prepared, mapped, { maxRetries: 0, abortSignal }).finally(() => this.#inFlight--);
+            const result = await trace.call(prepared, mapped.call, () => sendCall(prepared, mapped, { maxRetries: 0, abortSignal })).finally(() => this.#inFlight--);
             this.#paceAfter(job, plan, result);
             return result;
           },

@@ -41,7 +41,7 @@ type BatchFlags = {
 };
 
 /** `imagegen batch <file>`: many requests from JSONL, CSV or text; durable, resumable, rate-limited. */
-export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandContext): Command {
+export function batchCommand({ io, setExitCode, stop, setQuitNote, telemetry }: CommandContext): Command {
   return new Command('batch')
     .description('generate from a file (JSONL, CSV with a header row, or one prompt per line); re-running resumes')
     .argument('<file>', 'requests file: .jsonl, .csv, or text')
@@ -118,6 +118,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote }: CommandCont
       let summary: BatchSummary;
       try {
         summary = await runBatch({
+          ...telemetry(),
           jobs: validBatchJobs({ file: inputFile, format, defaults, invalidLines: check.invalidLines }),
           prepared: (job) => plans.take(job),
           total: check.valid,

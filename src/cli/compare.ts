@@ -76,7 +76,7 @@ function unpriced(model: string): boolean {
 }
 
 /** `imagegen compare`: a matrix of prompts × models × seeds × settings, seen side by side. */
-export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandContext): Command {
+export function compareCommand({ io, setExitCode, stop, setQuitNote, telemetry }: CommandContext): Command {
   return new Command('compare')
     .description('run prompts × models × seeds × settings and write a contact sheet, an HTML gallery and results.csv/jsonl')
     .option('-e, --experiment <file>', 'experiment file (.json, .yaml); flags add to it')
@@ -147,6 +147,7 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote }: CommandCo
         item: 'cell',
       });
       const result = await runExperiment({
+        ...telemetry(),
         experiment,
         outDir,
         concurrency,

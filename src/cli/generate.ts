@@ -33,7 +33,7 @@ type GenerateFlags = {
 };
 
 /** `imagegen generate "<prompt>"`: generate, save atomically with sidecars, print paths or JSON. */
-export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandContext): Command {
+export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry }: CommandContext): Command {
   return new Command('generate')
     .description('generate images from a prompt and save them with a .json sidecar each')
     .argument('<prompt>', 'what to draw')
@@ -105,7 +105,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
         io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
         await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
-        const result = await generateImages(request, { maxRetries, abortSignal: signal, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal }) });
+        const result = await generateImages(request, { maxRetries, abortSignal: signal, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal }), ...telemetry() });
         const saved = await saveImages({
           images: result.images,
           outDir,

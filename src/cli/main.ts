@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import type { CliTelemetry, OtelFlags } from './otel.js';
 import { EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, exitCodeFor, formatError, type CliIO, type CommandContext } from './output.js';
 
 /** The program's own flags that take a value, which may come before the command's name. */
-const GLOBAL_FLAGS_WITH_VALUE = ['--price', '--config'];
+const GLOBAL_FLAGS_WITH_VALUE = ['--price', '--config', '--otel-endpoint'];
 
 /** Runs the CLI and returns its exit code; the only place that decides one. */
 export async function runCli(
@@ -18,6 +19,8 @@ export async function runCli(
     .version(VERSION, '-v, --version')
     .option('--price <model=price>', 'override a price estimate, e.g. togetherai:black-forest-labs/FLUX.2-pro=0.03/image (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--config <file>', 'config file with price overrides (default ./imagegen.config.json when present)')
+    .option('--otel', 'export OpenTelemetry spans over OTLP/HTTP (default endpoint http://localhost:4318; also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)')
+    .option('--otel-endpoint <url>', 'OTLP/HTTP endpoint for spans (implies --otel)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
@@ -28,12 +31,19 @@ export async function runCli(
   // a torn line, so a re-run resumes cleanly).
   const stop = new AbortController();
   let quitNote = 'every file written so far is whole; nothing half-written is left';
+  let cliTelemetry: CliTelemetry | undefined;
   const context: CommandContext = {
     io,
     setExitCode,
     stop: stop.signal,
     setQuitNote: (note) => (quitNote = note),
+    telemetry: () => (cliTelemetry === undefined ? {} : { telemetry: cliTelemetry.settings }),
   };
+  // Span export (--otel, OTEL_*) for the commands that send: set up once the command is known, flushed before exiting.
+  program.hook('preAction', async (_program, command) => {
+    if (!['generate', 'batch', 'compare', 'mcp'].includes(command.name())) return;
+    cliTelemetry = await (await import('./otel.js')).startCliTelemetry({ flags: program.opts<OtelFlags>(), io, functionId: `imagegen ${command.name()}` });
+  });
   const onInterrupt = () => {
     if (stop.signal.aborted) {
       io.stderr(`\nquit (Ctrl-C twice): ${quitNote}\n`);
@@ -84,6 +94,7 @@ export async function runCli(
     io.stderr(`${formatError(error, { verbose })}\n`);
     return stoppedCode() ?? exitCodeFor(error);
   } finally {
+    await cliTelemetry?.shutdown().catch(() => undefined);
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }

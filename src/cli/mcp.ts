@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string; maxCost?: string };
 
 /** `imagegen mcp`: an MCP server on stdio with `generate_image` and `list_models`. */
-export function mcpCommand({ io, stop }: CommandContext): Command {
+export function mcpCommand({ io, stop, telemetry }: CommandContext): Command {
   return new Command('mcp')
     .description('serve generate_image and list_models to MCP clients over stdio (logs on stderr)')
     .option('-o, --out <dir>', 'where images and sidecars are saved', './out')
@@ -54,6 +54,6 @@ export function mcpCommand({ io, stop }: CommandContext): Command {
           cause: error,
         });
       });
-      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log, signal: stop, maxCostUsd });
+      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log, signal: stop, maxCostUsd, ...telemetry() });
     });
 }

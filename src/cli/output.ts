@@ -1,3 +1,4 @@
+import type { TelemetryOptions } from '../telemetry/settings.js';
 import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { closestName } from '../util/closest-name.js';
@@ -30,6 +31,8 @@ export type CommandContext = {
   stop: AbortSignal;
   /** What a second Ctrl-C (quit at once) says is kept, e.g. the output folder and how to resume. */
   setQuitNote: (note: string) => void;
+  /** `{ telemetry }` when `--otel` or the `OTEL_*` variables turned span export on (set before the command runs), else `{}`. */
+  telemetry: () => TelemetryOptions;
 };
 
 /** A command-line mistake (unknown flag, bad value): exit 2, nothing sent. */

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runBatch, type BatchEvent, type BatchSummary } from '../batch/engine.js';
+import { telemetryOptionsOf, type TelemetryOptions } from '../telemetry/settings.js';
 import type { ImageCache } from '../batch/cache.js';
 import { createKeyMaker, type BatchJob } from '../batch/input.js';
 import type { JournalEntry } from '../batch/journal.js';
@@ -50,7 +51,8 @@ export async function runExperiment({
   onEvent,
   cellSize = 256,
   budget,
-}: {
+  ...telemetry
+}: TelemetryOptions & {
   experiment: ParsedExperiment;
   outDir: string;
   providers?: ProvidersOption | undefined;
@@ -99,6 +101,7 @@ export async function runExperiment({
     onEvent: onBatchEvent,
     prepared: (job) => byKey.get(job.key)?.prepared,
     budget,
+    ...telemetryOptionsOf(telemetry),
   });
 
   const stoppedBy = batch.budget?.exceeded ? `the budget of $${batch.budget.limitUsd.toFixed(4)} was reached; run it again with a new --budget to resume` : batch.stopped ? 'the experiment was stopped; run it again to resume' : undefined;

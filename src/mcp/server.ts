@@ -15,8 +15,9 @@ import { generateImages } from '../node/index.js';
 import { MAX_SEED, type GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
 import { Budget, costOfDelivery } from '../pipeline/budget.js';
+import { resolveTelemetry, telemetryOptionsOf, type TelemetryOptions } from '../telemetry/settings.js';
 
-export type ImagegenMcpServerOptions = {
+export type ImagegenMcpServerOptions = TelemetryOptions & {
   /** Where images and their sidecars are saved. */
   outDir: string;
   /** The model used when a call names none. */
@@ -54,6 +55,7 @@ const DESCRIPTIONS = {
 
 /** Builds the server with its two tools (not yet connected to a transport). */
 export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpServer {
+  resolveTelemetry(options);
   const server = new McpServer({ name: 'ai-imagegen', version: options.version });
   const allowed = options.allowModels && [...new Set([options.model, ...options.allowModels])];
   const modelSchema = allowed ? z.enum(allowed as [string, ...string[]]) : z.string().min(1);
@@ -140,6 +142,7 @@ async function generate(
       abortSignal,
       ...(options.providers === undefined ? {} : { providers: options.providers }),
       ...(budget === undefined ? {} : { budget }),
+      ...telemetryOptionsOf(options),
     });
     const saved = await saveImages({
       images: result.images,
