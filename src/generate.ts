@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from './shared/capabilities.js';
 import { InvalidRequestError } from './errors/errors.js';
 import { collectResult, type GenerateImagesResult } from './pipeline/collect.js';
-import { loadReferenceImages, type ReadFile } from './pipeline/load.js';
+import { loadMask, loadReferenceImages, type ReadFile } from './pipeline/load.js';
 import { mapPlan, strictIssues, type MappedCall } from './pipeline/map.js';
 import { DEFAULT_MODEL, generateRequestSchema, parseCollectingIssues, type GenerateRequest } from './pipeline/parse.js';
 import { deprecationWarning, planGeneration, referenceInputs, resolveTarget, type ImagegenWarning, type Plan } from './pipeline/plan.js';
@@ -91,9 +91,10 @@ export async function prepareGeneration(
     maxBytes: model.maxInputImageBytes ?? DEFAULT_MAX_INPUT_IMAGE_BYTES,
     displayName: model.displayName,
   });
-  const planned = planGeneration(parsed, target.target, loaded.images, { randomSeed: options.randomSeed });
+  const mask = await loadMask(parsed.mask, model, { readFile: options.readFile });
+  const planned = planGeneration(parsed, target.target, loaded.images, { randomSeed: options.randomSeed, mask: mask.mask });
   const plan: Plan = { ...planned.plan, warnings: [...target.warnings, ...planned.plan.warnings] };
-  issues.push(...target.issues, ...inputs.issues, ...loaded.issues, ...planned.issues);
+  issues.push(...target.issues, ...inputs.issues, ...loaded.issues, ...mask.issues, ...planned.issues);
   // Strict mode's issues join the others: one error lists every problem.
   if (issues.length > 0) throw new InvalidRequestError({ issues: [...issues, ...(plan.strict ? strictIssues(plan.warnings, parsed) : [])] });
 

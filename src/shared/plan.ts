@@ -30,6 +30,7 @@ export type ResolvedRequest = {
   negativePrompt?: string;
   guidance?: number;
   referenceImages?: string[];
+  mask?: string;
   loras?: { path: string; scale: number }[];
   safetyChecker: boolean;
   promptUpsampling?: boolean;
@@ -63,6 +64,8 @@ export type Plan = {
   /** `url`: keep the provider's URLs instead of bytes (Together only). */
   readonly responseFormat: 'base64' | 'url';
   readonly referenceImages: readonly ReferenceImage[];
+  /** Where the first input image is repainted (models with `acceptsMask`), as given: each provider converts it to its form. */
+  readonly mask?: ReferenceImage | undefined;
   readonly providerOptions: Readonly<Record<string, Record<string, unknown>>> | undefined;
   readonly calls: readonly PlannedCall[];
   /** Options the plan dropped or changed (strict mode makes them errors). */
