@@ -118,6 +118,22 @@ describe('the mask at every door', () => {
     expect(sent()).toEqual([{ prompt: 'a red door', num_images: 1, image_url: 'https://example.test/door.png', mask_url: 'https://example.test/door-mask.png' }]);
   });
 
+  it('imagegen models says which models take a mask', async () => {
+    const detail = memoryIO(directory);
+    expect(await runCli(['models', MODEL], detail)).toBe(0);
+    expect(detail.stdoutText()).toMatch(/^ *mask +yes: repaints where it is white, or transparent$/m);
+    const other = memoryIO(directory);
+    expect(await runCli(['models', 'fal:fal-ai/flux/dev'], other)).toBe(0);
+    expect(other.stdoutText()).not.toMatch(/^ *mask /m);
+    const table = memoryIO(directory);
+    expect(await runCli(['models', '--provider', 'replicate'], table)).toBe(0);
+    expect(table.stdoutText().split('\n').filter((line) => / url\+m /.test(line)).map((line) => line.trim().split(/\s+/)[0])).toEqual([
+      'black-forest-labs/flux-fill-pro',
+      'black-forest-labs/flux-fill-dev',
+    ]);
+    expect(table.stdoutText().replace(/\s+/g, ' ')).toContain('(url: one, by URL; +m: and a mask)');
+  });
+
   it('MCP generate_image takes a mask file; list_models says which models take one', async () => {
     useFal();
     const out = await mkdtemp(path.join(directory, 'mcp-'));
