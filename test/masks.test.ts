@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,16 @@ describe('maskAs: the form each provider reads', () => {
     expect(maskAs(bytes(alpha), 'alpha')).toBe(alpha);
   });
 
+  it('an opaque mask goes to a black-and-white provider undecoded; a key colour (tRNS) counts as transparency', () => {
+    // Not decodable past its header: passed on only because the header says it cannot be transparent.
+    const headerOnly = grey.slice(0, 45);
+    expect(maskAs(bytes(headerOnly), 'black-and-white')).toBe(headerOnly);
+    // The same grey mask with black as its transparent key colour: black is now where to repaint.
+    const keyed = withChunk(grey, 'tRNS', Uint8Array.from([0, 0]));
+    expect(Array.from(readMask(bytes(keyed)).strength)).toEqual([255, 0, 0, 255]);
+    expect(Array.from(decodePng(maskAs(bytes(keyed), 'black-and-white') as Uint8Array).data)).toEqual([255, 0, 0, 255]);
+  });
+
   it('a URL is passed on as given', () => {
     expect(maskAs({ kind: 'url', source: 'https://a.test/m.png', url: 'https://a.test/m.png' }, 'alpha')).toBe('https://a.test/m.png');
   });
@@ -67,6 +78,18 @@ describe('maskAs: the form each provider reads', () => {
     expect((error as InvalidRequestError).issues[0]).toMatchObject({ field: 'mask', value: '<bytes>', message: expect.stringMatching(/^cannot be read as a PNG/) });
   });
 });
+
+/** A PNG with one more chunk before its image data. */
+function withChunk(png: Uint8Array, type: string, data: Uint8Array): Uint8Array {
+  const chunk = new Uint8Array(12 + data.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, data.length);
+  chunk.set(Buffer.from(type, 'latin1'), 4);
+  chunk.set(data, 8);
+  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)) >>> 0);
+  const idat = Buffer.from(png).indexOf('IDAT') - 4;
+  return Uint8Array.from([...png.subarray(0, idat), ...chunk, ...png.subarray(idat)]);
+}
 
 describe('mask checks before anything is sent', () => {
   let directory: string;

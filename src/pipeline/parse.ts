@@ -60,7 +60,7 @@ export const generateRequestSchema = z
      * Where to repaint the first reference image (inpainting, edits), for models that take a mask:
      * white on black, or transparent where to repaint. File path, http(s) URL, data URL or bytes.
      */
-    mask: referenceImageSchema.optional(),
+    mask: z.union(referenceImageSchema.options, 'must be a file path, an http(s) URL, a data URL, a Uint8Array or a Buffer').optional(),
     /** LoRAs for models that take them (`image_loras`). */
     loras: z
       .array(z.object({ path: z.string().url('must be a URL'), scale: z.number().finite() }).strict())

@@ -27,6 +27,8 @@ const converted = new WeakMap<Uint8Array, Partial<Record<MaskForm, Uint8Array>>>
  */
 export function maskAs(mask: ReferenceImage, form: MaskForm): string | Uint8Array {
   if (mask.kind === 'url') return mask.url;
+  // The common case needs no decoding: an opaque mask to a provider that reads black and white.
+  if (form === 'black-and-white' && isOpaque(mask)) return mask.data;
   const cached = converted.get(mask.data)?.[form];
   if (cached !== undefined) return cached;
   const pixels = readMask(mask);
@@ -46,6 +48,22 @@ function convert(mask: ReferenceImage & { kind: 'bytes' }, pixels: MaskPixels, f
   }
   if (!pixels.transparent) return mask.data;
   return encodePng({ width, height, data: strength, channels: 1, depth: 8 });
+}
+
+/**
+ * Whether a mask cannot have transparency, from its header alone: a JPEG, or a PNG of grey or RGB
+ * pixels without a tRNS chunk (its colour type is byte 25; chunks follow the 8-byte signature).
+ */
+function isOpaque({ data, mediaType }: { data: Uint8Array; mediaType: string }): boolean {
+  if (mediaType === 'image/jpeg') return true;
+  if (mediaType !== 'image/png' || data.length < 33 || (data[25] !== 0 && data[25] !== 2)) return false;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let offset = 8; offset + 8 <= data.length; offset += 12 + view.getUint32(offset)) {
+    const type = String.fromCharCode(data[offset + 4]!, data[offset + 5]!, data[offset + 6]!, data[offset + 7]!);
+    if (type === 'tRNS') return false;
+    if (type === 'IDAT') return true;
+  }
+  return false;
 }
 
 /** Decodes a PNG or JPEG mask into repaint strengths: 255 minus alpha when it has transparency, else brightness. */

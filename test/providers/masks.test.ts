@@ -74,12 +74,23 @@ afterEach(() => vi.unstubAllEnvs());
 
 const posts = (requests: RecordedRequest[]) => requests.filter((request) => request.method === 'POST');
 
-/** The alpha channel of a PNG, one byte a pixel. */
-function alphaOf(png: Uint8Array): Uint8Array {
+/** The alpha channel of a PNG, one byte a pixel, as base64 (vitest compares long typed arrays slowly). */
+function alphaOf(png: Uint8Array): string {
   const decoded = decodePng(png);
   expect([decoded.width, decoded.height, decoded.channels, decoded.depth]).toEqual([SIZE, SIZE, 4, 8]);
-  return Uint8Array.from({ length: SIZE * SIZE }, (_, index) => decoded.data[index * 4 + 3]!);
+  const alpha = new Uint8Array(SIZE * SIZE);
+  for (let index = 0; index < alpha.length; index++) alpha[index] = decoded.data[index * 4 + 3]!;
+  return toBase64(alpha);
 }
+/** Where the mask repaints, as OpenAI reads it: transparent (0) where white. */
+const expectedAlpha = toBase64(strengths.map((strength) => 255 - strength));
+
+/** A multipart file part, its bytes as base64. */
+const asFile = (part: unknown) => {
+  const { name, type, bytes } = part as { name: string; type: string; bytes: Uint8Array };
+  return { name, type, base64: toBase64(bytes) };
+};
+const file = (bytes: Uint8Array) => ({ name: 'blob', type: 'image/png', base64: toBase64(bytes) });
 
 describe('masks: OpenAI edits through @ai-sdk/openai', () => {
   const environment = () => ({ OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.url });
@@ -97,10 +108,9 @@ describe('masks: OpenAI edits through @ai-sdk/openai', () => {
       expect(edit?.path).toBe('/images/edits');
       const { image: sentImage, mask, ...fields } = await multipartFields(edit!);
       expect(fields).toEqual({ model: 'gpt-image-1', prompt: 'a red door', n: '1', size: '1024x1024' });
-      expect(sentImage).toEqual({ name: 'blob', type: 'image/png', bytes: image });
+      expect(asFile(sentImage)).toEqual(file(image));
       expect(typeof mask === 'object' && mask.type).toBe('image/png');
-      const alpha = alphaOf((mask as { bytes: Uint8Array }).bytes);
-      expect(alpha).toEqual(Uint8Array.from(strengths, (strength) => 255 - strength));
+      expect(alphaOf((mask as { bytes: Uint8Array }).bytes)).toBe(expectedAlpha);
       expect(run.result.images).toHaveLength(1);
       expect(run.result.images[0]?.request.mask).toBe('<bytes>');
     }
@@ -112,7 +122,7 @@ describe('masks: OpenAI edits through @ai-sdk/openai', () => {
     server.reset();
     await generateImages({ prompt: 'p', model: 'openai:gpt-image-1', referenceImages: [image], mask: dataUrl(withAlpha) });
     const { mask } = await multipartFields(posts(server.requests())[0]!);
-    expect(mask).toEqual({ name: 'blob', type: 'image/png', bytes: withAlpha });
+    expect(asFile(mask)).toEqual(file(withAlpha));
   });
 });
 
@@ -192,8 +202,8 @@ describe('masks: imageModel() passes the call\'s mask through the plan', () => {
     server.reset();
     await generateImage({ model: imageModel('openai:gpt-image-1'), prompt: { text: 'a red door', images: [image], mask: blackAndWhite }, size: '1024x1024' });
     const { mask, image: sentImage } = await multipartFields(posts(server.requests())[0]!);
-    expect(sentImage).toEqual({ name: 'blob', type: 'image/png', bytes: image });
-    expect(alphaOf((mask as { bytes: Uint8Array }).bytes)).toEqual(Uint8Array.from(strengths, (strength) => 255 - strength));
+    expect(asFile(sentImage)).toEqual(file(image));
+    expect(alphaOf((mask as { bytes: Uint8Array }).bytes)).toBe(expectedAlpha);
   });
 
   it('refused before sending for a model that takes none', async () => {
