@@ -113,7 +113,7 @@ describe('mask checks before anything is sent', () => {
     expect(rest).toEqual([]);
     expect(issue).toMatchObject({ field: 'mask', value: '<bytes>' });
     const takers = listModels().filter((model) => model.acceptsMask === true);
-    expect(new Set(takers.map((model) => model.provider))).toEqual(new Set(['openai', 'black-forest-labs', 'fal', 'replicate']));
+    expect(new Set(takers.map((model) => model.provider))).toEqual(new Set(['openai', 'black-forest-labs', 'fal', 'replicate', 'amazon-bedrock']));
     expect(issue!.message).toMatch(/^FLUX\.1 Kontext \[pro\] takes no mask; togetherai's models take none; models that take one: /);
     for (const model of takers) expect(issue!.message).toContain(model.modelId);
   });

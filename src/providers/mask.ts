@@ -11,30 +11,36 @@ import type { ReferenceImage } from '../shared/plan.js';
  * runs on edge runtimes too.
  */
 
-/** `alpha`: a PNG whose transparent pixels mark what to repaint; `black-and-white`: white marks it. */
-export type MaskForm = 'alpha' | 'black-and-white';
+/**
+ * `alpha`: a PNG whose transparent pixels mark what to repaint; `black-and-white`: white marks it;
+ * `black-on-white`: an opaque RGB PNG of pure black (repaint) and pure white (keep), Nova Canvas's form.
+ */
+export type MaskForm = 'alpha' | 'black-and-white' | 'black-on-white';
 
 /** A mask's pixels as how strongly each is repainted (0 keep … 255 repaint), and whether it had transparency. */
 type MaskPixels = { width: number; height: number; strength: Uint8Array; transparent: boolean };
 
 // Converted once per mask and form, though a request's calls map it once each.
-const converted = new WeakMap<Uint8Array, Partial<Record<MaskForm, Uint8Array>>>();
+const converted = new WeakMap<Uint8Array, Partial<Record<MaskForm, { bytes: Uint8Array; rounded: boolean }>>>();
 
 /**
  * The plan's mask as `form`. Bytes are converted where they are not in that form already; a URL is
  * passed on as given (the toolkit does not download it), so it must already be in the provider's form.
  * Throws `InvalidRequestError` (field `mask`) for bytes that cannot be read as a PNG or JPEG.
  */
-export function maskAs(mask: ReferenceImage, form: MaskForm): string | Uint8Array {
+export function maskAs(mask: ReferenceImage, form: MaskForm, { warn }: { warn?: (message: string) => void } = {}): string | Uint8Array {
   if (mask.kind === 'url') return mask.url;
   // The common case needs no decoding: an opaque mask to a provider that reads black and white.
   if (form === 'black-and-white' && isOpaque(mask)) return mask.data;
-  const cached = converted.get(mask.data)?.[form];
-  if (cached !== undefined) return cached;
-  const pixels = readMask(mask);
-  const result = convert(mask, pixels, form);
-  converted.set(mask.data, { ...converted.get(mask.data), [form]: result });
-  return result;
+  let entry = converted.get(mask.data)?.[form];
+  if (entry === undefined) {
+    const pixels = readMask(mask);
+    const rounded = form === 'black-on-white' && pixels.strength.some((strength) => strength !== 0 && strength !== 255);
+    entry = { bytes: convert(mask, pixels, form), rounded };
+    converted.set(mask.data, { ...converted.get(mask.data), [form]: entry });
+  }
+  if (entry.rounded) warn?.('the mask has grey or half-transparent pixels; they were made pure black (repaint) or white (keep) at the halfway mark');
+  return entry.bytes;
 }
 
 function convert(mask: ReferenceImage & { kind: 'bytes' }, pixels: MaskPixels, form: MaskForm): Uint8Array {
@@ -45,6 +51,11 @@ function convert(mask: ReferenceImage & { kind: 'bytes' }, pixels: MaskPixels, f
     const data = new Uint8Array(width * height * 4);
     for (let index = 0; index < strength.length; index++) data[index * 4 + 3] = 255 - strength[index]!;
     return encodePng({ width, height, data, channels: 4, depth: 8 });
+  }
+  if (form === 'black-on-white') {
+    const data = new Uint8Array(width * height * 3);
+    for (let index = 0; index < strength.length; index++) data.fill(strength[index]! >= 128 ? 0 : 255, index * 3, index * 3 + 3);
+    return encodePng({ width, height, data, channels: 3, depth: 8 });
   }
   if (!pixels.transparent) return mask.data;
   return encodePng({ width, height, data: strength, channels: 1, depth: 8 });

@@ -1,3 +1,4 @@
+import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import { createBlackForestLabs } from '@ai-sdk/black-forest-labs';
 import { createFal } from '@ai-sdk/fal';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -61,6 +62,11 @@ beforeAll(async () => {
       method: 'POST',
       path: /^\/fal-ai\//,
       respond: (_request, { url }) => ({ json: { images: [{ url: `${url}/files/0.png`, width: 256, height: 256, content_type: 'image/png' }], seed: 1 } }),
+    },
+    {
+      method: 'POST',
+      path: '/model/amazon.nova-canvas-v1%3A0/invoke',
+      respond: () => ({ json: { images: [toBase64(testImage(0))] } }),
     },
     {
       method: 'POST',
@@ -192,6 +198,57 @@ describe('masks: Replicate FLUX Fill through @ai-sdk/replicate', () => {
         ],
       ]);
     }
+  });
+});
+
+describe('masks: Amazon Bedrock Nova Canvas through @ai-sdk/amazon-bedrock', () => {
+  const environment = () => ({ AWS_BEARER_TOKEN_BEDROCK: TEST_KEY, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: server.url });
+  const clearAws = () => {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL']) vi.stubEnv(name, '');
+  };
+  /** Nova Canvas's form: an opaque RGB PNG, pure black where to repaint, pure white elsewhere. */
+  const blackOnWhite = (threshold: (strength: number) => boolean) => {
+    const data = new Uint8Array(SIZE * SIZE * 3);
+    strengths.forEach((strength, index) => data.fill(threshold(strength) ? 0 : 255, index * 3, index * 3 + 3));
+    return encodePng({ width: SIZE, height: SIZE, data, channels: 3, depth: 8 });
+  };
+
+  it('INPAINTING with the image and the mask inverted: black where to repaint, whichever form it came in', async () => {
+    clearAws();
+    for (const mask of [blackAndWhite, withAlpha]) {
+      const { given, builtIn } = await generateBothWays({
+        server,
+        request: { prompt: 'a red door', model: 'amazon-bedrock:amazon.nova-canvas-v1:0', seed: 5, negativePrompt: 'fog', referenceImages: [image], mask },
+        providers: { 'amazon-bedrock': createAmazonBedrock({ baseURL: server.url, apiKey: TEST_KEY }) },
+        environment: environment(),
+      });
+      for (const run of [given, builtIn]) {
+        expect(posts(run.requests).map((request) => request.body)).toEqual([
+          {
+            taskType: 'INPAINTING',
+            inPaintingParams: { image: toBase64(image), text: 'a red door', negativeText: 'fog', maskImage: toBase64(blackOnWhite((strength) => strength >= 128)) },
+            imageGenerationConfig: { seed: 5, numberOfImages: 1 },
+          },
+        ]);
+      }
+      expect(given.result.warnings).toEqual([]);
+    }
+  });
+
+  it('grey pixels are rounded, with a warning; a mask URL or a second image is refused before sending', async () => {
+    clearAws();
+    for (const [name, value] of Object.entries(environment())) vi.stubEnv(name, value);
+    server.reset();
+    const soft = encodePng({ width: SIZE, height: SIZE, data: strengths.map((strength, index) => (index === 0 ? 200 : strength)), channels: 1, depth: 8 });
+    const result = await generateImages({ prompt: 'p', model: 'amazon-bedrock:amazon.nova-canvas-v1:0', seed: 5, referenceImages: [image], mask: soft });
+    expect(result.warnings.map((warning) => [warning.field, warning.message])).toEqual([
+      ['mask', 'Amazon Nova Canvas takes pure black and white masks: the mask has grey or half-transparent pixels; they were made pure black (repaint) or white (keep) at the halfway mark'],
+    ]);
+    const url = await generateImages({ prompt: 'p', model: 'amazon-bedrock:amazon.nova-canvas-v1:0', referenceImages: [image], mask: 'https://example.test/m.png' }).catch((caught: unknown) => caught);
+    expect((url as InvalidRequestError).issues).toEqual([{ field: 'mask', value: 'https://example.test/m.png', message: 'Amazon Bedrock takes a mask as a file or bytes only; download it first' }]);
+    const two = await generateImages({ prompt: 'p', model: 'amazon-bedrock:amazon.nova-canvas-v1:0', referenceImages: [image, image], mask: blackAndWhite }).catch((caught: unknown) => caught);
+    expect((two as InvalidRequestError).issues?.[0]?.message).toBe('with a mask, Nova Canvas repaints one image (INPAINTING): give one reference image');
+    expect(posts(server.requests())).toHaveLength(1);
   });
 });
 
