@@ -65,6 +65,14 @@ describe('maskAs: the form each provider reads', () => {
     expect([strength[0]! < 16, strength[63]! > 240]).toEqual([true, true]);
   });
 
+  it('a mask whose header says it is over 64 megapixels is refused before it is decoded', () => {
+    // A 1x1 PNG with its header saying 10000x10000: decoding would fail, so only the size check can speak.
+    const huge = grey.slice();
+    new DataView(huge.buffer).setUint32(16, 10_000);
+    new DataView(huge.buffer).setUint32(20, 10_000);
+    expect(() => maskAs(bytes(huge), 'alpha')).toThrow(/mask: is 10000x10000; masks of up to 64 megapixels are converted/);
+  });
+
   it('bytes that do not decode are an InvalidRequestError naming the mask', () => {
     const broken = grey.slice(0, 40);
     const error = (() => {

@@ -1,4 +1,5 @@
 import { decode as decodePng, encode as encodePng, type DecodedPng } from 'fast-png';
+import { imageSize } from 'image-size';
 import jpeg from 'jpeg-js';
 import { errorMessage, InvalidRequestError } from '../errors/errors.js';
 import type { ReferenceImage } from '../shared/plan.js';
@@ -79,6 +80,11 @@ function isOpaque({ data, mediaType }: { data: Uint8Array; mediaType: string }):
 
 /** Decodes a PNG or JPEG mask into repaint strengths: 255 minus alpha when it has transparency, else brightness. */
 export function readMask(mask: ReferenceImage & { kind: 'bytes' }): MaskPixels {
+  // A small file can hold a huge picture: the header says how big before anything is decoded.
+  const { width = 0, height = 0 } = headerSize(mask.data);
+  if (width * height > MAX_MASK_PIXELS) {
+    throw maskError(mask.source, `is ${width}x${height}; masks of up to ${MAX_MASK_PIXELS / 1_000_000} megapixels are converted`);
+  }
   try {
     if (mask.mediaType === 'image/jpeg') {
       const { width, height, data } = jpeg.decode(mask.data, { useTArray: true, formatAsRGBA: true });
@@ -89,6 +95,17 @@ export function readMask(mask: ReferenceImage & { kind: 'bytes' }): MaskPixels {
     throw maskError(mask.source, `cannot be read as a ${mask.mediaType === 'image/png' ? 'PNG' : 'JPEG'} (${errorMessage(error)})`);
   }
   throw maskError(mask.source, `is ${mask.mediaType}; a mask must be a PNG or JPEG`);
+}
+
+/** Largest mask converted: 64 MP, 256 MiB as RGBA (GPT Image's largest sizes are about 8 MP). */
+const MAX_MASK_PIXELS = 64_000_000;
+
+function headerSize(data: Uint8Array): { width?: number | undefined; height?: number | undefined } {
+  try {
+    return imageSize(data);
+  } catch {
+    return {};
+  }
 }
 
 function maskError(source: string, message: string): InvalidRequestError {
