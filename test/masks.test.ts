@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareGeneration } from '../src/generate.js';
 import { InvalidRequestError, listModels, type GenerateRequest } from '../src/index.js';
 import { readImageFile } from '../src/node/index.js';
-import { maskAs, readMask } from '../src/providers/mask.js';
+import { encodeMask, maskAs, readMask } from '../src/providers/mask.js';
 import type { ReferenceImage } from '../src/shared/plan.js';
 import { renderPlaceholder } from '../src/placeholder/render.js';
 
@@ -44,6 +44,22 @@ describe('maskAs: the form each provider reads', () => {
     const keyed = withChunk(grey, 'tRNS', Uint8Array.from([0, 0]));
     expect(Array.from(readMask(bytes(keyed)).strength)).toEqual([255, 0, 0, 255]);
     expect(Array.from(decodePng(maskAs(bytes(keyed), 'black-and-white') as Uint8Array).data)).toEqual([255, 0, 0, 255]);
+  });
+
+  it('converted masks are the same pixels through Node\'s zlib and, without it (edge), fast-png', () => {
+    const data = Uint8Array.from([0, 255, 128, 0, 7, 9, 11, 13]);
+    const viaNode = encodeMask({ width: 4, height: 2, data, channels: 1 });
+    const scope = process as { getBuiltinModule?: unknown };
+    const original = scope.getBuiltinModule;
+    scope.getBuiltinModule = undefined;
+    let viaFastPng: Uint8Array;
+    try {
+      viaFastPng = encodeMask({ width: 4, height: 2, data, channels: 1 });
+    } finally {
+      scope.getBuiltinModule = original;
+    }
+    expect(Buffer.from(viaNode).equals(Buffer.from(viaFastPng))).toBe(false);
+    for (const png of [viaNode, viaFastPng]) expect([decodePng(png).channels, Array.from(decodePng(png).data)]).toEqual([1, Array.from(data)]);
   });
 
   it('a URL is passed on as given', () => {

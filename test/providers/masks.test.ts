@@ -7,6 +7,7 @@ import { generateImage } from 'ai';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateImages, imageModel, InvalidRequestError } from '../../src/index.js';
+import { encodeMask } from '../../src/providers/mask.js';
 import {
   fileRoute,
   generateBothWays,
@@ -35,6 +36,9 @@ const blackAndWhite = encodePng({ width: SIZE, height: SIZE, data: strengths, ch
 const alphaData = new Uint8Array(SIZE * SIZE * 4);
 for (let index = 0; index < strengths.length; index++) alphaData[index * 4 + 3] = 255 - strengths[index]!;
 const withAlpha = encodePng({ width: SIZE, height: SIZE, data: alphaData, channels: 4, depth: 8 });
+
+/** What the toolkit makes of `withAlpha` for a provider that reads white on black: the same pixels, its own encoding. */
+const converted = encodeMask({ width: SIZE, height: SIZE, data: strengths, channels: 1 });
 
 const dataUrl = (bytes: Uint8Array) => `data:image/png;base64,${toBase64(bytes)}`;
 
@@ -142,7 +146,7 @@ describe('masks: Black Forest Labs FLUX.1 Fill through @ai-sdk/black-forest-labs
     });
     for (const run of [given, builtIn]) {
       expect(posts(run.requests).map((request) => [request.path, request.body])).toEqual([
-        ['/flux-pro-1.0-fill', { prompt: 'a red door', seed: 5, input_image: toBase64(image), mask: toBase64(blackAndWhite) }],
+        ['/flux-pro-1.0-fill', { prompt: 'a red door', seed: 5, input_image: toBase64(image), mask: toBase64(converted) }],
       ]);
       expect(run.result.images).toHaveLength(1);
     }
@@ -158,13 +162,13 @@ describe('masks: fal inpainting through @ai-sdk/fal', () => {
         providers: { fal: createFal({ baseURL: server.url, apiKey: TEST_KEY }) },
         environment: { FAL_API_KEY: TEST_KEY, FAL_BASE_URL: server.url },
       });
-    for (const given of [blackAndWhite, withAlpha]) {
+    for (const [given, sent] of [[blackAndWhite, blackAndWhite], [withAlpha, converted]] as const) {
       const runs = await run(given);
       for (const { requests } of [runs.given, runs.builtIn]) {
         expect(posts(requests).map((request) => [request.path, request.body])).toEqual([
           [
             '/fal-ai/flux-lora/inpainting',
-            { prompt: 'a red door', seed: 5, num_images: 1, image_url: dataUrl(image), mask_url: dataUrl(blackAndWhite) },
+            { prompt: 'a red door', seed: 5, num_images: 1, image_url: dataUrl(image), mask_url: dataUrl(sent) },
           ],
         ]);
       }
@@ -194,7 +198,7 @@ describe('masks: Replicate FLUX Fill through @ai-sdk/replicate', () => {
       expect(posts(run.requests).map((request) => [request.path, request.body])).toEqual([
         [
           '/models/black-forest-labs/flux-fill-dev/predictions',
-          { input: { prompt: 'a red door', aspect_ratio: '1:1', seed: 5, num_outputs: 1, image: dataUrl(image), mask: dataUrl(blackAndWhite), num_inference_steps: 30 } },
+          { input: { prompt: 'a red door', aspect_ratio: '1:1', seed: 5, num_outputs: 1, image: dataUrl(image), mask: dataUrl(converted), num_inference_steps: 30 } },
         ],
       ]);
     }
@@ -210,7 +214,7 @@ describe('masks: Amazon Bedrock Nova Canvas through @ai-sdk/amazon-bedrock', () 
   const blackOnWhite = (threshold: (strength: number) => boolean) => {
     const data = new Uint8Array(SIZE * SIZE * 3);
     strengths.forEach((strength, index) => data.fill(threshold(strength) ? 0 : 255, index * 3, index * 3 + 3));
-    return encodePng({ width: SIZE, height: SIZE, data, channels: 3, depth: 8 });
+    return encodeMask({ width: SIZE, height: SIZE, data, channels: 3 });
   };
 
   it('INPAINTING with the image and the mask inverted: black where to repaint, whichever form it came in', async () => {
