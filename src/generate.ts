@@ -3,7 +3,7 @@ import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from './shared/capabilities.js';
 import { ImagegenError, InvalidRequestError } from './errors/errors.js';
 import { Budget, costOfDelivery } from './pipeline/budget.js';
 import { collectResult, type GenerateImagesResult } from './pipeline/collect.js';
-import { loadReferenceImages, type ReadFile } from './pipeline/load.js';
+import { loadMask, loadReferenceImages, type ReadFile } from './pipeline/load.js';
 import { mapPlan, strictIssues, type MappedCall } from './pipeline/map.js';
 import { DEFAULT_MODEL, generateRequestSchema, parseCollectingIssues, type GenerateRequest } from './pipeline/parse.js';
 import { deprecationWarning, planGeneration, referenceInputs, type ImagegenWarning, type Plan } from './pipeline/plan.js';
@@ -127,9 +127,10 @@ export async function prepareGeneration(
     maxBytes: model.maxInputImageBytes ?? DEFAULT_MAX_INPUT_IMAGE_BYTES,
     displayName: model.displayName,
   });
-  const planned = planGeneration(parsed, target, loaded.images, { randomSeed: options.randomSeed });
+  const mask = await loadMask(parsed.mask, model, { readFile: options.readFile });
+  const planned = planGeneration(parsed, target, loaded.images, { randomSeed: options.randomSeed, mask: mask.mask });
   const plan: Plan = { ...planned.plan, warnings: [...resolved.warnings, ...planned.plan.warnings] };
-  issues.push(...resolved.issues, ...inputs.issues, ...loaded.issues, ...planned.issues);
+  issues.push(...resolved.issues, ...inputs.issues, ...loaded.issues, ...mask.issues, ...planned.issues);
   // Strict mode's issues join the others: one error lists every problem.
   if (issues.length > 0) throw new InvalidRequestError({ issues: [...issues, ...(plan.strict ? strictIssues(plan.warnings, parsed) : [])] });
 

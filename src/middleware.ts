@@ -134,19 +134,27 @@ function planCallOptions(params: ImageModelV3CallOptions, model: ModelCapabiliti
     providerOptions: (lifted ? { ...params.providerOptions, [optionsKey]: ownOptions } : params.providerOptions) as Record<string, Record<string, unknown>>,
     strict: false,
   };
-  const images = (params.files ?? []).map(toReferenceImage);
-  return planGeneration(request, { provider: model.provider, modelId: model.modelId, model }, images, { randomSeed: false });
+  const images = (params.files ?? []).map((file, index) => toReferenceImage(file, index));
+  // The call's mask goes through the plan like `generateImages`' (checked, then each provider's form).
+  const mask = params.mask === undefined ? undefined : toReferenceImage(params.mask, images.length, 'mask');
+  return planGeneration(
+    { ...request, ...(mask === undefined ? {} : { mask: mask.kind === 'url' ? mask.url : mask.data }) },
+    { provider: model.provider, modelId: model.modelId, model },
+    images,
+    { randomSeed: false, mask },
+  );
 }
 
-function toReferenceImage(file: ImageModelV3File, index: number): ReferenceImage {
+function toReferenceImage(file: ImageModelV3File, index: number, name = `file ${index}`): ReferenceImage {
   if (file.type === 'url') return { kind: 'url', source: file.url, url: file.url };
   const data = typeof file.data === 'string' ? base64ToBytes(file.data) : file.data;
-  return { kind: 'bytes', source: `<file ${index}>`, data, mediaType: file.mediaType };
+  return { kind: 'bytes', source: `<${name}>`, data, mediaType: file.mediaType };
 }
 
 /** The mapped arguments back as the call's options: what the provider's model receives. */
 function toCallOptions(params: ImageModelV3CallOptions, args: ProviderCall): ImageModelV3CallOptions {
   const images = typeof args.prompt === 'string' ? [] : args.prompt.images;
+  const mask = typeof args.prompt === 'string' ? undefined : args.prompt.mask;
   return {
     ...params,
     prompt: params.prompt === undefined ? undefined : typeof args.prompt === 'string' ? args.prompt : args.prompt.text,
@@ -155,6 +163,7 @@ function toCallOptions(params: ImageModelV3CallOptions, args: ProviderCall): Ima
     aspectRatio: args.aspectRatio,
     seed: args.seed,
     files: images.length === 0 ? undefined : images.map(toFile),
+    mask: mask === undefined ? undefined : toFile(mask),
     providerOptions: { ...params.providerOptions, ...args.providerOptions },
   };
 }

@@ -19,6 +19,7 @@ export type ImageGenerationToolInput = {
   negativePrompt?: string;
   steps?: number;
   referenceImages?: string[];
+  mask?: string;
 };
 
 /** The compact result the tool returns: no image bytes, only what describes and locates them. */
@@ -193,6 +194,7 @@ function inputSchema({
   const ratios = [...new Set(models.flatMap((model) => model.aspectRatios))] as [string, ...string[]];
   const steps = models.flatMap((model) => (model.steps ? [model.steps] : []));
   const takesImages = models.some((model) => model.imageInput.kind !== 'none');
+  const takesMask = models.some((model) => model.acceptsMask === true);
   const shape = {
     prompt: z
       .string()
@@ -234,6 +236,15 @@ function inputSchema({
             .min(1)
             .optional()
             .describe('http(s) URLs of images to edit or to use as reference, when the user gave some.'),
+        }
+      : {}),
+    ...(takesMask
+      ? {
+          mask: z
+            .string()
+            .url()
+            .optional()
+            .describe('http(s) URL of a mask for the first reference image, when the user gave one: white (or transparent) where to repaint, black where to keep.'),
         }
       : {}),
   };

@@ -95,6 +95,8 @@ describe('--help of every command', () => {
         --negative <text>             negative prompt
         --guidance <number>           guidance scale
         -i, --image <path-or-url>     reference image (repeatable) (default: [])
+        --mask <path-or-url>          where to repaint the first --image: white on
+                                      black, or transparent (models that take a mask)
         --no-safety-checker           disable the provider safety checker where the
                                       model allows it
         --prompt-upsampling           let the provider rewrite the prompt (Together
@@ -177,6 +179,10 @@ describe('--help of every command', () => {
         -s, --size <size>           size for every cell
         -a, --aspect-ratio <ratio>  aspect ratio for every cell
         --format <format>           png or jpeg
+        -i, --image <path-or-url>   reference image for every cell (repeatable)
+                                    (default: [])
+        --mask <path-or-url>        where every cell repaints the first --image
+                                    (models that take a mask)
         --name <title>              title of the gallery
         -o, --out <dir>             output folder (re-running resumes) (default:
                                     "./out/experiment")
@@ -365,7 +371,7 @@ describe('the main error messages say what was wrong, what is allowed and what w
     expect(result.stderr).toMatchInlineSnapshot(`
       "error: invalid input, nothing was sent:
         - experiment.yaml:4:12 seeds[1]: must be a whole number (got "two")
-        - experiment.yaml:5:9 prompt: unknown field; an experiment takes: name, prompts, models, seeds, settings, size, aspectRatio, negativePrompt, outputFormat, safetyChecker (got "prompt")
+        - experiment.yaml:5:9 prompt: unknown field; an experiment takes: name, prompts, models, seeds, settings, size, aspectRatio, negativePrompt, outputFormat, safetyChecker, referenceImages, mask (got "prompt")
       "
     `);
   });

@@ -236,7 +236,7 @@ describe('experiment files', () => {
     // Each names the file, line and column, and the field as written.
     expect(error.issues.map((issue) => issue.field.replace(bad, 'bad.yaml')).sort()).toEqual(['bad.yaml:1:10 prompts', 'bad.yaml:2:10 models[0]', 'bad.yaml:3:9 colour']);
     expect(error.issues.find((issue) => issue.field.endsWith('colour'))?.message).toBe(
-      'unknown field; an experiment takes: name, prompts, models, seeds, settings, size, aspectRatio, negativePrompt, outputFormat, safetyChecker',
+      'unknown field; an experiment takes: name, prompts, models, seeds, settings, size, aspectRatio, negativePrompt, outputFormat, safetyChecker, referenceImages, mask',
     );
 
     const io = memoryIO(folder);

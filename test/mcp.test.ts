@@ -67,6 +67,7 @@ describe('imagegen mcp against the emulator', () => {
       'negativePrompt',
       'steps',
       'referenceImages',
+      'mask',
     ]);
     expect(generate.inputSchema.required).toEqual(['prompt']);
     expect(generate.inputSchema.properties?.count).toMatchObject({ minimum: 1, maximum: 4 });
@@ -161,6 +162,7 @@ describe('imagegen mcp against the emulator', () => {
       negativePrompt: true,
       guidance: null,
       referenceImages: 0,
+      mask: false,
       maxLoras: 0,
       outputFormats: ['jpeg', 'png'],
       estimatedPrice: { unit: 'megapixel', usd: 0.0027, defaultSteps: 4 },

@@ -52,6 +52,8 @@ const BAD_INPUTS: [string, unknown, string, RegExp][] = [
   ['reference bytes not an image', { prompt: 'p', model: kontext, referenceImages: [new Uint8Array([1, 2, 3])] }, 'referenceImages', /is not an image/],
   ['too many reference images', { prompt: 'p', model: kontext, referenceImages: ['https://a.test/1.png', 'https://a.test/2.png'] }, 'referenceImages', /at most 1 input image/],
   ['bad data URL', { prompt: 'p', model: kontext, referenceImages: ['data:image/png,abc'] }, 'referenceImages', /base64 data URL/],
+  ['mask on a model that takes none', { prompt: 'p', mask: 'https://example.test/m.png' }, 'mask', /takes no mask; togetherai's models take none; models that take one: /],
+  ['mask not a path, URL or bytes', { prompt: 'p', mask: 5 }, 'mask', /^must be a file path, an http\(s\) URL, a data URL, a Uint8Array or a Buffer$/],
   ['LoRAs on a model without them', { prompt: 'p', loras: [{ path: 'https://a.test/l', scale: 1 }] }, 'loras', /takes no LoRAs/],
   ['providerOptions not an object', { prompt: 'p', providerOptions: 'steps=4' }, 'providerOptions', /must be (object|record)/],
   ['negative prompt not a string', { prompt: 'p', negativePrompt: 5 }, 'negativePrompt', /must be string/],

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { GeneratedImage, GeneratedImageMetadata } from '../image.js';
 import { writeFileAtomically } from '../files/files.js';
 import type { Plan } from '../pipeline/plan.js';
+import type { ReferenceImage } from '../pipeline/load.js';
 import { canonicalJson, sha256 } from './input.js';
 
 /** What the cache keeps for one request: its images' metadata, each pointing at a stored object. */
@@ -25,12 +26,14 @@ export class ImageCache {
 
   /**
    * The cache key of a planned request, or `undefined` when it is not reproducible (not seeded by
-   * the caller). Reference images count by content, so an edited file is not served stale.
+   * the caller). Reference images and the mask count by content, so an edited file is not served stale.
    */
-  static keyOf(plan: Pick<Plan, 'resolved' | 'referenceImages'>, seeded: boolean): string | undefined {
+  static keyOf(plan: Pick<Plan, 'resolved' | 'referenceImages' | 'mask'>, seeded: boolean): string | undefined {
     if (!seeded || plan.resolved.seed === undefined) return undefined;
-    const references = plan.referenceImages.map((image) => (image.kind === 'bytes' ? `sha256:${sha256(image.data)}` : image.url));
-    return sha256(canonicalJson({ request: plan.resolved, references }));
+    const content = (image: ReferenceImage) => (image.kind === 'bytes' ? `sha256:${sha256(image.data)}` : image.url);
+    const references = plan.referenceImages.map(content);
+    // Only a plan with a mask has the key: the keys of every other plan stay as they were.
+    return sha256(canonicalJson({ request: plan.resolved, references, ...(plan.mask === undefined ? {} : { mask: content(plan.mask) }) }));
   }
 
   /**

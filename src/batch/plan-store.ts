@@ -74,6 +74,7 @@ export function referenceBytes(prepared: PreparedGeneration): number {
   if (prepared.plan.referenceImages.length === 0) return 0;
   let bytes = 0;
   for (const image of prepared.plan.referenceImages) if (image.kind === 'bytes') bytes += image.data.byteLength;
+  if (prepared.plan.mask?.kind === 'bytes') bytes += prepared.plan.mask.data.byteLength;
   for (const mapped of prepared.calls) bytes += dataBytes(mapped.args, 0);
   return bytes;
 }

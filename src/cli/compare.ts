@@ -22,6 +22,8 @@ type CompareFlags = {
   size?: string;
   aspectRatio?: string;
   format?: string;
+  image: string[];
+  mask?: string;
   name?: string;
   out: string;
   concurrency: string;
@@ -58,6 +60,10 @@ function flagOf(path: readonly PropertyKey[], promptsFromFile: number): string {
       return '-a/--aspect-ratio';
     case 'outputFormat':
       return '--format';
+    case 'referenceImages':
+      return `-i/--image${nth(second)}`;
+    case 'mask':
+      return '--mask';
     case 'name':
       return '--name';
     default:
@@ -88,6 +94,8 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote, telemetry }
     .option('-s, --size <size>', 'size for every cell')
     .option('-a, --aspect-ratio <ratio>', 'aspect ratio for every cell')
     .option('--format <format>', 'png or jpeg')
+    .option('-i, --image <path-or-url>', 'reference image for every cell (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--mask <path-or-url>', 'where every cell repaints the first --image (models that take a mask)')
     .option('--name <title>', 'title of the gallery')
     .option('-o, --out <dir>', 'output folder (re-running resumes)', './out/experiment')
     .option('-c, --concurrency <n>', 'requests in flight per provider', '4')
@@ -129,6 +137,8 @@ export function compareCommand({ io, setExitCode, stop, setQuitNote, telemetry }
         ...(flags.size === undefined ? {} : { size: flags.size }),
         ...(flags.aspectRatio === undefined ? {} : { aspectRatio: flags.aspectRatio }),
         ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),
+        ...(flags.image.length === 0 ? {} : { referenceImages: flags.image }),
+        ...(flags.mask === undefined ? {} : { mask: flags.mask }),
       };
       const experiment = parseExperiment(input, { locate: (field) => flagOf(field, fromFile?.prompts.length ?? 0) });
       const cellSize = wholeNumber('--cell-size', flags.cellSize, 32, 1024);

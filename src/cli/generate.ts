@@ -22,6 +22,7 @@ type GenerateFlags = {
   negative?: string;
   guidance?: string;
   image: string[];
+  mask?: string;
   safetyChecker: boolean;
   promptUpsampling?: boolean;
   format?: string;
@@ -46,6 +47,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
     .option('--negative <text>', 'negative prompt')
     .option('--guidance <number>', 'guidance scale')
     .option('-i, --image <path-or-url>', 'reference image (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--mask <path-or-url>', 'where to repaint the first --image: white on black, or transparent (models that take a mask)')
     .option('--no-safety-checker', 'disable the provider safety checker where the model allows it')
     .option('--prompt-upsampling', 'let the provider rewrite the prompt (Together FLUX.2; on there by default)')
     .option('--no-prompt-upsampling', 'send the prompt as written (Together FLUX.2)')
@@ -98,6 +100,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
           ...(flags.negative === undefined ? {} : { negativePrompt: flags.negative }),
           ...(flags.guidance === undefined ? {} : { guidance: numberFlag('--guidance', flags.guidance) }),
           ...(flags.image.length === 0 ? {} : { referenceImages: flags.image }),
+          ...(flags.mask === undefined ? {} : { mask: flags.mask }),
           safetyChecker: flags.safetyChecker,
           ...(flags.promptUpsampling === undefined ? {} : { promptUpsampling: flags.promptUpsampling }),
           ...(flags.format === undefined ? {} : { outputFormat: formatFlag(flags.format) }),

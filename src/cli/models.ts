@@ -180,7 +180,7 @@ function compactTable(models: readonly ModelCapabilities[], refreshed: Refreshed
     ...used.map(({ mark, meaning }) => `${mark} ${meaning}`),
     'size: pixels per side min-max/multiple, or the ratios or sizes it takes',
     'n: images per call',
-    'img in: input images it takes (url: one, by URL)',
+    `img in: input images it takes (url: one, by URL${rows.some((row) => row.model.acceptsMask) ? '; +m: and a mask' : ''})`,
   ].join('; ');
   const deprecations = rows
     .filter((row) => row.model.deprecated !== undefined)
@@ -199,10 +199,11 @@ function sizeCell(model: ModelCapabilities): string {
   return `${model.dimensions.min}-${model.dimensions.max}/${model.dimensions.multipleOf}`;
 }
 
-function inputCell({ imageInput }: ModelCapabilities): string {
+function inputCell({ imageInput, acceptsMask }: ModelCapabilities): string {
   if (imageInput.kind === 'none') return '-';
-  if (imageInput.kind === 'image_url') return 'url';
-  return String(imageInput.max);
+  const mask = acceptsMask ? '+m' : '';
+  if (imageInput.kind === 'image_url') return `url${mask}`;
+  return `${imageInput.max}${mask}`;
 }
 
 function priceCell(model: ModelCapabilities): string {
@@ -249,6 +250,7 @@ function describe(model: ModelCapabilities): string[] {
     model.imageInput.kind === 'none'
       ? undefined
       : `${model.imageInput.kind} (${model.imageInput.max})${model.imageInput.kind === 'reference_images' && model.imageInput.alsoImageUrl ? ' or image_url' : ''}`,
+    model.acceptsMask ? 'mask' : undefined,
     model.negativePrompt ? 'negative' : undefined,
     model.guidance ? 'guidance' : undefined,
     model.maxLoras > 0 ? `LoRAs (${model.maxLoras})` : undefined,
@@ -292,6 +294,7 @@ function details(model: ModelCapabilities, refreshed: Refreshed | undefined): st
           ? 'one image, by URL (image_url)'
           : `up to ${imageInput.max} reference images${imageInput.alsoImageUrl ? ' (or one as image_url)' : ''}`,
     ],
+    ['mask', model.acceptsMask ? 'yes: repaints where it is white, or transparent' : undefined],
     ['LoRAs', model.maxLoras > 0 ? `up to ${model.maxLoras}` : 'none'],
     ['safety checker', model.safetyCheckerCanBeDisabled ? 'on; can be turned off' : 'always on'],
     ['prompt upsampling', model.promptUpsampling ? 'yes (on by default)' : undefined],

@@ -52,6 +52,7 @@ const FLAGS: Record<string, string> = {
   negativePrompt: '--negative',
   guidance: '--guidance',
   referenceImages: '--image',
+  mask: '--mask',
   safetyChecker: '--no-safety-checker',
   promptUpsampling: '--prompt-upsampling',
   outputFormat: '--format',

@@ -41,6 +41,10 @@ export const experimentSchema = z
     negativePrompt: generateRequestSchema.shape.negativePrompt,
     outputFormat: generateRequestSchema.shape.outputFormat,
     safetyChecker: z.boolean().optional(),
+    /** Images every cell edits or follows: file paths or http(s) URLs. */
+    referenceImages: z.array(z.string().min(1, 'must be a file path or an http(s) URL')).min(1, 'must list at least one image').optional(),
+    /** Where every cell repaints the first reference image (models that take a mask): a file path or an http(s) URL. */
+    mask: z.string().min(1, 'must be a file path or an http(s) URL').optional(),
   })
   .strict();
 
@@ -175,6 +179,8 @@ export function expandExperiment(experiment: ParsedExperiment): ExperimentCell[]
               ...(experiment.negativePrompt === undefined ? {} : { negativePrompt: experiment.negativePrompt }),
               ...(experiment.outputFormat === undefined ? {} : { outputFormat: experiment.outputFormat }),
               ...(experiment.safetyChecker === undefined ? {} : { safetyChecker: experiment.safetyChecker }),
+              ...(experiment.referenceImages === undefined ? {} : { referenceImages: experiment.referenceImages }),
+              ...(experiment.mask === undefined ? {} : { mask: experiment.mask }),
               ...settings,
             } as GenerateRequest,
           });

@@ -51,6 +51,7 @@ const DESCRIPTIONS = {
   negativePrompt: 'What the image must not show, for models that take it.',
   steps: "Diffusion steps, within the model's range (see list_models); leave out for the model's default.",
   referenceImages: 'Images to edit or use as reference, for models that take them: file paths or http(s) URLs.',
+  mask: 'Where to repaint the first reference image, for models that take a mask (list_models: mask): white (or transparent) where to repaint, black where to keep. A PNG or JPEG file path or an http(s) URL.',
 };
 
 /** Builds the server with its two tools (not yet connected to a transport). */
@@ -80,6 +81,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
         negativePrompt: z.string().optional().describe(DESCRIPTIONS.negativePrompt),
         steps: z.number().int().positive().optional().describe(DESCRIPTIONS.steps),
         referenceImages: z.array(z.string().min(1)).min(1).optional().describe(DESCRIPTIONS.referenceImages),
+        mask: z.string().min(1).optional().describe(DESCRIPTIONS.mask),
       },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
@@ -90,7 +92,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
     'list_models',
     {
       title: 'List image models',
-      description: 'The image models in the catalog and what each takes: sizes or aspect ratios, steps, images per call, negative prompt, reference images, price estimate.',
+      description: 'The image models in the catalog and what each takes: sizes or aspect ratios, steps, images per call, negative prompt, reference images, mask, price estimate.',
       inputSchema: {
         provider: z.string().optional().describe('Only this provider, e.g. "togetherai".'),
         refresh: z
@@ -199,6 +201,7 @@ function describeModel(model: ModelCapabilities, defaultModel: string) {
     negativePrompt: model.negativePrompt,
     guidance: model.guidance ?? null,
     referenceImages: model.imageInput.kind === 'none' ? 0 : model.imageInput.max,
+    mask: model.acceptsMask === true,
     maxLoras: model.maxLoras,
     outputFormats: model.outputFormats,
     estimatedPrice: model.price ?? null,

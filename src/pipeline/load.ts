@@ -1,6 +1,7 @@
 import { imageSize } from 'image-size';
 import { base64ToBytes } from '../util/base64.js';
 import type { RequestIssue } from '../errors/errors.js';
+import { DEFAULT_MAX_INPUT_IMAGE_BYTES, type ModelCapabilities } from '../shared/capabilities.js';
 
 /**
  * Stage 2, load: reads the reference images a request names. The only I/O before anything is
@@ -20,12 +21,17 @@ export type ReadFile = (path: string, options: { maxBytes: number }) => Promise<
  */
 export async function loadReferenceImages(
   inputs: readonly (string | Uint8Array)[],
-  { readFile, maxBytes, displayName }: { readFile: ReadFile | undefined; maxBytes: number; displayName: string },
+  {
+    readFile,
+    maxBytes,
+    displayName,
+    field: name = 'referenceImages',
+  }: { readFile: ReadFile | undefined; maxBytes: number; displayName: string; /** @default "referenceImages" */ field?: string },
 ): Promise<{ images: ReferenceImage[]; issues: RequestIssue[] }> {
   const images: ReferenceImage[] = [];
   const issues: RequestIssue[] = [];
   for (const [index, input] of inputs.entries()) {
-    const field = inputs.length > 1 ? `referenceImages.${index}` : 'referenceImages';
+    const field = inputs.length > 1 ? `${name}.${index}` : name;
     const source = describeReference(input);
     if (typeof input === 'string' && /^https?:\/\//i.test(input)) {
       images.push({ kind: 'url', source, url: input });
@@ -48,6 +54,29 @@ export async function loadReferenceImages(
     images.push({ kind: 'bytes', source, data: loaded, mediaType });
   }
   return { images, issues };
+}
+
+/**
+ * Loads a request's mask like a reference image, for a model that takes one (the plan refuses it
+ * for the others, unread). Bytes must be a PNG or JPEG, the forms a provider's mapping can convert.
+ */
+export async function loadMask(
+  input: string | Uint8Array | undefined,
+  model: Pick<ModelCapabilities, 'acceptsMask' | 'maxInputImageBytes' | 'displayName'>,
+  { readFile }: { readFile: ReadFile | undefined },
+): Promise<{ mask: ReferenceImage | undefined; issues: RequestIssue[] }> {
+  if (input === undefined || model.acceptsMask !== true) return { mask: undefined, issues: [] };
+  const loaded = await loadReferenceImages([input], {
+    readFile,
+    maxBytes: model.maxInputImageBytes ?? DEFAULT_MAX_INPUT_IMAGE_BYTES,
+    displayName: model.displayName,
+    field: 'mask',
+  });
+  const mask = loaded.images[0];
+  if (mask?.kind === 'bytes' && mask.mediaType !== 'image/png' && mask.mediaType !== 'image/jpeg') {
+    return { mask: undefined, issues: [{ field: 'mask', value: mask.source, message: `is ${mask.mediaType}; a mask must be a PNG or JPEG` }] };
+  }
+  return { mask, issues: loaded.issues };
 }
 
 /** The bytes of a buffer, data URL or file, or what is wrong with it. */
@@ -80,6 +109,16 @@ export function sniffImage(data: Uint8Array): string | undefined {
     const { type } = imageSize(data);
     const types: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif' };
     return type === undefined ? undefined : types[type];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The width and height of image bytes, or `undefined` when they cannot be read. */
+export function imageDimensions(data: Uint8Array): { width: number; height: number } | undefined {
+  try {
+    const { width, height } = imageSize(data);
+    return width === undefined || height === undefined ? undefined : { width, height };
   } catch {
     return undefined;
   }

@@ -59,6 +59,11 @@ export const generateRequestSchema = z
     negativePrompt: z.string().trim().min(1, 'must be a non-empty string when given').optional(),
     guidance: z.number().finite('must be a finite number').optional(),
     referenceImages: z.union([referenceImageSchema, z.array(referenceImageSchema).min(1, 'must not be empty')]).optional(),
+    /**
+     * Where to repaint the first reference image (inpainting, edits), for models that take a mask:
+     * white on black, or transparent where to repaint. File path, http(s) URL, data URL or bytes.
+     */
+    mask: z.union(referenceImageSchema.options, 'must be a file path, an http(s) URL, a data URL, a Uint8Array or a Buffer').optional(),
     /** LoRAs for models that take them (`image_loras`). */
     loras: z
       .array(z.object({ path: z.string().url('must be a URL'), scale: z.number().finite() }).strict())

@@ -1,8 +1,8 @@
 import { imagesPerCall } from '../shared/capabilities.js';
-import { estimateCost, type ModelCapabilities } from '../models/catalog.js';
+import { estimateCost, listModels, type ModelCapabilities } from '../models/catalog.js';
 import type { RequestIssue } from '../errors/errors.js';
 import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../shared/sizing.js';
-import { describeReference } from './load.js';
+import { describeReference, imageDimensions } from './load.js';
 import type { ReferenceImage } from '../shared/plan.js';
 import { deriveSeed, randomSeed } from '../util/random.js';
 import type { ParsedRequest } from './parse.js';
@@ -42,6 +42,8 @@ export function referenceInputs(parsed: ParsedRequest, model: ModelCapabilities)
 export type PlanOptions = {
   /** Source of random seeds when the request has none. `false`: choose none (the raw `imageModel()` door). @default crypto.getRandomValues */
   randomSeed?: (() => number) | false | undefined;
+  /** The request's mask, loaded (`loadMask`), for a model that takes one. */
+  mask?: ReferenceImage | undefined;
 };
 
 /**
@@ -66,6 +68,7 @@ export function planGeneration(
     warn('promptUpsampling', `${model.displayName} takes no prompt upsampling switch; it was not sent`),
   );
   const loras = checkLoras(parsed.loras, model, issues);
+  const mask = checkMask(parsed.mask, options.mask, referenceImages, model, issues);
 
   let disableSafetyChecker = !parsed.safetyChecker;
   if (disableSafetyChecker && !model.safetyCheckerCanBeDisabled) {
@@ -104,6 +107,7 @@ export function planGeneration(
     ...(negativePrompt === undefined ? {} : { negativePrompt }),
     ...(guidance === undefined ? {} : { guidance }),
     ...(referenceImages.length === 0 ? {} : { referenceImages: referenceImages.map((image) => image.source) }),
+    ...(mask === undefined ? {} : { mask: mask.source }),
     ...(loras === undefined ? {} : { loras }),
     safetyChecker: !disableSafetyChecker,
     ...(promptUpsampling === undefined ? {} : { promptUpsampling }),
@@ -127,6 +131,7 @@ export function planGeneration(
     promptUpsampling,
     outputFormat: parsed.outputFormat,
     referenceImages,
+    ...(mask === undefined ? {} : { mask }),
     providerOptions: parsed.providerOptions,
     calls: splitCalls(parsed.count, model, seed),
     warnings,
@@ -174,6 +179,49 @@ function takenOrDropped<Value>(value: Value | undefined, taken: boolean, drop: (
   if (value === undefined || taken) return value;
   drop();
   return undefined;
+}
+
+/**
+ * A mask goes only to a model that takes one (else the issue names those that do), with the image
+ * it repaints, and at that image's size where both are bytes.
+ */
+function checkMask(
+  given: ParsedRequest['mask'],
+  mask: ReferenceImage | undefined,
+  referenceImages: readonly ReferenceImage[],
+  model: ModelCapabilities,
+  issues: RequestIssue[],
+): ReferenceImage | undefined {
+  if (given === undefined) return undefined;
+  const value = describeReference(given);
+  if (model.acceptsMask !== true) {
+    issues.push({ field: 'mask', value, message: `${model.displayName} takes no mask; ${modelsTakingMasks(model.provider)}` });
+    return undefined;
+  }
+  if (mask === undefined) return undefined;
+  const [image] = referenceImages;
+  if (image === undefined) {
+    issues.push({ field: 'mask', value, message: 'needs the image it repaints: give that image in referenceImages (the mask applies to the first)' });
+    return undefined;
+  }
+  const maskSize = mask.kind === 'bytes' ? imageDimensions(mask.data) : undefined;
+  const imageSize = image.kind === 'bytes' ? imageDimensions(image.data) : undefined;
+  if (maskSize !== undefined && imageSize !== undefined && (maskSize.width !== imageSize.width || maskSize.height !== imageSize.height)) {
+    issues.push({ field: 'mask', value, message: `is ${maskSize.width}x${maskSize.height}; it must be the size of the image it repaints, the first reference image (${imageSize.width}x${imageSize.height})` });
+    return undefined;
+  }
+  return mask;
+}
+
+/** The catalog's models that take a mask, the provider's own first: `openai: dall-e-2, gpt-image-1; fal: …`. */
+function modelsTakingMasks(provider: string): string {
+  const byProvider = new Map<string, string[]>();
+  for (const model of listModels()) {
+    if (model.acceptsMask === true) byProvider.set(model.provider, [...(byProvider.get(model.provider) ?? []), model.modelId]);
+  }
+  const providers = [...byProvider.keys()].sort((first, second) => Number(second === provider) - Number(first === provider));
+  const none = byProvider.has(provider) ? '' : `${provider}'s models take none; `;
+  return `${none}models that take one: ${providers.map((name) => `${name}: ${byProvider.get(name)!.join(', ')}`).join('; ')}`;
 }
 
 function checkLoras(loras: ParsedRequest['loras'], model: ModelCapabilities, issues: RequestIssue[]): ParsedRequest['loras'] {

@@ -1,5 +1,6 @@
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { encodePngWithNodeZlib } from '../util/png.js';
 import { drawBackground } from './background.js';
 import { drawLabel } from './label.js';
 
@@ -33,7 +34,7 @@ export function renderPlaceholder(options: RenderOptions & { format: 'png' | 'jp
   const { width, height } = options;
   const rgb = renderPixels(options);
   if (options.format === 'png') {
-    return encodePngWithNodeZlib(rgb, width, height) ?? encodePng({ width, height, data: rgb, channels: 3, depth: 8 });
+    return encodePngWithNodeZlib({ width, height, data: rgb, channels: 3 }) ?? encodePng({ width, height, data: rgb, channels: 3, depth: 8 });
   }
   const rgba = new Uint8Array(width * height * 4);
   for (let source = 0, target = 0; source < rgb.length; source += 3, target += 4) {
@@ -60,53 +61,4 @@ function withoutNodeBuffer<T>(encode: () => T): T {
   } finally {
     delete scope.Buffer;
   }
-}
-
-type NodeZlib = { deflateSync(data: Uint8Array): Uint8Array; crc32(data: Uint8Array, value?: number): number };
-
-/**
- * A PNG through Node's own zlib where the runtime has it (about ten times faster than pure-JS
- * deflate at 1024x1024, most of an offline `imagegen generate`); `undefined` elsewhere (edge), where
- * the pure-JS encoder takes over. Reached through `process.getBuiltinModule`, so no bundler sees a
- * Node module in the core.
- */
-function encodePngWithNodeZlib(rgb: Uint8Array, width: number, height: number): Uint8Array | undefined {
-  let zlib: NodeZlib | undefined;
-  try {
-    zlib = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:zlib') as NodeZlib | undefined;
-  } catch {
-    // Next.js's edge runtime defines process.getBuiltinModule as a stub that throws.
-    return undefined;
-  }
-  if (typeof zlib?.crc32 !== 'function') return undefined;
-  // Each row is filter byte 0 (none) and its pixels.
-  const rowLength = width * 3;
-  const rows = new Uint8Array((rowLength + 1) * height);
-  for (let y = 0; y < height; y++) rows.set(rgb.subarray(y * rowLength, (y + 1) * rowLength), y * (rowLength + 1) + 1);
-  const header = new Uint8Array(13);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, adaptive filtering, no interlace
-  const chunks = [chunk(zlib, 'IHDR', header), chunk(zlib, 'IDAT', zlib.deflateSync(rows)), chunk(zlib, 'IEND', new Uint8Array(0))];
-  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  const png = new Uint8Array(signature.length + chunks.reduce((sum, part) => sum + part.length, 0));
-  png.set(signature);
-  let offset = signature.length;
-  for (const part of chunks) {
-    png.set(part, offset);
-    offset += part.length;
-  }
-  return png;
-}
-
-/** One PNG chunk: length, type, data, CRC-32 of type and data. */
-function chunk(zlib: NodeZlib, type: string, data: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(12 + data.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, data.length);
-  for (let index = 0; index < 4; index++) bytes[4 + index] = type.charCodeAt(index);
-  bytes.set(data, 8);
-  view.setUint32(8 + data.length, zlib.crc32(bytes.subarray(4, 8 + data.length)) >>> 0);
-  return bytes;
 }

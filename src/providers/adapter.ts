@@ -6,7 +6,8 @@ import type { ImagegenWarning, Plan, PlannedCall } from '../shared/plan.js';
 
 /** What the toolkit hands to `generateImage` for one provider call (model and abort signal aside). */
 export type ProviderCall = {
-  prompt: string | { text: string; images: (string | Uint8Array)[] };
+  /** `mask`: in the provider's form (`maskAs`), with the image it repaints first in `images`. */
+  prompt: string | { text: string; images: (string | Uint8Array)[]; mask?: string | Uint8Array };
   n: number;
   maxImagesPerCall: number;
   size?: `${number}x${number}`;

@@ -1,7 +1,9 @@
 import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities } from '../shared/capabilities.js';
 import { InvalidRequestError, MissingApiKeyError } from '../errors/errors.js';
+import type { Plan, ReferenceImage } from '../shared/plan.js';
 import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
+import { maskAs } from './mask.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, readSecret } from './lazy-adapter.js';
 
 /**
@@ -17,7 +19,8 @@ import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOpt
  *
  * What we add: an aspect ratio as a size; up to 5 images per request; guidance as `cfgScale` and
  * the negative prompt as `negativeText`; seeds brought into Nova Canvas's range (0–858,993,459)
- * and seed 0 reported; a clear request error for reference images given as URLs.
+ * and seed 0 reported; a clear request error for reference images given as URLs; a mask (which
+ * makes the package send INPAINTING with the first image) made pure black where to repaint on white.
  */
 export const AMAZON_BEDROCK_ENVIRONMENT_VARIABLES = ['AWS_BEARER_TOKEN_BEDROCK', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'] as const;
 const PROVIDER = 'amazon-bedrock';
@@ -38,11 +41,14 @@ const novaCanvas: Entry = {
   negativePrompt: true,
   guidance: { min: 1.1, max: 10, default: 6.5 },
   imageInput: { kind: 'reference_images', max: 5 },
+  // AWS's Nova Canvas guide: INPAINTING repaints where its mask is pure black.
+  acceptsMask: true,
   maxLoras: 0,
   safetyCheckerCanBeDisabled: false,
   outputFormats: ['png'],
   price: { unit: 'image', usd: 0.04 },
-  notes: 'Reference images (image variation) must be files or bytes, not URLs. quality and style through providerOptions.bedrock.',
+  notes:
+    'Reference images (image variation) must be files or bytes, not URLs; with a mask, one image is inpainted (sent black where to repaint). quality and style through providerOptions.bedrock.',
 };
 
 export const AMAZON_BEDROCK_MODELS: readonly ModelCapabilities[] = [
@@ -91,13 +97,15 @@ export function createAmazonBedrockAdapter({
         });
       }
       const images = plan.referenceImages.flatMap((image) => (image.kind === 'bytes' ? [image.data] : []));
+      const mask = plan.mask === undefined ? undefined : inpaintingMask(plan, plan.mask, images.length, warn);
       const options: Record<string, JSONValue> = {};
       if (plan.negativePrompt !== undefined) options.negativeText = plan.negativePrompt;
       if (plan.guidance !== undefined) options.cfgScale = plan.guidance;
       const seed = seedFor(call.seed, warn);
       return {
-        ...baseCall({ plan, call, optionsKey: 'bedrock', options, images }),
-        ...('size' in plan.sizing ? { size: plan.sizing.size } : {}),
+        ...baseCall({ plan, call, optionsKey: 'bedrock', options, images, mask }),
+        // Inpainting keeps the image's own size.
+        ...('size' in plan.sizing && mask === undefined ? { size: plan.sizing.size } : {}),
         ...(seed === undefined ? {} : { seed }),
       };
     }),
@@ -105,6 +113,22 @@ export function createAmazonBedrockAdapter({
 }
 
 export const amazonBedrock: ProviderAdapter = createAmazonBedrockAdapter();
+
+/**
+ * The mask as Nova Canvas's INPAINTING reads it: pure black where to repaint on pure white, as
+ * bytes (the package throws on URLs), for the one image it repaints.
+ */
+function inpaintingMask(plan: Plan, mask: ReferenceImage, imageCount: number, warn: Warn): Uint8Array {
+  if (mask.kind === 'url') {
+    throw new InvalidRequestError({ issues: [{ field: 'mask', value: mask.source, message: 'Amazon Bedrock takes a mask as a file or bytes only; download it first' }] });
+  }
+  if (imageCount > 1) {
+    throw new InvalidRequestError({
+      issues: [{ field: 'referenceImages', value: plan.resolved.referenceImages, message: 'with a mask, Nova Canvas repaints one image (INPAINTING): give one reference image' }],
+    });
+  }
+  return maskAs(mask, 'black-on-white', { warn: (message) => warn('mask', `${plan.model.displayName} takes pure black and white masks: ${message}`) }) as Uint8Array;
+}
 
 /**
  * The seed sent: within Nova Canvas's range (the same seed always maps to the same value, so

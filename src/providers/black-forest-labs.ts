@@ -2,6 +2,7 @@ import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities, catalogEntry } from '../shared/capabilities.js';
 import { guardedFetch } from '../util/download.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
+import { maskAs } from './mask.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
@@ -13,12 +14,14 @@ import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOpt
  * "7:4"), with an "unsupported size" warning; given `aspectRatio`, it sends that.
  * `providerOptions.blackForestLabs`: `width`/`height` (256–1920), `steps`, `guidance`,
  * `outputFormat`, `safetyTolerance` (0–6), ...; unknown keys are dropped by its schema.
- * Input images go out as `input_image`, `input_image_2`, ... (URLs as is, bytes as base64).
+ * Input images go out as `input_image`, `input_image_2`, ... (URLs as is, bytes as base64), and
+ * `prompt.mask` as `mask` alike: FLUX.1 Fill reads it black and white, white where to repaint.
  *
  * What we add: models sized by width and height get exactly `width`/`height` (through the
  * options, so no reduced ratio and no warning), models sized by ratio get `aspect_ratio`; steps and
  * guidance where the model takes them; `safetyChecker: false` as `safetyTolerance: 6`, the most
- * permissive level BFL offers (moderation still runs).
+ * permissive level BFL offers (moderation still runs); a mask with transparency made black and
+ * white (white where it was transparent).
  *
  * Beyond the package's list we add the BFL endpoints `flux-dev` and FLUX.2 (`flux-2-pro`,
  * `flux-2-flex`, `flux-2-max`), whose limits here are kept within the package's 256–1920.
@@ -77,8 +80,9 @@ export const BLACK_FOREST_LABS_MODELS: readonly ModelCapabilities[] = [
     steps: { min: 15, max: 50, default: 50 },
     guidance: { min: 1.5, max: 100, default: 60 },
     imageInput: { kind: 'image_url', max: 1 },
+    acceptsMask: true,
     price: { unit: 'image', usd: 0.05 },
-    notes: 'Inpainting: needs an input image and a mask (prompt.mask through the AI SDK); the output takes the input size.',
+    notes: 'Inpainting: needs an input image and a mask (white where to repaint); the output takes the input size.',
   }),
   entry('flux-dev', 'FLUX.1 [dev]', {
     ...base,
@@ -131,8 +135,9 @@ export function createBlackForestLabsAdapter({
         options.safetyTolerance = 6;
         warn('safetyChecker', `Black Forest Labs' moderation cannot be turned off; sent safety_tolerance 6, its most permissive level`);
       }
+      const mask = plan.mask === undefined ? undefined : maskAs(plan.mask, 'black-and-white');
       return {
-        ...baseCall({ plan, call, optionsKey: OPTIONS_KEY, options }),
+        ...baseCall({ plan, call, optionsKey: OPTIONS_KEY, options, mask }),
         maxImagesPerCall: 1,
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),

@@ -2,6 +2,7 @@ import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities } from '../shared/capabilities.js';
 import { guardedFetch } from '../util/download.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
+import { maskAs } from './mask.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
@@ -13,11 +14,14 @@ import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOpt
  * any other ratio is dropped silently; `n` is always sent as `num_images`, yet `maxImagesPerCall`
  * is 1. camelCase options (`numInferenceSteps`, `guidanceScale` 1–20, `enableSafetyChecker`,
  * `outputFormat`) are renamed to fal's snake_case; any other key is passed through as is.
+ * `prompt.mask` goes out as `mask_url` (a URL as is, bytes as a data URL).
  *
  * What we add: up to 4 images in one request on the models that take `num_images` 1–4 (the FLUX
  * family, Qwen, Sana, Imagen 4); the exact size for models sized by `image_size`, and
  * `aspect_ratio` for those sized by ratio (FLUX Ultra, Kontext, Imagen 4, Bria, Luma Photon);
- * steps, guidance, negative prompt, safety checker, output format and LoRAs under fal's names.
+ * steps, guidance, negative prompt, safety checker, output format and LoRAs under fal's names; a
+ * mask with transparency made black and white (white where it was transparent) for the inpainting
+ * models, which read white as the area to repaint.
  *
  * Sources: the FLUX families follow fal's model pages; the parameters of the other models listed
  * by the package are kept conservative (options not known to be taken are dropped with a warning
@@ -125,13 +129,19 @@ const FAMILIES: readonly Family[] = [
     },
   },
   {
-    entry: { ...fluxLora, ...editsOneImage, notes: 'Needs an input image (and a mask for inpainting: providerOptions.fal.maskUrl).' },
+    entry: { ...fluxLora, ...editsOneImage, acceptsMask: true, notes: 'Inpainting: needs an input image and a mask (white where to repaint); the output follows the image size.' },
+    inputs: unsized,
+    models: {
+      'fal-ai/flux-lora/inpainting': 'FLUX.1 [dev] LoRA inpainting',
+      'fal-ai/flux-general/inpainting': 'FLUX.1 general inpainting',
+    },
+  },
+  {
+    entry: { ...fluxLora, ...editsOneImage, notes: 'Needs an input image.' },
     inputs: unsized,
     models: {
       'fal-ai/flux-lora/image-to-image': 'FLUX.1 [dev] LoRA image to image',
-      'fal-ai/flux-lora/inpainting': 'FLUX.1 [dev] LoRA inpainting',
       'fal-ai/flux-general/image-to-image': 'FLUX.1 general image to image',
-      'fal-ai/flux-general/inpainting': 'FLUX.1 general inpainting',
       'fal-ai/flux-general/differential-diffusion': 'FLUX.1 general differential diffusion',
       'fal-ai/flux-general/rf-inversion': 'FLUX.1 general RF inversion',
     },
@@ -160,7 +170,6 @@ const FAMILIES: readonly Family[] = [
       'fal-ai/creative-upscaler': 'Creative upscaler',
       'fal-ai/esrgan': 'ESRGAN upscaler',
       'fal-ai/bria/background/remove': 'Bria background removal',
-      'fal-ai/bria/eraser': 'Bria eraser (mask: providerOptions.fal.maskUrl)',
       'fal-ai/object-removal': 'Object removal',
       'fal-ai/bria/product-shot': 'Bria product shot',
       'fal-ai/bria/reimagine': 'Bria reimagine',
@@ -171,6 +180,7 @@ const FAMILIES: readonly Family[] = [
       'fal-ai/recraft/v3/image-to-image': 'Recraft V3 image to image',
     },
   },
+  { entry: { ...utility, acceptsMask: true, notes: 'Needs an input image and a mask (white where to erase).' }, inputs: unsized, models: { 'fal-ai/bria/eraser': 'Bria eraser' } },
   {
     entry: ratioText,
     inputs: unsized,
@@ -270,8 +280,9 @@ export function createFalAdapter({ importPackage = () => importOptionalPackage<F
       if (plan.disableSafetyChecker) options.enableSafetyChecker = false;
       if (plan.outputFormat !== undefined) options.outputFormat = plan.outputFormat;
       if (plan.loras !== undefined) options.loras = plan.loras.map((lora) => ({ ...lora }));
+      const mask = plan.mask === undefined ? undefined : maskAs(plan.mask, 'black-and-white');
       return {
-        ...baseCall({ plan, call, optionsKey: 'fal', options }),
+        ...baseCall({ plan, call, optionsKey: 'fal', options, mask }),
         // A ratio goes in `aspect_ratio` above: the package would turn `aspectRatio` into an `image_size` preset.
         ...('size' in plan.sizing && inputs.sendsImageSize ? { size: plan.sizing.size } : {}),
         ...(call.seed === undefined ? {} : { seed: call.seed }),

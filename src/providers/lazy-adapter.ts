@@ -138,7 +138,7 @@ function apiKeySettings({
 }
 
 /**
- * The fields every adapter maps alike: the prompt, with the input images when there are any; the
+ * The fields every adapter maps alike: the prompt, with the input images (and mask) when there are any; the
  * count, sent all at once where the model takes a count; and our options for the package, with
  * the caller's own `providerOptions` over them.
  */
@@ -148,15 +148,18 @@ export function baseCall({
   optionsKey,
   options = {},
   images = imageInputs(plan),
+  mask,
 }: {
   plan: Plan;
   call: PlannedCall;
   optionsKey: string;
   options?: Record<string, JSONValue>;
   images?: (string | Uint8Array)[];
+  /** The plan's mask in the provider's form (`maskAs`). */
+  mask?: string | Uint8Array | undefined;
 }): Pick<ProviderCall, 'prompt' | 'n' | 'maxImagesPerCall' | 'providerOptions'> {
   return {
-    prompt: images.length > 0 ? { text: plan.prompt, images } : plan.prompt,
+    prompt: images.length > 0 ? { text: plan.prompt, images, ...(mask === undefined ? {} : { mask }) } : plan.prompt,
     n: call.n,
     maxImagesPerCall: imagesPerCall(plan.model),
     providerOptions: { [optionsKey]: { ...options, ...(plan.providerOptions?.[optionsKey] as Record<string, JSONValue> | undefined) } },

@@ -2,6 +2,7 @@ import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities, catalogEntry } from '../shared/capabilities.js';
 import { ratioValue } from '../shared/sizing.js';
 import { imageInputs, withWarnings, type ProviderAdapter } from './adapter.js';
+import { maskAs } from './mask.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
@@ -10,11 +11,13 @@ import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOpt
  * What the package does (dist source, 3.0.141): `size` goes out as is; `aspectRatio` and `seed` are
  * dropped with an "unsupported" warning; `maxImagesPerCall` is 1 for dall-e-3 and 10 for dall-e-2
  * and every `gpt-image-*`; input images switch the call to `/images/edits` (multipart), where the
- * `moderation` option does not exist.
+ * `moderation` option does not exist; `prompt.mask` goes with them as the `mask` file (a URL
+ * downloaded by the package), which OpenAI reads by its transparency.
  *
  * What we add: sizes snapped to what each model takes (three fixed sizes for most models, see
  * `FIXED_SIZES`), so an aspect ratio is honoured as nearly as the model allows; `outputFormat`;
- * `safetyChecker: false` as `moderation: 'low'`, the nearest OpenAI offers.
+ * `safetyChecker: false` as `moderation: 'low'`, the nearest OpenAI offers; a black-and-white mask
+ * made a PNG with transparency where it is white.
  */
 export const OPENAI_ENVIRONMENT_VARIABLES = ['OPENAI_API_KEY'] as const;
 /** Read by the package itself too. */
@@ -61,6 +64,8 @@ const gptImage: Entry = {
   negativePrompt: false,
   guidance: undefined,
   imageInput: { kind: 'reference_images', max: 16 },
+  // OpenAI's image edit reference: a mask (transparent where to edit) applies to the first image.
+  acceptsMask: true,
   // OpenAI's image edit reference: each image a PNG, WebP or JPEG under 50 MB (GPT Image models).
   maxInputImageBytes: 50 * 1024 * 1024,
   maxLoras: 0,
@@ -98,6 +103,7 @@ export const OPENAI_MODELS: readonly ModelCapabilities[] = [
     aspectRatios: ['1:1', '7:4', '4:7'],
     maxImagesPerCall: 1,
     imageInput: { kind: 'none' },
+    acceptsMask: false,
     safetyCheckerCanBeDisabled: false,
     outputFormats: ['png'],
     price: { unit: 'image', usd: 0.04 },
@@ -158,7 +164,8 @@ export function createOpenAIAdapter({ importPackage = () => importOptionalPackag
           warn('safetyChecker', `OpenAI's moderation cannot be turned off; sent moderation: "low", its least restrictive level`);
         }
       }
-      return { ...baseCall({ plan, call, optionsKey: 'openai', options, images }), size: chosen.size };
+      const mask = plan.mask === undefined ? undefined : maskAs(plan.mask, 'alpha');
+      return { ...baseCall({ plan, call, optionsKey: 'openai', options, images, mask }), size: chosen.size };
     }),
   });
 }

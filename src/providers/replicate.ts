@@ -3,6 +3,7 @@ import { type Capabilities, type ModelCapabilities } from '../shared/capabilitie
 import type { Plan } from '../shared/plan.js';
 import { guardedFetch } from '../util/download.js';
 import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
+import { maskAs } from './mask.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
 
 /**
@@ -11,7 +12,8 @@ import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOpt
  * What the package does (dist source, 2.0.57): one POST to `/models/<owner>/<name>/predictions`
  * (or `/predictions` with `version` for `owner/name:version` ids) with `Prefer: wait`, then a
  * download of each output URL. `input` is `{ prompt, aspect_ratio, size, seed, num_outputs: n }`,
- * then the first input image as `image` (FLUX.2: `input_image`, `input_image_2`, ...), then every
+ * then the first input image as `image` (FLUX.2: `input_image`, `input_image_2`, ...), `prompt.mask`
+ * as `mask` (a URL as is, bytes as a data URL; dropped with a warning on FLUX.2), then every
  * `providerOptions.replicate` key as is. `maxImagesPerCall` is 1, and 8 for FLUX.2 — the number
  * of *input* images FLUX.2 takes, not of outputs: FLUX.2 makes one image per prediction.
  *
@@ -132,9 +134,10 @@ const FAMILIES: readonly Family[] = [
       steps: { min: 15, max: 50, default: 50 },
       guidance: { min: 1.5, max: 100, default: 60 },
       imageInput: { kind: 'image_url', max: 1 },
+      acceptsMask: true,
       safetyCheckerCanBeDisabled: true,
       price: { unit: 'image', usd: 0.05 },
-      notes: 'Inpainting: needs an input image and a mask (pass the mask as providerOptions.replicate.mask).',
+      notes: 'Inpainting: needs an input image and a mask (white where to repaint).',
     },
     inputs: { size: 'aspect-ratio', steps: 'steps', guidance: 'guidance', safety: 'safety_tolerance', outputFormat: true },
     models: { 'black-forest-labs/flux-fill-pro': 'FLUX.1 Fill [pro]' },
@@ -146,9 +149,10 @@ const FAMILIES: readonly Family[] = [
       guidance: { min: 0, max: 100, default: 30 },
       maxImagesPerCall: 4,
       imageInput: { kind: 'image_url', max: 1 },
+      acceptsMask: true,
       safetyCheckerCanBeDisabled: true,
       price: { unit: 'image', usd: 0.04 },
-      notes: 'Inpainting: needs an input image and a mask (pass the mask as providerOptions.replicate.mask).',
+      notes: 'Inpainting: needs an input image and a mask (white where to repaint).',
     },
     inputs: { size: 'aspect-ratio', steps: 'num_inference_steps', guidance: 'guidance', safety: 'disable_safety_checker', outputFormat: true },
     models: { 'black-forest-labs/flux-fill-dev': 'FLUX.1 Fill [dev]' },
@@ -293,8 +297,9 @@ export function createReplicateAdapter({ importPackage = () => importOptionalPac
         warn('safetyChecker', `${plan.model.displayName}'s safety checker cannot be turned off; sent safety_tolerance 6, its most permissive level`);
       }
       if (plan.outputFormat !== undefined && inputs.outputFormat) options.output_format = plan.outputFormat === 'jpeg' ? 'jpg' : 'png';
+      const mask = plan.mask === undefined ? undefined : maskAs(plan.mask, 'black-and-white');
       return {
-        ...baseCall({ plan, call, optionsKey: 'replicate', options }),
+        ...baseCall({ plan, call, optionsKey: 'replicate', options, mask }),
         ...('aspectRatio' in plan.sizing ? { aspectRatio: plan.sizing.aspectRatio } : {}),
         ...(size === undefined ? {} : { size }),
         ...(call.seed === undefined ? {} : { seed: call.seed }),

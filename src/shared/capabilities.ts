@@ -62,6 +62,11 @@ export type ModelCapabilities = {
   notes?: string;
   /** The only sizes (`"WxH"`) the model takes, when it takes a fixed list rather than a range. */
   allowedSizes?: readonly string[];
+  /**
+   * Takes a mask with its input image (inpainting, edits): where it is white, or transparent, the
+   * image is repainted. Models without it refuse a mask before anything is sent.
+   */
+  acceptsMask?: boolean;
   /** Takes a prompt-upsampling switch (Together FLUX.2: `prompt_upsampling`, on by default). */
   promptUpsampling?: boolean;
   /** The body field guidance is sent in, where the provider has more than one name for it. */

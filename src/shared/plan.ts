@@ -31,6 +31,7 @@ export type ResolvedRequest = {
   negativePrompt?: string;
   guidance?: number;
   referenceImages?: string[];
+  mask?: string;
   loras?: { path: string; scale: number }[];
   safetyChecker: boolean;
   promptUpsampling?: boolean;
@@ -61,6 +62,8 @@ export type Plan = {
   readonly promptUpsampling: boolean | undefined;
   readonly outputFormat: 'png' | 'jpeg' | undefined;
   readonly referenceImages: readonly ReferenceImage[];
+  /** Where the first input image is repainted (models with `acceptsMask`), as given: each provider converts it to its form. */
+  readonly mask?: ReferenceImage | undefined;
   readonly providerOptions: Readonly<Record<string, Record<string, unknown>>> | undefined;
   readonly calls: readonly PlannedCall[];
   /** Options the plan dropped or changed (strict mode makes them errors). */

@@ -13,6 +13,8 @@ export type RecordedRequest = {
   headers: IncomingHttpHeaders;
   /** Parsed JSON when the body is JSON, otherwise the raw text (or `undefined` when empty). */
   body: unknown;
+  /** The body's bytes as sent (multipart file parts survive here, not in `body`). */
+  raw: Uint8Array;
 };
 
 /** What a route answers: JSON, or bytes with a content type. */
@@ -50,7 +52,8 @@ export async function startProviderServer(routes: readonly Route[]): Promise<Pro
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
       const target = new URL(incoming.url ?? '/', url);
-      const text = Buffer.concat(chunks).toString('utf8');
+      const raw = new Uint8Array(Buffer.concat(chunks));
+      const text = Buffer.from(raw).toString('utf8');
       const isJson = (incoming.headers['content-type'] ?? '').includes('application/json');
       const request: RecordedRequest = {
         method: incoming.method ?? 'GET',
@@ -58,6 +61,7 @@ export async function startProviderServer(routes: readonly Route[]): Promise<Pro
         query: target.searchParams,
         headers: incoming.headers,
         body: text === '' ? undefined : isJson ? JSON.parse(text) : text,
+        raw,
       };
       recorded.push(request);
       const route = routes.find((candidate) => candidate.method === request.method && matches(candidate.path, request.path));
@@ -104,6 +108,16 @@ export const fileRoute: Route = {
     return { bytes: testImage(Number(index), format), contentType: `image/${format}` };
   },
 };
+
+/** A multipart request's fields: text as strings, files as their name, type and bytes. */
+export async function multipartFields(request: RecordedRequest): Promise<Record<string, string | { name: string; type: string; bytes: Uint8Array }>> {
+  const form = await new Response(Buffer.from(request.raw), { headers: { 'content-type': String(request.headers['content-type']) } }).formData();
+  const fields: Record<string, string | { name: string; type: string; bytes: Uint8Array }> = {};
+  for (const [name, value] of form.entries()) {
+    fields[name] = typeof value === 'string' ? value : { name: value.name, type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) };
+  }
+  return fields;
+}
 
 export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
