@@ -12,7 +12,7 @@ import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { ImageCache, type CachedImage } from './cache.js';
-import { lineErrors, type BatchJob, type LineError } from './input.js';
+import { KEY_FORMAT, lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
 import { lockOutputFolder } from './output-lock.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
@@ -271,9 +271,9 @@ class BatchRun {
   }
 
   async #skipIfDone(job: BatchJob): Promise<boolean> {
-    if (!(await this.#journal.isDone(job.key, this.#outDir))) return false;
+    if (!(await this.#journal.isDone(job.key, this.#outDir, job.legacyKey))) return false;
     this.#summary.skipped++;
-    this.#emit({ type: 'skipped', job, entry: this.#journal.entries.get(job.key)! });
+    this.#emit({ type: 'skipped', job, entry: this.#journal.entryOf(job)! });
     return true;
   }
 
@@ -407,7 +407,7 @@ class BatchRun {
   }
 
   #record(job: BatchJob, fields: Omit<JournalEntry, 'key' | 'line' | 'at'>): Promise<void> {
-    return this.#journal.append({ key: job.key, line: job.line, ...fields, at: new Date().toISOString() });
+    return this.#journal.append({ key: job.key, line: job.line, ...fields, keyFormat: KEY_FORMAT, at: new Date().toISOString() });
   }
 
   /**
@@ -535,7 +535,7 @@ class BatchRun {
 type Prepared = PreparedGeneration;
 
 /** `<prompt slug>-<key>-<index>`: the same names on every run, so a resumed job overwrites its own files. */
-function fileBaseName(plan: Plan, job: BatchJob, index: number): string {
+export function fileBaseName(plan: Plan, job: BatchJob, index: number): string {
   return `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}-${index}`;
 }
 
