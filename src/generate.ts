@@ -9,6 +9,9 @@ import { deprecationWarning, planGeneration, referenceInputs, resolveTarget, typ
 import { sendCall } from './pipeline/send.js';
 import { adapterFor } from './providers/index.js';
 import { MAX_TIMEOUT_MS } from './util/timeout.js';
+import { fromSharedCache, toSharedCache } from './sharing/hooks.js';
+import type { SeededImageCache } from './sharing/image-cache.js';
+import { inTurn, type RequestLimiter } from './sharing/limiter.js';
 import { instantiateModel, knownProviderNames, resolveModelSource, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
 
 export type { CallReport } from './pipeline/send.js';
@@ -32,6 +35,16 @@ export type GenerateImagesOptions = {
   readFile?: ReadFile;
   /** Source of seeds when the request has none, for tests. */
   randomSeed?: () => number;
+  /**
+   * A rate limit shared with other processes (`createRedisRateLimiter` from `ai-imagegen/node`):
+   * every provider call waits for its turn, so app instances on one key keep to one limit together.
+   */
+  rateLimiter?: RequestLimiter;
+  /**
+   * A cache of seeded requests shared with other processes and the batch workers
+   * (`StorageImageCache` over any `unstorage` storage: Redis, fs, S3, Vercel Blob, Cloudflare KV).
+   */
+  cache?: SeededImageCache;
 };
 
 /** A request validated, planned and mapped: what `generateImages`, batch, compare and dry runs send or show. */
@@ -58,12 +71,16 @@ export async function generateImages(request: GenerateRequest, options: Generate
   const { request: plain, abortSignal } = takeAbortSignal(request, options.abortSignal);
   checkTimeout(options.timeoutMs);
   const prepared = await prepareGeneration(plain, options);
-  const send = (mapped: MappedCall) => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs });
+  const shared = await fromSharedCache({ cache: options.cache, prepared, seeded: plain.seed !== undefined, started });
+  if (shared.result !== undefined) return shared.result;
+  const send = (mapped: MappedCall) => inTurn(options.rateLimiter, abortSignal, () => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs }));
   const queue = pLimit(options.concurrency ?? 4);
   // One call (most requests) needs no queue.
   const limit = prepared.calls.length > 1 ? queue : (task: () => ReturnType<typeof send>) => task();
   const outcomes = await Promise.all(prepared.calls.map((mapped) => limit(() => send(mapped))));
-  return collectResult(prepared, outcomes, started);
+  const result = collectResult(prepared, outcomes, started);
+  await toSharedCache({ cache: options.cache, key: shared.key, result });
+  return result;
 }
 
 /**

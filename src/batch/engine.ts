@@ -11,7 +11,8 @@ import type { ImagegenWarning, Plan } from '../pipeline/plan.js';
 import { sendCall, type CallOutcome } from '../pipeline/send.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
 import { timeoutSignal } from '../util/timeout.js';
-import { ImageCache, type CachedImage } from './cache.js';
+import { ImageCache, type CachedImage, type SeededImageCache } from './cache.js';
+import { imageOfCached } from '../sharing/image-cache.js';
 import { KEY_FORMAT, lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
 import { lockOutputFolder } from './output-lock.js';
@@ -64,8 +65,8 @@ export type RunBatchOptions = {
   timeoutMs?: number | undefined;
   /** Backoff bounds; jittered, doubling, and never shorter than a `retry-after`. @default 1 s to 30 s */
   backoff?: { minMs: number; maxMs: number } | undefined;
-  /** The seeded-request cache, or `false` to bypass it. @default false */
-  cache?: ImageCache | false | undefined;
+  /** The seeded-request cache (a folder, or any storage: `StorageImageCache`), or `false` to bypass it. @default false */
+  cache?: ImageCache | SeededImageCache | false | undefined;
   /** When aborted, no new request starts; those in flight finish and are written. */
   signal?: AbortSignal | undefined;
   onEvent?: ((event: BatchEvent) => void) | undefined;
@@ -154,7 +155,7 @@ async function checkFolders({ options, outDir }: { options: RunBatchOptions; out
   const bytesNeeded =
     options.bytesNeeded ?? (isAsyncIterable(options.jobs) ? bytesForImage(256, 256) : await bytesForRequests(options.jobs.map((job) => job.request), options.providers));
   await checkWritableFolder({ folder: outDir, bytesNeeded, field: 'outDir' });
-  if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
+  if (options.cache instanceof ImageCache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
 }
 
 type JobCounter = { requests: number; queueMs: number };
@@ -370,7 +371,7 @@ class BatchRun {
 
   /** Write a cache hit: the same files and the same sidecar as a generated image, marked cached. */
   async #writeCached(job: BatchJob, prepared: Prepared, hit: CachedImage[], jobStarted: number): Promise<{ results: ImageResult[]; cached: true; latencyMs: undefined }> {
-    const images = hit.map(({ bytes, metadata: { width: _width, height: _height, mediaType: _mediaType, ...fields } }) => new GeneratedImage({ ...fields, bytes }));
+    const images = hit.map(imageOfCached);
     const saved = await saveImages({
       images,
       outDir: this.#outDir,

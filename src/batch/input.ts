@@ -2,6 +2,9 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import * as crypto from 'node:crypto';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
+import { canonicalJsonFormats, canonicalJsonOf } from '../util/canonical-json.js';
+
+export { KEY_FORMAT } from '../util/canonical-json.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'text';
 
@@ -346,67 +349,14 @@ export function describeIssue(issue: RequestIssue): string {
   return `${issue.field}: ${issue.message}${value}`;
 }
 
-/**
- * The key format. 2 sorts object keys by UTF-16 code unit, the same on every machine. 1 (written
- * before) sorted them with `new Intl.Collator()`, whose order depends on the machine's language:
- * `{height, chaos}` under cs_CZ, `Seed`/`seed` under da_DK. Where the two orders agree (lowercase
- * ASCII field names, nearly every request) the texts and so the keys are the same; where they
- * differ, a job also carries its format-1 key so a journal written before still resumes.
- */
-export const KEY_FORMAT = 2;
-
-/** Code-unit order: what `Array.prototype.sort` does without a comparator, on every machine. */
-const codeUnitOrder = (left: string, right: string): number => (left < right ? -1 : left > right ? 1 : 0);
-
-/** Format 1's order, for reading journals written before: built lazily, once. */
-let legacyOrder: ((left: string, right: string) => number) | undefined;
-
-/** Sorted key lists by the keys in their given order: a batch repeats a few shapes a million times. */
-type KeyOrders = { current: readonly string[]; legacy: readonly string[] | undefined };
-const keyOrders = new Map<string, KeyOrders>();
-const MAX_KEY_ORDERS = 1000;
-
-function sortedKeys(item: object): KeyOrders {
-  const keys = Object.keys(item);
-  const shape = keys.join('\u0000');
-  let orders = keyOrders.get(shape);
-  if (orders === undefined) {
-    const current = [...keys].sort(codeUnitOrder);
-    legacyOrder ??= new Intl.Collator().compare;
-    const legacy = [...keys].sort(legacyOrder);
-    orders = { current, legacy: legacy.every((key, index) => key === current[index]) ? undefined : legacy };
-    if (keyOrders.size < MAX_KEY_ORDERS) keyOrders.set(shape, orders);
-  }
-  return orders;
-}
-
 /** JSON with keys sorted by code unit, bytes as their hash: equal requests give equal text on every machine. */
 export function canonicalJson(value: unknown): string {
-  return canonicalText(value, 'current');
+  return canonicalJsonOf(value, { hashBytes: sha256 });
 }
 
-/**
- * The canonical text in both key formats: `legacy` only when it differs from `current` (some
- * object's keys sort differently under this machine's collator), so most requests hash once.
- */
-export function canonicalJsonVersions(value: unknown): { current: string; legacy: string | undefined } {
-  let differs = false;
-  const current = canonicalText(value, 'current', () => (differs = true));
-  return { current, legacy: differs ? canonicalText(value, 'legacy') : undefined };
-}
-
-function canonicalText(value: unknown, format: keyof KeyOrders, onDifference?: () => void): string {
-  return JSON.stringify(value, (_key, item: unknown) => {
-    if (item instanceof Uint8Array) return `sha256:${sha256(item)}`;
-    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
-      const orders = sortedKeys(item);
-      if (orders.legacy !== undefined) onDifference?.();
-      const sorted = Object.create(null) as Record<string, unknown>;
-      for (const key of orders[format] ?? orders.current) sorted[key] = (item as Record<string, unknown>)[key];
-      return sorted;
-    }
-    return item;
-  });
+/** The canonical text in both key formats (see `KEY_FORMAT`): `legacy` only where it differs. */
+function canonicalJsonVersions(value: unknown): { current: string; legacy: string | undefined } {
+  return canonicalJsonFormats(value, { hashBytes: sha256 });
 }
 
 export function sha256(data: string | Uint8Array): string {
