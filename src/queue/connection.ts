@@ -90,3 +90,36 @@ export const KEY_PREFIX = 'imagegen';
 export function queueNameFor(outDir: string): string {
   return `imagegen-${createHash('sha256').update(outDir).digest('hex').slice(0, 16)}`;
 }
+
+/**
+ * Waits for a new client's first connection: a Redis that cannot be reached at the start is an
+ * error naming it (later outages are waited out, since work is under way by then).
+ */
+export async function connected(client: import('ioredis').Redis, target: RedisTarget, field = '--queue', timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return;
+  let lastError: Error | undefined;
+  const onError = (error: Error) => (lastError = error);
+  client.on('error', onError);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  } catch {
+    client.disconnect();
+    throw new InvalidRequestError({
+      issues: [
+        {
+          field,
+          value: target.label,
+          message: `cannot reach Redis at ${target.label} (${lastError?.message ?? 'no answer'} for ${timeoutMs / 1000} s); start it (e.g. redis-server --port ${target.port}) or check the URL`,
+        },
+      ],
+    });
+  } finally {
+    client.off('error', onError);
+  }
+}

@@ -7,7 +7,7 @@ import { Journal, type JournalEntry } from '../batch/journal.js';
 import { lockOutputFolder } from '../batch/output-lock.js';
 import { bytesForImage, checkWritableFolder } from '../files/folder-checks.js';
 import { removeTemporaryFiles } from '../files/files.js';
-import { connectionOptions, loadBullMQ, parseRedisUrl, queueNameFor } from './connection.js';
+import { connected, connectionOptions, loadBullMQ, parseRedisUrl, queueNameFor } from './connection.js';
 import { openCircuits, publishRun, retireRun, type SharedCacheSetting } from './run-state.js';
 import type { QueuedJob, QueuedResult } from './worker.js';
 
@@ -51,6 +51,12 @@ export async function runQueuedBatch(options: RunQueuedBatchOptions): Promise<Ba
   const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost = error) });
   const connection = connectionOptions(target);
   const redis = new Redis(connection);
+  try {
+    await connected(redis, target);
+  } catch (error) {
+    await releaseLock().catch(() => undefined);
+    throw error;
+  }
   redis.on('error', () => {
     // ioredis reconnects; every command waits for it (maxRetriesPerRequest: null).
   });

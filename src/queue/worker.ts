@@ -16,7 +16,7 @@ import type { GenerateRequest } from '../pipeline/parse.js';
 import { sendCall } from '../pipeline/send.js';
 import { imageOfCached, type SeededImageCache } from '../sharing/image-cache.js';
 import { timeoutSignal } from '../util/timeout.js';
-import { connectionOptions, loadBullMQ, parseRedisUrl, type RedisTarget } from './connection.js';
+import { connected, connectionOptions, loadBullMQ, parseRedisUrl, type RedisTarget } from './connection.js';
 import { circuitFor, openCircuit, openCircuits, readRun, RUNS_KEY, type RunSettings } from './run-state.js';
 import { openSharedCache } from './shared-cache.js';
 
@@ -88,6 +88,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerSummar
   const bullmq = await loadBullMQ();
   const { Redis } = await import('ioredis');
   const redis = new Redis(connectionOptions(target));
+  await connected(redis, target);
   const emit = options.onEvent ?? (() => {});
   let lost = false;
   redis.on('error', (error: Error) => {
