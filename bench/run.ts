@@ -10,6 +10,7 @@ import { runCache } from './cache.js';
 import { runColdStart } from './cold-start.js';
 import { runMemory } from './memory.js';
 import { runOverhead } from './overhead.js';
+import { runQueueKill, runQueueWorkers, runSharedLimiter, runWorkerMemory } from './queue.js';
 import { runPackageSize } from './package-size.js';
 import { runRequestsPerImage } from './requests-per-image.js';
 import { runThroughput } from './throughput.js';
@@ -41,6 +42,11 @@ const BENCHMARKS: Record<string, (options: BenchmarkOptions) => Promise<Benchmar
   // The installed package, in a fresh app outside the repository (the consumer suite's).
   'cold-start': runColdStart,
   'package-size': runPackageSize,
+  // Beyond one machine (Debian's redis-server; minutes at 120/min): bench/queue.ts.
+  'queue-workers': runQueueWorkers,
+  'queue-kill': runQueueKill,
+  'shared-limiter': runSharedLimiter,
+  'worker-memory': runWorkerMemory,
 };
 
 // Only a full run of every benchmark replaces the committed results the README quotes.
