@@ -381,7 +381,7 @@ async function redisRestart(): Promise<Row> {
         imagesLost: inspected.broken + (jobs - inspected.kept),
         paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
         exitCodes: String(result.code),
-        note: `workers and follower waited for Redis (${duringOutage} calls finished during the 3 s outage, none started after it); ${leftovers} temporary files left`,
+        note: `workers and follower waited for Redis: ${duringOutage} calls started during the 3 s outage, the rest after it came back; ${leftovers} temporary files left`,
       };
     });
   } finally {
