@@ -71,7 +71,7 @@ describe('the seeded cache on any storage, with a size cap', () => {
   });
 
   it('a cache with maxBytes keeps itself under it as it fills', async () => {
-    const cache = new StorageImageCache({ storage: createStorage() as never, maxBytes: 3 * image(1).bytes.length, checkEvery: 1 });
+    const cache = new StorageImageCache({ storage: createStorage() as never, maxBytes: 3 * image(1).bytes.length });
     for (let seed = 1; seed <= 8; seed++) await cache.put(`key${seed}`, [image(seed)]);
     const kept = (await Promise.all(Array.from({ length: 8 }, (_, index) => cache.get(`key${index + 1}`)))).filter(Boolean);
     expect(kept.length).toBeGreaterThan(0);

@@ -44,12 +44,11 @@ export type PruneResult = { removedRequests: number; removedObjects: number; byt
 export type StorageImageCacheOptions = {
   storage: KeyValueStorage;
   /**
-   * Size cap in bytes of the images kept: past it, the least recently used requests are dropped
-   * (checked after every `checkEvery` puts, and by `prune()`). @default no cap
+   * Size cap in bytes of the images kept: past it, the least recently used requests are dropped.
+   * The size is measured once (the first put), then counted on with each put; other processes'
+   * puts are seen at the next prune (`imagegen cache prune` runs one on demand). @default no cap
    */
   maxBytes?: number | undefined;
-  /** Puts between two size checks. @default 50 */
-  checkEvery?: number | undefined;
 };
 
 /**
@@ -67,16 +66,15 @@ export type StorageImageCacheOptions = {
 export class StorageImageCache implements SeededImageCache {
   readonly storage: KeyValueStorage;
   readonly maxBytes: number | undefined;
-  readonly #checkEvery: number;
-  #putsSinceCheck = 0;
+  /** The cache's size as this process knows it: measured by the last prune, plus its own puts since. */
+  #knownBytes: number | undefined;
 
-  constructor({ storage, maxBytes, checkEvery = 50 }: StorageImageCacheOptions) {
+  constructor({ storage, maxBytes }: StorageImageCacheOptions) {
     if (maxBytes !== undefined && !(Number.isFinite(maxBytes) && maxBytes >= 0)) {
       throw new RangeError(`maxBytes: must be a number of bytes from 0 up (got ${String(maxBytes)})`);
     }
     this.storage = storage;
     this.maxBytes = maxBytes;
-    this.#checkEvery = checkEvery;
   }
 
   /**
@@ -114,10 +112,9 @@ export class StorageImageCache implements SeededImageCache {
     }
     // The record last: a reader never finds a record whose objects are not written yet.
     await this.storage.setItem(recordKey(key), JSON.stringify(record));
-    if (this.maxBytes !== undefined && ++this.#putsSinceCheck >= this.#checkEvery) {
-      this.#putsSinceCheck = 0;
-      await this.prune();
-    }
+    if (this.maxBytes === undefined) return;
+    if (this.#knownBytes !== undefined) this.#knownBytes += record.bytes!;
+    if (this.#knownBytes === undefined || this.#knownBytes > this.maxBytes) this.#knownBytes = (await this.prune()).bytesAfter;
   }
 
   /**
@@ -137,31 +134,46 @@ export class StorageImageCache implements SeededImageCache {
       records.push({ key, record: { ...record, usedAt: Math.max(record.usedAt ?? 0, touched) } });
     }
     const objectKeys = await this.storage.getKeys('objects');
-    const sizeOf = new Map<string, number>();
-    for (const { record } of records) for (const image of record.images) sizeOf.set(objectKey(image.object, image.extension), (record.bytes ?? 0) / record.images.length);
-    const total = () => [...sizeOf.values()].reduce((sum, size) => sum + size, 0);
-    const bytesBefore = total();
+    // Each object once, however many requests list it; dropped with the last of them.
+    const objects = new Map<string, { bytes: number; listedBy: number }>();
+    const objectsOf = (record: CacheRecord) => record.images.map((image) => objectKey(image.object, image.extension));
+    let total = 0;
+    for (const { record } of records) {
+      for (const key of objectsOf(record)) {
+        const known = objects.get(key);
+        if (known !== undefined) known.listedBy++;
+        else {
+          const bytes = (record.bytes ?? 0) / record.images.length;
+          objects.set(key, { bytes, listedBy: 1 });
+          total += bytes;
+        }
+      }
+    }
+    const bytesBefore = total;
     let removedRequests = 0;
-    if (maxBytes !== undefined && bytesBefore > maxBytes) {
+    if (maxBytes !== undefined && total > maxBytes) {
       records.sort((left, right) => (left.record.usedAt ?? 0) - (right.record.usedAt ?? 0));
-      const kept = new Map(records.map((item) => [item.key, item]));
       // Down to 90% of the cap, so a busy cache is not pruned after every few puts.
-      for (const { key } of records) {
-        if (total() <= maxBytes * 0.9) break;
-        kept.delete(key);
+      for (const { key, record } of records) {
+        if (total <= maxBytes * 0.9) break;
         await this.storage.removeItem(key);
         removedRequests++;
-        sizeOf.clear();
-        for (const { record } of kept.values()) for (const image of record.images) sizeOf.set(objectKey(image.object, image.extension), (record.bytes ?? 0) / record.images.length);
+        for (const object of objectsOf(record)) {
+          const known = objects.get(object)!;
+          if (--known.listedBy === 0) {
+            objects.delete(object);
+            total -= known.bytes;
+          }
+        }
       }
     }
     let removedObjects = 0;
     for (const key of objectKeys) {
-      if (sizeOf.has(normalizeKey(key))) continue;
+      if (objects.has(normalizeKey(key))) continue;
       await this.storage.removeItem(key);
       removedObjects++;
     }
-    return { removedRequests, removedObjects, bytesBefore: Math.round(bytesBefore), bytesAfter: Math.round(total()) };
+    return { removedRequests, removedObjects, bytesBefore: Math.round(bytesBefore), bytesAfter: Math.round(total) };
   }
 }
 
