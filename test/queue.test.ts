@@ -149,6 +149,24 @@ describe.skipIf('skipReason' in redisBinary)(SUITE, { timeout: 60_000 }, () => {
     expect(pool.starts.at(-1)! - pool.starts[0]!).toBeGreaterThanOrEqual(8 * 200 - 150);
   });
 
+  it("the provider's 429s and spent windows hold every worker (worker.rateLimit): every job done, each 429 one retry", async () => {
+    const redis = await redisServer();
+    const server = await emulator({ rateLimit: '3/2s' });
+    const { dir, file, out } = await workspace(prompts(9));
+    const pool = workers(server);
+    pool.start({ queue: redis.url, concurrency: 2 });
+    pool.start({ queue: redis.url, concurrency: 2 });
+    const result = await batch([file, '-o', out, '--size', '256x256', '--queue', redis.url, '--no-cache', '--json'], dir);
+    expect(result.code, JSON.stringify(result.json?.summary)).toBe(0);
+    expect(result.json?.summary).toMatchObject({ done: 9, failed: 0, images: 9 });
+    const rateLimited = server.stats().byStatus['429'] ?? 0;
+    // Four slots start together when a hold ends and three fit the window: a few 429s, each held
+    // for its retry-after by every worker and counted as a retry.
+    expect(rateLimited).toBeGreaterThan(0);
+    expect(server.stats().requests).toBe(9 + rateLimited);
+    expect(result.json?.summary.retries).toBe(rateLimited);
+  });
+
   it('the circuit breaker stops the provider for every worker: a 401 is sent at most once per worker in flight', async () => {
     const redis = await redisServer();
     const server = await emulator({ apiKey: 'the-right-key', latency: 100 });
