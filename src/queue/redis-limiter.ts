@@ -7,13 +7,16 @@ import { connectionOptions, KEY_PREFIX, missingPackage, parseRedisUrl } from './
 export type RedisRateLimiterOptions = {
   /** `redis://HOST:PORT[/DB]`, or an ioredis client of the app's own (left open on `close()`). */
   redis: string | Redis;
-  /** For all holders together: one call every `60000 / requestsPerMinute` ms, never a burst. */
+  /** For all holders together: one call every `60000 / requestsPerMinute` ms (plus 1%), never a burst. */
   requestsPerMinute: number;
   /** Limits of different keys (accounts, providers) are apart. @default 'default' */
   name?: string;
 };
 
 export type RedisRateLimiter = RequestLimiter & { close(): Promise<void> };
+
+/** Slots this much further apart than the rate: 60/min books one call every 1,010 ms. */
+const HEADROOM = 1.01;
 
 /**
  * Books the next free slot atomically: the key holds when the next call may start; a caller takes
@@ -61,7 +64,9 @@ export async function createRedisRateLimiter({ redis, requestsPerMinute, name = 
   } else {
     client = redis;
   }
-  const intervalMs = Math.max(1, Math.round(60_000 / requestsPerMinute));
+  // 1% apart more than the rate asks: a call that starts late (a slow round trip, a busy event loop)
+  // would otherwise let the call 60 slots after it land inside the same 60 s, 61 in a minute.
+  const intervalMs = Math.max(1, Math.ceil((60_000 / requestsPerMinute) * HEADROOM));
   const key = `${KEY_PREFIX}:limiter:${name}`;
   return {
     async take({ signal } = {}) {
