@@ -9,6 +9,8 @@ import type { BatchSummary } from '../src/batch/engine.js';
 import type { JournalEntry } from '../src/batch/journal.js';
 import { runCli } from '../src/cli/main.js';
 import type { Emulator } from '../src/emulator/index.js';
+import { parseBatchInput } from '../src/batch/input.js';
+import { runQueuedBatch } from '../src/queue/follow.js';
 import { runWorker, type RunWorkerOptions } from '../src/queue/worker.js';
 import { memoryIO } from './helpers/cli.js';
 import { emulatorPerTest } from './helpers/emulators.js';
@@ -248,6 +250,35 @@ describe.skipIf('skipReason' in redisBinary)(SUITE, { timeout: 60_000 }, () => {
     for (const key of objects) await client.set(key, 'base64:AAAA');
     const third = await batch([file, '-o', path.join(dir, 'out3'), '--size', '256x256', '--seed', '5', '--queue', redis.url, '--cache', redis.url, '--json'], dir);
     expect(third.json?.summary).toMatchObject({ done: 3, cached: 0, requests: 3 });
+  });
+
+  it('a follower stopped mid-run (Ctrl-C) pauses the queue, lets the jobs in flight finish and records them; the same run again resumes', async () => {
+    const redis = await redisServer();
+    const server = await emulator({ latency: 400 });
+    const { file, out } = await workspace(prompts(6));
+    const pool = workers(server);
+    pool.start({ queue: redis.url, concurrency: 1 });
+    const jobs = parseBatchInput({ text: await readFile(file, 'utf8'), format: 'text', defaults: { size: '256x256' } }).jobs;
+    const stop = new AbortController();
+    const first = await runQueuedBatch({
+      jobs,
+      outDir: out,
+      queue: redis.url,
+      signal: stop.signal,
+      onEvent: (event) => {
+        if (event.type === 'done') stop.abort();
+      },
+    });
+    expect(first.stopped).toBe(true);
+    expect(first.done).toBeGreaterThanOrEqual(1);
+    expect(first.done + first.pending).toBe(6);
+    const sentBefore = server.stats().requests;
+    expect(sentBefore).toBeLessThanOrEqual(first.done + 1);
+    const second = await runQueuedBatch({ jobs, outDir: out, queue: redis.url });
+    expect(second).toMatchObject({ stopped: false, failed: 0 });
+    expect(second.done + second.skipped).toBe(6);
+    expect(await imageFiles(out)).toHaveLength(6);
+    expect(server.stats().requests).toBeLessThanOrEqual(6 + 1);
   });
 
   it('imagegen worker --exit-when-idle ends once no run has work; Ctrl-C (SIGTERM) lets its jobs in flight finish', async () => {
