@@ -16,7 +16,7 @@ export class ImageCache extends StorageImageCache {
   readonly dir: string;
 
   constructor(dir: string, { maxBytes }: { maxBytes?: number | undefined } = {}) {
-    super({ storage: folderStorage(dir), maxBytes });
+    super({ storage: folderStorage(dir), maxBytes, sha256 });
     this.dir = dir;
   }
 

@@ -1,5 +1,6 @@
 // Node-only: the seeded cache a run's workers share, from its setting (a folder, or Redis through unstorage).
 import { ImageCache } from '../batch/cache.js';
+import { sha256 } from '../batch/input.js';
 import { StorageImageCache, type KeyValueStorage } from '../sharing/image-cache.js';
 import { missingPackage, parseRedisUrl } from './connection.js';
 import type { SharedCacheSetting } from './run-state.js';
@@ -16,7 +17,7 @@ export async function openSharedCache(setting: SharedCacheSetting): Promise<{ ca
   if (setting === false) return undefined;
   if (setting.kind === 'dir') return { cache: new ImageCache(setting.dir, { maxBytes: setting.maxBytes }), close: async () => {} };
   const storage = await redisStorage(setting.url);
-  return { cache: new StorageImageCache({ storage, maxBytes: setting.maxBytes }), close: () => storage.dispose() };
+  return { cache: new StorageImageCache({ storage, maxBytes: setting.maxBytes, sha256 }), close: () => storage.dispose() };
 }
 
 /** An `unstorage` storage on Redis (URL checked first, as the `--cache` flag). */

@@ -44,6 +44,11 @@ export type PruneResult = { removedRequests: number; removedObjects: number; byt
 export type StorageImageCacheOptions = {
   storage: KeyValueStorage;
   /**
+   * SHA-256 of bytes, hex. @default Web Crypto's (edge-safe, asynchronous). Node's synchronous
+   * `createHash` is faster for small images: Web Crypto waits for the thread pool, behind file writes.
+   */
+  sha256?: ((data: Uint8Array) => string | Promise<string>) | undefined;
+  /**
    * Size cap in bytes of the images kept: past it, the least recently used requests are dropped.
    * The size is measured once (the first put), then counted on with each put; other processes'
    * puts are seen at the next prune (`imagegen cache prune` runs one on demand). @default no cap
@@ -68,13 +73,15 @@ export class StorageImageCache implements SeededImageCache {
   readonly maxBytes: number | undefined;
   /** The cache's size as this process knows it: measured by the last prune, plus its own puts since. */
   #knownBytes: number | undefined;
+  readonly #sha256: (data: Uint8Array) => string | Promise<string>;
 
-  constructor({ storage, maxBytes }: StorageImageCacheOptions) {
+  constructor({ storage, maxBytes, sha256 = sha256Hex }: StorageImageCacheOptions) {
     if (maxBytes !== undefined && !(Number.isFinite(maxBytes) && maxBytes >= 0)) {
       throw new RangeError(`maxBytes: must be a number of bytes from 0 up (got ${String(maxBytes)})`);
     }
     this.storage = storage;
     this.maxBytes = maxBytes;
+    this.#sha256 = sha256;
   }
 
   /**
@@ -88,7 +95,7 @@ export class StorageImageCache implements SeededImageCache {
     const images: CachedImage[] = [];
     for (const { object, extension, ...metadata } of record.images) {
       const bytes = toBytes(await this.storage.getItemRaw(objectKey(object, extension)).catch(() => undefined));
-      if (bytes === undefined || (await sha256Hex(bytes)) !== object) {
+      if (bytes === undefined || (await this.#sha256(bytes)) !== object) {
         if (bytes !== undefined) await this.storage.removeItem(objectKey(object, extension));
         await this.storage.removeItem(recordKey(key));
         return undefined;
@@ -96,16 +103,17 @@ export class StorageImageCache implements SeededImageCache {
       images.push({ bytes, extension, metadata });
     }
     if (images.length === 0) return undefined;
-    // Recently used: kept longest by the size cap. A failed touch only makes it older.
+    // Recently used: kept longest by the size cap. Not waited for (the images are here already); a
+    // failed touch only makes the entry look older.
     const touched = this.storage.touch ? this.storage.touch(recordKey(key)) : this.storage.setItem(recordKey(key), JSON.stringify({ ...record, usedAt: Date.now() }));
-    await touched.catch(() => undefined);
+    void touched.catch(() => undefined);
     return images;
   }
 
   async put(key: string, images: readonly GeneratedImage[]): Promise<void> {
     const record: CacheRecord = { images: [], bytes: 0, usedAt: Date.now() };
     for (const image of images) {
-      const object = await sha256Hex(image.bytes);
+      const object = await this.#sha256(image.bytes);
       await this.storage.setItemRaw(objectKey(object, image.extension), image.bytes);
       record.images.push({ ...image.toJSON(), object, extension: image.extension });
       record.bytes! += image.bytes.length;
