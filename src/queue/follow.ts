@@ -204,7 +204,8 @@ class Follower {
       if (chunk.length >= ENQUEUE_CHUNK) await flush();
     }
     if (this.#stopped()) {
-      this.#summary.pending += Math.max(0, this.#summary.total - seen - Math.max(0, (this.#options.alreadyDone ?? 0) - this.#summary.skipped));
+      // Not queued: the jobs of the last chunk, and those not read.
+      this.#summary.pending += chunk.length + Math.max(0, this.#summary.total - seen - Math.max(0, (this.#options.alreadyDone ?? 0) - this.#summary.skipped));
       chunk = [];
     }
     await flush();
