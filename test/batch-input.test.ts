@@ -163,7 +163,8 @@ describe('input formats', () => {
     expect(czech.text).toBe('{"togetherai":{"Seed":3,"chaos":2,"height":1,"seed":4}}');
     expect(danish).toMatchObject({ text: czech.text, key: czech.key });
     expect(english).toMatchObject({ text: czech.text, key: czech.key });
-  });
+    // Three child processes that load TypeScript: seconds on a busy machine.
+  }, 60_000);
 
   it('a job whose key changed with format 2 carries its format-1 key, so a journal written before still resumes', async () => {
     const request = { prompt: 'a fox', providerOptions: { togetherai: { Zeta: 1, alpha: 2 } } };
