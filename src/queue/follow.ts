@@ -96,8 +96,11 @@ class Follower {
   readonly #queueName: string;
   readonly #lockLost: () => Error | undefined;
   readonly #emit: (event: BatchEvent) => void;
-  /** Jobs on the queue not yet finished, by key. */
-  readonly #outstanding = new Map<string, BatchJob>();
+  /**
+   * Jobs on the queue not yet finished: their key and line only (a run of 100k jobs keeps no
+   * requests here; a finished job's request comes back with it from Redis).
+   */
+  readonly #outstanding = new Map<string, number>();
   readonly #circuitsSeen = new Set<string>();
   readonly #summary: BatchSummary = {
     total: 0,
@@ -181,7 +184,7 @@ class Follower {
       if (chunk.length === 0) return;
       const adding = chunk;
       chunk = [];
-      for (const job of adding) this.#outstanding.set(job.key, job);
+      for (const job of adding) this.#outstanding.set(job.key, job.line);
       await this.#queue.addBulk(
         adding.map((job) => ({
           name: 'image',
@@ -236,7 +239,7 @@ class Follower {
 
   async #recordDone(job: Job<QueuedJob, QueuedResult>): Promise<void> {
     const result = job.returnvalue;
-    const batchJob = this.#outstanding.get(job.data.key) ?? { line: job.data.line, key: job.data.key, request: job.data.request, columns: {} };
+    const batchJob: BatchJob = { line: this.#outstanding.get(job.data.key) ?? job.data.line, key: job.data.key, request: job.data.request, columns: {} };
     await this.#record(batchJob, {
       status: 'done',
       files: result.files,
@@ -269,7 +272,7 @@ class Follower {
   }
 
   async #recordFailed(job: Job<QueuedJob, QueuedResult>): Promise<void> {
-    const batchJob = this.#outstanding.get(job.data.key) ?? { line: job.data.line, key: job.data.key, request: job.data.request, columns: {} };
+    const batchJob: BatchJob = { line: this.#outstanding.get(job.data.key) ?? job.data.line, key: job.data.key, request: job.data.request, columns: {} };
     const error = job.failedReason;
     const requests = job.data.requests ?? 0;
     await this.#record(batchJob, { status: 'failed', files: [], seed: undefined, requests, cached: false, error });
