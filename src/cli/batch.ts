@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { parseByteSize, parseDuration, parseRateLimit } from '../util/units.js';
 import { parseRedisUrl } from '../queue/connection.js';
 import { runQueuedBatch } from '../queue/follow.js';
-import type { SharedCacheSetting } from '../queue/run-state.js';
+import type { SharedCacheSetting } from '../queue/settings.js';
 import { openSharedCache } from '../queue/shared-cache.js';
 import path from 'node:path';
 import { defaultCacheDir } from '../files/cache-dir.js';

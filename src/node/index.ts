@@ -16,7 +16,7 @@ export function generateImages(request: GenerateRequest, options: GenerateImages
 
 // Beyond one machine: a rate limit and a cache shared in Redis, the queue's worker and follower.
 export { createRedisRateLimiter } from '../queue/redis-limiter.js';
-export type { RedisRateLimiter, RedisRateLimiterOptions } from '../queue/redis-limiter.js';
+export type { RedisEvalClient, RedisRateLimiter, RedisRateLimiterOptions } from '../queue/redis-limiter.js';
 export { redisStorage } from '../queue/shared-cache.js';
 export { runWorker } from '../queue/worker.js';
 export type { RunWorkerOptions, WorkerEvent, WorkerSummary } from '../queue/worker.js';

@@ -8,7 +8,8 @@ import { lockOutputFolder } from '../batch/output-lock.js';
 import { bytesForImage, checkWritableFolder } from '../files/folder-checks.js';
 import { removeTemporaryFiles } from '../files/files.js';
 import { connected, connectionOptions, loadBullMQ, parseRedisUrl, queueNameFor } from './connection.js';
-import { openCircuits, publishRun, retireRun, type SharedCacheSetting } from './run-state.js';
+import { openCircuits, publishRun, retireRun } from './run-state.js';
+import type { SharedCacheSetting } from './settings.js';
 import type { QueuedJob, QueuedResult } from './worker.js';
 
 export type RunQueuedBatchOptions = Pick<

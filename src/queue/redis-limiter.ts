@@ -1,12 +1,14 @@
 // Node-only: a rate limit on Redis that app instances share, paced evenly like a local run.
-import type { Redis } from 'ioredis';
 import { InvalidRequestError } from '../errors/errors.js';
 import type { RequestLimiter } from '../sharing/limiter.js';
 import { connectionOptions, KEY_PREFIX, missingPackage, parseRedisUrl } from './connection.js';
 
+/** What the limiter needs of a Redis client: an ioredis client has it (typed here so apps need not install ioredis's types). */
+export type RedisEvalClient = { eval(script: string, numberOfKeys: number, ...keysAndArguments: string[]): Promise<unknown> };
+
 export type RedisRateLimiterOptions = {
   /** `redis://HOST:PORT[/DB]`, or an ioredis client of the app's own (left open on `close()`). */
-  redis: string | Redis;
+  redis: string | RedisEvalClient;
   /** For all holders together: one call every `60000 / requestsPerMinute` ms (plus 1%), never a burst. */
   requestsPerMinute: number;
   /** Limits of different keys (accounts, providers) are apart. @default 'default' */
@@ -50,17 +52,18 @@ export async function createRedisRateLimiter({ redis, requestsPerMinute, name = 
   if (!(Number.isFinite(requestsPerMinute) && requestsPerMinute > 0)) {
     throw new InvalidRequestError({ issues: [{ field: 'requestsPerMinute', value: requestsPerMinute, message: 'must be a number of requests per minute above 0, e.g. 60' }] });
   }
-  let client: Redis;
-  let owned = false;
+  let client: RedisEvalClient;
+  let disconnect: (() => void) | undefined;
   if (typeof redis === 'string') {
     const target = parseRedisUrl(redis, 'redis');
     const { Redis: RedisClient } = await import('ioredis').catch((error: unknown) => {
       throw missingPackage(error, 'createRedisRateLimiter', 'ioredis');
     });
-    client = new RedisClient(connectionOptions(target));
+    const own = new RedisClient(connectionOptions(target));
     // Reconnects on its own; calls wait for it.
-    client.on('error', () => {});
-    owned = true;
+    own.on('error', () => {});
+    client = own;
+    disconnect = () => own.disconnect();
   } else {
     client = redis;
   }
@@ -75,7 +78,7 @@ export async function createRedisRateLimiter({ redis, requestsPerMinute, name = 
       if (waitMs > 0) await sleep(waitMs, signal);
     },
     async close() {
-      if (owned) client.disconnect();
+      disconnect?.();
     },
   };
 }

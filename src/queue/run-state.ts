@@ -1,23 +1,9 @@
 // Node-only: what a queued run shares in Redis beside its BullMQ queue: its settings and its circuits.
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from './connection.js';
+import type { RunSettings } from './settings.js';
 
-/** Where the shared cache of a run lives: a folder every worker mounts, or Redis. */
-export type SharedCacheSetting = false | { kind: 'dir'; dir: string; maxBytes?: number | undefined } | { kind: 'redis'; url: string; maxBytes?: number | undefined };
-
-/** What the batch command decides for its run, and every worker of it follows. */
-export type RunSettings = {
-  /** The BullMQ queue's name (see `queueNameFor`). */
-  queue: string;
-  /** The output folder, at the same path on every machine (a shared filesystem). */
-  outDir: string;
-  /** For all workers together, paced evenly over the minute. @default unlimited */
-  requestsPerMinute?: number | undefined;
-  maxRetries: number;
-  timeoutMs: number;
-  backoff: { minMs: number; maxMs: number };
-  cache: SharedCacheSetting;
-};
+export type { RunSettings, SharedCacheSetting } from './settings.js';
 
 /** The runs being followed: a worker serves each. */
 export const RUNS_KEY = `${KEY_PREFIX}:runs`;

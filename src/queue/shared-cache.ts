@@ -3,7 +3,7 @@ import { ImageCache } from '../batch/cache.js';
 import { sha256 } from '../batch/input.js';
 import { StorageImageCache, type KeyValueStorage } from '../sharing/image-cache.js';
 import { missingPackage, parseRedisUrl } from './connection.js';
-import type { SharedCacheSetting } from './run-state.js';
+import type { SharedCacheSetting } from './settings.js';
 
 /** Keys of the cache in Redis: beside the queues, apart from them. */
 export const REDIS_CACHE_BASE = 'imagegen:cache';

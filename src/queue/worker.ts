@@ -17,7 +17,8 @@ import { sendCall } from '../pipeline/send.js';
 import { imageOfCached, type SeededImageCache } from '../sharing/image-cache.js';
 import { timeoutSignal } from '../util/timeout.js';
 import { connected, connectionOptions, loadBullMQ, parseRedisUrl, type RedisTarget } from './connection.js';
-import { circuitFor, openCircuit, openCircuits, readRun, RUNS_KEY, type RunSettings } from './run-state.js';
+import { circuitFor, openCircuit, openCircuits, readRun, RUNS_KEY } from './run-state.js';
+import type { RunSettings } from './settings.js';
 import { openSharedCache } from './shared-cache.js';
 
 /** A job on a run's queue: one line of the batch file. */
