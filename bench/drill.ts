@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { JournalEntry } from '../src/batch/journal.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
+import { ensureRedis, startRedis } from '../test/helpers/redis.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RESULTS_FILE = path.join(import.meta.dirname, 'drill-results.json');
@@ -367,7 +368,52 @@ async function budgetStop(): Promise<Row> {
   });
 }
 
-const ATTACKS = [diskFull, readOnlyOut, concurrentRuns, killNine, providerFaults, missingModel, revokedKey, fifoReference, corruptCache, budgetStop];
+/**
+ * A queued run (`batch --queue` and two `imagegen worker`s, all child processes) whose Redis is
+ * stopped mid-run and started again 3 s later. Redis keeps its append-only file (fsync always),
+ * as a BullMQ deployment should: with no persistence a restart would empty the queue, which the
+ * follower then finds short and the re-run fills.
+ */
+async function redisRestart(): Promise<Row> {
+  const attack = 'Redis stopped and restarted mid-run (batch --queue, 2 workers, 200 jobs)';
+  const binary = await ensureRedis();
+  if (!('path' in binary)) return skippedRow(attack, `skipped: ${binary.skipReason}`);
+  const redis = await startRedis({ persist: true });
+  try {
+    return await withEmulator({ latency: { fixedMs: 100, jitterMs: 50 } }, async (emulator) => {
+      const folder = await workFolder();
+      const jobs = 200;
+      const input = await promptsFile(folder, jobs);
+      const outDir = path.join(folder, 'out');
+      const workers = [imagegen(['worker', '--queue', redis.url, '-c', '3'], emulator), imagegen(['worker', '--queue', redis.url, '-c', '3'], emulator)];
+      const run = imagegen(['batch', input, '-o', outDir, '-s', '256x256', '--no-cache', '--queue', redis.url], emulator);
+      while (emulator.stats().requests < jobs / 3) await sleep(50);
+      await redis.stop();
+      const stoppedAt = emulator.stats().requests;
+      await sleep(3000);
+      const duringOutage = emulator.stats().requests - stoppedAt;
+      await redis.start();
+      const result = await run.done;
+      for (const worker of workers) worker.kill();
+      await Promise.all(workers.map((worker) => worker.done));
+      const inspected = await inspectFolder(outDir);
+      const leftovers = (await readdir(outDir)).filter((name) => name.startsWith('.imagegen-tmp-')).length;
+      return {
+        attack,
+        requestsSent: emulator.stats().requests,
+        imagesKept: inspected.kept,
+        imagesLost: inspected.broken + (jobs - inspected.kept),
+        paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
+        exitCodes: String(result.code),
+        note: `workers and follower waited for Redis: ${duringOutage} calls started during the 3 s outage, the rest after it came back; ${leftovers} temporary files left`,
+      };
+    });
+  } finally {
+    await redis.close();
+  }
+}
+
+const ATTACKS = [diskFull, readOnlyOut, concurrentRuns, killNine, providerFaults, missingModel, revokedKey, fifoReference, corruptCache, budgetStop, redisRestart];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });

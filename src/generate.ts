@@ -13,6 +13,9 @@ import { MAX_TIMEOUT_MS } from './util/timeout.js';
 import type { TelemetryOptions } from './telemetry/settings.js';
 import { traceRequest, type RequestTrace } from './telemetry/trace.js';
 import { instantiateModel, resolveModelReference, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
+import { fromSharedCache, toSharedCache } from './sharing/hooks.js';
+import type { SeededImageCache } from './sharing/image-cache.js';
+import { inTurn, type RequestLimiter } from './sharing/limiter.js';
 
 export type { CallReport } from './pipeline/send.js';
 export type { GenerateImagesResult } from './pipeline/collect.js';
@@ -48,6 +51,16 @@ export type GenerateImagesOptions = TelemetryOptions & {
    * before sending and is charged what it cost (the provider's actual cost where reported).
    */
   budget?: Budget;
+  /**
+   * A rate limit shared with other processes (`createRedisRateLimiter` from `ai-imagegen/node`):
+   * every provider call waits for its turn, so app instances on one key keep to one limit together.
+   */
+  rateLimiter?: RequestLimiter;
+  /**
+   * A cache of seeded requests shared with other processes and the batch workers
+   * (`StorageImageCache` over any `unstorage` storage: Redis, fs, S3, Vercel Blob, Cloudflare KV).
+   */
+  cache?: SeededImageCache;
 };
 
 /** A request validated, planned and mapped: what `generateImages`, batch, compare and dry runs send or show. */
@@ -80,7 +93,10 @@ async function generateTraced(request: GenerateRequest, options: GenerateImagesO
   checkConcurrency(options.concurrency);
   const budgets = [...(options.maxCostUsd === undefined ? [] : [new Budget({ maxUsd: options.maxCostUsd, field: 'maxCostUsd' })]), ...(options.budget ? [options.budget] : [])];
   const prepared = await prepareGeneration(plain, options);
-  const send = (mapped: MappedCall) => trace.call(prepared, mapped.call, () => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs }));
+  const shared = await fromSharedCache({ cache: options.cache, prepared, seeded: plain.seed !== undefined, started });
+  if (shared.result !== undefined) return shared.result;
+  const send = (mapped: MappedCall) =>
+    trace.call(prepared, mapped.call, () => inTurn(options.rateLimiter, abortSignal, () => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs })));
   const queue = pLimit(options.concurrency ?? 4);
   // One call (most requests) needs no queue.
   const limit = prepared.calls.length > 1 ? queue : (task: () => ReturnType<typeof send>) => task();
@@ -91,6 +107,7 @@ async function generateTraced(request: GenerateRequest, options: GenerateImagesO
     const result = collectResult(prepared, outcomes, started);
     const cost = costOfDelivery({ actualCostUsd: result.actualCostUsd, estimatedCostUsd, delivered: result.images.length, requested: resolved.count });
     for (const reservation of reservations) reservation.settle(cost);
+    await toSharedCache({ cache: options.cache, key: shared.key, result });
     return result;
   } catch (error) {
     // A provider's refusal delivered nothing to pay for; an abort may have been billed for calls in flight.

@@ -55,3 +55,7 @@ export {
 } from './errors/errors.js';
 export type { ImagegenErrorKind, RequestIssue, TimeoutFields } from './errors/errors.js';
 export { observeCredentials } from './errors/redaction.js';
+// Shared by app instances (issue 21): a seeded-image cache on any key-value storage, a limiter's shape.
+export { imageCacheKey, StorageImageCache } from './sharing/image-cache.js';
+export type { CachedImage, KeyValueStorage, PruneResult, SeededImageCache, StorageImageCacheOptions } from './sharing/image-cache.js';
+export type { RequestLimiter } from './sharing/limiter.js';

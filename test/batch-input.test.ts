@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { canonicalJson, InvalidBatchInputError, parseBatchInput } from '../src/batch/input.js';
+import { canonicalJson, createJobKeyMaker, InvalidBatchInputError, parseBatchInput } from '../src/batch/input.js';
+import { Journal } from '../src/batch/journal.js';
+import { parseRequest } from '../src/pipeline/parse.js';
 import { checkBatchFile, loadBatchFile } from '../src/batch/load.js';
 import { readBatchJobs } from '../src/batch/read.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
@@ -110,12 +113,12 @@ describe('input formats', () => {
     }
   });
 
-  it('canonical JSON (what job and cache keys hash) is the text earlier versions wrote: keys in localeCompare order, bytes as their hash', () => {
-    const earlier = (value: unknown) =>
+  it('canonical JSON (what job and cache keys hash) sorts keys by code unit, bytes as their hash: the same text on every machine', () => {
+    const byCodeUnit = (value: unknown) =>
       JSON.stringify(value, (_key, item: unknown) => {
         if (item instanceof Uint8Array) return `sha256:${createHash('sha256').update(item).digest('hex')}`;
         if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
-          return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([left], [right]) => left.localeCompare(right)));
+          return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0)));
         }
         return item;
       });
@@ -128,12 +131,72 @@ describe('input formats', () => {
       { nested: { deeper: { deepest: [{ b: 1, a: { d: [true, false], c: 'é 🦊 "quoted" \\ \n' } }] } }, skipped: () => 1 },
       { at: new Date(0), url: new URL('https://example.com/x'), mixed: [{ z: new Uint8Array([9]) }] },
       Object.assign(Object.create(null) as object, { b: 2, a: 1 }),
+      { height: 1, chaos: 2, Seed: 3, seed: 4, 'é': 5, e: 6, f: 7 },
       ['top', 'level', { array: 1 }],
       'a string',
       42,
     ];
-    for (const value of values) expect(canonicalJson(value)).toBe(earlier(value));
+    for (const value of values) expect(canonicalJson(value)).toBe(byCodeUnit(value));
     expect(canonicalJson(values[0])).toBe(canonicalJson(values[1]));
+  });
+
+  it('job keys are the same under every language (cs_CZ, da_DK, en_US): a collator would order {height, chaos} and Seed/seed by locale', () => {
+    // What format 1 did, under the machine's language: these orders are why it was replaced.
+    expect(['height', 'chaos'].sort(new Intl.Collator('cs').compare)).toEqual(['height', 'chaos']);
+    expect(['height', 'chaos'].sort(new Intl.Collator('en').compare)).toEqual(['chaos', 'height']);
+    expect(['seed', 'Seed'].sort(new Intl.Collator('da').compare)).not.toEqual(['seed', 'Seed'].sort(new Intl.Collator('en').compare));
+    const script = `
+      import { canonicalJson, createKeyMaker } from './src/batch/input.ts';
+      const keyOf = createKeyMaker();
+      const request = { prompt: 'a fox', providerOptions: { togetherai: { height: 1, chaos: 2, Seed: 3, seed: 4 } } };
+      console.log(JSON.stringify({ text: canonicalJson(request.providerOptions), key: keyOf(request), locale: new Intl.Collator().resolvedOptions().locale }));`;
+    const run = (language: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          cwd: path.resolve(import.meta.dirname, '..'),
+          env: { ...process.env, LANG: language, LC_ALL: language },
+          encoding: 'utf8',
+        }),
+      ) as { text: string; key: string; locale: string };
+    const [czech, danish, english] = [run('cs_CZ.UTF-8'), run('da_DK.UTF-8'), run('en_US.UTF-8')];
+    expect([czech.locale, danish.locale, english.locale]).toEqual(['cs-CZ', 'da-DK', 'en-US']);
+    expect(czech.text).toBe('{"togetherai":{"Seed":3,"chaos":2,"height":1,"seed":4}}');
+    expect(danish).toMatchObject({ text: czech.text, key: czech.key });
+    expect(english).toMatchObject({ text: czech.text, key: czech.key });
+    // Three child processes that load TypeScript: seconds on a busy machine.
+  }, 60_000);
+
+  it('a job whose key changed with format 2 carries its format-1 key, so a journal written before still resumes', async () => {
+    const request = { prompt: 'a fox', providerOptions: { togetherai: { Zeta: 1, alpha: 2 } } };
+    const formatOne = (value: unknown) =>
+      JSON.stringify(value, (_key, item: unknown) =>
+        item !== null && typeof item === 'object' && !Array.isArray(item)
+          ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([left], [right]) => left.localeCompare(right)))
+          : item,
+      );
+    const legacyKey = createHash('sha256').update(`${formatOne(parseRequest(request))}#0`).digest('hex').slice(0, 24);
+    const keys = createJobKeyMaker();
+    const made = keys(request);
+    expect(made.legacyKey).toBe(legacyKey);
+    expect(made.key).not.toBe(legacyKey);
+    // Lowercase ASCII field names sort alike in both: one key, unchanged from format 1.
+    const plain = keys({ prompt: 'a whale', size: '64x64', seed: 2 });
+    expect(plain.legacyKey).toBeUndefined();
+    expect(plain.key).toBe(createHash('sha256').update(`${formatOne(parseRequest({ prompt: 'a whale', size: '64x64', seed: 2 }))}#0`).digest('hex').slice(0, 24));
+
+    const outDir = await mkdtemp(path.join(tmpdir(), 'imagegen-keys-'));
+    try {
+      await writeFile(path.join(outDir, 'a.png'), 'x');
+      await writeFile(path.join(outDir, 'a.json'), '{}');
+      const entry = { key: legacyKey, line: 1, status: 'done', files: ['a.png'], seed: 1, requests: 1, cached: false, at: '2026-01-01T00:00:00.000Z' };
+      await writeFile(path.join(outDir, 'manifest.jsonl'), `${JSON.stringify(entry)}\n`);
+      const journal = await Journal.open(outDir);
+      expect(await journal.isDone(made.key, outDir, made.legacyKey)).toBe(true);
+      expect(journal.entryOf(made)?.key).toBe(legacyKey);
+      expect(await journal.isDone(made.key, outDir)).toBe(false);
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
   });
 
   it('identical lines are distinct jobs with stable keys', () => {

@@ -67,6 +67,11 @@ describe('--help of every command', () => {
         emulator [options]           run a local server that speaks Together AI's
                                      image API (offline development, tests, load and
                                      fault drills)
+        worker [options]             take the jobs of \`imagegen batch --queue\` runs
+                                     from Redis and generate them (any number of
+                                     workers, on any machines sharing the output
+                                     folder)
+        cache                        the cache of seeded requests (a folder, or Redis)
         help [command]               display help for command
       "
     `);
@@ -145,9 +150,17 @@ describe('--help of every command', () => {
                                       and bad bodies (default: "5")
         --timeout <duration>          per-request timeout, with a unit: 120s, 2m
                                       (default: "120s")
+        --cache [redis-url]           share the cache of seeded requests in Redis
+                                      (redis://HOST:PORT[/DB]); without a URL, the
+                                      cache folder
         --no-cache                    bypass the cache of seeded requests
         --cache-dir <dir>             cache folder (default $IMAGEGEN_CACHE_DIR or
                                       ~/.cache/ai-imagegen)
+        --cache-max-size <size>       size cap of the cache: past it the least
+                                      recently used images go (default: "5GB")
+        --queue <redis-url>           put the jobs on a Redis queue (BullMQ) for
+                                      \`imagegen worker\`s and follow them:
+                                      redis://HOST:PORT[/DB]
         --dry-run                     print requests, images, megapixels and estimated
                                       cost; send nothing
         --skip-invalid                go on without the lines that are invalid

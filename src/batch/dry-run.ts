@@ -67,7 +67,7 @@ export async function createEstimate({ outDir }: { outDir: string }): Promise<{
   const folder = path.resolve(outDir);
   const journal = await Journal.read(folder);
   const estimate: DryRunEstimate = { requests: 0, images: 0, megapixels: 0, estimatedCostUsd: 0, alreadyDone: 0, unpricedModels: [], unknownModels: [], deprecatedModels: [], byModel: {} };
-  const isDone = (job: BatchJob) => journal.isDone(job.key, folder);
+  const isDone = (job: BatchJob) => journal.isDone(job.key, folder, job.legacyKey);
   const countDone = () => void estimate.alreadyDone++;
   const add = async (job: BatchJob, plan: Plan) => {
     if (await isDone(job)) {

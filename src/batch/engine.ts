@@ -15,8 +15,9 @@ import type { ProvidersOption } from '../models/resolve-model.js';
 import { resolveTelemetry, telemetryOptionsOf, type TelemetryOptions } from '../telemetry/settings.js';
 import { traceRequest, type RequestTrace } from '../telemetry/trace.js';
 import { timeoutSignal } from '../util/timeout.js';
-import { ImageCache, type CachedImage } from './cache.js';
-import { lineErrors, type BatchJob, type LineError } from './input.js';
+import { ImageCache, type CachedImage, type SeededImageCache } from './cache.js';
+import { imageOfCached } from '../sharing/image-cache.js';
+import { KEY_FORMAT, lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
 import { lockOutputFolder } from './output-lock.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
@@ -69,8 +70,8 @@ export type RunBatchOptions = TelemetryOptions & {
   timeoutMs?: number | undefined;
   /** Backoff bounds; jittered, doubling, and never shorter than a `retry-after`. @default 1 s to 30 s */
   backoff?: { minMs: number; maxMs: number } | undefined;
-  /** The seeded-request cache, or `false` to bypass it. @default false */
-  cache?: ImageCache | false | undefined;
+  /** The seeded-request cache (a folder, or any storage: `StorageImageCache`), or `false` to bypass it. @default false */
+  cache?: ImageCache | SeededImageCache | false | undefined;
   /** When aborted, no new request starts; those in flight finish and are written. */
   signal?: AbortSignal | undefined;
   onEvent?: ((event: BatchEvent) => void) | undefined;
@@ -171,7 +172,7 @@ async function checkFolders({ options, outDir }: { options: RunBatchOptions; out
   const bytesNeeded =
     options.bytesNeeded ?? (isAsyncIterable(options.jobs) ? bytesForImage(256, 256) : await bytesForRequests(options.jobs.map((job) => job.request), options.providers));
   await checkWritableFolder({ folder: outDir, bytesNeeded, field: 'outDir' });
-  if (options.cache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
+  if (options.cache instanceof ImageCache) await checkWritableFolder({ folder: options.cache.dir, bytesNeeded, field: 'cache.dir' });
 }
 
 /** `paidUsd`: what the job's calls that delivered images cost so far (their actual cost, else their estimate). */
@@ -294,9 +295,9 @@ class BatchRun {
   }
 
   async #skipIfDone(job: BatchJob): Promise<boolean> {
-    if (!(await this.#journal.isDone(job.key, this.#outDir))) return false;
+    if (!(await this.#journal.isDone(job.key, this.#outDir, job.legacyKey))) return false;
     this.#summary.skipped++;
-    this.#emit({ type: 'skipped', job, entry: this.#journal.entries.get(job.key)! });
+    this.#emit({ type: 'skipped', job, entry: this.#journal.entryOf(job)! });
     return true;
   }
 
@@ -436,7 +437,7 @@ class BatchRun {
 
   /** Write a cache hit: the same files and the same sidecar as a generated image, marked cached. */
   async #writeCached(job: BatchJob, prepared: Prepared, hit: CachedImage[], jobStarted: number): Promise<{ results: ImageResult[]; cached: true; latencyMs: undefined }> {
-    const images = hit.map(({ bytes, metadata: { width: _width, height: _height, mediaType: _mediaType, ...fields } }) => new GeneratedImage({ ...fields, uint8Array: bytes }));
+    const images = hit.map(imageOfCached);
     const saved = await saveImages({
       images,
       outDir: this.#outDir,
@@ -473,7 +474,7 @@ class BatchRun {
   }
 
   #record(job: BatchJob, fields: Omit<JournalEntry, 'key' | 'line' | 'at'>): Promise<void> {
-    return this.#journal.append({ key: job.key, line: job.line, ...fields, at: new Date().toISOString() });
+    return this.#journal.append({ key: job.key, line: job.line, ...fields, keyFormat: KEY_FORMAT, at: new Date().toISOString() });
   }
 
   /**
@@ -607,7 +608,7 @@ class BatchRun {
 type Prepared = PreparedGeneration;
 
 /** `<prompt slug>-<key>-<index>`: the same names on every run, so a resumed job overwrites its own files. */
-function fileBaseName(plan: Plan, job: BatchJob, index: number): string {
+export function fileBaseName(plan: Plan, job: BatchJob, index: number): string {
   return `${slugify(plan.prompt, 40)}-${job.key.slice(0, 10)}-${index}`;
 }
 

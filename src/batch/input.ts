@@ -2,6 +2,9 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import * as crypto from 'node:crypto';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
+import { canonicalJsonFormats, canonicalJsonOf } from '../util/canonical-json.js';
+
+export { KEY_FORMAT } from '../util/canonical-json.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'text';
 
@@ -10,8 +13,13 @@ export type BatchJob = {
   /** Line in the input file, from 1. */
   line: number;
   request: GenerateRequest;
-  /** Stable across runs of the same file: a hash of the request and its occurrence. */
+  /** Stable across runs of the same file and across machines: a hash of the request and its occurrence. */
   key: string;
+  /**
+   * The key format 1 gave this job on this machine, only where it differs from `key`: a journal
+   * written before format 2 is looked up under it, so an old run still resumes.
+   */
+  legacyKey?: string;
   /** Column of each field on its line, for error messages. */
   columns: Record<string, number>;
 };
@@ -93,11 +101,11 @@ export function createJobMaker(
   { keys = true }: { keys?: boolean } = {},
 ): (row: Row) => { job: BatchJob } | { errors: LineError[] } {
   // Without keys (a check that keeps nothing) the schema still runs: its problems are the line's.
-  const keyOf = keys ? createKeyMaker() : (request: GenerateRequest) => (parseRequest(request), '');
+  const keyOf = keys ? createJobKeyMaker() : (request: GenerateRequest) => (parseRequest(request), { key: '' });
   return (row) => {
     const request = { ...defaults, ...row.request } as GenerateRequest;
     try {
-      return { job: { line: row.line, request, key: keyOf(request), columns: row.columns } };
+      return { job: { line: row.line, request, ...keyOf(request), columns: row.columns } };
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
       return { errors: lineErrors(row, error.issues) };
@@ -110,9 +118,26 @@ export function createJobMaker(
  * keys are stable across runs and repeated requests stay distinct. Throws `InvalidRequestError`.
  */
 export function createKeyMaker(): (request: GenerateRequest) => string {
-  const occurrences = new Map<number, number>();
+  const keys = createJobKeyMaker();
+  return (request) => keys(request).key;
+}
+
+/** Like `createKeyMaker`, with the format-1 key where it differs (see `KEY_FORMAT`). */
+export function createJobKeyMaker(): (request: GenerateRequest) => { key: string; legacyKey?: string } {
+  const current = createOccurrenceCounter();
+  const legacy = createOccurrenceCounter();
   return (request) => {
-    const identity = canonicalJson(parseRequest(request));
+    const identity = canonicalJsonVersions(parseRequest(request));
+    const key = current(identity.current);
+    // A format-1 text that differs never equals another request's format-2 text (the same fields
+    // and values would make it the same request), so its repeats are counted on their own.
+    return identity.legacy === undefined ? { key } : { key, legacyKey: legacy(identity.legacy) };
+  };
+}
+
+function createOccurrenceCounter(): (identity: string) => string {
+  const occurrences = new Map<number, number>();
+  return (identity) => {
     // 48 bits of a digest stand for the text: a million-line file keeps a million of them. Should two
     // requests share them, the later one counts on from the earlier: its key is still its own.
     const digest = sha256Bytes(identity).readUIntBE(0, 6);
@@ -324,38 +349,14 @@ export function describeIssue(issue: RequestIssue): string {
   return `${issue.field}: ${issue.message}${value}`;
 }
 
-/**
- * `localeCompare`'s order (keys written by earlier runs depend on it), from one collator: building
- * one per comparison was most of the time a million-line file took to check.
- */
-const KEY_ORDER = new Intl.Collator().compare;
-
-/** Sorted key lists by the keys in their given order: a batch repeats a few shapes a million times. */
-const keyOrders = new Map<string, readonly string[]>();
-const MAX_KEY_ORDERS = 1000;
-
-function sortedKeys(item: object): readonly string[] {
-  const keys = Object.keys(item);
-  const shape = keys.join('\u0000');
-  let order = keyOrders.get(shape);
-  if (order === undefined) {
-    order = keys.sort(KEY_ORDER);
-    if (keyOrders.size < MAX_KEY_ORDERS) keyOrders.set(shape, order);
-  }
-  return order;
+/** JSON with keys sorted by code unit, bytes as their hash: equal requests give equal text on every machine. */
+export function canonicalJson(value: unknown): string {
+  return canonicalJsonOf(value, { hashBytes: sha256 });
 }
 
-/** JSON with sorted keys, bytes as their hash: equal requests give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => {
-    if (item instanceof Uint8Array) return `sha256:${sha256(item)}`;
-    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
-      const sorted = Object.create(null) as Record<string, unknown>;
-      for (const key of sortedKeys(item)) sorted[key] = (item as Record<string, unknown>)[key];
-      return sorted;
-    }
-    return item;
-  });
+/** The canonical text in both key formats (see `KEY_FORMAT`): `legacy` only where it differs. */
+function canonicalJsonVersions(value: unknown): { current: string; legacy: string | undefined } {
+  return canonicalJsonFormats(value, { hashBytes: sha256 });
 }
 
 export function sha256(data: string | Uint8Array): string {

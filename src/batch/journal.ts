@@ -18,6 +18,8 @@ export type JournalEntry = {
   /** Wall time of the slowest successful provider call, in milliseconds (0 from the cache). */
   latencyMs?: number;
   error?: string;
+  /** The key format `key` was made with (`KEY_FORMAT`); absent on lines written before format 2. */
+  keyFormat?: number;
   /**
    * What each image of `files` is, in order, so a resumed experiment need not read the sidecars
    * back. The few fields rows show; warnings only when there are some.
@@ -89,9 +91,17 @@ export class Journal {
     return new Journal(filePath, entries);
   }
 
-  /** Whether a key is done and its files are all still there. */
-  async isDone(key: string, outDir: string): Promise<boolean> {
-    const entry = this.entries.get(key);
+  /**
+   * A job's entry: under its key, else under its format-1 key (`BatchJob.legacyKey`), which a
+   * journal written before key format 2 holds for the few requests whose key order differed.
+   */
+  entryOf({ key, legacyKey }: { key: string; legacyKey?: string | undefined }): JournalEntry | undefined {
+    return this.entries.get(key) ?? (legacyKey === undefined ? undefined : this.entries.get(legacyKey));
+  }
+
+  /** Whether a job (by its key, or its format-1 key) is done and its files are all still there. */
+  async isDone(key: string, outDir: string, legacyKey?: string): Promise<boolean> {
+    const entry = this.entryOf({ key, legacyKey });
     if (entry?.status !== 'done') return false;
     const present = await Promise.all(
       entry.files.flatMap((file) => [file, file.replace(/\.[a-z]+$/, '.json')]).map((file) =>

@@ -76,15 +76,26 @@ export class ProviderPacing {
    * once seen, the rest of those jobs would only get the same answer, so they are not sent.
    * Returns the scope opened, when this error opened one.
    */
-  tripCircuit({ provider, modelId }: Target, error: unknown, line: number): { scope: string; reason: string } | undefined {
-    if (!ProviderError.isInstance(error) || error.statusCode === undefined) return undefined;
-    const status = error.statusCode;
-    const scope = status === 401 || status === 402 ? provider : status === 403 || status === 404 ? `${provider}:${modelId}` : undefined;
-    if (scope === undefined || this.#circuits.has(scope)) return undefined;
-    const reason = `not sent: ${scope} answered HTTP ${status} on line ${line} (${error.message.replace(/\.$/, '')}), which would repeat for every request; fix it and re-run to retry`;
-    this.#circuits.set(scope, reason);
-    return { scope, reason: error.message };
+  tripCircuit(target: Target, error: unknown, line: number): { scope: string; reason: string } | undefined {
+    const circuit = circuitOpenedBy(target, error, line);
+    if (circuit === undefined || this.#circuits.has(circuit.scope)) return undefined;
+    this.#circuits.set(circuit.scope, circuit.notSent);
+    return { scope: circuit.scope, reason: circuit.reason };
   }
+}
+
+/**
+ * The circuit an error opens, if it is one that would repeat for every request: 401 and 402 for
+ * the provider, 403 and 404 for the model. `notSent` is what the jobs held back by it say;
+ * `reason` the error itself. Shared by a local run and the queue's workers.
+ */
+export function circuitOpenedBy({ provider, modelId }: Target, error: unknown, line: number): { scope: string; reason: string; notSent: string } | undefined {
+  if (!ProviderError.isInstance(error) || error.statusCode === undefined) return undefined;
+  const status = error.statusCode;
+  const scope = status === 401 || status === 402 ? provider : status === 403 || status === 404 ? `${provider}:${modelId}` : undefined;
+  if (scope === undefined) return undefined;
+  const notSent = `not sent: ${scope} answered HTTP ${status} on line ${line} (${error.message.replace(/\.$/, '')}), which would repeat for every request; fix it and re-run to retry`;
+  return { scope, reason: error.message, notSent };
 }
 
 /** Milliseconds until the provider's window resets, when its headers say none is left; else `undefined`. */

@@ -1,10 +1,13 @@
 import { Command } from 'commander';
-import { parseDuration, parseRateLimit } from '../util/units.js';
+import { parseByteSize, parseDuration, parseRateLimit } from '../util/units.js';
+import { parseRedisUrl } from '../queue/connection.js';
+import { runQueuedBatch } from '../queue/follow.js';
+import type { SharedCacheSetting } from '../queue/settings.js';
+import { openSharedCache } from '../queue/shared-cache.js';
 import path from 'node:path';
-import { ImageCache } from '../batch/cache.js';
 import { defaultCacheDir } from '../files/cache-dir.js';
 import { createEstimate, type DryRunEstimate } from '../batch/dry-run.js';
-import { runBatch, type BatchSummary } from '../batch/engine.js';
+import { runBatch, type BatchEvent, type BatchSummary } from '../batch/engine.js';
 import { detectFormat } from '../batch/input.js';
 import { checkBatchFile, throwUnlessUsable, validBatchJobs } from '../batch/load.js';
 import { PlanStore } from '../batch/plan-store.js';
@@ -14,7 +17,10 @@ import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ImageResult } from '../files/files.js';
 import type { CliIO, CommandContext } from './output.js';
 import { Budget } from '../pipeline/budget.js';
-import { budgetFlag, checkPricedForBudget, choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, wholeNumber } from './output.js';
+import { budgetFlag, checkPricedForBudget, choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
+
+/** The cache's size cap unless `--cache-max-size` says otherwise. */
+export const DEFAULT_CACHE_MAX_SIZE = '5GB';
 
 type BatchFlags = {
   model?: string;
@@ -32,8 +38,10 @@ type BatchFlags = {
   rateLimit?: string;
   maxRetries: string;
   timeout: string;
-  cache: boolean;
+  cache?: boolean | string;
   cacheDir?: string;
+  cacheMaxSize: string;
+  queue?: string;
   dryRun?: boolean;
   skipInvalid?: boolean;
   json?: boolean;
@@ -60,8 +68,11 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote, telemetry }: 
     .option('-r, --rate-limit <rate>', 'requests per minute per provider, e.g. 120/min')
     .option('--max-retries <n>', 'retries per request on 429, 5xx, network errors and bad bodies', '5')
     .option('--timeout <duration>', 'per-request timeout, with a unit: 120s, 2m', '120s')
+    .option('--cache [redis-url]', 'share the cache of seeded requests in Redis (redis://HOST:PORT[/DB]); without a URL, the cache folder')
     .option('--no-cache', 'bypass the cache of seeded requests')
     .option('--cache-dir <dir>', 'cache folder (default $IMAGEGEN_CACHE_DIR or ~/.cache/ai-imagegen)')
+    .option('--cache-max-size <size>', 'size cap of the cache: past it the least recently used images go', DEFAULT_CACHE_MAX_SIZE)
+    .option('--queue <redis-url>', 'put the jobs on a Redis queue (BullMQ) for `imagegen worker`s and follow them: redis://HOST:PORT[/DB]')
     .option('--dry-run', 'print requests, images, megapixels and estimated cost; send nothing')
     .option('--skip-invalid', 'go on without the lines that are invalid')
     .option('--json', 'print the summary and the images written as JSON on stdout')
@@ -75,7 +86,19 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote, telemetry }: 
       const rate = flags.rateLimit === undefined ? undefined : parseFlag('--rate-limit', flags.rateLimit, parseRateLimit);
       const inputFormat = flags.inputFormat === undefined ? undefined : choiceFlag('--input-format', flags.inputFormat, ['jsonl', 'csv', 'text'] as const);
       const budgetUsd = flags.budget === undefined ? undefined : budgetFlag('--budget', flags.budget);
+      // One budget across workers on other machines needs its spend kept in Redis: not built yet.
+      if (budgetUsd !== undefined && flags.queue !== undefined) throw new UsageError('--budget cannot be combined with --queue yet: run the batch locally to bound its spend');
       const outDir = path.resolve(io.cwd, flags.out);
+      const cacheMaxBytes = parseFlag('--cache-max-size', flags.cacheMaxSize, parseByteSize);
+      // Checked with the other flags: a bad URL is a usage error before the file is read.
+      if (flags.queue !== undefined) parseRedisUrl(flags.queue, '--queue');
+      if (typeof flags.cache === 'string') parseRedisUrl(flags.cache, '--cache');
+      const cacheSetting: SharedCacheSetting =
+        flags.cache === false
+          ? false
+          : typeof flags.cache === 'string'
+            ? { kind: 'redis', url: flags.cache, maxBytes: cacheMaxBytes }
+            : { kind: 'dir', dir: flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env), maxBytes: cacheMaxBytes };
       // Said once the flags are known to be good, so a usage error stands alone.
       if (defaults.model === undefined && loadTogetherApiKey() === undefined) {
         defaults.model = LOCAL_FALLBACK_MODEL;
@@ -116,30 +139,40 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote, telemetry }: 
       });
       const images: ImageResult[] = [];
       let summary: BatchSummary;
+      const onEvent = (event: BatchEvent) => {
+        // Kept only to print: a long run without --json holds no list of its images.
+        if (flags.json && event.type === 'done') images.push(...event.results);
+        progress.onEvent(event);
+      };
+      const common = {
+        ...telemetry(),
+        jobs: validBatchJobs({ file: inputFile, format, defaults, invalidLines: check.invalidLines }),
+        total: check.valid,
+        alreadyDone: estimator.finish().alreadyDone,
+        bytesNeeded: check.bytesNeeded,
+        outDir,
+        maxRetries,
+        timeoutMs,
+        ...(rate === undefined ? {} : { requestsPerMinute: (rate.requests * 60_000) / rate.windowMs }),
+        signal: stop,
+        onEvent,
+      };
+      // Opened here for a local run (a Redis cache has a connection to close); a queued run's workers open their own.
+      const localCache = flags.queue === undefined ? await openSharedCache(cacheSetting) : undefined;
       try {
-        summary = await runBatch({
-          ...telemetry(),
-          jobs: validBatchJobs({ file: inputFile, format, defaults, invalidLines: check.invalidLines }),
-          prepared: (job) => plans.take(job),
-          total: check.valid,
-          alreadyDone: estimator.finish().alreadyDone,
-          bytesNeeded: check.bytesNeeded,
-          outDir,
-          concurrency,
-          maxRetries,
-          timeoutMs,
-          ...(rate === undefined ? {} : { requestsPerMinute: (rate.requests * 60_000) / rate.windowMs }),
-          cache: flags.cache ? new ImageCache(flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : defaultCacheDir(io.env)) : false,
-          signal: stop,
-          ...(budgetUsd === undefined ? {} : { budget: new Budget({ maxUsd: budgetUsd, field: '--budget' }) }),
-          onEvent: (event) => {
-            // Kept only to print: a long run without --json holds no list of its images.
-            if (flags.json && event.type === 'done') images.push(...event.results);
-            progress.onEvent(event);
-          },
-        });
+        summary =
+          flags.queue === undefined
+            ? await runBatch({
+                ...common,
+                prepared: (job) => plans.take(job),
+                concurrency,
+                cache: localCache?.cache ?? false,
+                ...(budgetUsd === undefined ? {} : { budget: new Budget({ maxUsd: budgetUsd, field: '--budget' }) }),
+              })
+            : await runQueuedBatch({ ...common, queue: flags.queue, cache: cacheSetting });
       } finally {
         progress.stop();
+        await localCache?.close();
       }
       // The shared result shape (schema/result.schema.json): the files this run wrote, relative to outDir.
       if (flags.json) io.stdout(`${JSON.stringify({ outDir, summary, images })}\n`);

@@ -55,7 +55,8 @@ export async function runCli(
   process.on('SIGINT', onInterrupt);
   // The servers (emulator, MCP) are also stopped by their supervisor's SIGTERM.
   const isServer = commandName === 'emulator' || commandName === 'mcp';
-  if (isServer) process.on('SIGTERM', onInterrupt);
+  // A worker too: its supervisor's SIGTERM lets its jobs in flight finish, like Ctrl-C.
+  if (isServer || commandName === 'worker') process.on('SIGTERM', onInterrupt);
   const untilStopped = () => new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
   // Only the command being run is loaded (with the library behind it), so `--version` and a single
   // command start fast; help and a mistyped command name need them all, for the list and suggestions.
@@ -66,6 +67,8 @@ export async function runCli(
     models: async () => (await import('./models.js')).modelsCommand(io),
     mcp: async () => (await import('./mcp.js')).mcpCommand(context),
     emulator: async () => (await import('./emulator.js')).emulatorCommand(io, stopSignal ?? untilStopped),
+    worker: async () => (await import('./worker.js')).workerCommand(context),
+    cache: async () => (await import('./cache.js')).cacheCommand(context),
   };
   const wanted =
     commandName !== undefined && Object.hasOwn(loaders, commandName)

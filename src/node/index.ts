@@ -14,8 +14,17 @@ export function generateImages(request: GenerateRequest, options: GenerateImages
   return generateImagesCore(request, { readFile: readImageFile, ...options });
 }
 
+// Beyond one machine: a rate limit and a cache shared in Redis, the queue's worker and follower.
+export { createRedisRateLimiter } from '../queue/redis-limiter.js';
+export type { RedisEvalClient, RedisRateLimiter, RedisRateLimiterOptions } from '../queue/redis-limiter.js';
+export { redisStorage } from '../queue/shared-cache.js';
+export { runWorker } from '../queue/worker.js';
+export type { RunWorkerOptions, WorkerEvent, WorkerSummary } from '../queue/worker.js';
+export { runQueuedBatch } from '../queue/follow.js';
+export type { RunQueuedBatchOptions } from '../queue/follow.js';
+
 // Batch runs and experiments.
-export { ImageCache } from '../batch/cache.js';
+export { ImageCache, folderStorage } from '../batch/cache.js';
 export { defaultCacheDir } from '../files/cache-dir.js';
 export { estimateBatch } from '../batch/dry-run.js';
 export type { DryRunEstimate } from '../batch/dry-run.js';

@@ -41,3 +41,15 @@ export function safeDuration(text: string): number | undefined {
     return undefined;
   }
 }
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/**
+ * Bytes in a size: `"500MB"`, `"5GB"`, `"1.5GiB"`, or a bare number of bytes.
+ * @example parseByteSize('2GB') // 2000000000
+ */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(text);
+  if (!match) throw new Error(`Invalid size "${text}": use a number with B, KB, MB, GB or TB (or KiB, MiB, GiB), like "500MB" or "5GB"`);
+  return Math.round(Number(match[1]) * BYTE_UNITS[(match[2] ?? 'b').toLowerCase()]!);
+}

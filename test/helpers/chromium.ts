@@ -30,7 +30,7 @@ export async function ensureChromium(): Promise<{ path: string } | { skipReason:
   return existsSync(CHROMIUM_PATH) ? { path: CHROMIUM_PATH } : { skipReason: `apt-get installed chromium but ${CHROMIUM_PATH} is not there` };
 }
 
-function aptGet(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+export function aptGet(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('apt-get', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
