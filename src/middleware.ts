@@ -7,6 +7,8 @@ import { adapterFor } from './providers/index.js';
 import { modelTypoIssue } from './models/did-you-mean.js';
 import { InvalidRequestError } from './errors/errors.js';
 import { toImageModelV3 } from './shared/model-version.js';
+import { refuseRetiredModel } from './models/retired.js';
+import { notFoundError } from './errors/provider-errors.js';
 import { resolveModelSource, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
 import { sniffImage, type ReferenceImage } from './pipeline/load.js';
 import { mapPlan } from './pipeline/map.js';
@@ -34,7 +36,9 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
       return transformed;
     },
     async wrapGenerate({ doGenerate, params }) {
-      const result = await doGenerate();
+      const result = await Promise.resolve(doGenerate()).catch((error: unknown) => {
+        throw notFoundError(error, model) ?? error;
+      });
       const providerWarnings = adapter.filterWarnings?.(result.warnings) ?? result.warnings;
       return { ...result, warnings: [...(added.get(params) ?? []), ...providerWarnings] };
     },
@@ -115,6 +119,7 @@ export function imageModel(reference: string, options: { providers?: ProvidersOp
   // A slip of the keyboard is refused here as generateImages refuses it, before anything is sent.
   const typo = capabilities.known ? undefined : modelTypoIssue({ reference, provider: source.providerName, catalogProvider, modelId: source.modelId });
   if (typo !== undefined) throw new InvalidRequestError({ issues: [typo] });
+  refuseRetiredModel(capabilities, reference);
   // `wrapImageModel` is the app's own: ai 6 returns a v3 model, ai 7 a v4 one, made v3 again here so
   // that the type says what it is; both majors' `generateImage` take v3 models.
   return toImageModelV3(wrapImageModel({ model: baseModel(source, capabilities), middleware: catalogMiddleware(capabilities) }));

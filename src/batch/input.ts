@@ -1,6 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as crypto from 'node:crypto';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
+import { isTogetherField, TOGETHER_FIELD_TYPES, withOurFieldNames } from '../pipeline/aliases.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 
 export type InputFormat = 'jsonl' | 'csv' | 'text';
@@ -95,12 +96,16 @@ export function createJobMaker(
   // Without keys (a check that keeps nothing) the schema still runs: its problems are the line's.
   const keyOf = keys ? createKeyMaker() : (request: GenerateRequest) => (parseRequest(request), '');
   return (row) => {
-    const request = { ...defaults, ...row.request } as GenerateRequest;
+    // Together's names are ours before the defaults go under the line (`n: 4` wins over `-n 2`).
+    const named = withOurFieldNames(row.request);
+    if (named.issues.length > 0) return { errors: lineErrors(row, named.issues) };
+    const columns = { ...row.columns, ...Object.fromEntries(Object.entries(named.renamed).map(([ours, theirs]) => [ours, row.columns[theirs] ?? 1])) };
+    const request = { ...defaults, ...(named.request as Record<string, unknown>) } as GenerateRequest;
     try {
-      return { job: { line: row.line, request, key: keyOf(request), columns: row.columns } };
+      return { job: { line: row.line, request, key: keyOf(request), columns } };
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
-      return { errors: lineErrors(row, error.issues) };
+      return { errors: lineErrors({ line: row.line, columns }, error.issues) };
     }
   };
 }
@@ -195,8 +200,8 @@ export function csvHeader(header: readonly string[]): { columns: string[] } | { 
   const columns = header.map((name) => name.trim());
   const errors: LineError[] = [];
   columns.forEach((name, index) => {
-    if (!FIELDS.includes(name)) {
-      errors.push({ line: 1, column: index + 1, message: `unknown column "${name}"; allowed: ${FIELDS.join(', ')}` });
+    if (!FIELDS.includes(name) && !isTogetherField(name)) {
+      errors.push({ line: 1, column: index + 1, message: `unknown column "${name}"; allowed: ${FIELDS.join(', ')} (and Together's names for them)` });
     }
   });
   if (!columns.includes('prompt')) errors.push({ line: 1, column: 1, message: 'the header row has no "prompt" column' });
@@ -240,15 +245,16 @@ export function csvRow(columns: readonly string[], record: readonly string[], li
         return;
       }
     }
-    if (NUMBER_FIELDS.has(name)) request[name] = cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
-    else if (BOOLEAN_FIELDS.has(name)) request[name] = cell === 'true' ? true : cell === 'false' ? false : cell;
-    else if (JSON_FIELDS.has(name)) {
+    const type = TOGETHER_FIELD_TYPES[name];
+    if (NUMBER_FIELDS.has(name) || type === 'number') request[name] = cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
+    else if (BOOLEAN_FIELDS.has(name) || type === 'boolean') request[name] = cell === 'true' ? true : cell === 'false' ? false : cell;
+    else if (JSON_FIELDS.has(name) || type === 'json') {
       try {
         request[name] = JSON.parse(cell);
       } catch {
         request[name] = cell;
       }
-    } else if (name === 'referenceImages') request[name] = cell.split(';').map((part) => part.trim());
+    } else if (name === 'referenceImages' || type === 'list') request[name] = cell.split(';').map((part) => part.trim());
     else request[name] = cell;
   });
   if (errors.length > 0) return { errors };

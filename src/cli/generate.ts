@@ -1,3 +1,4 @@
+import { inDoorWords } from '../errors/doors.js';
 import { Command } from 'commander';
 import { parseDuration } from '../util/units.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
@@ -129,7 +130,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
             })}\n`,
           );
         } else {
-          for (const warning of result.warnings) io.stderr(`warning: ${warning.message}\n`);
+          for (const warning of result.warnings) io.stderr(`warning: ${inDoorWords(warning.message, 'shell')}\n`);
           for (const { path: filePath } of saved) io.stdout(`${filePath}\n`);
         }
         for (const error of result.errors) io.stderr(`${formatError(error, { verbose: flags.verbose ?? false })}\n`);

@@ -2,6 +2,7 @@ import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { closestName } from '../util/closest-name.js';
 import { errorMessage, ImagegenError, InvalidRequestError, redactSecrets } from '../errors/errors.js';
+import { inDoorWords } from '../errors/doors.js';
 import { MAX_TIMEOUT_MS } from '../util/timeout.js';
 
 /** Where a command writes; injected so tests can run commands in-process. */
@@ -82,7 +83,7 @@ export function formatError(error: unknown, { verbose }: { verbose: boolean }): 
     text = `error: ${String(error)}`;
   }
   if (verbose && error instanceof Error && error.stack) text += `\n${error.stack}`;
-  return redactSecrets(text);
+  return redactSecrets(inDoorWords(text, 'shell'));
 }
 
 /** `"12"` → 12; anything else is passed on as given, for the schema to name it. */

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { listModels as catalogModels, type ModelCapabilities } from '../models/catalog.js';
 import type { CatalogComparison } from '../models/live-models.js';
 import { refreshModelListCached } from '../files/model-list-cache.js';
+import { inDoorWords } from '../errors/doors.js';
+import { isRetired } from '../models/retired.js';
 import { redactSecrets } from '../errors/errors.js';
 import { saveImages } from '../files/files.js';
 import { generateImages } from '../node/index.js';
@@ -82,6 +84,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
       description: 'The image models in the catalog and what each takes: sizes or aspect ratios, steps, images per call, negative prompt, reference images, price estimate.',
       inputSchema: {
         provider: z.string().optional().describe('Only this provider, e.g. "togetherai".'),
+        filter: z.string().optional().describe('Only models whose id or name contains this text (any case), e.g. "kontext".'),
         refresh: z
           .boolean()
           .optional()
@@ -89,7 +92,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ provider, refresh }) => {
+    async ({ provider, filter, refresh }) => {
       let live: CatalogComparison | undefined;
       if (refresh === true) {
         try {
@@ -100,17 +103,20 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
           return { isError: true, content: [{ type: 'text', text: `Could not refresh the model list: ${message}` }] };
         }
       }
-      const isAllowed = (id: string) => allowed === undefined || allowed.includes(id);
+      const needle = filter?.toLowerCase();
+      const isAllowed = (id: string, name = id) =>
+        (allowed === undefined || allowed.includes(id)) && (needle === undefined || `${id}\n${name}`.toLowerCase().includes(needle));
       const listedByProvider = (model: ModelCapabilities) =>
         live === undefined || live.provider !== model.provider ? {} : { listedByProvider: live.listedModels.some((listed) => listed.modelId === model.modelId) };
       const models = catalogModels()
-        .filter((model) => (provider === undefined || model.provider === provider) && isAllowed(`${model.provider}:${model.modelId}`))
+        .filter((model) => (provider === undefined || model.provider === provider) && isAllowed(`${model.provider}:${model.modelId}`, model.displayName))
         .map((model) => ({ ...describeModel(model, options.model), ...listedByProvider(model) }));
       // Models the provider lists that this release does not know: they run with generic capabilities, unchecked.
       const unknown = (live?.newModels ?? [])
         .map((model) => ({ id: `${live!.provider}:${model.id}`, displayName: model.displayName ?? model.id, known: false, listedByProvider: true }))
         .filter((model) => (provider === undefined || model.id.startsWith(`${provider}:`)) && isAllowed(model.id));
-      return { content: [{ type: 'text', text: JSON.stringify([...models, ...unknown], null, 2) }] };
+      // One model a line, no indentation: an agent's context is paid by the token.
+      return { content: [{ type: 'text', text: `[\n${[...models, ...unknown].map((model) => JSON.stringify(model)).join(',\n')}\n]` }] };
     },
   );
   return server;
@@ -148,11 +154,11 @@ async function generate(
             text: `Saved ${path} (${image.width}x${image.height}, seed ${image.seed ?? 'unknown'}, model ${image.provider}:${image.modelId})`,
           },
         ]),
-        ...(notes.length > 0 ? [{ type: 'text' as const, text: redactSecrets(notes.join('\n')) }] : []),
+        ...(notes.length > 0 ? [{ type: 'text' as const, text: redactSecrets(inDoorWords(notes.join('\n'), 'mcp')) }] : []),
       ],
     };
   } catch (error) {
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactSecrets(inDoorWords(error instanceof Error ? error.message : String(error), 'mcp'));
     options.log(`generate_image failed: ${message}`);
     return { isError: true, content: [{ type: 'text', text: message }] };
   }
@@ -167,15 +173,19 @@ function describeModel(model: ModelCapabilities, defaultModel: string) {
     sizing: model.sizing,
     dimensions: model.dimensions,
     aspectRatios: model.aspectRatios,
-    steps: model.steps ?? null,
+    // What a model does not take is left out rather than listed as null or 0.
+    ...(model.steps === undefined ? {} : { steps: model.steps }),
     maxImagesPerCall: model.maxImagesPerCall,
     seed: model.acceptsSeed,
     negativePrompt: model.negativePrompt,
-    guidance: model.guidance ?? null,
+    ...(model.guidance === undefined ? {} : { guidance: model.guidance }),
     referenceImages: model.imageInput.kind === 'none' ? 0 : model.imageInput.max,
-    maxLoras: model.maxLoras,
+    ...(model.maxLoras === 0 ? {} : { maxLoras: model.maxLoras }),
     outputFormats: model.outputFormats,
     estimatedPrice: model.price ?? null,
+    ...(model.deprecated === undefined
+      ? {}
+      : { status: isRetired(model) ? 'retired: refused, use the replacement' : 'deprecated: still runs', replacement: model.deprecated.replacement }),
     ...(model.notes === undefined ? {} : { notes: model.notes }),
   };
 }

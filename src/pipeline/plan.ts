@@ -1,6 +1,8 @@
 import { imagesPerCall } from '../shared/capabilities.js';
 import { estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../models/catalog.js';
 import { InvalidRequestError, type RequestIssue } from '../errors/errors.js';
+import { ADVICE } from '../errors/doors.js';
+import { refuseRetiredModel } from '../models/retired.js';
 import { modelTypoIssue, unknownProviderMessage } from '../models/did-you-mean.js';
 import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../shared/sizing.js';
 import { describeReference } from './load.js';
@@ -38,6 +40,7 @@ export function resolveTarget(
   }
   const catalogProvider = options.catalogProvider ?? provider;
   const model = resolveModel(catalogProvider, modelId);
+  refuseRetiredModel(model, reference);
   const issues: RequestIssue[] = [];
   const warnings: ImagegenWarning[] = [];
   if (!model.known) {
@@ -65,7 +68,7 @@ export function referenceInputs(parsed: ParsedRequest, model: ModelCapabilities)
   if (inputs.length > 0 && input.kind === 'none') {
     return {
       inputs: [],
-      issues: [{ field: 'referenceImages', value: inputs.map(describeReference), message: `${model.displayName} takes no input images; \`imagegen models\` lists the models that do (the "inputs" column)` }],
+      issues: [{ field: 'referenceImages', value: inputs.map(describeReference), message: `${model.displayName} takes no input images; ${ADVICE.modelsTakingImages.library}` }],
     };
   }
   if (input.kind !== 'none' && inputs.length > input.max) {

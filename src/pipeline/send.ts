@@ -60,7 +60,7 @@ export async function sendCall(
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
   const sink: { attempts: number; warnings: SharedV3Warning[] } = { attempts: 0, warnings: [] };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined };
-  const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
+  const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables, replacement: plan.model.deprecated?.replacement };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
   try {
