@@ -51,6 +51,8 @@ export const ADVICE = {
 export function inDoorWords(text: string, door: Door): string {
   if (door === 'library') return text;
   let result = text;
-  for (const phrase of Object.values(ADVICE) as Phrase[]) result = result.split(phrase.library).join(phrase[door]);
+  // Longest first: one piece of advice may hold another (`listModels()` names the models that do).
+  const phrases = (Object.values(ADVICE) as Phrase[]).sort((first, second) => second.library.length - first.library.length);
+  for (const phrase of phrases) result = result.split(phrase.library).join(phrase[door]);
   return result;
 }
