@@ -32,7 +32,8 @@ export type BatchEvent =
   | { type: 'failed'; job: BatchJob; error: string; requests: number }
   | { type: 'retry'; job: BatchJob; attempt: number; error: string }
   /** An error that would repeat for every job of a provider or model: its remaining jobs are not sent. */
-  | { type: 'circuit-open'; scope: string; reason: string }
+  /** `line` was sent and failed with an error that would repeat; later requests to `scope` are not sent. */
+  | { type: 'circuit-open'; scope: string; reason: string; line: number }
   /** Writing failed (disk full, read-only, no permission): no new request starts. */
   | { type: 'file-system-fault'; error: string }
   /** The run was asked to stop: waits for a turn end now; `inFlight` provider calls are let finish. */
@@ -93,7 +94,8 @@ export type BatchSummary = {
   /** Set when a write failed and the run stopped early for it: what failed, in a sentence. */
   fileSystemError?: string | undefined;
   /** Providers or models whose remaining jobs were not sent, with the error that stopped them. */
-  openCircuits: { scope: string; reason: string }[];
+  /** Scopes no longer sent to: `line` (sent) failed with `reason`, which would repeat. */
+  openCircuits: { scope: string; reason: string; line: number }[];
 };
 
 

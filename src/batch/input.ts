@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as crypto from 'node:crypto';
+import { ADVICE } from '../errors/doors.js';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { isTogetherField, TOGETHER_FIELD_TYPES, withOurFieldNames } from '../pipeline/aliases.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
@@ -23,15 +24,24 @@ export type LineError = { line: number; column: number; message: string };
 export class InvalidBatchInputError extends InvalidRequestError {
   readonly lineErrors: readonly LineError[];
 
-  constructor({ file, lineErrors }: { file: string; lineErrors: readonly LineError[] }) {
+  /** Lines that are fine: what `skipInvalid` would send. */
+  readonly validLines: number;
+
+  constructor({ file, lineErrors, validLines = 0 }: { file: string; lineErrors: readonly LineError[]; validLines?: number }) {
     super({
       issues: lineErrors.map((error) => ({ field: `${file}:${error.line}:${error.column}`, value: undefined, message: error.message })),
       context: `batch input ${file}`,
     });
     this.lineErrors = lineErrors;
+    this.validLines = validLines;
+    const bad = lineErrors.length === 1 ? 'this line' : 'these lines';
+    const rest =
+      validLines === 0
+        ? ''
+        : `\n${validLines} other line${validLines === 1 ? ' is' : 's are'} valid: fix ${bad}, or ${ADVICE.skipInvalid.library} to send the valid ones and leave ${bad} out.`;
     this.message = `Invalid batch input; nothing was sent:\n${lineErrors
       .map((error) => `  - ${file}:${error.line}:${error.column}: ${error.message}`)
-      .join('\n')}`;
+      .join('\n')}${rest}`;
   }
 }
 

@@ -76,14 +76,14 @@ export class ProviderPacing {
    * once seen, the rest of those jobs would only get the same answer, so they are not sent.
    * Returns the scope opened, when this error opened one.
    */
-  tripCircuit({ provider, modelId }: Target, error: unknown, line: number): { scope: string; reason: string } | undefined {
+  tripCircuit({ provider, modelId }: Target, error: unknown, line: number): { scope: string; reason: string; line: number } | undefined {
     if (!ProviderError.isInstance(error) || error.statusCode === undefined) return undefined;
     const status = error.statusCode;
     const scope = status === 401 || status === 402 ? provider : status === 403 || status === 404 ? `${provider}:${modelId}` : undefined;
     if (scope === undefined || this.#circuits.has(scope)) return undefined;
     const reason = `not sent: ${scope} answered HTTP ${status} on line ${line} (${error.message.replace(/\.$/, '')}), which would repeat for every request; fix it and re-run to retry`;
     this.#circuits.set(scope, reason);
-    return { scope, reason: error.message };
+    return { scope, reason: error.message, line };
   }
 }
 

@@ -188,3 +188,9 @@ export async function existingFile({ cwd, file, what, retry }: { cwd: string; fi
   const suggestion = match === undefined ? '' : `; did you mean ${path.join(path.dirname(file), match)}? ${retry(path.join(path.dirname(file), match))}`;
   throw new UsageError(`${what} ${file} does not exist (looked in ${folder})${suggestion}`);
 }
+
+/** A file as a script in `cwd` opens it: relative when inside `cwd`, else absolute. */
+export function pathFromHere(cwd: string, file: string): string {
+  const relative = path.relative(cwd, path.resolve(cwd, file));
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(cwd, file) : relative;
+}

@@ -40,6 +40,11 @@ export const ADVICE = {
     shell: 'pass --no-safety-checker',
     mcp: 'change the prompt (this server keeps the safety checker on)',
   },
+  skipInvalid: {
+    library: 'set skipInvalid: true',
+    shell: 'run again with --skip-invalid',
+    mcp: 'leave out the invalid requests',
+  },
   fewerCalls: {
     library: 'Lower concurrency or raise maxRetries',
     shell: 'Lower --concurrency (batch, compare) or raise --max-retries',
