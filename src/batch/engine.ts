@@ -1,5 +1,6 @@
 import path from 'node:path';
 import pRetry from 'p-retry';
+import { isConnectionRefused } from '../errors/provider-errors.js';
 import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors/errors.js';
 import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
@@ -550,7 +551,9 @@ export function isRetryable(error: unknown): boolean {
   if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error) || TimeoutError.isInstance(error)) return true;
   if (!ProviderError.isInstance(error) || error.kind !== 'provider') return false;
   const status = error.statusCode;
-  return status === undefined || status === 408 || status === 409 || status >= 500;
+  // A refused connection would be refused again: nothing listens at that address.
+  if (status === undefined) return !isConnectionRefused(error);
+  return status === 408 || status === 409 || status >= 500;
 }
 
 class StopRequested extends Error {

@@ -75,9 +75,12 @@ export function toImagegenError(error: unknown, context: ErrorContext): Imagegen
     const statusCode = last.statusCode;
     const providerMessage = providerMessageOf(last);
     if (statusCode === undefined) {
+      const refused = isConnectionRefused(last);
       return new ProviderError({
         ...fields,
-        message: `Could not reach ${context.provider} for ${context.modelId}: ${networkReason(last)}. Check the network or the base URL.`,
+        message:
+          `Could not reach ${context.provider} at ${last.url} for ${context.modelId}: ${networkReason(last)}` +
+          (refused ? ' (nothing is listening there). Check the base URL, or start the server it names.' : '. Check the network or the base URL.'),
       });
     }
     if (statusCode >= 200 && statusCode < 300) {
@@ -162,4 +165,15 @@ export function notFoundError(error: unknown, model: { provider: string; modelId
   if (!APICallError.isInstance(error) || error.statusCode !== 404) return undefined;
   const mapped = toImagegenError(error, { provider: model.provider, modelId: model.modelId, environmentVariables: [], replacement: model.deprecated?.replacement });
   return ModelNotFoundError.isInstance(mapped) ? mapped : undefined;
+}
+
+/** Whether the error, or one of its causes, is a refused connection (`ECONNREFUSED`). */
+export function isConnectionRefused(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    if ((current as { code?: unknown }).code === 'ECONNREFUSED') return true;
+    // undici reports a refused connection to a name with several addresses as an AggregateError.
+    if (current instanceof AggregateError && current.errors.some((inner) => isConnectionRefused(inner))) return true;
+    current = (current as { lastError?: unknown }).lastError ?? (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

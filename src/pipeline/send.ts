@@ -3,6 +3,7 @@ import { generateImage, wrapImageModel } from 'ai';
 import { errorMessage, ImagegenError, InvalidResponseError } from '../errors/errors.js';
 import { GeneratedImage } from '../image.js';
 import { timeoutSignal } from '../util/timeout.js';
+import { noRetryWhenRefused } from './connection-refused.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
 import { instantiateModel, type ModelSource } from '../models/resolve-model.js';
@@ -66,7 +67,7 @@ export async function sendCall(
   try {
     const model = await instantiateModel(source);
     const result = await generateImage({
-      model: wrapImageModel({ model, middleware: captureMiddleware(sink) }),
+      model: wrapImageModel({ model, middleware: [captureMiddleware(sink), noRetryWhenRefused] }),
       ...args,
       ...(maxRetries === undefined ? {} : { maxRetries }),
       ...(abortSignal === undefined ? {} : { abortSignal }),
