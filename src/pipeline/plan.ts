@@ -241,7 +241,8 @@ function resolveSize(
     if (model.allowedSizes !== undefined && !model.allowedSizes.includes(`${width}x${height}`)) {
       issues.push({ field: 'size', value: parsed.size, message: `${model.displayName} takes only ${model.allowedSizes.join(', ')}` });
     } else if (problems.length > 0) {
-      issues.push({ field: 'size', value: parsed.size, message: `${problems.join('; ')} for ${model.displayName}` });
+      const nearest = `${nearestSide(width, limits)}x${nearestSide(height, limits)}`;
+      issues.push({ field: 'size', value: parsed.size, message: `${problems.join('; ')} for ${model.displayName}; the nearest size it takes is ${nearest}` });
     }
   } else if (parsed.aspectRatio !== undefined) {
     field = 'aspectRatio';
@@ -278,6 +279,13 @@ function resolveSize(
     warn('aspectRatio', `${parsed.aspectRatio} is not in the dimension table; sent ${width}x${height}, the nearest multiple of ${limits.multipleOf} at about one megapixel`);
   }
   return { width, height, sizing: { size: `${width}x${height}` } };
+}
+
+/** The side the model takes nearest to `value`: within its limits, on its multiple. */
+function nearestSide(value: number, limits: ModelCapabilities['dimensions']): number {
+  const low = Math.ceil(limits.min / limits.multipleOf) * limits.multipleOf;
+  const high = Math.floor(limits.max / limits.multipleOf) * limits.multipleOf;
+  return Math.min(high, Math.max(low, Math.round(value / limits.multipleOf) * limits.multipleOf));
 }
 
 function checkSide(name: string, value: number, limits: ModelCapabilities['dimensions']): string | undefined {
