@@ -106,7 +106,7 @@ function toFile(image: string | Uint8Array): ImageModelV3File {
  * @example
  * import { generateImage } from 'ai';
  * const { images } = await generateImage({
- *   model: imageModel('togetherai:black-forest-labs/FLUX.1-dev'),
+ *   model: imageModel('togetherai:black-forest-labs/FLUX.2-dev'),
  *   prompt: 'a red fox in snow',
  *   aspectRatio: '16:9', // honoured: sent as 1344x768
  *   n: 4,                // one request with n: 4
