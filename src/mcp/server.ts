@@ -98,7 +98,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
         try {
           live = await (options.refreshModels ?? (() => refreshModelListCached()))();
         } catch (error) {
-          const message = redactSecrets(error instanceof Error ? error.message : String(error));
+          const message = redactSecrets(inDoorWords(error instanceof Error ? error.message : String(error), 'mcp'));
           options.log(`list_models could not refresh: ${message}`);
           return { isError: true, content: [{ type: 'text', text: `Could not refresh the model list: ${message}` }] };
         }
