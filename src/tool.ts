@@ -1,5 +1,6 @@
 import { tool, wrapImageModel, type Tool } from 'ai';
 import { z } from 'zod';
+import { refuseRetiredModel } from './models/retired.js';
 import { resolveModel, type ModelCapabilities } from './models/catalog.js';
 import { generateImages, type GenerateImagesOptions, type GenerateImagesResult } from './generate.js';
 import type { GeneratedImage } from './image.js';
@@ -107,6 +108,8 @@ export function imageGenerationTool(
     const { providerName, modelId } = splitModelReference(reference);
     return resolveModel(providerName, modelId);
   });
+  // A retired model is refused where the tool is made, as imageModel() refuses it.
+  models.forEach((model, index) => refuseRetiredModel(model, modelReferences[index]!));
   const maxCount = options.maxCount ?? DEFAULT_MAX_COUNT;
   const sendImages = options.sendImagesToModel ?? true;
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/cli/main.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { findModel, imageModel, isRetired, ModelNotFoundError, RetiredModelError } from '../src/index.js';
+import { findModel, imageGenerationTool, imageModel, isRetired, ModelNotFoundError, RetiredModelError } from '../src/index.js';
 import { createImagegenMcpServer } from '../src/mcp/server.js';
 import { generateImages } from '../src/node/index.js';
 import { memoryIO } from './helpers/cli.js';
@@ -83,6 +83,11 @@ describe('a retired model is refused before sending, in every door', () => {
     }
     expect(RetiredModelError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ replacement: 'togetherai:black-forest-labs/FLUX.2-dev' });
+  });
+
+  it('imageGenerationTool(): refused where the tool is made', () => {
+    expect(() => imageGenerationTool({ model: FLUX_1_DEV })).toThrow('use togetherai:black-forest-labs/FLUX.2-dev instead');
+    expect(() => imageGenerationTool({ models: ['togetherai:black-forest-labs/FLUX.1-krea-dev'] })).toThrow(RetiredModelError);
   });
 
   it('the CLI: exit 2, the --model flag and the replacement named, nothing sent', async () => {

@@ -1,5 +1,5 @@
-import { inDoorWords } from '../errors/doors.js';
 import { Command } from 'commander';
+import { inDoorWords } from '../errors/doors.js';
 import { parseDuration } from '../util/units.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
