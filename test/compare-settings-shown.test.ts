@@ -7,6 +7,7 @@ import { CONTACT_SHEET_GAP, CONTACT_SHEET_HEADER_HEIGHT, CONTACT_SHEET_LABEL_WID
 import type { ExperimentRow } from '../src/compare/types.js';
 import { generateImages } from '../src/index.js';
 import { layoutLabel } from '../src/placeholder/label.js';
+import { renderPlaceholder } from '../src/placeholder/render.js';
 
 /** Compare cells that differ only in a setting look different offline, and the contact sheet marks settings not sent. */
 
@@ -26,6 +27,17 @@ describe('the placeholder prints the settings that tell compare cells apart', ()
     expect(four.base64).not.toBe(twentyEight.base64);
     const label = layoutLabel({ prompt: 'a red fox', seed: 9, width: 512, height: 512, model: 'local:placeholder', settings: 'steps 28, guidance 5, not: blur' });
     expect(label?.lines.map((line) => line.text)).toContain('steps 28, guidance 5, not: blur');
+  });
+});
+
+describe('settings on small pictures', () => {
+  it('take only the room there is: no size from 8 to 200 px fails to draw', () => {
+    const settings = 'steps 28, guidance 3.5, not: blurry, low quality, watermark, 2 input images, safety off, jpeg';
+    for (let width = 8; width <= 200; width += 8) {
+      for (const height of [8, 16, 24, 48, 64, 96, 128, 200]) {
+        expect(() => renderPlaceholder({ prompt: 'a red fox', seed: 1, width, height, model: 'local:placeholder', settings, format: 'png' })).not.toThrow();
+      }
+    }
   });
 });
 

@@ -45,13 +45,13 @@ export function layoutLabel({ prompt, seed, width, height, model, settings }: Pi
 
   const meta = `seed ${seed}  ${width}x${height}`;
   const metaInStrip = textWidth(mark) + textWidth('  ') + textWidth(meta) <= columns;
-  const modelLines = [
-    ...wrap(printable(model), columns, MAX_MODEL_LINES),
-    // The settings a compare varies: before the prompt, so a small cell keeps them.
-    ...(settings ? wrap(printable(settings), columns, MAX_SETTINGS_LINES) : []),
-  ].map((text) => ({ text, color: LABEL_COLORS.text }));
-  const fixedLines = modelLines.length + (metaInStrip ? 0 : 1);
   const budget = Math.floor(rows * MAX_LABEL_SHARE) - stripHeight - ACCENT_BAR - 2 * PADDING;
+  const modelOnly = wrap(printable(model), columns, MAX_MODEL_LINES);
+  // The settings a compare varies: before the prompt, so a small cell keeps them, as far as they fit.
+  const settingsRoom = Math.max(0, Math.floor(budget / LINE_ADVANCE) - modelOnly.length - (metaInStrip ? 0 : 1));
+  const settingsLines = settings ? wrap(printable(settings), columns, Math.min(MAX_SETTINGS_LINES, settingsRoom)) : [];
+  const modelLines = [...modelOnly, ...settingsLines].map((text) => ({ text, color: LABEL_COLORS.text }));
+  const fixedLines = modelLines.length + (metaInStrip ? 0 : 1);
   const promptLineCount = Math.max(0, Math.min(MAX_PROMPT_LINES, Math.floor(budget / LINE_ADVANCE) - fixedLines));
   const panelLines = [
     ...modelLines,
