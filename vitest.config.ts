@@ -2,8 +2,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Installs the consumer apps in the background while the other suites run (test/consumer).
-    globalSetup: ['test/setup/consumer-apps.ts'],
+    // A temp folder per run, removed at its end (first, so the consumer setup already uses it);
+    // installs the consumer apps in the background while the other suites run (test/consumer).
+    globalSetup: ['test/setup/temp-dir.ts', 'test/setup/consumer-apps.ts'],
     projects: [
       {
         extends: true,

@@ -29,6 +29,7 @@ export {
 export { RATIO_DIMENSIONS } from './shared/sizing.js';
 export type { Deprecation, ImageInput, LiveModel, LiveModelList, ModelCapabilities, Price, Sizing } from './models/catalog.js';
 export { suggestModel } from './models/did-you-mean.js';
+export { isRetired } from './models/retired.js';
 export { compareWithCatalog, fetchLiveModels, refreshModelList } from './models/live-models.js';
 export type { CatalogComparison, FetchLiveModelsOptions } from './models/live-models.js';
 export { catalogMiddleware, imageModel } from './middleware.js';
@@ -48,8 +49,10 @@ export {
   MissingApiKeyError,
   MissingProviderPackageError,
   ModelAccessError,
+  ModelNotFoundError,
   ProviderError,
   RateLimitError,
+  RetiredModelError,
   SafetyCheckerError,
   TimeoutError,
 } from './errors/errors.js';

@@ -6,6 +6,7 @@ import { adapterFor } from './providers/index.js';
 import { errorMessage, InvalidRequestError } from './errors/errors.js';
 import { forInstalledAi } from './shared/model-version.js';
 import { resolveModelReference, type ModelSource, type ProvidersOption } from './models/resolve-model.js';
+import { notFoundError } from './errors/provider-errors.js';
 import { sniffImage, type ReferenceImage } from './pipeline/load.js';
 import { mapPlan } from './pipeline/map.js';
 import type { ParsedRequest } from './pipeline/parse.js';
@@ -45,7 +46,9 @@ export function catalogMiddleware(model: ModelCapabilities): ImageModelV3Middlew
     },
     async wrapGenerate({ doGenerate, params, model: inner }) {
       const { calls, warnings } = planned.get(params) ?? { calls: [params], warnings: [] };
-      const settled = await Promise.allSettled(calls.map((call, index) => (index === 0 ? doGenerate() : inner.doGenerate(call))));
+      // A 404 for a model the catalog knows names its replacement (a retired model the catalog missed).
+      const named = (error: unknown) => Promise.reject(notFoundError(error, model) ?? error);
+      const settled = await Promise.allSettled(calls.map((call, index) => Promise.resolve(index === 0 ? doGenerate() : inner.doGenerate(call)).catch(named)));
       const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
       // Nothing came back: generateImage retries or reports it as it would the one call.
       if (results.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
@@ -181,7 +184,7 @@ function toFile(image: string | Uint8Array): ImageModelV3File {
  * @example
  * import { generateImage } from 'ai';
  * const { images } = await generateImage({
- *   model: imageModel('togetherai:black-forest-labs/FLUX.1-dev'),
+ *   model: imageModel('togetherai:black-forest-labs/FLUX.2-dev'),
  *   prompt: 'a red fox in snow',
  *   aspectRatio: '16:9', // honoured: sent as 1344x768
  *   n: 4,                // one request with n: 4

@@ -252,9 +252,11 @@ function inputSchema({
 }
 
 function describeTool(models: ModelCapabilities[], sendImages: boolean): string {
-  const names = models.map((model) => model.displayName).join(', ');
+  // Display names carry their own parentheses ("FLUX.1 [schnell] (Turbo)"): named after "with", not inside more.
+  const displayNames = models.map((model) => model.displayName);
+  const names = displayNames.length > 1 ? `${displayNames.slice(0, -1).join(', ')} or ${displayNames.at(-1)}` : (displayNames[0] ?? '');
   return (
-    `Generate images from a text description (${names}). ` +
+    `Generate images from a text description with ${names}. ` +
     `Returns the size, seed and location of each image${sendImages ? ', and shows you the images' : ''}. ` +
     'Write the prompt as a detailed visual description; ask for several images only when the user wants options.'
   );

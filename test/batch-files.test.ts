@@ -174,7 +174,7 @@ describe('errors that repeat for every job stop that provider or model (defect 5
     const summary = await runBatch({ jobs, outDir, cache: false, concurrency: 1, onEvent: (event) => events.push(event) });
     expect(server.stats().requests).toBe(1);
     expect(summary).toMatchObject({ done: 0, failed: 8, requests: 1 });
-    expect(summary.openCircuits).toEqual([{ scope: 'togetherai:no-such-org/no-such-model', reason: expect.stringContaining('HTTP 404') }]);
+    expect(summary.openCircuits).toEqual([{ scope: 'togetherai:no-such-org/no-such-model', reason: expect.stringContaining('HTTP 404'), line: 1 }]);
     expect(events.filter((event) => event.type === 'circuit-open')).toHaveLength(1);
     const entries = await manifest(outDir);
     expect(entries.filter((entry) => entry.error?.startsWith('not sent: togetherai:no-such-org/no-such-model answered HTTP 404 on line'))).toHaveLength(7);
@@ -187,7 +187,7 @@ describe('errors that repeat for every job stop that provider or model (defect 5
   it('401 (revoked key): every model of the provider stops, one request in all', async () => {
     const server = await emulator({ apiKey: 'the-right-key' });
     vi.stubEnv('TOGETHER_API_KEY', 'a-revoked-key');
-    const jobs = [...jobsOf(4), ...jobsOf(4, { model: 'togetherai:black-forest-labs/FLUX.1-dev' })];
+    const jobs = [...jobsOf(4), ...jobsOf(4, { model: 'togetherai:black-forest-labs/FLUX.2-dev' })];
     const summary = await runBatch({ jobs, outDir: await folder(), cache: false, concurrency: 1 });
     expect(server.stats().requests).toBe(1);
     expect(summary).toMatchObject({ failed: 8, openCircuits: [{ scope: 'togetherai' }] });
@@ -195,11 +195,11 @@ describe('errors that repeat for every job stop that provider or model (defect 5
 
   it.each([
     { status: 402, message: 'Credit limit exceeded', requests: 1, scopes: ['togetherai'] },
-    { status: 403, message: 'This model requires sharing data with a third-party partner', requests: 2, scopes: ['togetherai:black-forest-labs/FLUX.1-schnell', 'togetherai:black-forest-labs/FLUX.1-dev'] },
+    { status: 403, message: 'This model requires sharing data with a third-party partner', requests: 2, scopes: ['togetherai:black-forest-labs/FLUX.1-schnell', 'togetherai:black-forest-labs/FLUX.2-dev'] },
   ])('$status stops the $scopes.length scope(s) it is about', async ({ status, message, requests, scopes }) => {
     const server = await startProviderServer([{ method: 'POST', path: /\/images\/generations$/, respond: () => ({ status, json: { error: { message } } }) }]);
     cleanups.push(() => void server.close());
-    const jobs = [...jobsOf(3), ...jobsOf(3, { model: 'togetherai:black-forest-labs/FLUX.1-dev' })];
+    const jobs = [...jobsOf(3), ...jobsOf(3, { model: 'togetherai:black-forest-labs/FLUX.2-dev' })];
     const summary = await runBatch({
       jobs,
       outDir: await folder(),

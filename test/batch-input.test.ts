@@ -43,7 +43,7 @@ const BAD_FILES: [string, string, string | Uint8Array, string, RegExp][] = [
   ['CSV steps not a number', 'm.csv', 'prompt,steps\nfox,four\n', '2:2', /steps: must be number/],
   ['steps beyond the model', 'n.jsonl', '{"prompt":"x","steps":40}\n', '1:15', /steps: must be from 1 to 12/],
   ['size beyond the model', 'o.jsonl', '{"prompt":"x","size":"4000x4000"}\n', '1:15', /size: width 4000/],
-  ['missing reference image', 'p.jsonl', '{"prompt":"x","model":"togetherai:black-forest-labs/FLUX.1-kontext-dev","referenceImages":["/no/such.png"]}\n', '1:', /does not exist/],
+  ['missing reference image', 'p.jsonl', '{"prompt":"x","model":"togetherai:black-forest-labs/FLUX.1-kontext-pro","referenceImages":["/no/such.png"]}\n', '1:', /does not exist/],
   ['negative seed', 'q.jsonl', '{"prompt":"x","seed":-1}\n', '1:15', /seed: must be 0 or more/],
   ['unknown provider', 'r.jsonl', '{"prompt":"x","model":"nope:thing"}\n', '1:15', /unknown provider "nope"/],
   ['a key given twice', 's.jsonl', '{"prompt":"x","seed":1,"seed":2}\n', '1:24', /^seed: key given twice \(JSON would silently keep the last\); give each field once/],
@@ -274,7 +274,7 @@ describe('batch files are read as a stream', () => {
     const reference = path.join(folder, 'reference.png');
     await writeFile(reference, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
     const file = path.join(folder, 'references.jsonl');
-    const line = (index: number) => JSON.stringify({ prompt: `fox ${index}`, model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev', referenceImages: [reference] });
+    const line = (index: number) => JSON.stringify({ prompt: `fox ${index}`, model: 'togetherai:black-forest-labs/FLUX.1-kontext-pro', referenceImages: [reference] });
     await writeFile(file, `${many(5, line).join('\n')}\n{"prompt":"x","steps":99}\n`);
     const reads: string[] = [];
     const planned: number[] = [];

@@ -223,7 +223,8 @@ describe('--help of every command', () => {
 
       Arguments:
         model                  one model, as provider:model (or a model id of the
-                               default provider)
+                               default provider); any other text lists the models
+                               whose name contains it, e.g. kontext
 
       Options:
         -p, --provider <name>  only this provider
@@ -466,13 +467,16 @@ describe('one result shape (schema/result.schema.json)', () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-shape-'));
     const generated = await imagegen(['generate', 'a lighthouse', '-n', '2', '-s', '64x64', '-o', 'out', '--json'], { folder });
     expect(generated.code).toBe(0);
-    const generateOutput = JSON.parse(generated.stdout.replaceAll('<folder>', folder)) as { outDir: string; images: { file: string; model: string }[] };
+    const generateOutput = JSON.parse(generated.stdout.replaceAll('<folder>', folder)) as { outDir: string; images: { file: string; path: string; model: string }[] };
     check('generateOutput', generateOutput);
     expect(generateOutput.images).toHaveLength(2);
     for (const image of generateOutput.images) {
       const sidecar = JSON.parse(await readFile(path.join(generateOutput.outDir, image.file.replace(/\.png$/, '.json')), 'utf8'));
       check('sidecar', sidecar);
-      expect(sidecar).toMatchObject(image);
+      // `path` is from where the command ran: for --json, not for the sidecar beside the image.
+      const { path: fromHere, ...result } = image;
+      expect(sidecar).toMatchObject(result);
+      expect(fromHere).toBe(path.join('out', image.file));
     }
 
     await writeFile(path.join(folder, 'prompts.txt'), 'a fox\na whale\n');

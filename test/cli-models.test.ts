@@ -69,7 +69,7 @@ describe('imagegen models: a table that fits 80 columns', { timeout: 30_000 }, (
 
   it('--wide keeps the one-line-a-model table with every column', async () => {
     const { lines } = await models('--wide', '-p', 'togetherai');
-    expect(lines[0]).toMatch(/^model\s+size\s+steps\s+per call\s+inputs\s+USD\/image \(estimate\)\s+status$/);
+    expect(lines[0]).toMatch(/^model\s+size\s+steps\s+per call\s+img in\s+USD\/image \(estimate\)\s+status$/);
     expect(lines.find((line) => line.startsWith('togetherai:black-forest-labs/FLUX.1-schnell '))).toMatch(/\$0\.002831\s+default$/);
     expect(lines).toContain('deprecated: togetherai:black-forest-labs/FLUX.1-dev (removed 2026-02-27); use togetherai:black-forest-labs/FLUX.2-dev');
   });

@@ -58,6 +58,8 @@ describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
     expect(output.images).toEqual([
       {
         file: expect.stringMatching(/^\d{8}-\d{6}-a-serene-mountain-landscape-at-sunset-\d+\.png$/),
+        // Outside the directory it ran in: absolute, openable from there.
+        path: expect.stringMatching(new RegExp(`^${out.replaceAll('/', '\\/')}/\\d{8}-\\d{6}-a-serene-mountain-landscape-at-sunset-\\d+\\.png$`)),
         model: 'local:placeholder',
         provider: 'local',
         modelId: 'placeholder',
@@ -78,7 +80,8 @@ describe('imagegen generate (child process)', { timeout: 30_000 }, () => {
     const metadata = await sharp(imagePath).metadata();
     expect([metadata.width, metadata.height, metadata.format]).toEqual([512, 384, 'png']);
     const sidecar = JSON.parse(await readFile(imagePath.replace(/\.png$/, '.json'), 'utf8'));
-    expect(sidecar).toMatchObject({ ...output.images[0], request: { prompt: 'a serene mountain landscape at sunset', size: '512x384' } });
+    const { path: _fromHere, ...shared } = output.images[0] as Record<string, unknown>;
+    expect(sidecar).toMatchObject({ ...shared, request: { prompt: 'a serene mountain landscape at sunset', size: '512x384' } });
     expect(typeof sidecar.durationMs).toBe('number');
   });
 

@@ -115,7 +115,10 @@ describe('results files', () => {
 
   it('writes results.csv that parses back to the same cells', async () => {
     const { csvPath } = await writeResultsFiles({ rows, folder });
-    const records = parseCsv(await readFile(csvPath, 'utf8'));
+    const text = await readFile(csvPath, 'utf8');
+    // UTF-8 with a byte order mark, so Excel shows "Straße" and "Łódź" as written.
+    expect(text.startsWith('\uFEFF')).toBe(true);
+    const records = parseCsv(text.slice(1));
     expect(records[0]).toEqual([...RESULTS_CSV_COLUMNS]);
     const body = records.slice(1).map((record) => Object.fromEntries(RESULTS_CSV_COLUMNS.map((column, index) => [column, record[index]])));
     expect(body).toHaveLength(12);
@@ -149,7 +152,7 @@ describe('results files', () => {
     const injected = prompts.map((prompt, index) => ({ ...rows[0]!, prompt, promptIndex: index, error: index === 0 ? '=1+1' : undefined }));
     const csvFolder = await mkdtemp(path.join(tmpdir(), 'imagegen-csv-injection-'));
     const { csvPath } = await writeResultsFiles({ rows: injected, folder: csvFolder });
-    const records = parseCsv(await readFile(csvPath, 'utf8')).slice(1);
+    const records = parseCsv((await readFile(csvPath, 'utf8')).replace(/^\uFEFF/, '')).slice(1);
     expect(records.map((record) => record[0])).toEqual([
       `'=HYPERLINK("http://evil.example","x")`,
       "'+1+cmd|calc",

@@ -121,7 +121,10 @@ describe('runExperiment', () => {
 
     const jsonl = (await readFile(result.outputs.resultsJsonl, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
     expect(jsonl).toHaveLength(12);
-    const csv = parseCsv(await readFile(result.outputs.resultsCsv, 'utf8'));
+    const csvText = await readFile(result.outputs.resultsCsv, 'utf8');
+    // UTF-8 with a byte order mark, for Excel.
+    expect(csvText.startsWith('\uFEFF')).toBe(true);
+    const csv = parseCsv(csvText.slice(1));
     expect(csv[0]).toEqual([...RESULTS_CSV_COLUMNS]);
     expect(csv.slice(1)).toHaveLength(12);
     expect(csv.slice(1).map((row) => row[1])).toEqual(jsonl.map((row: { model: string }) => row.model));

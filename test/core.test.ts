@@ -159,7 +159,7 @@ describe('imageModel(): the AI SDK-native door', () => {
     const seen: { n: number; size: string | undefined; aspectRatio: string | undefined; providerOptions: unknown }[] = [];
     const base = new MockImageModelV3({
       provider: 'togetherai.image',
-      modelId: 'black-forest-labs/FLUX.1-dev',
+      modelId: 'black-forest-labs/FLUX.2-dev',
       maxImagesPerCall: 1,
       doGenerate: async (options) => {
         seen.push({ n: options.n, size: options.size, aspectRatio: options.aspectRatio, providerOptions: options.providerOptions });
@@ -170,7 +170,7 @@ describe('imageModel(): the AI SDK-native door', () => {
         };
       },
     });
-    const model = imageModel('togetherai:black-forest-labs/FLUX.1-dev', { providers: { togetherai: { image: () => base } } });
+    const model = imageModel('togetherai:black-forest-labs/FLUX.2-dev', { providers: { togetherai: { image: () => base } } });
     const result = await generateImage({
       model,
       prompt: 'p',
@@ -179,7 +179,7 @@ describe('imageModel(): the AI SDK-native door', () => {
       providerOptions: { togetherai: { guidance: 5 } },
     });
     expect(result.images).toHaveLength(4);
-    expect(seen).toEqual([{ n: 4, size: '1344x768', aspectRatio: undefined, providerOptions: { togetherai: { guidance_scale: 5 } } }]);
+    expect(seen).toEqual([{ n: 4, size: '1344x768', aspectRatio: undefined, providerOptions: { togetherai: { guidance: 5 } } }]);
     expect(result.warnings).toEqual([]);
 
     // Without a numeric guidance the call's provider options go on as given: other keys kept, no empty entry added.

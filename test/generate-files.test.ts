@@ -86,7 +86,7 @@ describe('generate checks --out before it sends (defect 2)', () => {
 });
 
 describe('reference images are regular files under a size cap (defect 6)', () => {
-  const KONTEXT = 'togetherai:black-forest-labs/FLUX.1-kontext-dev';
+  const KONTEXT = 'togetherai:black-forest-labs/FLUX.1-kontext-pro';
 
   it('a FIFO is refused at once, naming the file, in generate and in a batch dry run', async () => {
     const dir = await folder();

@@ -1,7 +1,7 @@
 import { generateImage } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { imageModel, listModels, type GenerateImagesOptions, type GenerateImagesResult, type GenerateRequest, type ModelCapabilities } from '../src/index.js';
+import { imageModel, isRetired, listModels, type GenerateImagesOptions, type GenerateImagesResult, type GenerateRequest, type ModelCapabilities } from '../src/index.js';
 import { generateImages } from '../src/node/index.js';
 import { fixedSeed, SMALL_PNG } from './helpers/fixtures.js';
 
@@ -18,6 +18,8 @@ const KEY = 'test-key-mapping';
 const PROMPT = 'a lighthouse at dawn';
 const IMAGE_URL = 'https://example.test/cat.png';
 const TOGETHER_MODELS = listModels({ provider: 'togetherai' });
+/** The models that still run: retired ones are refused before sending (test/retired-models.test.ts). */
+const RUNNING_MODELS = TOGETHER_MODELS.filter((model) => !isRetired(model));
 /** Ids the catalog does not know, and those Together retired, served here so that their results come back. */
 const SERVED_UNKNOWN = ['someone/new-model', 'black-forest-labs/FLUX.3-pro', 'ideogram/ideogram-5.0'];
 
@@ -103,7 +105,7 @@ describe('every Together catalog model, at the HTTP boundary', () => {
   });
 
   // One request with every option; each model gets exactly what it takes, and what was dropped says so.
-  it.each(TOGETHER_MODELS.map((model) => [model.modelId, model] as const))('generateImages → %s', async (modelId, model) => {
+  it.each(RUNNING_MODELS.map((model) => [model.modelId, model] as const))('generateImages → %s', async (modelId, model) => {
     const result = await generate({
       prompt: PROMPT,
       model: `togetherai:${modelId}`,
@@ -136,7 +138,7 @@ describe('every Together catalog model, at the HTTP boundary', () => {
   // The same through the AI SDK's own call: imageModel() sizes the ratio, batches by what the model
   // takes, drops a seed it does not take, names guidance as the model reads it and routes input
   // images; raw options pass as given.
-  it.each(TOGETHER_MODELS.map((model) => [model.modelId, model] as const))('imageModel() + generateImage → %s', async (modelId, model) => {
+  it.each(RUNNING_MODELS.map((model) => [model.modelId, model] as const))('imageModel() + generateImage → %s', async (modelId, model) => {
     const { images, warnings } = await generateImage({
       model: imageModel(`togetherai:${modelId}`),
       prompt: model.imageInput.kind === 'none' ? PROMPT : { text: PROMPT, images: [IMAGE_URL] },
@@ -383,19 +385,14 @@ describe('FLUX.2 options', () => {
     expect(messages(schnell)).toEqual(['FLUX.1 [schnell] (Turbo) takes no prompt upsampling switch; it was not sent']);
   });
 
-  it('guidance goes out as `guidance` on FLUX.2 dev/flex and as `guidance_scale` elsewhere, from generateImages and imageModel() alike', async () => {
+  it('guidance goes out as `guidance` on FLUX.2 dev/flex, from generateImages and imageModel() alike (the models that took `guidance_scale` are retired)', async () => {
     await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-dev', size: '256x256', seed: 1, guidance: 7.5 });
     await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-flex', size: '256x256', seed: 1, guidance: 5 });
-    await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-dev', size: '256x256', seed: 1, guidance: 5 });
-    for (const modelId of ['black-forest-labs/FLUX.2-dev', 'black-forest-labs/FLUX.1-dev']) {
-      await generateImage({ model: imageModel(`togetherai:${modelId}`), prompt: 'p', size: '256x256', seed: 1, providerOptions: { togetherai: { guidance: 4 } }, maxRetries: 0 });
-    }
+    await generateImage({ model: imageModel('togetherai:black-forest-labs/FLUX.2-dev'), prompt: 'p', size: '256x256', seed: 1, providerOptions: { togetherai: { guidance: 4 } }, maxRetries: 0 });
     expect(bodies().map(({ model, guidance, guidance_scale }) => ({ model, guidance, guidance_scale }))).toEqual([
       { model: 'black-forest-labs/FLUX.2-dev', guidance: 7.5, guidance_scale: undefined },
       { model: 'black-forest-labs/FLUX.2-flex', guidance: 5, guidance_scale: undefined },
-      { model: 'black-forest-labs/FLUX.1-dev', guidance: undefined, guidance_scale: 5 },
       { model: 'black-forest-labs/FLUX.2-dev', guidance: 4, guidance_scale: undefined },
-      { model: 'black-forest-labs/FLUX.1-dev', guidance: undefined, guidance_scale: 4 },
     ]);
   });
 
@@ -406,36 +403,24 @@ describe('FLUX.2 options', () => {
 });
 
 describe('deprecated models', () => {
-  it('stay callable, with a warning naming the date and the replacement', async () => {
+  it('one only missing from the tables stays callable, with a warning naming the replacement; retired ones are refused, naming theirs', async () => {
     const warnings = async (model: string) => messages(await generate({ prompt: 'p', model, size: '256x256' }));
-    expect(await warnings('togetherai:black-forest-labs/FLUX.1-dev')).toMatchInlineSnapshot(`
-      [
-        "togetherai:black-forest-labs/FLUX.1-dev was removed from togetherai's serverless models on 2026-02-27; use togetherai:black-forest-labs/FLUX.2-dev instead",
-      ]
-    `);
-    expect(await warnings('togetherai:black-forest-labs/FLUX.1-krea-dev')).toMatchInlineSnapshot(`
-      [
-        "togetherai:black-forest-labs/FLUX.1-krea-dev was deprecated on 2026-05-27; use togetherai:black-forest-labs/FLUX.2-dev instead",
-      ]
-    `);
     expect(await warnings('togetherai:black-forest-labs/FLUX.1-schnell-Free')).toMatchInlineSnapshot(`
       [
         "togetherai:black-forest-labs/FLUX.1-schnell-Free is no longer in togetherai's model tables; use togetherai:black-forest-labs/FLUX.1-schnell instead",
       ]
     `);
-    expect(await warnings('togetherai:black-forest-labs/FLUX.1-kontext-dev')).toEqual([
-      "togetherai:black-forest-labs/FLUX.1-kontext-dev was removed from togetherai's serverless models on 2026-02-27; use togetherai:black-forest-labs/FLUX.1-kontext-pro instead",
-    ]);
-    expect(bodies().map((body) => body.model)).toEqual([
-      'black-forest-labs/FLUX.1-dev',
-      'black-forest-labs/FLUX.1-krea-dev',
-      'black-forest-labs/FLUX.1-schnell-Free',
-      'black-forest-labs/FLUX.1-kontext-dev',
-    ]);
+    emulator.reset();
+    expect(await refusal({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-krea-dev', size: '256x256' })).toContain(
+      'FLUX.1 Krea [dev] was retired by togetherai on 2026-05-27 and no longer runs; use togetherai:black-forest-labs/FLUX.2-dev instead',
+    );
+    expect(await refusal({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev', size: '256x256' })).toContain(
+      'use togetherai:black-forest-labs/FLUX.1-kontext-pro instead',
+    );
   });
 
   it('strict mode refuses dropped options, not the use of a deprecated model', async () => {
-    const result = await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-dev', size: '256x256', strict: true });
+    const result = await generate({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell-Free', size: '256x256', strict: true });
     expect(result.images).toHaveLength(1);
     expect(bodies()).toHaveLength(1);
   });

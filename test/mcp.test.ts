@@ -138,10 +138,10 @@ describe('imagegen mcp against the emulator', () => {
     emulator.reset();
     const result = await session.client.callTool({ name: 'generate_image', arguments: { prompt: 'a fox', model: 'togetherai:acme/no-such-model' } });
     expect(result.isError).toBe(true);
-    expect(text(result.content)).toMatch(/^togetherai failed for acme\/no-such-model \(HTTP 404\)/);
+    expect(text(result.content)).toMatch(/^togetherai does not serve acme\/no-such-model \(HTTP 404\)/);
     expect(JSON.stringify(result)).not.toContain(KEY);
     expect(session.stderr()).not.toContain(KEY);
-    expect(session.stderr()).toMatch(/generate_image failed: togetherai failed/);
+    expect(session.stderr()).toMatch(/generate_image failed: togetherai does not serve/);
   });
 
   it('list_models lists the catalog with what each model takes', async () => {
@@ -160,10 +160,8 @@ describe('imagegen mcp against the emulator', () => {
       maxImagesPerCall: 4,
       seed: true,
       negativePrompt: true,
-      guidance: null,
       referenceImages: 0,
       mask: false,
-      maxLoras: 0,
       outputFormats: ['jpeg', 'png'],
       estimatedPrice: { unit: 'megapixel', usd: 0.0027, defaultSteps: 4 },
     });

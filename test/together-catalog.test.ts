@@ -143,7 +143,7 @@ describe('deprecated models', () => {
     await writeFile(
       jobs,
       [
-        { prompt: 'a', model: 'togetherai:black-forest-labs/FLUX.1-kontext-dev' },
+        { prompt: 'a', model: 'togetherai:black-forest-labs/FLUX.1-schnell-Free' },
         { prompt: 'b', model: 'togetherai:someone/far-away-model', size: '512x512' },
         { prompt: 'c', model: 'togetherai:black-forest-labs/FLUX.1-schnell', size: '512x512' },
       ].map((job) => JSON.stringify(job)).join('\n'),
@@ -151,18 +151,18 @@ describe('deprecated models', () => {
     const io = memoryIO(folder);
     expect(await runCli(['batch', jobs, '--dry-run', '-o', path.join(folder, 'out')], io)).toBe(0);
     expect(io.stdoutText()).toContain('  not in the catalog (generic capabilities, unchecked): togetherai:someone/far-away-model\n');
-    expect(io.stdoutText()).toContain('  deprecated: togetherai:black-forest-labs/FLUX.1-kontext-dev (removed 2026-02-27); use togetherai:black-forest-labs/FLUX.1-kontext-pro\n');
+    expect(io.stdoutText()).toContain('  deprecated: togetherai:black-forest-labs/FLUX.1-schnell-Free (unlisted); use togetherai:black-forest-labs/FLUX.1-schnell\n');
     expect(emulator.stats().requests).toBe(0);
   });
 
-  it('a generate with a deprecated model prints the warning (and Together, having removed it, answers 404)', async () => {
+  it('a generate with a deprecated model Together no longer serves: its 404 names the replacement', async () => {
     await useEmulator();
     const io = memoryIO();
-    expect(await runCli(['generate', 'p', '-m', 'togetherai:black-forest-labs/FLUX.1-dev', '-o', await outDir()], io)).toBe(1);
+    expect(await runCli(['generate', 'p', '-m', 'togetherai:black-forest-labs/FLUX.1-schnell-Free', '-o', await outDir()], io)).toBe(1);
     expect(io.stderrText().split('\n')[0]).toMatchInlineSnapshot(
-      `"error: togetherai failed for black-forest-labs/FLUX.1-dev (HTTP 404): Unable to access model black-forest-labs/FLUX.1-dev. Please visit https://api.together.ai/models to view the list of supported models."`,
+      `"error: togetherai does not serve black-forest-labs/FLUX.1-schnell-Free (HTTP 404): Unable to access model black-forest-labs/FLUX.1-schnell-Free. Please visit https://api.together.ai/models to view the list of supported models. The catalog names its replacement: use togetherai:black-forest-labs/FLUX.1-schnell instead."`,
     );
-    const result = await generateImages({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-dev' }).catch((error: unknown) => error);
+    const result = await generateImages({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell-Free' }).catch((error: unknown) => error);
     expect(ProviderError.isInstance(result) && result.statusCode).toBe(404);
   });
 });
@@ -240,13 +240,15 @@ describe('402 and 403: typed errors that say what to do', () => {
       expect(ModelAccessError.isInstance(error)).toBe(true);
       expect((error as ModelAccessError).statusCode).toBe(403);
       expect((error as Error).message).toMatchInlineSnapshot(
-        `"togetherai refused access to black-forest-labs/FLUX.2-pro (HTTP 403): black-forest-labs/FLUX.2-pro is served by a third-party partner: enable sharing data with partners in your account settings to use it. This is a partner model: allow sharing data with third-party model partners in your Together account settings (privacy), or pick a model Together hosts itself (\`imagegen models --provider togetherai\`)."`,
+        `"togetherai refused access to black-forest-labs/FLUX.2-pro (HTTP 403): black-forest-labs/FLUX.2-pro is served by a third-party partner: enable sharing data with partners in your account settings to use it. This is a partner model: allow sharing data with third-party model partners in your Together account settings (privacy), or pick a model Together hosts itself (\`listModels({ provider: 'togetherai' })\`)."`,
       );
       const hosted = await generateImages({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', size: '256x256' });
       expect(hosted.images).toHaveLength(1);
       const io = memoryIO();
       expect(await runCli(['generate', 'p', '-m', 'togetherai:google/imagen-4.0-fast', '-o', await outDir()], io)).toBe(1);
+      // The CLI says it in the shell's words.
       expect(io.stderrText()).toContain('(HTTP 403)');
+      expect(io.stderrText()).toContain('or pick a model Together hosts itself (`imagegen models --provider togetherai`).');
     } finally {
       await privateAccount.close();
     }

@@ -40,7 +40,7 @@ const BAD_INPUTS: [string, unknown, string, RegExp][] = [
   ['steps negative', { prompt: 'p', steps: -1 }, 'steps', /positive/],
   ['seed negative', { prompt: 'p', seed: -5 }, 'seed', /0 or more/],
   ['seed fractional', { prompt: 'p', seed: 1.25 }, 'seed', /whole number/],
-  ['guidance out of range', { prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-dev', guidance: 50 }, 'guidance', /from 1 to 20/],
+  ['guidance out of range', { prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.2-dev', guidance: 50 }, 'guidance', /from 1 to 20/],
   ['guidance not finite', { prompt: 'p', guidance: Number.POSITIVE_INFINITY }, 'guidance', /finite|number/],
   ['output format', { prompt: 'p', outputFormat: 'gif' }, 'outputFormat', /^must be png or jpeg$/],
   ['response format', { prompt: 'p', responseFormat: 'png' }, 'responseFormat', /^must be base64 or url$/],

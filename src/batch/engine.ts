@@ -1,5 +1,6 @@
 import path from 'node:path';
 import pRetry from 'p-retry';
+import { isConnectionRefused } from '../errors/provider-errors.js';
 import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors/errors.js';
 import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
@@ -38,7 +39,8 @@ export type BatchEvent =
   | { type: 'failed'; job: BatchJob; error: string; requests: number }
   | { type: 'retry'; job: BatchJob; attempt: number; error: string }
   /** An error that would repeat for every job of a provider or model: its remaining jobs are not sent. */
-  | { type: 'circuit-open'; scope: string; reason: string }
+  /** `line` was sent and failed with an error that would repeat; later requests to `scope` are not sent. */
+  | { type: 'circuit-open'; scope: string; reason: string; line: number }
   /** Writing failed (disk full, read-only, no permission): no new request starts. */
   | { type: 'file-system-fault'; error: string }
   /** The run was asked to stop: waits for a turn end now; `inFlight` provider calls are let finish. */
@@ -110,7 +112,8 @@ export type BatchSummary = {
   /** Set when a write failed and the run stopped early for it: what failed, in a sentence. */
   fileSystemError?: string | undefined;
   /** Providers or models whose remaining jobs were not sent, with the error that stopped them. */
-  openCircuits: { scope: string; reason: string }[];
+  /** Scopes no longer sent to: `line` (sent) failed with `reason`, which would repeat. */
+  openCircuits: { scope: string; reason: string; line: number }[];
 };
 
 
@@ -621,7 +624,9 @@ export function isRetryable(error: unknown): boolean {
   if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error) || TimeoutError.isInstance(error)) return true;
   if (!ProviderError.isInstance(error) || error.kind !== 'provider') return false;
   const status = error.statusCode;
-  return status === undefined || status === 408 || status === 409 || status >= 500;
+  // A refused connection would be refused again: nothing listens at that address.
+  if (status === undefined) return !isConnectionRefused(error);
+  return status === 408 || status === 409 || status >= 500;
 }
 
 class StopRequested extends Error {

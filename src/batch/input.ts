@@ -1,6 +1,8 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as crypto from 'node:crypto';
+import { ADVICE } from '../errors/doors.js';
 import { errorMessage, InvalidRequestError, type RequestIssue } from '../errors/errors.js';
+import { isTogetherField, TOGETHER_FIELD_TYPES, withOurFieldNames } from '../pipeline/aliases.js';
 import { generateRequestSchema, parseRequest, type GenerateRequest } from '../pipeline/parse.js';
 import { canonicalJsonFormats, canonicalJsonOf } from '../util/canonical-json.js';
 
@@ -30,15 +32,24 @@ export type LineError = { line: number; column: number; message: string };
 export class InvalidBatchInputError extends InvalidRequestError {
   readonly lineErrors: readonly LineError[];
 
-  constructor({ file, lineErrors }: { file: string; lineErrors: readonly LineError[] }) {
+  /** Lines that are fine: what `skipInvalid` would send. */
+  readonly validLines: number;
+
+  constructor({ file, lineErrors, validLines = 0 }: { file: string; lineErrors: readonly LineError[]; validLines?: number }) {
     super({
       issues: lineErrors.map((error) => ({ field: `${file}:${error.line}:${error.column}`, value: undefined, message: error.message })),
       context: `batch input ${file}`,
     });
     this.lineErrors = lineErrors;
+    this.validLines = validLines;
+    const bad = lineErrors.length === 1 ? 'this line' : 'these lines';
+    const rest =
+      validLines === 0
+        ? ''
+        : `\n${validLines} other line${validLines === 1 ? ' is' : 's are'} valid: fix ${bad}, or ${ADVICE.skipInvalid.library} to send the valid ones and leave ${bad} out.`;
     this.message = `Invalid batch input; nothing was sent:\n${lineErrors
       .map((error) => `  - ${file}:${error.line}:${error.column}: ${error.message}`)
-      .join('\n')}`;
+      .join('\n')}${rest}`;
   }
 }
 
@@ -103,12 +114,16 @@ export function createJobMaker(
   // Without keys (a check that keeps nothing) the schema still runs: its problems are the line's.
   const keyOf = keys ? createJobKeyMaker() : (request: GenerateRequest) => (parseRequest(request), { key: '' });
   return (row) => {
-    const request = { ...defaults, ...row.request } as GenerateRequest;
+    // Together's names are ours before the defaults go under the line (`n: 4` wins over `-n 2`).
+    const named = withOurFieldNames(row.request);
+    if (named.issues.length > 0) return { errors: lineErrors(row, named.issues) };
+    const columns = { ...row.columns, ...Object.fromEntries(Object.entries(named.renamed).map(([ours, theirs]) => [ours, row.columns[theirs] ?? 1])) };
+    const request = { ...defaults, ...(named.request as Record<string, unknown>) } as GenerateRequest;
     try {
-      return { job: { line: row.line, request, ...keyOf(request), columns: row.columns } };
+      return { job: { line: row.line, request, ...keyOf(request), columns } };
     } catch (error) {
       if (!InvalidRequestError.isInstance(error)) throw error;
-      return { errors: lineErrors(row, error.issues) };
+      return { errors: lineErrors({ line: row.line, columns }, error.issues) };
     }
   };
 }
@@ -220,8 +235,8 @@ export function csvHeader(header: readonly string[]): { columns: string[] } | { 
   const columns = header.map((name) => name.trim());
   const errors: LineError[] = [];
   columns.forEach((name, index) => {
-    if (!FIELDS.includes(name)) {
-      errors.push({ line: 1, column: index + 1, message: `unknown column "${name}"; allowed: ${FIELDS.join(', ')}` });
+    if (!FIELDS.includes(name) && !isTogetherField(name)) {
+      errors.push({ line: 1, column: index + 1, message: `unknown column "${name}"; allowed: ${FIELDS.join(', ')} (and Together's names for them)` });
     }
   });
   if (!columns.includes('prompt')) errors.push({ line: 1, column: 1, message: 'the header row has no "prompt" column' });
@@ -265,15 +280,16 @@ export function csvRow(columns: readonly string[], record: readonly string[], li
         return;
       }
     }
-    if (NUMBER_FIELDS.has(name)) request[name] = cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
-    else if (BOOLEAN_FIELDS.has(name)) request[name] = cell === 'true' ? true : cell === 'false' ? false : cell;
-    else if (JSON_FIELDS.has(name)) {
+    const type = TOGETHER_FIELD_TYPES[name];
+    if (NUMBER_FIELDS.has(name) || type === 'number') request[name] = cell !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
+    else if (BOOLEAN_FIELDS.has(name) || type === 'boolean') request[name] = cell === 'true' ? true : cell === 'false' ? false : cell;
+    else if (JSON_FIELDS.has(name) || type === 'json') {
       try {
         request[name] = JSON.parse(cell);
       } catch {
         request[name] = cell;
       }
-    } else if (name === 'referenceImages') request[name] = cell.split(';').map((part) => part.trim());
+    } else if (name === 'referenceImages' || type === 'list') request[name] = cell.split(';').map((part) => part.trim());
     else request[name] = cell;
   });
   if (errors.length > 0) return { errors };

@@ -126,5 +126,5 @@ export async function loadBatchFile({
 
 /** Throws `InvalidBatchInputError` when the file has problems, unless `skipInvalid` and some jobs are good. */
 export function throwUnlessUsable({ file, check, skipInvalid }: { file: string; check: BatchFileCheck; skipInvalid: boolean }): void {
-  if (check.errors.length > 0 && (!skipInvalid || check.valid === 0)) throw new InvalidBatchInputError({ file, lineErrors: check.errors });
+  if (check.errors.length > 0 && (!skipInvalid || check.valid === 0)) throw new InvalidBatchInputError({ file, lineErrors: check.errors, validLines: check.valid });
 }

@@ -76,11 +76,11 @@ export class ProviderPacing {
    * once seen, the rest of those jobs would only get the same answer, so they are not sent.
    * Returns the scope opened, when this error opened one.
    */
-  tripCircuit(target: Target, error: unknown, line: number): { scope: string; reason: string } | undefined {
+  tripCircuit(target: Target, error: unknown, line: number): { scope: string; reason: string; line: number } | undefined {
     const circuit = circuitOpenedBy(target, error, line);
     if (circuit === undefined || this.#circuits.has(circuit.scope)) return undefined;
     this.#circuits.set(circuit.scope, circuit.notSent);
-    return { scope: circuit.scope, reason: circuit.reason };
+    return { scope: circuit.scope, reason: circuit.reason, line };
   }
 }
 

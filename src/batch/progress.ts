@@ -50,6 +50,9 @@ export function createProgress({
           format: '{bar} {value}/{total} | failed {failed} | {rate} img/min | {remaining}',
           stream: terminal,
           hideCursor: true,
+          // cli-progress turns the terminal's line wrapping off while the bar runs by default, which
+          // cuts every notice written above the bar at the edge; kept on, the bar trims itself.
+          linewrap: true,
           // What follows the bar takes at most about 55 columns (4-digit counts, `ETA 59m59s`).
           barsize: Math.max(8, Math.min(40, (terminal.columns || 80) - 56)),
         },
@@ -65,6 +68,9 @@ export function createProgress({
   const endBar = () => {
     if (!bar) return;
     bar.update(finished, { rate: rate(), failed, remaining: eta() });
+    // cli-progress's stop returns the cursor to where the bar started, above every line said since;
+    // saved here, on the bar's own row, the next line starts below the bar instead of over a notice.
+    terminal!.write('\x1b7');
     bar.stop();
     bar = undefined;
   };

@@ -17,7 +17,7 @@ import type { GenerateRequest } from '../pipeline/parse.js';
 import type { ImageResult } from '../files/files.js';
 import type { CliIO, CommandContext } from './output.js';
 import { Budget } from '../pipeline/budget.js';
-import { budgetFlag, checkPricedForBudget, choiceFlag, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
+import { budgetFlag, checkPricedForBudget, choiceFlag, pathFromHere, EXIT_FAILURE, EXIT_OK, existingFile, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, parseFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 
 /** The cache's size cap unless `--cache-max-size` says otherwise. */
 export const DEFAULT_CACHE_MAX_SIZE = '5GB';
@@ -175,7 +175,7 @@ export function batchCommand({ io, setExitCode, stop, setQuitNote, telemetry }: 
         await localCache?.close();
       }
       // The shared result shape (schema/result.schema.json): the files this run wrote, relative to outDir.
-      if (flags.json) io.stdout(`${JSON.stringify({ outDir, summary, images })}\n`);
+      if (flags.json) io.stdout(`${JSON.stringify({ outDir, summary, images: images.map((image) => ({ ...image, path: pathFromHere(io.cwd, path.join(outDir, image.file)) })) })}\n`);
       else io.stderr(formatSummary(summary, outDir));
       // main turns a stop (Ctrl-C) into 130.
       setExitCode(summary.fileSystemError !== undefined || summary.failed > 0 || summary.budget?.exceeded === true ? EXIT_FAILURE : EXIT_OK);
@@ -203,7 +203,9 @@ export function formatSummary(summary: BatchSummary, outDir: string): string {
     ...(summary.fileSystemError === undefined
       ? []
       : [`  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`]),
-    ...summary.openCircuits.map((circuit) => `  not sent after a repeating error: ${circuit.reason}`),
+    ...summary.openCircuits.map(
+      (circuit) => `  line ${circuit.line} was sent and failed: ${circuit.reason.replace(/\.$/, '')}; the later requests to ${circuit.scope} were not sent, as the error would repeat`,
+    ),
     `  done ${summary.done} (${summary.cached} cached), skipped ${summary.skipped} (done before), failed ${summary.failed}` +
       `${summary.pending > 0 ? `, not started ${summary.pending} (re-run to resume)` : ''}`,
     `  ${plural(summary.requests, 'request')} sent, ${plural(summary.retries, 'retry').replace('retrys', 'retries')}, ${plural(summary.images, 'image')}, ${summary.imagesPerMinute} images/min`,
@@ -235,10 +237,10 @@ function printDryRun(io: CliIO, estimate: DryRunEstimate, json: boolean): void {
     io.stdout(
       `dry run, nothing sent: ${plural(estimate.requests, 'request')}, ${plural(estimate.images, 'image')}, ` +
         `${estimate.megapixels} megapixels, estimated $${estimate.estimatedCostUsd.toFixed(4)}` +
-        `${estimate.alreadyDone > 0 ? ` (${estimate.alreadyDone} requests already done, skipped)` : ''}\n`,
+        `${estimate.alreadyDone > 0 ? ` (${plural(estimate.alreadyDone, 'request')} already done, skipped)` : ''}\n`,
     );
     for (const [model, part] of Object.entries(estimate.byModel)) {
-      io.stdout(`  ${model}: ${part.requests} requests, ${part.images} images, ${part.megapixels} MP, $${part.estimatedCostUsd.toFixed(4)}\n`);
+      io.stdout(`  ${model}: ${plural(part.requests, 'request')}, ${plural(part.images, 'image')}, ${part.megapixels} MP, $${part.estimatedCostUsd.toFixed(4)}\n`);
     }
     if (estimate.unpricedModels.length > 0) io.stdout(`  no price data for: ${estimate.unpricedModels.join(', ')}\n`);
     if (estimate.unknownModels.length > 0) {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { inDoorWords } from '../errors/doors.js';
 import { parseDuration } from '../util/units.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { loadTogetherApiKey } from '../providers/together/settings.js';
@@ -9,6 +10,7 @@ import { timeoutSignal } from '../util/timeout.js';
 import { bytesForRequests, checkWritableFolder } from '../files/folder-checks.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { CommandContext } from './output.js';
+import { pathFromHere } from './output.js';
 import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
 import path from 'node:path';
 
@@ -60,10 +62,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
     // Checked in the action, to say what an unquoted prompt needs rather than "too many arguments".
     .allowExcessArguments(true)
     .action(async (prompt: string, flags: GenerateFlags, command: Command) => {
-      if (command.args.length > 1) {
-        const words = command.args.join(' ');
-        throw new UsageError(`the prompt must be one argument: put it in quotes, like imagegen generate ${JSON.stringify(words)} (got ${command.args.length} words)`);
-      }
+      if (command.args.length > 1) throw new UsageError(extraArgumentsMessage(command.args, io.env));
       let model = flags.model;
       let offlineNotice = '';
       if (model === undefined) {
@@ -120,11 +119,11 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
           actualCostUsd: result.actualCostUsd,
         });
         if (flags.json) {
-          // The shared result shape (schema/result.schema.json): files relative to `outDir`.
+          // The shared result shape (schema/result.schema.json): `file` relative to `outDir`, `path` from here.
           io.stdout(
             `${JSON.stringify({
               outDir,
-              images: saved.map((item) => item.result),
+              images: saved.map((item) => ({ ...item.result, path: pathFromHere(io.cwd, item.path) })),
               warnings: result.warnings,
               requests: result.requests,
               durationMs: result.durationMs,
@@ -134,7 +133,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
             })}\n`,
           );
         } else {
-          for (const warning of result.warnings) io.stderr(`warning: ${warning.message}\n`);
+          for (const warning of result.warnings) io.stderr(`warning: ${inDoorWords(warning.message, 'shell')}\n`);
           for (const { path: filePath } of saved) io.stdout(`${filePath}\n`);
         }
         for (const error of result.errors) io.stderr(`${formatError(error, { verbose: flags.verbose ?? false })}\n`);
@@ -143,4 +142,25 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
         stop.removeEventListener('abort', onStop);
       }
     });
+}
+
+/**
+ * What extra words after the prompt mean. Under `npm run`, flags before `--` are npm's: it keeps
+ * them and passes on their values alone (`npm run generate "a cat" -n 2` arrives as `"a cat" 2`),
+ * so a quoted prompt with stray words is that, not a prompt that needed quotes.
+ */
+export function extraArgumentsMessage(words: readonly string[], env: Record<string, string | undefined>): string {
+  const underNpm = /imagegen(\.ts)?\b/.test(env.npm_lifecycle_script ?? '');
+  const script = env.npm_lifecycle_event ?? 'generate';
+  const extra = words.slice(1).map((word) => JSON.stringify(word)).join(' ');
+  if (underNpm) {
+    return (
+      `got ${extra} after the prompt: npm run keeps the flags written before \`--\` for itself and passes on only their values. ` +
+      `Put \`--\` before the arguments: npm run ${script} -- ${JSON.stringify(words[0])} -n 2 (with your flags)`
+    );
+  }
+  if (/\s/.test(words[0] ?? '')) {
+    return `got ${extra} after the prompt ${JSON.stringify(words[0])}: each flag needs its dash and name, e.g. -n 2 or --seed 7 (imagegen generate --help lists them)`;
+  }
+  return `the prompt must be one argument: put it in quotes, like imagegen generate ${JSON.stringify(words.join(' '))} (got ${words.length} words)`;
 }

@@ -20,7 +20,7 @@ const DEFAULT_PROVIDER = DEFAULT_MODEL.slice(0, DEFAULT_MODEL.indexOf(':'));
 export function modelsCommand(io: CliIO): Command {
   return new Command('models')
     .description('list the models in the catalog, what each accepts, and its price estimate; with <model>, every detail of one')
-    .argument('[model]', 'one model, as provider:model (or a model id of the default provider)')
+    .argument('[model]', 'one model, as provider:model (or a model id of the default provider); any other text lists the models whose name contains it, e.g. kontext')
     .option('-p, --provider <name>', 'only this provider')
     .option('--wide', 'every column, one model a line (wider than 80 columns)')
     .option('--refresh', "read the provider's live model list (Together: GET /v1/models), cached on disk, and show what changed")
@@ -45,7 +45,9 @@ export function modelsCommand(io: CliIO): Command {
         models = [...models, ...result.newModels.map((model) => resolveModel(provider, model.id))];
       }
 
-      if (reference !== undefined) {
+      const matching = reference === undefined || isOneModel(reference, models) ? undefined : containing(reference, models);
+      if (matching !== undefined) models = matching;
+      if (reference !== undefined && matching === undefined) {
         const model = findOne(reference, models);
         if (flags.json) io.stdout(`${JSON.stringify(jsonEntry(model, refreshed), null, 2)}\n`);
         else io.stdout(details(model, refreshed));
@@ -93,6 +95,18 @@ function jsonEntry({ price, ...model }: ModelCapabilities, refreshed: Refreshed 
   };
 }
 
+/** Whether `reference` names one model exactly (as `provider:model` or a bare id), or has a provider prefix. */
+function isOneModel(reference: string, models: readonly ModelCapabilities[]): boolean {
+  return reference.includes(':') || models.some((model) => model.modelId === reference);
+}
+
+/** The models whose id or display name contains `text` (any case), or `undefined` when none does. */
+function containing(text: string, models: readonly ModelCapabilities[]): ModelCapabilities[] | undefined {
+  const needle = text.toLowerCase();
+  const found = models.filter((model) => `${model.provider}:${model.modelId}\n${model.displayName}`.toLowerCase().includes(needle));
+  return found.length === 0 ? undefined : found;
+}
+
 /**
  * `provider:model`, or a bare id looked up in the default provider first and then every other one.
  * An unknown one is a usage error with the nearest known id.
@@ -115,7 +129,7 @@ function findOne(reference: string, models: readonly ModelCapabilities[]): Model
   const suggested = provider === undefined ? suggestAnyModel(reference) : closestName(reference, models.map(byId));
   throw new UsageError(
     `unknown model "${reference}"` +
-      (suggested === undefined ? '' : `; did you mean "${suggested}"?`) +
+      (suggested === undefined ? '.' : `; did you mean "${suggested}"?`) +
       ' Run `imagegen models` for the list' +
       (provider === undefined || findAdapter(provider)?.listModels === undefined ? '.' : ` (\`imagegen models --refresh\` reads ${provider}'s live list).`),
   );
@@ -220,7 +234,7 @@ function deprecationText({ deprecated }: ModelCapabilities): string {
 /** The table before it had to fit 80 columns: one model a line, every column. */
 function wideTable(models: readonly ModelCapabilities[], refreshed: Refreshed | undefined): string {
   const rows = [...models].sort(defaultProviderFirst).map((model) => [...describe(model), statusOf(model, refreshed)]);
-  const headers = ['model', 'size', 'steps', 'per call', 'inputs', 'USD/image (estimate)', 'status'];
+  const headers = ['model', 'size', 'steps', 'per call', 'img in', 'USD/image (estimate)', 'status'];
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
   const deprecations = models

@@ -3,6 +3,7 @@ import { stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { closestName } from '../util/closest-name.js';
 import { errorMessage, ImagegenError, InvalidRequestError, redactSecrets } from '../errors/errors.js';
+import { inDoorWords } from '../errors/doors.js';
 import { MAX_TIMEOUT_MS } from '../util/timeout.js';
 
 /** Where a command writes; injected so tests can run commands in-process. */
@@ -86,7 +87,7 @@ export function formatError(error: unknown, { verbose }: { verbose: boolean }): 
     text = `error: ${String(error)}`;
   }
   if (verbose && error instanceof Error && error.stack) text += `\n${error.stack}`;
-  return redactSecrets(text);
+  return redactSecrets(inDoorWords(text, 'shell'));
 }
 
 /** `"12"` → 12; anything else is passed on as given, for the schema to name it. */
@@ -208,4 +209,10 @@ export async function existingFile({ cwd, file, what, retry }: { cwd: string; fi
   const match = closestName(path.basename(absolute), names);
   const suggestion = match === undefined ? '' : `; did you mean ${path.join(path.dirname(file), match)}? ${retry(path.join(path.dirname(file), match))}`;
   throw new UsageError(`${what} ${file} does not exist (looked in ${folder})${suggestion}`);
+}
+
+/** A file as a script in `cwd` opens it: relative when inside `cwd`, else absolute. */
+export function pathFromHere(cwd: string, file: string): string {
+  const relative = path.relative(cwd, path.resolve(cwd, file));
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(cwd, file) : relative;
 }

@@ -180,6 +180,8 @@ async function drawPage({ grid, folder, outputPath, cellSize }: { grid: Experime
   const cellTop = (rowIndex: number) => CONTACT_SHEET_HEADER_HEIGHT + CONTACT_SHEET_GAP + rowIndex * (cellSize + CONTACT_SHEET_GAP);
 
   const svg: string[] = [];
+  /** Drawn over the images: the marks of cells whose column settings were not sent as set. */
+  const marks: string[] = [];
   const images: OverlayOptions[] = [];
   grid.columns.forEach((column, columnIndex) => {
     // The settings are what tell two columns of one model apart: they get the last line whatever
@@ -202,6 +204,8 @@ async function drawPage({ grid, folder, outputPath, cellSize }: { grid: Experime
           .png()
           .toBuffer();
         images.push({ input, left, top });
+        const unsent = unsentSettings(cell, grid.columns[columnIndex]!);
+        if (unsent.length > 0) marks.push(unsentMark({ left, top, cellSize, settings: unsent }));
         return '';
       } catch (error) {
         return tile({ left, top, cellSize, background: FAILED_BACKGROUND, title: 'failed', titleColor: FAILED_COLOR, reason: `image unreadable: ${error instanceof Error ? error.message : String(error)}` });
@@ -211,14 +215,32 @@ async function drawPage({ grid, folder, outputPath, cellSize }: { grid: Experime
   svg.push(...(await Promise.all(tiles)));
 
   const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${svg.join('')}</svg>`;
+  const markOverlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${marks.join('')}</svg>`;
   const png = await sharp({ create: { width, height, channels: 3, background: PAGE_BACKGROUND } })
-    .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }, ...images])
+    .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }, ...images, ...(marks.length === 0 ? [] : [{ input: Buffer.from(markOverlay), left: 0, top: 0 }])])
     .png()
     .toBuffer();
   await writeFileAtomically(outputPath, png);
   return { width, height };
 }
 
+/** The column's settings a cell's warnings are about: dropped or changed for its model, so not sent as set. */
+export function unsentSettings(cell: ExperimentRow, column: GridColumn): string[] {
+  return Object.keys(column.settings).filter((name) => cell.warnings.some((warning) => warning.field === name));
+}
+
+/** An amber band across the bottom of a cell: which of its column's settings were not sent as set. */
+function unsentMark({ left, top, cellSize, settings }: { left: number; top: number; cellSize: number; settings: readonly string[] }): string {
+  const fontSize = Math.max(9, Math.round(cellSize / 20));
+  const band = Math.round(fontSize * LINE_HEIGHT_RATIO) + 6;
+  const text = truncate(`⚠ ${settings.join(', ')} not sent as set`, charactersPerLine(cellSize - 8, fontSize));
+  return [
+    `<rect x="${left}" y="${top + cellSize - band}" width="${cellSize}" height="${band}" fill="${UNSENT_BACKGROUND}"/>`,
+    textBlock({ lines: [text], x: left + 4, y: top + cellSize - band + 3, fontSize, fill: TEXT_COLOR, bold: true }),
+  ].join('');
+}
+
+const UNSENT_BACKGROUND = '#f5b800';
 const PAGE_BACKGROUND = '#ffffff';
 const CELL_BACKGROUND = '#eeeeee';
 const EMPTY_BACKGROUND = '#f6f6f6';

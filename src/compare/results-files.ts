@@ -77,7 +77,8 @@ export async function writeResultsFiles({
   const jsonlPath = path.join(folder, 'results.jsonl');
   const csvPath = path.join(folder, 'results.csv');
   await writeFileAtomically(jsonlPath, toJsonLines(rows));
-  await writeFileAtomically(csvPath, toCsv(rows));
+  // A byte order mark: Excel reads a CSV without one in the system's code page and garbles accents.
+  await writeFileAtomically(csvPath, `\uFEFF${toCsv(rows)}`);
   return { jsonlPath, csvPath };
 }
 

@@ -5,6 +5,7 @@
 import { redactSecrets, type RequestSecrets } from './redaction.js';
 
 export { redactSecrets, registerSecret } from './redaction.js';
+import { ADVICE } from './doors.js';
 
 const marker = Symbol.for('ai-imagegen.error');
 /** The keys of the call an error came from, for the renderings made later (JSON, inspect). */
@@ -19,6 +20,7 @@ export type ImagegenErrorKind =
   | 'rate-limit'
   | 'insufficient-credits'
   | 'model-access'
+  | 'model-not-found'
   | 'provider'
   | 'invalid-response'
   | 'timeout'
@@ -95,6 +97,32 @@ export class InvalidRequestError extends ImagegenError {
   }
 }
 
+/**
+ * A model its provider has retired, refused before anything is sent: an `InvalidRequestError` on
+ * the `model` field that also names the replacement. A model only announced as deprecated still
+ * runs, with a warning.
+ */
+export class RetiredModelError extends InvalidRequestError {
+  /** The model as given, e.g. `togetherai:black-forest-labs/FLUX.1-dev`. */
+  readonly model: string;
+  /** The model to use instead, as `"provider:modelId"`. */
+  readonly replacement: string;
+  /** ISO date the provider retired it, when it published one. */
+  readonly retiredOn: string | undefined;
+
+  constructor({ model, replacement, retiredOn, reason }: { model: string; replacement: string; retiredOn: string | undefined; reason: string }) {
+    super({ issues: [{ field: 'model', value: model, message: `${reason}; use ${replacement} instead` }] });
+    this.name = 'RetiredModelError';
+    this.model = model;
+    this.replacement = replacement;
+    this.retiredOn = retiredOn;
+  }
+
+  static override isInstance(error: unknown): error is RetiredModelError {
+    return InvalidRequestError.isInstance(error) && 'replacement' in error && 'retiredOn' in error;
+  }
+}
+
 export class MissingApiKeyError extends ImagegenError {
   readonly provider: string;
   readonly environmentVariables: readonly string[];
@@ -104,7 +132,7 @@ export class MissingApiKeyError extends ImagegenError {
       kind: 'missing-api-key',
       message:
         `No API key for ${provider}. Set ${environmentVariables.join(' or ')} in the environment, ` +
-        `or pass a configured provider instance in options.providers.`,
+        `${ADVICE.providerInstance.library}.`,
     });
     this.name = 'MissingApiKeyError';
     this.provider = provider;
@@ -197,7 +225,7 @@ export class SafetyCheckerError extends ProviderError {
       kind: 'safety-checker',
       message:
         `${fields.provider}'s safety checker rejected the request for ${fields.modelId} (HTTP ${fields.statusCode ?? 422}): ` +
-        `${tidy(fields.providerMessage) ?? 'flagged'}. Change the prompt, or set safetyChecker: false on a model that allows it.`,
+        `${tidy(fields.providerMessage) ?? 'flagged'}. Change the prompt, or ${ADVICE.safetyCheckerOff.library} on a model that allows it.`,
     });
     this.name = 'SafetyCheckerError';
   }
@@ -218,7 +246,7 @@ export class RateLimitError extends ProviderError {
       kind: 'rate-limit',
       message:
         `${fields.provider} rate-limited the request for ${fields.modelId} (HTTP 429) and retries ran out: ` +
-        `${tidy(fields.providerMessage) ?? 'too many requests'}.${wait} Lower the concurrency or raise maxRetries.`,
+        `${tidy(fields.providerMessage) ?? 'too many requests'}.${wait} ${ADVICE.fewerCalls.library}.`,
     });
     this.name = 'RateLimitError';
     this.retryAfterSeconds = fields.retryAfterSeconds;
@@ -256,7 +284,7 @@ export class ModelAccessError extends ProviderError {
   constructor(fields: ProviderErrorFields) {
     const remedy =
       fields.provider === 'togetherai'
-        ? `This is a partner model: allow sharing data with third-party model partners in your Together account settings (privacy), or pick a model Together hosts itself (\`imagegen models --provider togetherai\`).`
+        ? `This is a partner model: allow sharing data with third-party model partners in your Together account settings (privacy), or pick a model Together hosts itself (${ADVICE.listTogetherModels.library}).`
         : `Check that the account and key are allowed to use this model.`;
     super({
       ...fields,
@@ -268,6 +296,29 @@ export class ModelAccessError extends ProviderError {
 
   static override isInstance(error: unknown): error is ModelAccessError {
     return ImagegenError.isInstance(error) && error.kind === 'model-access';
+  }
+}
+
+/**
+ * HTTP 404 for a model: the provider does not serve it (any more). When the catalog knows what
+ * replaced it, `replacement` names it and so does the message.
+ */
+export class ModelNotFoundError extends ProviderError {
+  readonly replacement: string | undefined;
+
+  constructor(fields: ProviderErrorFields & { replacement?: string | undefined }) {
+    const instead = fields.replacement === undefined ? '' : ` The catalog names its replacement: use ${fields.replacement} instead.`;
+    super({
+      ...fields,
+      kind: 'model-not-found',
+      message: `${fields.provider} does not serve ${fields.modelId} (HTTP ${fields.statusCode ?? 404}): ${tidy(fields.providerMessage) ?? 'not found'}.${instead}`,
+    });
+    this.name = 'ModelNotFoundError';
+    this.replacement = fields.replacement;
+  }
+
+  static override isInstance(error: unknown): error is ModelNotFoundError {
+    return ImagegenError.isInstance(error) && error.kind === 'model-not-found';
   }
 }
 

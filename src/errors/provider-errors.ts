@@ -6,6 +6,7 @@ import {
   InvalidResponseError,
   MissingApiKeyError,
   ModelAccessError,
+  ModelNotFoundError,
   ProviderError,
   RateLimitError,
   SafetyCheckerError,
@@ -25,6 +26,8 @@ export type ErrorContext = {
    * `TimeoutError`), even when a package threw a bare `AbortError` or some other error instead.
    */
   abortSignal?: AbortSignal | undefined;
+  /** The catalog's replacement for the model, when it has one: a 404 names it. */
+  replacement?: string | undefined;
 };
 
 /**
@@ -72,9 +75,12 @@ export function toImagegenError(error: unknown, context: ErrorContext): Imagegen
     const statusCode = last.statusCode;
     const providerMessage = providerMessageOf(last);
     if (statusCode === undefined) {
+      const refused = isConnectionRefused(last);
       return new ProviderError({
         ...fields,
-        message: `Could not reach ${context.provider} for ${context.modelId}: ${networkReason(last)}. Check the network or the base URL.`,
+        message:
+          `Could not reach ${context.provider} at ${last.url} for ${context.modelId}: ${networkReason(last)}` +
+          (refused ? ' (nothing is listening there). Check the base URL, or start the server it names.' : '. Check the network or the base URL.'),
       });
     }
     if (statusCode >= 200 && statusCode < 300) {
@@ -85,6 +91,9 @@ export function toImagegenError(error: unknown, context: ErrorContext): Imagegen
     }
     if (statusCode === 402) return new InsufficientCreditsError({ ...fields, statusCode, providerMessage });
     if (statusCode === 403) return new ModelAccessError({ ...fields, statusCode, providerMessage });
+    // A 404 about the model (Together: "Unable to access model …"); one about the path is a wrong base URL.
+    if (statusCode === 404 && /model/i.test(providerMessage)) return new ModelNotFoundError({ ...fields, statusCode, providerMessage, replacement: context.replacement });
+    if (statusCode === 404) return new ProviderError({ ...fields, statusCode, providerMessage: `${providerMessage} (at ${last.url}; check the base URL)` });
     if (statusCode === 422) return new SafetyCheckerError({ ...fields, statusCode, providerMessage });
     if (statusCode === 429) {
       return new RateLimitError({ ...fields, statusCode, providerMessage, retryAfterSeconds: retryAfter(last.responseHeaders) });
@@ -146,4 +155,25 @@ function findCause<T>(error: unknown, matches: (cause: unknown) => cause is T): 
 /** An abort as the AI SDK tells one (Next.js names its own `ResponseAborted`). */
 function isAbort(error: unknown): error is AbortLike {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'ResponseAborted');
+}
+
+/**
+ * A provider's 404 for a model as a typed `ModelNotFoundError` naming the catalog's replacement,
+ * for `imageModel()`, whose other errors stay the AI SDK's own (its retries depend on them).
+ */
+export function notFoundError(error: unknown, model: { provider: string; modelId: string; deprecated?: { replacement: string } | undefined }): ImagegenError | undefined {
+  if (!APICallError.isInstance(error) || error.statusCode !== 404) return undefined;
+  const mapped = toImagegenError(error, { provider: model.provider, modelId: model.modelId, environmentVariables: [], replacement: model.deprecated?.replacement });
+  return ModelNotFoundError.isInstance(mapped) ? mapped : undefined;
+}
+
+/** Whether the error, or one of its causes, is a refused connection (`ECONNREFUSED`). */
+export function isConnectionRefused(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    if ((current as { code?: unknown }).code === 'ECONNREFUSED') return true;
+    // undici reports a refused connection to a name with several addresses as an AggregateError.
+    if (current instanceof AggregateError && current.errors.some((inner) => isConnectionRefused(inner))) return true;
+    current = (current as { lastError?: unknown }).lastError ?? (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

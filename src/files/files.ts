@@ -1,3 +1,4 @@
+import transliteratedSlug from '@sindresorhus/slugify';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
@@ -55,12 +56,11 @@ export type SavedImage = { path: string; sidecarPath: string; image: GeneratedIm
  * make a name that leaves the output folder, hides itself or breaks a shell.
  */
 export function slugify(text: string, maxLength = 48): string {
-  const slug = text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
+  // Transliterated, not stripped: "Straße" is strasse, "Łódź" lodz, Cyrillic reads in Latin letters.
+  const slug = transliteratedSlug(text, { decamelize: false })
+    // The guarantee above is ours to keep, whatever the library's options become.
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
+    .replace(/^-+/, '')
     .slice(0, maxLength)
     .replace(/-+$/, '');
   return slug || 'image';

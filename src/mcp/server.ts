@@ -9,6 +9,8 @@ import { z } from 'zod/v4';
 import { listModels as catalogModels, type ModelCapabilities } from '../models/catalog.js';
 import type { CatalogComparison } from '../models/live-models.js';
 import { refreshModelListCached } from '../files/model-list-cache.js';
+import { inDoorWords } from '../errors/doors.js';
+import { isRetired } from '../models/retired.js';
 import { redactSecrets } from '../errors/errors.js';
 import { saveImages } from '../files/files.js';
 import { generateImages } from '../node/index.js';
@@ -95,6 +97,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
       description: 'The image models in the catalog and what each takes: sizes or aspect ratios, steps, images per call, negative prompt, reference images, mask, price estimate.',
       inputSchema: {
         provider: z.string().optional().describe('Only this provider, e.g. "togetherai".'),
+        filter: z.string().optional().describe('Only models whose id or name contains this text (any case), e.g. "kontext".'),
         refresh: z
           .boolean()
           .optional()
@@ -102,28 +105,31 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ provider, refresh }) => {
+    async ({ provider, filter, refresh }) => {
       let live: CatalogComparison | undefined;
       if (refresh === true) {
         try {
           live = await (options.refreshModels ?? (() => refreshModelListCached()))();
         } catch (error) {
-          const message = redactSecrets(error instanceof Error ? error.message : String(error));
+          const message = redactSecrets(inDoorWords(error instanceof Error ? error.message : String(error), 'mcp'));
           options.log(`list_models could not refresh: ${message}`);
           return { isError: true, content: [{ type: 'text', text: `Could not refresh the model list: ${message}` }] };
         }
       }
-      const isAllowed = (id: string) => allowed === undefined || allowed.includes(id);
+      const needle = filter?.toLowerCase();
+      const isAllowed = (id: string, name = id) =>
+        (allowed === undefined || allowed.includes(id)) && (needle === undefined || `${id}\n${name}`.toLowerCase().includes(needle));
       const listedByProvider = (model: ModelCapabilities) =>
         live === undefined || live.provider !== model.provider ? {} : { listedByProvider: live.listedModels.some((listed) => listed.modelId === model.modelId) };
       const models = catalogModels()
-        .filter((model) => (provider === undefined || model.provider === provider) && isAllowed(`${model.provider}:${model.modelId}`))
+        .filter((model) => (provider === undefined || model.provider === provider) && isAllowed(`${model.provider}:${model.modelId}`, model.displayName))
         .map((model) => ({ ...describeModel(model, options.model), ...listedByProvider(model) }));
       // Models the provider lists that this release does not know: they run with generic capabilities, unchecked.
       const unknown = (live?.newModels ?? [])
         .map((model) => ({ id: `${live!.provider}:${model.id}`, displayName: model.displayName ?? model.id, known: false, listedByProvider: true }))
         .filter((model) => (provider === undefined || model.id.startsWith(`${provider}:`)) && isAllowed(model.id));
-      return { content: [{ type: 'text', text: JSON.stringify([...models, ...unknown], null, 2) }] };
+      // One model a line, no indentation: an agent's context is paid by the token.
+      return { content: [{ type: 'text', text: `[\n${[...models, ...unknown].map((model) => JSON.stringify(model)).join(',\n')}\n]` }] };
     },
   );
   return server;
@@ -169,11 +175,11 @@ async function generate(
             text: `Saved ${path} (${image.width}x${image.height}, seed ${image.seed ?? 'unknown'}, model ${image.provider}:${image.modelId})`,
           },
         ]),
-        ...(notes.length > 0 ? [{ type: 'text' as const, text: redactSecrets(notes.join('\n')) }] : []),
+        ...(notes.length > 0 ? [{ type: 'text' as const, text: redactSecrets(inDoorWords(notes.join('\n'), 'mcp')) }] : []),
       ],
     };
   } catch (error) {
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const message = redactSecrets(inDoorWords(error instanceof Error ? error.message : String(error), 'mcp'));
     options.log(`generate_image failed: ${message}`);
     return { isError: true, content: [{ type: 'text', text: message }] };
   }
@@ -195,16 +201,20 @@ function describeModel(model: ModelCapabilities, defaultModel: string) {
     sizing: model.sizing,
     dimensions: model.dimensions,
     aspectRatios: model.aspectRatios,
-    steps: model.steps ?? null,
+    // What a model does not take is left out rather than listed as null or 0.
+    ...(model.steps === undefined ? {} : { steps: model.steps }),
     maxImagesPerCall: model.maxImagesPerCall,
     seed: model.acceptsSeed,
     negativePrompt: model.negativePrompt,
-    guidance: model.guidance ?? null,
+    ...(model.guidance === undefined ? {} : { guidance: model.guidance }),
     referenceImages: model.imageInput.kind === 'none' ? 0 : model.imageInput.max,
     mask: model.acceptsMask === true,
-    maxLoras: model.maxLoras,
+    ...(model.maxLoras === 0 ? {} : { maxLoras: model.maxLoras }),
     outputFormats: model.outputFormats,
     estimatedPrice: model.price ?? null,
+    ...(model.deprecated === undefined
+      ? {}
+      : { status: isRetired(model) ? 'retired: refused, use the replacement' : 'deprecated: still runs', replacement: model.deprecated.replacement }),
     ...(model.notes === undefined ? {} : { notes: model.notes }),
   };
 }

@@ -1,5 +1,6 @@
 import { closestName } from '../util/closest-name.js';
 import { listModels, liveModelList } from './catalog.js';
+import { ADVICE } from '../errors/doors.js';
 import type { RequestIssue } from '../errors/errors.js';
 
 export { closestName } from '../util/closest-name.js';
@@ -56,7 +57,7 @@ export function modelTypoIssue({
   return {
     field: 'model',
     value: reference,
-    message: `not a known model; did you mean "${suggested}"? (if it is a new model, \`imagegen models --refresh\` learns the provider's live list)`,
+    message: `not a known model; did you mean "${suggested}"? (if it is a new model, ${ADVICE.refreshModels.library} learns the provider's live list)`,
   };
 }
 

@@ -6,6 +6,7 @@ import { forInstalledAi, type AnyImageModel } from '../shared/model-version.js';
 import type { ImagegenWarning, Target } from '../shared/plan.js';
 import { liveModelList, listModels, resolveModel } from './catalog.js';
 import { bareIdMessage, modelTypoIssue, unknownProviderMessage } from './did-you-mean.js';
+import { refuseRetiredModel } from './retired.js';
 
 /**
  * The one place a model reference becomes a model: a `"provider:modelId"` string, a bare id the
@@ -69,6 +70,8 @@ export function resolveModelReference(reference: string, providers?: ProvidersOp
   const catalogProvider = source.kind === 'given' ? source.catalogProvider : source.adapter.name;
   const resolved = source.kind === 'given' && source.providerName === REGISTRY ? reference : `${source.providerName}:${source.modelId}`;
   const model = resolveModel(catalogProvider, source.modelId);
+  // A model its provider retired can only fail: refused at every door, naming the replacement.
+  refuseRetiredModel(model, resolved);
   const issues: RequestIssue[] = [];
   const warnings: ImagegenWarning[] = [];
   if (!model.known) {

@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { InvalidRequestError, type RequestIssue } from '../errors/errors.js';
+import { withOurFieldNames } from './aliases.js';
 import { MAX_SEED } from '../util/random.js';
 import { SIZE_PRESETS, type SizePreset } from '../shared/sizing.js';
 
@@ -89,9 +90,10 @@ export type GenerateRequest = z.input<typeof generateRequestSchema>;
 export type ParsedRequest = z.output<typeof generateRequestSchema>;
 
 /** Parses a request, or throws one `InvalidRequestError` listing every problem. */
-export function parseRequest(request: unknown, context?: string): ParsedRequest {
+export function parseRequest(given: unknown, context?: string): ParsedRequest {
+  const { request, issues: aliasIssues } = withOurFieldNames(given);
   const result = generateRequestSchema.safeParse(request);
-  const issues: RequestIssue[] = result.success ? [] : zodIssues(result.error, request);
+  const issues: RequestIssue[] = [...aliasIssues, ...(result.success ? [] : zodIssues(result.error, request))];
   if (result.success && result.data.size !== undefined && result.data.aspectRatio !== undefined) {
     issues.push({
       field: 'aspectRatio',
@@ -113,7 +115,7 @@ export function zodIssues(error: z.ZodError, input: unknown): RequestIssue[] {
       return {
         field: issue.keys.join(', '),
         value: issue.keys.map((name) => valueAt(input, [...issue.path, name])),
-        message: `unknown field${issue.keys.length > 1 ? 's' : ''}; allowed: ${Object.keys(generateRequestSchema.shape).join(', ')}`,
+        message: `unknown field${issue.keys.length > 1 ? 's' : ''}; allowed: ${Object.keys(generateRequestSchema.shape).join(', ')}${rawFieldHint(issue.keys)}`,
       };
     }
     const value = valueAt(input, issue.path);
@@ -125,6 +127,13 @@ export function zodIssues(error: z.ZodError, input: unknown): RequestIssue[] {
           : issue.message;
     return { field, value, message };
   });
+}
+
+/** For provider-style names (`prompt_strength`): the raw options they belong in, written out. */
+function rawFieldHint(keys: readonly string[]): string {
+  const raw = keys.filter((key) => key.includes('_'));
+  if (raw.length === 0) return '';
+  return `; a provider's own field goes under providerOptions, e.g. providerOptions: { togetherai: { ${raw.map((key) => `${key}: …`).join(', ')} } }`;
 }
 
 /** The value at a schema issue's path in the input, for messages that show what was given. */

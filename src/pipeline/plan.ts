@@ -1,6 +1,7 @@
 import { imagesPerCall } from '../shared/capabilities.js';
 import { estimateCost, listModels, type ModelCapabilities } from '../models/catalog.js';
 import type { RequestIssue } from '../errors/errors.js';
+import { ADVICE } from '../errors/doors.js';
 import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../shared/sizing.js';
 import { describeReference, imageDimensions } from './load.js';
 import type { ReferenceImage } from '../shared/plan.js';
@@ -27,7 +28,7 @@ export function referenceInputs(parsed: ParsedRequest, model: ModelCapabilities)
   if (inputs.length > 0 && input.kind === 'none') {
     return {
       inputs: [],
-      issues: [{ field: 'referenceImages', value: inputs.map(describeReference), message: `${model.displayName} takes no input images; \`imagegen models\` lists the models that do (the "inputs" column)` }],
+      issues: [{ field: 'referenceImages', value: inputs.map(describeReference), message: `${model.displayName} takes no input images; ${ADVICE.modelsTakingImages.library}` }],
     };
   }
   if (input.kind !== 'none' && inputs.length > input.max) {
@@ -252,7 +253,8 @@ function resolveSize(
     if (model.allowedSizes !== undefined && !model.allowedSizes.includes(`${width}x${height}`)) {
       issues.push({ field: 'size', value: parsed.size, message: `${model.displayName} takes only ${model.allowedSizes.join(', ')}` });
     } else if (problems.length > 0) {
-      issues.push({ field: 'size', value: parsed.size, message: `${problems.join('; ')} for ${model.displayName}` });
+      const nearest = `${nearestSide(width, limits)}x${nearestSide(height, limits)}`;
+      issues.push({ field: 'size', value: parsed.size, message: `${problems.join('; ')} for ${model.displayName}; the nearest size it takes is ${nearest}` });
     }
   } else if (parsed.aspectRatio !== undefined) {
     field = 'aspectRatio';
@@ -289,6 +291,13 @@ function resolveSize(
     warn('aspectRatio', `${parsed.aspectRatio} is not in the dimension table; sent ${width}x${height}, the nearest multiple of ${limits.multipleOf} at about one megapixel`);
   }
   return { width, height, sizing: { size: `${width}x${height}` } };
+}
+
+/** The side the model takes nearest to `value`: within its limits, on its multiple. */
+function nearestSide(value: number, limits: ModelCapabilities['dimensions']): number {
+  const low = Math.ceil(limits.min / limits.multipleOf) * limits.multipleOf;
+  const high = Math.floor(limits.max / limits.multipleOf) * limits.multipleOf;
+  return Math.min(high, Math.max(low, Math.round(value / limits.multipleOf) * limits.multipleOf));
 }
 
 function checkSide(name: string, value: number, limits: ModelCapabilities['dimensions']): string | undefined {

@@ -5,6 +5,7 @@ import { RequestSecrets } from '../errors/redaction.js';
 import { toV3Warning } from '../shared/model-version.js';
 import { GeneratedImage } from '../image.js';
 import { timeoutSignal } from '../util/timeout.js';
+import { noRetryWhenRefused } from './connection-refused.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
 import type { ImageMetadata } from '../providers/adapter.js';
@@ -73,7 +74,7 @@ export async function sendCall(
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
   const sink: CaptureSink = { attempts: 0, warnings: [], providerMetadata: undefined, reported: [] };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined, actualCostUsd: undefined };
-  const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables };
+  const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables, replacement: plan.model.deprecated?.replacement };
   const abortSignal =
     timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
   // The keys this call sends, for its own errors only (see errors/redaction.ts).
@@ -82,7 +83,7 @@ export async function sendCall(
   try {
     const model = await instantiateModel(source);
     const result = await generateImage({
-      model: wrapImageModel({ model, middleware: captureMiddleware(sink) }),
+      model: wrapImageModel({ model, middleware: [captureMiddleware(sink), noRetryWhenRefused] }),
       ...args,
       ...(maxRetries === undefined ? {} : { maxRetries }),
       abortSignal: secrets.signalFor(abortSignal),

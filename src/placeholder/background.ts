@@ -1,7 +1,7 @@
 import { mulberry32 } from '../util/random.js';
 
 /** What a placeholder's pixels are drawn from. */
-export type Picture = { prompt: string; seed: number; width: number; height: number; model: string };
+export type Picture = { prompt: string; seed: number; width: number; height: number; model: string; settings?: string | undefined };
 
 type Color = readonly [number, number, number];
 

@@ -16,6 +16,7 @@ const LINE_ADVANCE = PIXEL_FONT_LINE_HEIGHT + DESCENT + 2;
 const ACCENT_BAR = 2;
 const MAX_MODEL_LINES = 2;
 const MAX_PROMPT_LINES = 4;
+const MAX_SETTINGS_LINES = 2;
 /** The label takes at most this share of the picture's height; prompt lines go first when it would not fit. */
 const MAX_LABEL_SHARE = 0.62;
 const PANEL_DARKNESS = 0.2;
@@ -29,10 +30,11 @@ export type LabelLayout = { scale: number; stripHeight: number; panelTop: number
 /**
  * The label: a dark strip at the top with the "PLACEHOLDER" mark (and seed and size where they fit
  * beside it), and a dark panel at the bottom with the model (under a bar in the model's colour), the
+ * other settings asked for (steps, guidance, negative prompt, ...), the
  * prompt (wrapped, at most four lines, cut with "...") and otherwise seed and size. The font is
  * scaled by whole pixels to the picture; pictures too small for the mark get no label (`undefined`).
  */
-export function layoutLabel({ prompt, seed, width, height, model }: Picture): LabelLayout | undefined {
+export function layoutLabel({ prompt, seed, width, height, model, settings }: Picture): LabelLayout | undefined {
   // About 160 font pixels across: the model id on one line, and readable when a gallery shows a 512 px picture at 220 px.
   const scale = Math.max(1, Math.floor(Math.min(width / 160, height / 120)));
   const columns = Math.floor(width / scale) - 2 * PADDING;
@@ -43,9 +45,13 @@ export function layoutLabel({ prompt, seed, width, height, model }: Picture): La
 
   const meta = `seed ${seed}  ${width}x${height}`;
   const metaInStrip = textWidth(mark) + textWidth('  ') + textWidth(meta) <= columns;
-  const modelLines = wrap(printable(model), columns, MAX_MODEL_LINES).map((text) => ({ text, color: LABEL_COLORS.text }));
-  const fixedLines = modelLines.length + (metaInStrip ? 0 : 1);
   const budget = Math.floor(rows * MAX_LABEL_SHARE) - stripHeight - ACCENT_BAR - 2 * PADDING;
+  const modelOnly = wrap(printable(model), columns, MAX_MODEL_LINES);
+  // The settings a compare varies: before the prompt, so a small cell keeps them, as far as they fit.
+  const settingsRoom = Math.max(0, Math.floor(budget / LINE_ADVANCE) - modelOnly.length - (metaInStrip ? 0 : 1));
+  const settingsLines = settings ? wrap(printable(settings), columns, Math.min(MAX_SETTINGS_LINES, settingsRoom)) : [];
+  const modelLines = [...modelOnly, ...settingsLines].map((text) => ({ text, color: LABEL_COLORS.text }));
+  const fixedLines = modelLines.length + (metaInStrip ? 0 : 1);
   const promptLineCount = Math.max(0, Math.min(MAX_PROMPT_LINES, Math.floor(budget / LINE_ADVANCE) - fixedLines));
   const panelLines = [
     ...modelLines,

@@ -19,13 +19,19 @@ export type RenderOptions = {
   height: number;
   /** Shown in the label; picks the palette and composition. */
   model?: string | undefined;
+  /**
+   * The other settings the picture was asked with (`steps 28, guidance 3.5`), printed under the
+   * model so that cells of a compare that differ only in them look different. Not in the picture's
+   * composition, which stays prompt + seed + model.
+   */
+  settings?: string | undefined;
 };
 
 /** RGB pixels (3 bytes each, row-major) of the placeholder picture. */
-export function renderPixels({ prompt, seed, width, height, model = '' }: RenderOptions): Uint8Array {
+export function renderPixels({ prompt, seed, width, height, model = '', settings }: RenderOptions): Uint8Array {
   const pixels = new Uint8Array(width * height * 3);
   drawBackground(pixels, { prompt, seed, width, height, model });
-  drawLabel(pixels, { prompt, seed, width, height, model });
+  drawLabel(pixels, { prompt, seed, width, height, model, settings });
   return pixels;
 }
 

@@ -1,5 +1,6 @@
 import type { ImageModelV3, ImageModelV3CallOptions } from '@ai-sdk/provider';
 import type { ModelCapabilities } from '../shared/capabilities.js';
+import type { Plan } from '../shared/plan.js';
 import { RATIO_DIMENSIONS } from '../shared/sizing.js';
 import { deriveSeed } from '../util/random.js';
 import { renderPlaceholder } from '../placeholder/render.js';
@@ -29,7 +30,7 @@ export const LOCAL_MODEL: ModelCapabilities = {
   safetyCheckerCanBeDisabled: true,
   outputFormats: ['png', 'jpeg'],
   price: { unit: 'image', usd: 0 },
-  notes: 'Draws a labelled placeholder from prompt + seed only; steps, guidance, negative prompt and input images are accepted and ignored.',
+  notes: 'Draws a labelled placeholder from prompt + seed only; steps, guidance, negative prompt and input images are accepted and printed in the label, not drawn.',
 };
 
 
@@ -53,12 +54,13 @@ export function createLocalImageModel(modelId = 'placeholder', { latencyMs = 0 }
             return [table.width, table.height] as const;
           })();
       const format = providerOptions.local?.format === 'jpeg' ? 'jpeg' : 'png';
+      const settings = typeof providerOptions.local?.settings === 'string' ? providerOptions.local.settings : undefined;
       if (latencyMs > 0) await delay(latencyMs, abortSignal);
       abortSignal?.throwIfAborted();
       const baseSeed = seed ?? 0;
       const seeds = Array.from({ length: n }, (_, index) => deriveSeed(baseSeed, index));
       return {
-        images: seeds.map((imageSeed) => renderPlaceholder({ prompt: prompt ?? '', seed: imageSeed, width, height, format, model: `local:${modelId}` })),
+        images: seeds.map((imageSeed) => renderPlaceholder({ prompt: prompt ?? '', seed: imageSeed, width, height, format, model: `local:${modelId}`, settings })),
         warnings: [],
         providerMetadata: { local: { images: seeds.map((imageSeed) => ({ seed: imageSeed, width, height })) } },
         response: { timestamp: new Date(), modelId, headers: undefined },
@@ -80,10 +82,31 @@ export const local: ProviderAdapter = {
       maxImagesPerCall: LOCAL_MODEL.maxImagesPerCall,
       ...('size' in plan.sizing ? { size: plan.sizing.size } : { aspectRatio: plan.sizing.aspectRatio }),
       ...(call.seed === undefined ? {} : { seed: call.seed }),
-      providerOptions: { local: { ...(plan.outputFormat ? { format: plan.outputFormat } : {}), ...(plan.providerOptions?.local as object) } },
+      providerOptions: {
+        local: {
+          ...(plan.outputFormat ? { format: plan.outputFormat } : {}),
+          ...(describeSettings(plan) === '' ? {} : { settings: describeSettings(plan) }),
+          ...(plan.providerOptions?.local as object),
+        },
+      },
     };
   }),
 };
+
+/** The settings beside prompt, seed, size and model that the picture was asked with, for its label. */
+export function describeSettings(plan: Plan): string {
+  const parts = [
+    plan.steps === undefined ? undefined : `steps ${plan.steps}`,
+    plan.guidance === undefined ? undefined : `guidance ${plan.guidance}`,
+    plan.negativePrompt === undefined ? undefined : `not: ${plan.negativePrompt}`,
+    plan.referenceImages.length === 0 ? undefined : `${plan.referenceImages.length} input image${plan.referenceImages.length === 1 ? '' : 's'}`,
+    plan.loras === undefined || plan.loras.length === 0 ? undefined : `${plan.loras.length} lora${plan.loras.length === 1 ? '' : 's'}`,
+    plan.promptUpsampling === undefined ? undefined : `upsampling ${plan.promptUpsampling ? 'on' : 'off'}`,
+    plan.disableSafetyChecker ? 'safety off' : undefined,
+    plan.outputFormat === undefined ? undefined : plan.outputFormat,
+  ];
+  return parts.filter((part) => part !== undefined).join(', ');
+}
 
 function delay(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -291,11 +291,11 @@ class Follower {
   }
 
   async #watchCircuits(): Promise<void> {
-    for (const [scope, reason] of await openCircuits(this.#redis, this.#queueName)) {
+    for (const [scope, { reason, line }] of await openCircuits(this.#redis, this.#queueName)) {
       if (this.#circuitsSeen.has(scope)) continue;
       this.#circuitsSeen.add(scope);
-      this.#summary.openCircuits.push({ scope, reason });
-      this.#emit({ type: 'circuit-open', scope, reason });
+      this.#summary.openCircuits.push({ scope, reason, line });
+      this.#emit({ type: 'circuit-open', scope, reason, line });
     }
   }
 

@@ -25,16 +25,30 @@ export async function retireRun(redis: Redis, queue: string): Promise<void> {
   await redis.multi().srem(RUNS_KEY, queue).del(settingsKey(queue), circuitsKey(queue)).exec();
 }
 
+/** An open circuit: why the jobs under it are not sent, the provider's error, and the line that met it. */
+export type OpenCircuit = { notSent: string; reason: string; line: number };
+
 /** Opens a circuit for every worker; `false` when another had opened it already. */
-export async function openCircuit(redis: Redis, queue: string, scope: string, reason: string): Promise<boolean> {
-  return (await redis.hsetnx(circuitsKey(queue), scope, reason)) === 1;
+export async function openCircuit(redis: Redis, queue: string, scope: string, circuit: OpenCircuit): Promise<boolean> {
+  return (await redis.hsetnx(circuitsKey(queue), scope, JSON.stringify(circuit))) === 1;
 }
 
-export async function openCircuits(redis: Redis, queue: string): Promise<Map<string, string>> {
-  return new Map(Object.entries(await redis.hgetall(circuitsKey(queue))));
+export async function openCircuits(redis: Redis, queue: string): Promise<Map<string, OpenCircuit>> {
+  const stored = Object.entries(await redis.hgetall(circuitsKey(queue)));
+  return new Map(stored.map(([scope, value]) => [scope, parseCircuit(value)]));
 }
 
-/** The open circuit a job of this provider and model falls under, if any (401/402: provider; 403/404: model). */
-export function circuitFor(circuits: Map<string, string>, { provider, modelId }: { provider: string; modelId: string }): string | undefined {
-  return circuits.get(provider) ?? circuits.get(`${provider}:${modelId}`);
+/** Why a job of this provider and model is not sent, when a circuit is open for it (401/402: provider; 403/404: model). */
+export function circuitFor(circuits: Map<string, OpenCircuit>, { provider, modelId }: { provider: string; modelId: string }): string | undefined {
+  return (circuits.get(provider) ?? circuits.get(`${provider}:${modelId}`))?.notSent;
+}
+
+function parseCircuit(value: string): OpenCircuit {
+  try {
+    const circuit = JSON.parse(value) as Partial<OpenCircuit>;
+    if (typeof circuit.notSent === 'string' && typeof circuit.reason === 'string' && typeof circuit.line === 'number') return circuit as OpenCircuit;
+  } catch {
+    // A circuit another version stored as plain text: its text is all there is.
+  }
+  return { notSent: value, reason: value, line: 0 };
 }

@@ -365,7 +365,7 @@ async function failureFor({
   const message = failure instanceof Error ? failure.message : String(failure);
   const circuit = circuitOpenedBy(plan, failure, job.data.line);
   if (circuit !== undefined) {
-    if (await openCircuit(redis, settings.queue, circuit.scope, circuit.notSent)) emit({ type: 'circuit-open', queue: settings.queue, scope: circuit.scope, reason: circuit.reason });
+    if (await openCircuit(redis, settings.queue, circuit.scope, { notSent: circuit.notSent, reason: circuit.reason, line: job.data.line })) emit({ type: 'circuit-open', queue: settings.queue, scope: circuit.scope, reason: circuit.reason });
     return new bullmq.UnrecoverableError(message);
   }
   if (RateLimitError.isInstance(failure) && (job.data.rateLimited ?? 0) < settings.maxRetries) {

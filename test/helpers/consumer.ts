@@ -153,7 +153,12 @@ export async function packTarball(): Promise<string> {
     await mkdir(scratch, { recursive: true });
     const { stdout } = await npm(['pack', '--json', '--pack-destination', scratch], { cwd: REPO });
     const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ filename: string }];
-    for (const old of await readdir(folder)) if (old.endsWith('.tgz')) await rm(path.join(folder, old), { force: true });
+    // Another clone's tarball may be in use by its run: only tarballs a day old go.
+    for (const old of await readdir(folder)) {
+      if (!old.endsWith('.tgz')) continue;
+      const age = await stat(path.join(folder, old)).then((info) => Date.now() - info.mtimeMs, () => 0);
+      if (age > 24 * 60 * 60_000) await rm(path.join(folder, old), { force: true });
+    }
     await rename(path.join(scratch, filename), tarball);
     await rm(scratch, { recursive: true, force: true });
     return tarball;
@@ -187,6 +192,11 @@ export type ConsumerApp = {
 /**
  * A fresh app from `test/consumer/apps/<name>/` (its package.json lists what the app itself
  * depends on) with the tarball installed by `npm install <tarball>`, as a stranger would.
+ *
+ * Two runs at once (two clones on one machine) must not touch each other's apps: the shared cache
+ * holds each app's dependencies, installed once and from then on only read; every run works in a
+ * copy of its own under its temp folder (hard links, so a copy costs no space and little time),
+ * installs its tarball there, and builds there (Next.js writes `.next` into the app).
  */
 export async function installApp({ name, tarball, node = process.execPath }: { name: string; tarball: string; node?: string }): Promise<ConsumerApp> {
   const fixture = path.join(APPS, name);
@@ -194,33 +204,41 @@ export async function installApp({ name, tarball, node = process.execPath }: { n
   const nodeVersion = (await runOk(node, ['--version'], { cwd: REPO })).stdout.trim();
   const npmVersion = (await npm(['--version'], { cwd: REPO, node })).stdout.trim();
   const key = createHash('sha256').update(`${manifest}\0${nodeVersion}\0${npmVersion}`).digest('hex').slice(0, 12);
-  const dir = path.join(CONSUMER_CACHE, 'apps', `${name}-${key}`);
+  const base = path.join(CONSUMER_CACHE, 'apps', `${name}-${key}`);
+  await withLock(`${base}.lock`, async () => {
+    if (existsSync(path.join(base, '.installed'))) return;
+    await rm(base, { recursive: true, force: true });
+    await mkdir(base, { recursive: true });
+    await writeFile(path.join(base, 'package.json'), manifest);
+    await npm(['install', '--no-audit', '--no-fund'], { cwd: base, node });
+    // From here on the folder is only read: copied by each run, never installed into again.
+    await writeFile(path.join(base, '.installed'), manifest);
+  });
+
+  const dir = path.join(tmpdir(), 'consumer-apps', `${name}-${key}`);
   return withLock(`${dir}.lock`, async () => {
     const marker = path.join(dir, '.installed');
-    if (!existsSync(marker)) {
-      // Installs of this app for another dependency list are stale now.
-      for (const old of await readdir(path.dirname(dir)).catch(() => [])) {
-        if (old.startsWith(`${name}-`) && !old.endsWith('.lock')) await rm(path.join(path.dirname(dir), old), { recursive: true, force: true });
-      }
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, 'package.json'), manifest);
-    }
-    // The app's own files, as in the repository (package.json only on a fresh install: npm adds
-    // the tarball to it).
-    for (const file of await listFiles(fixture)) {
-      const relative = path.relative(fixture, file);
-      if (relative === 'package.json') continue;
-      await mkdir(path.dirname(path.join(dir, relative)), { recursive: true });
-      await cp(file, path.join(dir, relative));
-    }
     const local = `./${path.basename(tarball)}`;
     const logFile = path.join(dir, '.install-log');
     // This very tarball is installed already (by prepareConsumerApps, earlier in this run).
     if ((await readFile(marker, 'utf8').catch(() => '')) === local && existsSync(path.join(dir, 'node_modules/ai-imagegen'))) {
       return { dir, installLog: await readFile(logFile, 'utf8'), node };
     }
-    for (const old of await readdir(dir)) if (old.startsWith('ai-imagegen-') && old.endsWith('.tgz')) await rm(path.join(dir, old));
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(path.dirname(dir), { recursive: true });
+    await linkedCopy(base, dir);
+    // npm rewrites these in place: the run's own copies, so the cache's stay as they are.
+    for (const file of ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', '.installed', '.install-log']) await unshare(path.join(dir, file));
+    // The app's own files, as in the repository (package.json is the cache's: npm adds the tarball to it).
+    for (const file of await listFiles(fixture)) {
+      const relative = path.relative(fixture, file);
+      if (relative === 'package.json') continue;
+      await mkdir(path.dirname(path.join(dir, relative)), { recursive: true });
+      // Removed first: copying onto a hard link would write into the cache's file.
+      await rm(path.join(dir, relative), { force: true });
+      await cp(file, path.join(dir, relative));
+    }
+    await rm(path.join(dir, local), { force: true });
     await cp(tarball, path.join(dir, local));
     // No --force, no --legacy-peer-deps: a peer conflict fails the install (ERESOLVE).
     const { stdout, stderr } = await npm(['install', '--no-audit', '--no-fund', local], { cwd: dir, node });
@@ -229,6 +247,23 @@ export async function installApp({ name, tarball, node = process.execPath }: { n
     await writeFile(marker, local);
     return { dir, installLog, node };
   });
+}
+
+/** `source` copied to `target` as hard links (`cp -al`), or as a plain copy where links cannot be made. */
+async function linkedCopy(source: string, target: string): Promise<void> {
+  const linked = await run('cp', ['-al', source, target], { cwd: REPO });
+  if (linked.code === 0) return;
+  await rm(target, { recursive: true, force: true });
+  await cp(source, target, { recursive: true, verbatimSymlinks: true });
+}
+
+/** A hard-linked file replaced by a copy of its own (writing to it then leaves the other link alone). */
+async function unshare(file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  await rm(`${file}.unshared`, { force: true });
+  const copy = `${file}.unshared`;
+  await cp(file, copy);
+  await rename(copy, file);
 }
 
 /** A port nobody listens on right now, for servers that cannot be told to pick one (next start). */
@@ -266,6 +301,7 @@ export const CONSUMER_APPS = [
  */
 export async function prepareConsumerApps(): Promise<void> {
   if (process.env.IMAGEGEN_CONSUMER_FRESH === '1') await rm(path.join(CONSUMER_CACHE, 'apps'), { recursive: true, force: true });
+  // The cache is only read by runs; the apps of this run are copies under its own temp folder.
   const tarball = await packTarball();
   const node22 = installNode22();
   await Promise.allSettled(
