@@ -7,7 +7,7 @@ import { resolveTelemetry, telemetryOptionsOf } from './telemetry/settings.js';
 import type { GeneratedImage } from './image.js';
 import { DEFAULT_MODEL, MAX_SEED, type GenerateRequest } from './pipeline/parse.js';
 import { resolveModelReference } from './models/resolve-model.js';
-import { InvalidRequestError } from './errors/errors.js';
+import { InvalidRequestError, RetiredModelError } from './errors/errors.js';
 
 /** What the language model may pass to the tool (fields appear only where a model takes them). */
 export type ImageGenerationToolInput = {
@@ -117,8 +117,9 @@ export function imageGenerationTool(
     try {
       return resolveModelReference(reference, options.providers);
     } catch (error) {
-      const why = InvalidRequestError.isInstance(error) ? error.issues.map((issue) => issue.message).join('; ') : String(error);
-      throw new TypeError(`imageGenerationTool: model ${JSON.stringify(reference)} ${why}`);
+      // A retired model keeps its own error (it names the replacement); other refusals say which option.
+      if (!InvalidRequestError.isInstance(error) || RetiredModelError.isInstance(error)) throw error;
+      throw new TypeError(`imageGenerationTool: model ${JSON.stringify(reference)} ${error.issues.map((issue) => issue.message).join('; ')}`);
     }
   });
   const modelReferences = [...new Set(resolved.map((model) => model.reference))] as [string, ...string[]];

@@ -75,6 +75,9 @@ describe('batch', () => {
       images: 1,
       imagesPerMinute: 20,
       estimatedCostUsd: 0,
+      actualCostUsd: null,
+      spentUsd: 0,
+      budget: null,
       failures: [],
     } as unknown as BatchSummary;
     expect(formatSummary(summary, '/out')).toContain(

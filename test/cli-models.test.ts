@@ -127,7 +127,7 @@ describe('imagegen models <model>', { timeout: 30_000 }, () => {
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain('did you mean "black-forest-labs:flux-kontext-pro"?');
     // Together's own name for a model finds Together's, not another provider's look-alike (flux-dev).
-    const together = await models('FLUX.2-dev');
+    const together = await models('FLUX.2-dv');
     expect(together.code).toBe(2);
     expect(together.stderr).toContain('did you mean "togetherai:black-forest-labs/FLUX.2-dev"?');
     expect(together.stderr).not.toContain('black-forest-labs:flux-dev');

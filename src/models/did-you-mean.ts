@@ -75,9 +75,14 @@ export function suggestAnyModel(reference: string): string | undefined {
   const exactCase = sameName.filter((model) => name(model.modelId) === wanted);
   const [first] = exactCase.length > 0 ? exactCase : sameName;
   if (first !== undefined) return `${first.provider}:${first.modelId}`;
+  // The nearest full id, else the nearest name (`FLUX.2-dv` → FLUX.2-dev), the catalog's first owner of a name kept.
   const byId = new Map(models.map((model) => [model.modelId, `${model.provider}:${model.modelId}`]));
-  const match = closestName(reference, byId.keys());
-  return match === undefined ? undefined : byId.get(match);
+  const byName = new Map<string, string>();
+  for (const model of models) if (!byName.has(name(model.modelId))) byName.set(name(model.modelId), `${model.provider}:${model.modelId}`);
+  const idMatch = closestName(reference, byId.keys());
+  if (idMatch !== undefined) return byId.get(idMatch);
+  const nameMatch = closestName(wanted, byName.keys());
+  return nameMatch === undefined ? undefined : byName.get(nameMatch);
 }
 
 /** Why an id with no provider in front of it cannot be used: no catalog knows it. */
