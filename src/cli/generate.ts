@@ -78,7 +78,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       // Ctrl-C cancels the request; --timeout ends it with a TimeoutError, which names the model.
       const controller = new AbortController();
-      const onStop = () => controller.abort(new DOMException('interrupted (Ctrl-C); nothing was saved', 'AbortError'));
+      const onStop = () => controller.abort(new DOMException(`${(stop.reason as Error).message}; nothing was saved`, 'AbortError'));
       const signal = timeoutSignal(
         timeoutMs,
         { operation: 'the request', message: `no answer within ${flags.timeout} (--timeout); nothing was saved` },

@@ -22,30 +22,32 @@ export async function runCli(
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   program.hook('preAction', async () => (await import('./settings.js')).applySettings(io, program.opts<{ config?: string; price: string[] }>()));
-  // Ctrl-C is handled here and nowhere else. Once: stop, i.e. no new request starts and those in
-  // flight finish (batch, compare), the request is cancelled (generate), the server closes
-  // (emulator, MCP). Twice: leave now, saying what is kept (every write is atomic and the journal drops
-  // a torn line, so a re-run resumes cleanly).
+  // Stop signals are handled here and nowhere else, the same for every command: Ctrl-C (SIGINT),
+  // SIGTERM (`timeout`, `docker stop`, systemd) and SIGHUP (the terminal closed). Once: stop, i.e.
+  // no new request starts and those in flight finish (batch, compare), the request is cancelled
+  // (generate, models --refresh), the server closes (emulator, MCP). Twice: leave now, saying what
+  // is kept (every write is atomic and the journal drops a torn line, so a re-run resumes cleanly).
   const stop = new AbortController();
   let quitNote = 'every file written so far is whole; nothing half-written is left';
+  let stoppedBy: StopSignal | undefined;
   const context: CommandContext = {
     io,
     setExitCode,
     stop: stop.signal,
     setQuitNote: (note) => (quitNote = note),
   };
-  const onInterrupt = () => {
+  const onSignal = (signal: StopSignal) => {
     if (stop.signal.aborted) {
-      io.stderr(`\nquit (Ctrl-C twice): ${quitNote}\n`);
-      process.exit(EXIT_INTERRUPTED);
+      io.stderr(`\nquit (${STOP_SIGNALS[signal].name} twice): ${quitNote}\n`);
+      process.exit(STOP_SIGNALS[signal].exitCode);
     }
-    stop.abort(new Error('interrupted (Ctrl-C)'));
+    stoppedBy = signal;
+    stop.abort(new Error(`interrupted (${STOP_SIGNALS[signal].name})`));
   };
+  const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
   const commandName = commandWord(argv);
-  process.on('SIGINT', onInterrupt);
-  // The servers (emulator, MCP) are also stopped by their supervisor's SIGTERM.
+  for (const [signal, listener] of listeners) process.on(signal, listener);
   const isServer = commandName === 'emulator' || commandName === 'mcp';
-  if (isServer) process.on('SIGTERM', onInterrupt);
   const untilStopped = () => new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
   // Only the command being run is loaded (with the library behind it), so `--version` and a single
   // command start fast; help and a mistyped command name need them all, for the list and suggestions.
@@ -53,7 +55,7 @@ export async function runCli(
     generate: async () => (await import('./generate.js')).generateCommand(context),
     batch: async () => (await import('./batch.js')).batchCommand(context),
     compare: async () => (await import('./compare.js')).compareCommand(context),
-    models: async () => (await import('./models.js')).modelsCommand(io),
+    models: async () => (await import('./models.js')).modelsCommand(context),
     mcp: async () => (await import('./mcp.js')).mcpCommand(context),
     emulator: async () => (await import('./emulator.js')).emulatorCommand(io, stopSignal ?? untilStopped),
   };
@@ -67,9 +69,9 @@ export async function runCli(
   for (const command of commands) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
-  // A stopped run ends with 130 (128 + SIGINT), as shells expect, after its summary; a server
-  // that was asked to stop simply ends.
-  const stoppedCode = () => (stop.signal.aborted && !isServer ? EXIT_INTERRUPTED : undefined);
+  // A stopped run ends with 128 + the signal's number (130 for Ctrl-C), as shells expect, after its
+  // summary; a server that was asked to stop simply ends.
+  const stoppedCode = () => (stoppedBy !== undefined && !isServer ? STOP_SIGNALS[stoppedBy].exitCode : undefined);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return stoppedCode() ?? exitCode;
@@ -84,10 +86,18 @@ export async function runCli(
     io.stderr(`${formatError(error, { verbose })}\n`);
     return stoppedCode() ?? exitCodeFor(error);
   } finally {
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
+    for (const [signal, listener] of listeners) process.off(signal, listener);
   }
 }
+
+type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** The signals that stop a command, how messages name them, and the exit code each ends with (128 + its number). */
+const STOP_SIGNALS: Record<StopSignal, { name: string; exitCode: number }> = {
+  SIGINT: { name: 'Ctrl-C', exitCode: EXIT_INTERRUPTED },
+  SIGTERM: { name: 'SIGTERM', exitCode: 128 + 15 },
+  SIGHUP: { name: 'SIGHUP', exitCode: 128 + 1 },
+};
 
 /** The command's name: the first word that is neither a global flag nor a global flag's value. */
 function commandWord(argv: readonly string[]): string | undefined {

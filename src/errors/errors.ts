@@ -2,6 +2,8 @@
  * The toolkit's errors: a small hierarchy with a type guard each. Every message says what happened
  * and what to do; none ever carries an API key (see `redactSecrets`).
  */
+import { plainText } from '../util/plain-text.js';
+
 const marker = Symbol.for('ai-imagegen.error');
 
 export type ImagegenErrorKind =
@@ -139,7 +141,7 @@ export class ProviderError extends ImagegenError {
     this.provider = fields.provider;
     this.modelId = fields.modelId;
     this.statusCode = fields.statusCode;
-    this.providerMessage = fields.providerMessage === undefined ? undefined : redactSecrets(fields.providerMessage);
+    this.providerMessage = fields.providerMessage === undefined ? undefined : plainText(redactSecrets(fields.providerMessage));
   }
 
   static override isInstance(error: unknown): error is ProviderError {
@@ -331,8 +333,11 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A provider's message without trailing full stops, to sit inside a sentence of ours. */
-const tidy = (text: string | undefined) => text?.trim().replace(/\.+$/, '');
+/**
+ * A provider's message made printable (no control characters, at most `MAX_PROVIDER_TEXT`
+ * characters) and without trailing full stops, to sit inside a sentence of ours.
+ */
+const tidy = (text: string | undefined) => (text === undefined ? undefined : plainText(redactSecrets(text)).replace(/\.+$/, ''));
 
 const secrets = new Set<string>();
 

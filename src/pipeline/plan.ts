@@ -1,5 +1,5 @@
 import { imagesPerCall } from '../shared/capabilities.js';
-import { estimateCost, liveModelList, resolveModel, type ModelCapabilities } from '../models/catalog.js';
+import { estimateCost, isLiveModel, liveModelList, resolveModel, type ModelCapabilities } from '../models/catalog.js';
 import { InvalidRequestError, type RequestIssue } from '../errors/errors.js';
 import { modelTypoIssue, unknownProviderMessage } from '../models/did-you-mean.js';
 import { dimensionsForRatio, nearestAspectRatio, RATIO_DIMENSIONS, SIZE_PRESETS } from '../shared/sizing.js';
@@ -43,7 +43,7 @@ export function resolveTarget(
   if (!model.known) {
     const live = liveModelList(catalogProvider);
     const typo = modelTypoIssue({ reference, provider, catalogProvider, modelId });
-    if (live?.models.some((listed) => listed.id === modelId)) {
+    if (live !== undefined && isLiveModel(catalogProvider, modelId)) {
       warnings.push(warning('model', `${reference} is listed by ${catalogProvider} (refreshed ${live.fetchedAt}) but not in this release's catalog; using generic ${provider} capabilities, unchecked`));
     } else if (typo !== undefined) {
       issues.push(typo);
