@@ -16,6 +16,8 @@ const LINE_ADVANCE = PIXEL_FONT_LINE_HEIGHT + DESCENT + 2;
 const ACCENT_BAR = 2;
 const MAX_MODEL_LINES = 2;
 const MAX_PROMPT_LINES = 4;
+/** More of a prompt than four lines can show at any size: the rest is never looked at. */
+const MAX_PROMPT_CHARACTERS = 4096;
 /** The label takes at most this share of the picture's height; prompt lines go first when it would not fit. */
 const MAX_LABEL_SHARE = 0.62;
 const PANEL_DARKNESS = 0.2;
@@ -49,7 +51,8 @@ export function layoutLabel({ prompt, seed, width, height, model }: Picture): La
   const promptLineCount = Math.max(0, Math.min(MAX_PROMPT_LINES, Math.floor(budget / LINE_ADVANCE) - fixedLines));
   const panelLines = [
     ...modelLines,
-    ...wrap(printable(prompt), columns, promptLineCount).map((text) => ({ text, color: LABEL_COLORS.prompt })),
+    // At most four lines show: wrapping a 30 MB prompt whole took over a minute for the same label.
+    ...wrap(printable(prompt.length > MAX_PROMPT_CHARACTERS ? `${prompt.slice(0, MAX_PROMPT_CHARACTERS)}...` : prompt), columns, promptLineCount).map((text) => ({ text, color: LABEL_COLORS.prompt })),
     ...(metaInStrip ? [] : [{ text: fit(meta, columns), color: LABEL_COLORS.text }]),
   ].slice(0, Math.max(1, fixedLines + promptLineCount));
 
