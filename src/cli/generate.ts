@@ -6,7 +6,7 @@ import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../files/files.js';
 import { redactSecrets } from '../errors/errors.js';
 import { timeoutSignal } from '../util/timeout.js';
-import { bytesForRequests, checkWritableFolder } from '../files/folder-checks.js';
+import { checkCanKeep } from '../files/folder-checks.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { CommandContext } from './output.js';
 import { EXIT_FAILURE, EXIT_OK, formatError, formatFlag, integerFlag, LOCAL_FALLBACK_MODEL, numberFlag, timeoutFlag, UsageError, wholeNumber } from './output.js';
@@ -104,7 +104,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote }: CommandC
         };
         io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
-        await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
+        await checkCanKeep({ folder: outDir, requests: [request], field: '--out' });
         const result = await generateImages(request, { maxRetries, abortSignal: signal, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal }) });
         const saved = await saveImages({
           images: result.images,
