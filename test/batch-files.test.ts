@@ -147,6 +147,34 @@ describe('one run per output folder (defect 3)', () => {
     await release();
   });
 
+  it('the lock deleted mid-run: no request starts after it (only those in flight finish); a second run does the rest, none paid twice', async () => {
+    const server = await emulator({ latency: { fixedMs: 80, jitterMs: 0 } });
+    const outDir = await folder();
+    const jobs = jobsOf(24);
+    let requestsAtDeletion: number | undefined;
+    const first = runBatch({
+      jobs,
+      outDir,
+      cache: false,
+      concurrency: 2,
+      onEvent: (event) => {
+        if (event.type === 'done' && requestsAtDeletion === undefined) {
+          requestsAtDeletion = server.stats().requests;
+          void rm(path.join(outDir, LOCK_NAME), { recursive: true, force: true });
+        }
+      },
+    });
+    const stopped = await first;
+    expect(stopped.fileSystemError).toMatch(/lock/);
+    // At most the two requests in flight when it was deleted (and the one that saw it first) were sent after.
+    expect(server.stats().requests - requestsAtDeletion!).toBeLessThanOrEqual(3);
+    expect(stopped.done).toBeLessThan(24);
+    const second = await runBatch({ jobs, outDir, cache: false, concurrency: 2 });
+    expect(second.done + second.skipped).toBe(24);
+    expect(await keptImages(outDir)).toBe(24);
+    expect(server.stats().requests).toBeLessThanOrEqual(24 + 3);
+  });
+
   it('a lock left by a killed process is taken over at once; only stale temporary files are swept', async () => {
     await emulator();
     const outDir = await folder();

@@ -14,7 +14,7 @@ import { timeoutSignal } from '../util/timeout.js';
 import { ImageCache, type CachedImage } from './cache.js';
 import { lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
-import { lockOutputFolder } from './output-lock.js';
+import { LOCK_NAME, lockOutputFolder } from './output-lock.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
 
 export { exhaustedWindowMs } from './pacing.js';
@@ -132,9 +132,16 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   const timeoutMs = checkTimeout(options.timeoutMs ?? 120_000);
   await checkFolders({ options, outDir });
   let lockLost: Error | undefined;
-  const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost = error) });
+  const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost ??= error) });
+  // Read before each paid request: a lock deleted (or taken by another run) stops this one at once.
+  const lockHeld = async () => {
+    if (lockLost === undefined && !(await releaseLock.held().catch(() => false))) {
+      lockLost = new Error(`${path.join(outDir, LOCK_NAME)} was removed or taken by another run`);
+    }
+    return lockLost === undefined;
+  };
   try {
-    const run = await BatchRun.open({ options, outDir, timeoutMs, lockLost: () => lockLost });
+    const run = await BatchRun.open({ options, outDir, timeoutMs, lockLost: () => lockLost, lockHeld });
     await run.schedule();
     return run.summarize(started);
   } finally {
@@ -168,6 +175,7 @@ class BatchRun {
   readonly #outDir: string;
   readonly #timeoutMs: number;
   readonly #lockLost: () => Error | undefined;
+  readonly #lockHeld: () => Promise<boolean>;
   readonly #journal: Journal;
   readonly #emit: (event: BatchEvent) => void;
   readonly #pacing: ProviderPacing;
@@ -175,11 +183,12 @@ class BatchRun {
   #fileSystemFault: string | undefined;
   #inFlight = 0;
 
-  private constructor(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined; journal: Journal }) {
+  private constructor(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined; lockHeld: () => Promise<boolean>; journal: Journal }) {
     this.#options = fields.options;
     this.#outDir = fields.outDir;
     this.#timeoutMs = fields.timeoutMs;
     this.#lockLost = fields.lockLost;
+    this.#lockHeld = fields.lockHeld;
     this.#journal = fields.journal;
     this.#emit = fields.options.onEvent ?? (() => {});
     this.#pacing = new ProviderPacing({ concurrency: this.#concurrency, requestsPerMinute: fields.options.requestsPerMinute });
@@ -203,7 +212,7 @@ class BatchRun {
   }
 
   /** Resume: temporary files of a killed run are swept, the journal is read (its torn last line dropped). */
-  static async open(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined }): Promise<BatchRun> {
+  static async open(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined; lockHeld: () => Promise<boolean> }): Promise<BatchRun> {
     await removeTemporaryFiles(fields.outDir);
     return new BatchRun({ ...fields, journal: await Journal.open(fields.outDir) });
   }
@@ -453,7 +462,7 @@ class BatchRun {
         const queued = Date.now();
         const outcome = await this.#pacing.queueFor(plan.provider).add(
           async () => {
-            if (this.#stopped()) throw new StopRequested();
+            if (this.#stopped() || !(await this.#lockHeld())) throw new StopRequested();
             // From here until this attempt ends the call is the provider's: a stop lets it finish.
             setCalling(true);
             counter.queueMs += Date.now() - queued;
