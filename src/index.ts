@@ -40,6 +40,7 @@ export {
   MissingApiKeyError,
   MissingProviderPackageError,
   ModelAccessError,
+  NoImageError,
   ProviderError,
   RateLimitError,
   SafetyCheckerError,

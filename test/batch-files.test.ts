@@ -114,7 +114,7 @@ describe('read-only or unwritable --out (defect 2)', () => {
     const file = path.join(await folder(), 'not-a-folder');
     await writeFile(file, 'x');
     const error = await runBatch({ jobs: jobsOf(2), outDir: file, cache: false }).catch((caught: unknown) => caught);
-    expect((error as Error).message).toMatch(/outDir: cannot be created: EEXIST/);
+    expect((error as Error).message).toMatch(/outDir: is a file, not a folder/);
     expect(server.stats().requests).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pRetry from 'p-retry';
-import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors/errors.js';
+import { ImagegenError, InvalidRequestError, InvalidResponseError, NoImageError, ProviderError, RateLimitError, TimeoutError } from '../errors/errors.js';
 import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
@@ -295,19 +295,19 @@ class BatchRun {
     const jobStarted = Date.now();
     const counter: JobCounter = { requests: 0, queueMs: 0 };
     try {
-      const prepared = this.#options.prepared?.(job) ?? (await this.#prepare(job));
-      const circuit = this.#pacing.circuitOf(prepared.plan);
+      const ready = this.#options.prepared?.(job) ?? (await this.#prepare(job));
+      const circuit = this.#pacing.circuitOf(ready.plan);
       if (circuit !== undefined) throw new CircuitOpen(circuit);
       const cache = this.#options.cache || undefined;
-      const cacheKey = cache ? ImageCache.keyOf(prepared.plan, job.request.seed !== undefined) : undefined;
+      const cacheKey = cache ? ImageCache.keyOf(ready.plan, job.request.seed !== undefined) : undefined;
       const hit = cacheKey === undefined ? undefined : await cache?.get(cacheKey);
       const written = hit
-        ? await this.#writeCached(job, prepared, hit, jobStarted)
-        : await this.#send(job, prepared, counter).then((sent) => this.#write(job, prepared, sent, jobStarted, cacheKey));
+        ? await this.#writeCached(job, ready, hit, jobStarted)
+        : await this.#send(job, ready, counter).then((sent) => this.#write(job, ready, sent, jobStarted, cacheKey));
       await this.#record(job, {
         status: 'done',
         files: written.results.map((result) => result.file),
-        seed: prepared.plan.resolved.seed,
+        seed: ready.plan.resolved.seed,
         requests: counter.requests,
         cached: written.cached,
         ...(written.cached ? {} : { latencyMs: written.latencyMs }),
@@ -316,7 +316,7 @@ class BatchRun {
       this.#summary.done++;
       this.#summary.images += written.results.length;
       if (written.cached) this.#summary.cached++;
-      else this.#summary.estimatedCostUsd += prepared.plan.estimatedCostUsd ?? 0;
+      else this.#summary.estimatedCostUsd += ready.plan.estimatedCostUsd ?? 0;
       this.#emit({
         type: 'done',
         job,
@@ -329,7 +329,15 @@ class BatchRun {
         results: written.results,
       });
     } catch (error) {
-      await this.#fail(job, error, counter);
+      if (!(error instanceof PartlySent)) return this.#fail(job, error, counter);
+      // Some calls of the job failed, others delivered: what was delivered is kept (and listed in
+      // the failed entry); a re-run redoes the job under the same file names.
+      const kept = await this.#write(job, error.prepared, error.sent, jobStarted, undefined).catch((writeError: unknown) => {
+        if (isFileSystemFault(writeError)) return undefined;
+        throw writeError;
+      });
+      if (kept !== undefined) this.#summary.images += kept.results.length;
+      await this.#fail(job, error.cause, counter, kept?.results.map((result) => result.file) ?? []);
     }
   }
 
@@ -350,9 +358,15 @@ class BatchRun {
    */
   async #send(job: BatchJob, prepared: Prepared, counter: JobCounter): Promise<Sent> {
     const started = Date.now();
-    const outcomes = await Promise.all(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter)));
+    // Every call runs to its end: one failing must not drop the images its siblings were paid for.
+    const settled = await Promise.allSettled(prepared.calls.map((mapped) => this.#sendWithRetries(job, prepared, mapped, counter)));
+    const outcomes = settled.flatMap((each) => (each.status === 'fulfilled' ? [each.value] : []));
+    const failure = settled.find((each): each is PromiseRejectedResult => each.status === 'rejected');
+    if (failure !== undefined && outcomes.length === 0) throw failure.reason;
     const result = collectResult(prepared, outcomes, started);
-    return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) };
+    const sent = { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)) };
+    if (failure !== undefined) throw new PartlySent(failure.reason, sent, prepared);
+    return sent;
   }
 
   /** Write: the images and sidecars, each file atomically; then the cache, which may fail harmlessly. */
@@ -391,7 +405,7 @@ class BatchRun {
     return { results: saved.map((item) => item.result), cached: true, latencyMs: undefined };
   }
 
-  async #fail(job: BatchJob, error: unknown, counter: JobCounter): Promise<void> {
+  async #fail(job: BatchJob, error: unknown, counter: JobCounter, keptFiles: string[] = []): Promise<void> {
     // Stopped while waiting (for a turn, or a backoff after a failed attempt): not done, and the
     // next run redoes it, like a job that never started.
     if (error instanceof StopRequested || (this.#stopped() && isAbort(error))) {
@@ -406,7 +420,7 @@ class BatchRun {
     const message = error instanceof Error ? error.message : String(error);
     // The journal lives on the same disk: when writing failed, recording may fail too, and the
     // job simply stays not done for the next run.
-    await this.#record(job, { status: 'failed', files: [], seed: undefined, requests: counter.requests, cached: false, error: message }).catch((recordError: unknown) => {
+    await this.#record(job, { status: 'failed', files: keptFiles, seed: undefined, requests: counter.requests, cached: false, error: message }).catch((recordError: unknown) => {
       if (!isFileSystemFault(recordError)) throw recordError;
     });
     this.#summary.failed++;
@@ -552,12 +566,32 @@ function isAsyncIterable<T>(value: readonly T[] | AsyncIterable<T>): value is As
   return Symbol.asyncIterator in value;
 }
 
-/** 429, 5xx, 408/409, network failures, timeouts and unusable bodies are worth another try. */
+/**
+ * 429, timeouts and unusable bodies (truncated, bad JSON or base64) are worth another try; so are
+ * other provider failures the provider calls retryable (`isRetryable`, its package's word), or by
+ * status where it did not say: network failures, 408/409, 5xx. An empty or filtered result
+ * (`NoImageError`) is never retried: the same request gets the same answer.
+ */
 export function isRetryable(error: unknown): boolean {
+  if (NoImageError.isInstance(error)) return false;
   if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error) || TimeoutError.isInstance(error)) return true;
   if (!ProviderError.isInstance(error) || error.kind !== 'provider') return false;
+  if (error.isRetryable !== undefined) return error.isRetryable;
   const status = error.statusCode;
   return status === undefined || status === 408 || status === 409 || status >= 500;
+}
+
+/** Some calls of a job failed after others delivered: `sent` holds what was delivered, `cause` the first failure. */
+class PartlySent extends Error {
+  override name = 'PartlySent';
+  readonly sent: Sent;
+  readonly prepared: Prepared;
+
+  constructor(cause: unknown, sent: Sent, prepared: Prepared) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.sent = sent;
+    this.prepared = prepared;
+  }
 }
 
 class StopRequested extends Error {

@@ -17,6 +17,7 @@ export type ImagegenErrorKind =
   | 'model-access'
   | 'provider'
   | 'invalid-response'
+  | 'no-image'
   | 'timeout';
 
 export class ImagegenError extends Error {
@@ -118,6 +119,8 @@ type ProviderErrorFields = {
   modelId: string;
   statusCode?: number | undefined;
   providerMessage?: string | undefined;
+  /** Whether the provider says trying again may help (`APICallError.isRetryable`), when it says. */
+  isRetryable?: boolean | undefined;
   cause?: unknown;
 };
 
@@ -127,6 +130,8 @@ export class ProviderError extends ImagegenError {
   readonly modelId: string;
   readonly statusCode: number | undefined;
   readonly providerMessage: string | undefined;
+  /** Whether the provider said trying again may help; `undefined` when it did not say. */
+  readonly isRetryable: boolean | undefined;
 
   constructor(fields: ProviderErrorFields & { kind?: ImagegenErrorKind; message?: string }) {
     const status = fields.statusCode === undefined ? '' : ` (HTTP ${fields.statusCode})`;
@@ -142,6 +147,7 @@ export class ProviderError extends ImagegenError {
     this.modelId = fields.modelId;
     this.statusCode = fields.statusCode;
     this.providerMessage = fields.providerMessage === undefined ? undefined : plainText(redactSecrets(fields.providerMessage));
+    this.isRetryable = fields.isRetryable;
   }
 
   static override isInstance(error: unknown): error is ProviderError {
@@ -260,6 +266,28 @@ export class InvalidResponseError extends ProviderError {
 
   static override isInstance(error: unknown): error is InvalidResponseError {
     return ImagegenError.isInstance(error) && error.kind === 'invalid-response';
+  }
+}
+
+/**
+ * The provider answered without error but with no image: its content filter removed them, or the
+ * result was empty. Asking again with the same request gets the same answer, so it is not retried.
+ */
+export class NoImageError extends ProviderError {
+  constructor(fields: ProviderErrorFields & { detail?: string }) {
+    super({
+      ...fields,
+      kind: 'no-image',
+      isRetryable: false,
+      message:
+        `${fields.provider} returned no image for ${fields.modelId}: ${fields.detail ?? 'the result was empty or filtered (content policy)'}. ` +
+        'Nothing was retried: the same request gets the same answer; change the prompt or the model.',
+    });
+    this.name = 'NoImageError';
+  }
+
+  static override isInstance(error: unknown): error is NoImageError {
+    return ImagegenError.isInstance(error) && error.kind === 'no-image';
   }
 }
 

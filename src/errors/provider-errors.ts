@@ -6,6 +6,7 @@ import {
   InvalidResponseError,
   MissingApiKeyError,
   ModelAccessError,
+  NoImageError,
   ProviderError,
   RateLimitError,
   SafetyCheckerError,
@@ -66,14 +67,17 @@ export function toImagegenError(error: unknown, context: ErrorContext): Imagegen
     return new MissingApiKeyError({ provider: context.provider, environmentVariables: context.environmentVariables });
   }
   if (NoImageGeneratedError.isInstance(last)) {
-    return new InvalidResponseError({ ...fields, detail: 'the response held no images' });
+    return new NoImageError({ ...fields, detail: 'the response held no images (empty, or removed by a content filter)' });
   }
   if (APICallError.isInstance(last)) {
     const statusCode = last.statusCode;
     const providerMessage = providerMessageOf(last);
+    // The provider package's own word on retrying (its error handler may know better than the status).
+    const isRetryable = last.isRetryable;
     if (statusCode === undefined) {
       return new ProviderError({
         ...fields,
+        isRetryable,
         message: `Could not reach ${context.provider} for ${context.modelId}: ${networkReason(last)}. Check the network or the base URL.`,
       });
     }
@@ -89,7 +93,7 @@ export function toImagegenError(error: unknown, context: ErrorContext): Imagegen
     if (statusCode === 429) {
       return new RateLimitError({ ...fields, statusCode, providerMessage, retryAfterSeconds: retryAfter(last.responseHeaders) });
     }
-    return new ProviderError({ ...fields, statusCode, providerMessage });
+    return new ProviderError({ ...fields, statusCode, providerMessage, isRetryable });
   }
   return new ProviderError({ ...fields, message: `${context.provider} failed for ${context.modelId}: ${errorMessage(last)}` });
 }
