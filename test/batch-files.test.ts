@@ -119,6 +119,27 @@ describe('read-only or unwritable --out (defect 2)', () => {
   });
 });
 
+describe('a lost manifest', () => {
+  it('emptied: a re-run finds the jobs whose images and sidecars are on disk and sends nothing for them', async () => {
+    const server = await emulator();
+    const outDir = await folder();
+    const jobs = [...jobsOf(5), ...jobsOf(1, { count: 2 }).map((job) => ({ ...job, line: 6 }))];
+    const first = await runBatch({ jobs, outDir, cache: false });
+    expect(first.done).toBe(6);
+    const sent = server.stats().requests;
+    // One job's second image is gone: that job alone is sent again.
+    const partial = (await manifest(outDir)).find((entry) => entry.files.length === 2)!;
+    await rm(path.join(outDir, partial.files[1]!));
+    await truncate(path.join(outDir, 'manifest.jsonl'), 0);
+
+    const second = await runBatch({ jobs, outDir, cache: false });
+    expect(second).toMatchObject({ skipped: 5, done: 1, failed: 0 });
+    expect(server.stats().requests - sent).toBe(1);
+    expect((await manifest(outDir)).filter((entry) => entry.status === 'done')).toHaveLength(6);
+    expect(await keptImages(outDir)).toBe(7);
+  });
+});
+
 describe('one run per output folder (defect 3)', () => {
   it('three runs of one file into one folder at once: one runs, two are refused, each request once', async () => {
     const server = await emulator({ latency: 20 });

@@ -15,6 +15,7 @@ import { ImageCache, type CachedImage } from './cache.js';
 import { lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
 import { LOCK_NAME, lockOutputFolder } from './output-lock.js';
+import { SidecarRecovery } from './recover.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
 
 export { exhaustedWindowMs } from './pacing.js';
@@ -176,6 +177,7 @@ class BatchRun {
   readonly #timeoutMs: number;
   readonly #lockLost: () => Error | undefined;
   readonly #lockHeld: () => Promise<boolean>;
+  readonly #recovery: SidecarRecovery;
   readonly #journal: Journal;
   readonly #emit: (event: BatchEvent) => void;
   readonly #pacing: ProviderPacing;
@@ -189,6 +191,7 @@ class BatchRun {
     this.#timeoutMs = fields.timeoutMs;
     this.#lockLost = fields.lockLost;
     this.#lockHeld = fields.lockHeld;
+    this.#recovery = new SidecarRecovery(fields.outDir);
     this.#journal = fields.journal;
     this.#emit = fields.options.onEvent ?? (() => {});
     this.#pacing = new ProviderPacing({ concurrency: this.#concurrency, requestsPerMinute: fields.options.requestsPerMinute });
@@ -280,7 +283,13 @@ class BatchRun {
   }
 
   async #skipIfDone(job: BatchJob): Promise<boolean> {
-    if (!(await this.#journal.isDone(job.key, this.#outDir))) return false;
+    if (!(await this.#journal.isDone(job.key, this.#outDir))) {
+      // Not in the manifest at all (emptied or lost): its images and sidecars may still be here.
+      if (this.#journal.entries.has(job.key)) return false;
+      const recovered = await this.#recovery.recover(job);
+      if (recovered === undefined) return false;
+      await this.#journal.append({ ...recovered, at: new Date().toISOString() });
+    }
     this.#summary.skipped++;
     this.#emit({ type: 'skipped', job, entry: this.#journal.entries.get(job.key)! });
     return true;
