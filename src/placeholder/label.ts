@@ -120,6 +120,38 @@ export function textWidth(text: string): number {
   return Math.max(0, total - GLYPH_GAP);
 }
 
+/** The height of one line of `textImage`, in font pixels (one is `scale` image pixels). */
+export const TEXT_LINE_ADVANCE = LINE_ADVANCE;
+
+/**
+ * `text` (made printable: ASCII the font has) wrapped into at most `maxLines` lines of `columns`
+ * font pixels, the last cut with "..." when text is left over.
+ */
+export function wrapPixelText(text: string, columns: number, maxLines: number): string[] {
+  return wrap(printable(text.length > MAX_PROMPT_CHARACTERS ? `${text.slice(0, MAX_PROMPT_CHARACTERS)}...` : text), Math.max(columns, textWidth('W...')), maxLines);
+}
+
+/**
+ * Lines of text in the pixel font as an RGBA image, ink in `color` and transparent elsewhere, to
+ * composite over anything (the contact sheet's labels): no system font is involved, so it looks the
+ * same in a slim container, a Lambda or CI image without fonts. `undefined` for no lines.
+ */
+export function textImage({ lines, scale, color }: { lines: readonly string[]; scale: number; color: readonly [number, number, number] }): { data: Uint8Array; width: number; height: number } | undefined {
+  if (lines.length === 0) return undefined;
+  const width = Math.max(1, ...lines.map((line) => textWidth(line))) * scale;
+  const height = (lines.length * LINE_ADVANCE - 2) * scale;
+  const ink = new Uint8Array(width * height * 3);
+  const canvas = { pixels: ink, width, height, scale };
+  lines.forEach((line, index) => drawText(canvas, line, 0, index * LINE_ADVANCE, [255, 255, 255]));
+  const data = new Uint8Array(width * height * 4);
+  for (let pixel = 0; pixel < width * height; pixel++) {
+    if (ink[pixel * 3] === 0) continue;
+    data.set(color, pixel * 4);
+    data[pixel * 4 + 3] = 255;
+  }
+  return { data, width, height };
+}
+
 /** ASCII the font has: accents dropped (café → cafe), whitespace runs one space, the rest "?". */
 function printable(text: string): string {
   return text
