@@ -384,6 +384,11 @@ export function redactSecrets(text: string): string {
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = typeof value === 'object' ? 'an object too deeply nested (or circular) to show' : String(value);
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
