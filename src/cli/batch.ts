@@ -162,7 +162,11 @@ export function formatSummary(summary: BatchSummary, outDir: string): string {
     `${summary.stopped ? 'stopped' : 'finished'} in ${(summary.durationMs / 1000).toFixed(1)}s → ${outDir}`,
     ...(summary.fileSystemError === undefined
       ? []
-      : [`  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`]),
+      : [
+          summary.fileSystemError.startsWith('the lock on')
+            ? `  stopped early: ${summary.fileSystemError}; no new request was sent. Another run may be writing there: let it finish, or run the same command again to resume.`
+            : `  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`,
+        ]),
     ...summary.openCircuits.map((circuit) => `  not sent after a repeating error: ${circuit.reason}`),
     `  done ${summary.done} (${summary.cached} cached), skipped ${summary.skipped} (done before), failed ${summary.failed}` +
       `${summary.pending > 0 ? `, not started ${summary.pending} (re-run to resume)` : ''}`,

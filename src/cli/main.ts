@@ -42,6 +42,8 @@ export async function runCli(
       process.exit(STOP_SIGNALS[signal].exitCode);
     }
     stoppedBy = signal;
+    // The terminal is gone: writing to it fails (EIO), which must not crash the run while it stops.
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
     stop.abort(new Error(`interrupted (${STOP_SIGNALS[signal].name})`));
   };
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
