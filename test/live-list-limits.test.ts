@@ -130,3 +130,14 @@ describe('imagegen models --refresh stops on the first stop signal', () => {
     expect(process.listenerCount(signal)).toBe(listeners);
   });
 });
+
+describe('every toolkit error message is safe to print', () => {
+  it('control characters from a provider are gone from the message, line breaks kept', async () => {
+    const { ProviderError: Provider, InvalidResponseError: Invalid } = await import('../src/index.js');
+    const fromProvider = new Provider({ provider: 'p', modelId: 'm\u001b[2J', message: 'first line\nsecond \u009b31m line \u001b]0;title\u0007' });
+    expect(fromProvider.message).toBe('first line\nsecond  31m line  ]0;title ');
+    const detail = new Invalid({ provider: 'p', modelId: 'm', detail: 'bad \u001b[2J body' });
+    // eslint-disable-next-line no-control-regex
+    expect(detail.message).not.toMatch(/[\u001b\u009b]/);
+  });
+});

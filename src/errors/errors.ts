@@ -2,7 +2,7 @@
  * The toolkit's errors: a small hierarchy with a type guard each. Every message says what happened
  * and what to do; none ever carries an API key (see `redactSecrets`).
  */
-import { plainText } from '../util/plain-text.js';
+import { plainText, printableLines } from '../util/plain-text.js';
 
 const marker = Symbol.for('ai-imagegen.error');
 
@@ -25,7 +25,8 @@ export class ImagegenError extends Error {
   readonly kind: ImagegenErrorKind;
 
   constructor({ kind, message, cause }: { kind: ImagegenErrorKind; message: string; cause?: unknown }) {
-    super(redactSecrets(message), cause === undefined ? undefined : { cause });
+    // Whatever a provider put into it (a message, an id, a URL), a message is safe to print.
+    super(printableLines(redactSecrets(message)), cause === undefined ? undefined : { cause });
     this.kind = kind;
     this.name = 'ImagegenError';
   }

@@ -24,6 +24,14 @@ export function plainText(text: string, maxLength = MAX_PROVIDER_TEXT): string {
   return `${shown}… (${text.length - shown.length} more characters)`;
 }
 
+/** Everything `plainText` removes but line breaks and tabs, which multi-line messages use. */
+const UNSAFE_IN_MESSAGES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with its lines kept but no other control character: every toolkit error message is this. */
+export function printableLines(text: string): string {
+  return text.replace(UNSAFE_IN_MESSAGES, ' ');
+}
+
 /** Whether `text` holds a character `plainText` would remove. */
 export function hasControlCharacters(text: string): boolean {
   UNSAFE.lastIndex = 0;
