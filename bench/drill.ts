@@ -207,7 +207,11 @@ async function killNine(): Promise<Row> {
     let kills = 0;
     while (kills < 10) {
       const run = imagegen(args, emulator);
-      const waited = 2500 + Math.floor(random() * 2000);
+      // Killed while it sends, whatever the start-up takes on a loaded machine: a random time after its first image.
+      let finished = false;
+      void run.done.then(() => (finished = true));
+      while (!finished && !/\] (done|skip)/.test(run.stderr())) await sleep(50);
+      const waited = 500 + Math.floor(random() * 2000);
       const outcome = await Promise.race([run.done.then(() => 'finished' as const), sleep(waited).then(() => 'kill' as const)]);
       if (outcome === 'finished') break;
       run.kill();
@@ -215,6 +219,7 @@ async function killNine(): Promise<Row> {
       kills++;
     }
     const final = await imagegen(args, emulator).done;
+    if (final.code !== 0) process.stderr.write(final.stderr.split('\n').slice(-15).join('\n'));
     const inspected = await inspectFolder(outDir);
     const leftovers = (await readdir(outDir)).filter((name) => name.startsWith('.imagegen-tmp-')).length;
     return {

@@ -196,6 +196,18 @@ describe('one run per output folder (defect 3)', () => {
     expect(server.stats().requests).toBeLessThanOrEqual(24 + 3);
   });
 
+  it('a lock left by a killed process long ago (stale: proper-lockfile would rmdir it, the owner file inside) is taken over too', async () => {
+    await emulator();
+    const outDir = await folder();
+    await mkdir(path.join(outDir, LOCK_NAME));
+    await writeFile(path.join(outDir, LOCK_NAME, 'owner.json'), JSON.stringify({ pid: await exitedPid(), hostname: (await import('node:os')).hostname(), startedAt: 'then' }));
+    const { utimes } = await import('node:fs/promises');
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(path.join(outDir, LOCK_NAME), longAgo, longAgo);
+    const summary = await runBatch({ jobs: jobsOf(2), outDir, cache: false });
+    expect(summary).toMatchObject({ done: 2, failed: 0 });
+  });
+
   it('a lock left by a killed process is taken over at once; only stale temporary files are swept', async () => {
     await emulator();
     const outDir = await folder();

@@ -47,16 +47,20 @@ export async function lockOutputFolder({
   try {
     release = await attempt();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    // ENOTEMPTY: proper-lockfile found the lock stale (its owner stopped refreshing it) and could not
+    // rmdir it, as the owner file is inside: the same takeover as for a lock it calls held.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ELOCKED' && code !== 'ENOTEMPTY') throw error;
     const owner = await readOwner(ownerPath);
-    if (owner === undefined || owner.hostname !== hostname() || processIsAlive(owner.pid)) {
+    const stale = code === 'ENOTEMPTY' && (owner === undefined || owner.hostname !== hostname());
+    if (!stale && (owner === undefined || owner.hostname !== hostname() || processIsAlive(owner.pid))) {
       throw new OutputFolderLockedError({ folder, owner });
     }
     await rm(lockPath, { recursive: true, force: true });
     try {
       release = await attempt();
     } catch (retryError) {
-      if ((retryError as NodeJS.ErrnoException).code !== 'ELOCKED') throw retryError;
+      if (!['ELOCKED', 'ENOTEMPTY'].includes((retryError as NodeJS.ErrnoException).code ?? '')) throw retryError;
       throw new OutputFolderLockedError({ folder, owner: await readOwner(ownerPath) });
     }
   }
