@@ -248,6 +248,9 @@ describe('--help of every command', () => {
         --allow-models <list>         comma-separated models a call may choose
                                       (default: any)
         --max-count <n>               most images in one call (default: "4")
+        --allow-dir <dir>             a folder referenceImages may name files in
+                                      (repeatable; default: --out and the working
+                                      directory)
         -h, --help                    display help for command
       "
     `);

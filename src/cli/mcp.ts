@@ -6,7 +6,7 @@ import { DEFAULT_MODEL, generateRequestSchema } from '../pipeline/parse.js';
 import { LOCAL_FALLBACK_MODEL, UsageError, wholeNumber, type CommandContext } from './output.js';
 import { VERSION } from '../version.js';
 
-type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string; allowDir: string[] };
+type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string; allowDir?: string[] };
 
 /** `imagegen mcp`: an MCP server on stdio with `generate_image` and `list_models`. */
 export function mcpCommand({ io, stop }: CommandContext): Command {
@@ -16,7 +16,7 @@ export function mcpCommand({ io, stop }: CommandContext): Command {
     .option('-m, --model <provider:model>', `default model (${DEFAULT_MODEL}; ${LOCAL_FALLBACK_MODEL} when no key is set)`)
     .option('--allow-models <list>', 'comma-separated models a call may choose (default: any)')
     .option('--max-count <n>', 'most images in one call', '4')
-    .option('--allow-dir <dir>', 'a folder referenceImages may name files in (repeatable; default: --out and the working directory)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--allow-dir <dir>', 'a folder referenceImages may name files in (repeatable; default: --out and the working directory)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .action(async (flags: McpFlags) => {
       const log = (line: string) => io.stderr(`${redactSecrets(line)}\n`);
       const maxCount = wholeNumber('--max-count', flags.maxCount, 1, 100);
@@ -48,7 +48,7 @@ export function mcpCommand({ io, stop }: CommandContext): Command {
         });
       });
       const outDir = path.resolve(io.cwd, flags.out);
-      const allowDirs = flags.allowDir.length === 0 ? [outDir, io.cwd] : flags.allowDir.map((dir) => path.resolve(io.cwd, dir));
+      const allowDirs = flags.allowDir === undefined ? [outDir, io.cwd] : flags.allowDir.map((dir) => path.resolve(io.cwd, dir));
       await serveOverStdio({ outDir, model, allowModels, maxCount, version: VERSION, log, signal: stop, allowDirs });
     });
 }
