@@ -119,13 +119,13 @@ describe('a Node 20 ESM app installs the tarball', () => {
         const response = await fetch(`${url}/v1/images/generations`, {
           method: 'POST',
           headers: { authorization: 'Bearer any-key', 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'a lighthouse', width: 320, height: 192, response_format: 'base64', output_format: format }),
+          body: JSON.stringify({ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'a lighthouse', width: 512, height: 256, response_format: 'base64', output_format: format }),
         });
         expect(response.status).toBe(200);
         const { data } = (await response.json()) as { data: { b64_json: string }[] };
         const file = path.join(out, `emulator-without-sharp.${format}`);
         await writeFile(file, Buffer.from(data[0]!.b64_json, 'base64'));
-        await expectDecodable(file, { width: 320, height: 192, format });
+        await expectDecodable(file, { width: 512, height: 256, format });
       }
     } finally {
       child.kill('SIGTERM');
