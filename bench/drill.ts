@@ -9,9 +9,13 @@
  * Disk-full and read-only attacks mount a small tmpfs (root, and a sandbox that allows mount);
  * elsewhere their rows say why they were skipped.
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, statfs, truncate, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,7 +41,7 @@ type Row = {
 type CliRun = { code: number | null; stdout: string; stderr: string };
 
 /** Runs `imagegen …` in a child process against `emulator`; resolves when it exits. */
-function imagegen(args: readonly string[], emulator: Emulator, extraEnv: Record<string, string> = {}): { done: Promise<CliRun>; kill: () => void } {
+function imagegen(args: readonly string[], emulator: Emulator | { url: string }, extraEnv: Record<string, string> = {}): { done: Promise<CliRun>; kill: (signal?: NodeJS.Signals) => void; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/imagegen.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, TOGETHER_API_KEY: 'drill-key', TOGETHER_BASE_URL: emulator.url, NO_COLOR: '1', ...extraEnv },
@@ -48,7 +52,7 @@ function imagegen(args: readonly string[], emulator: Emulator, extraEnv: Record<
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<CliRun>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-  return { done, kill: () => child.kill('SIGKILL') };
+  return { done, kill: (signal = 'SIGKILL') => child.kill(signal), stderr: () => stderr };
 }
 
 /** What an output folder really holds: done images that decode and whose sidecar names them. */
@@ -204,7 +208,11 @@ async function killNine(): Promise<Row> {
     let kills = 0;
     while (kills < 10) {
       const run = imagegen(args, emulator);
-      const waited = 2500 + Math.floor(random() * 2000);
+      // Killed while it sends, whatever the start-up takes on a loaded machine: a random time after its first image.
+      let finished = false;
+      void run.done.then(() => (finished = true));
+      while (!finished && !/\] (done|skip)/.test(run.stderr())) await sleep(50);
+      const waited = 500 + Math.floor(random() * 2000);
       const outcome = await Promise.race([run.done.then(() => 'finished' as const), sleep(waited).then(() => 'kill' as const)]);
       if (outcome === 'finished') break;
       run.kill();
@@ -212,6 +220,7 @@ async function killNine(): Promise<Row> {
       kills++;
     }
     const final = await imagegen(args, emulator).done;
+    if (final.code !== 0) process.stderr.write(final.stderr.split('\n').slice(-15).join('\n'));
     const inspected = await inspectFolder(outDir);
     const leftovers = (await readdir(outDir)).filter((name) => name.startsWith('.imagegen-tmp-')).length;
     return {
@@ -368,6 +377,38 @@ async function budgetStop(): Promise<Row> {
   });
 }
 
+/** SIGTERM (timeout, docker stop, systemd) and SIGHUP (a closed terminal) mid-batch, each followed by a resume. */
+async function stopSignals(): Promise<Row> {
+  return withEmulator({ latency: { fixedMs: 100, jitterMs: 30 } }, async (emulator) => {
+    const folder = await workFolder();
+    const jobs = 60;
+    const input = await promptsFile(folder, jobs);
+    const outDir = path.join(folder, 'out');
+    const args = ['batch', input, '-o', outDir, '-s', '256x256', '--no-cache', '-c', '4'];
+    const codes: string[] = [];
+    let summaries = 0;
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      const run = imagegen(args, emulator);
+      await sleep(2500);
+      run.kill(signal);
+      const stopped = await run.done;
+      codes.push(`${signal} ${stopped.code}`);
+      if (/^stopped in /m.test(stopped.stderr)) summaries++;
+    }
+    const final = await imagegen(args, emulator).done;
+    const inspected = await inspectFolder(outDir);
+    return {
+      attack: `SIGTERM, then SIGHUP, mid-batch (${jobs} jobs), then a resume`,
+      requestsSent: emulator.stats().requests,
+      imagesKept: inspected.kept,
+      imagesLost: inspected.broken + (jobs - inspected.kept),
+      paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
+      exitCodes: `${codes.join(', ')}, then ${final.code}`,
+      note: `each stopped like Ctrl-C: in-flight requests finished and kept, ${summaries} of 2 summaries printed`,
+    };
+  });
+}
+
 /**
  * A queued run (`batch --queue` and two `imagegen worker`s, all child processes) whose Redis is
  * stopped mid-run and started again 3 s later. Redis keeps its append-only file (fsync always),
@@ -413,7 +454,228 @@ async function redisRestart(): Promise<Row> {
   }
 }
 
-const ATTACKS = [diskFull, readOnlyOut, concurrentRuns, killNine, providerFaults, missingModel, revokedKey, fifoReference, corruptCache, budgetStop, redisRestart];
+/** The output lock deleted mid-run while a second run waits to start in the same folder. */
+async function lockDeleted(): Promise<Row> {
+  return withEmulator({ latency: { fixedMs: 80, jitterMs: 20 } }, async (emulator) => {
+    const folder = await workFolder();
+    const jobs = 24;
+    const input = await promptsFile(folder, jobs);
+    const outDir = path.join(folder, 'out');
+    const args = ['batch', input, '-o', outDir, '-s', '256x256', '--no-cache', '-c', '2'];
+    const first = imagegen(args, emulator);
+    while (!/\] done /.test(first.stderr())) await sleep(50);
+    await rm(path.join(outDir, '.imagegen.lock'), { recursive: true, force: true });
+    const second = await imagegen(args, emulator).done;
+    const firstRun = await first.done;
+    const inspected = await inspectFolder(outDir);
+    const requests = emulator.stats().requests;
+    return {
+      attack: `output lock deleted mid-run, a second run started at once (${jobs} jobs)`,
+      requestsSent: requests,
+      imagesKept: inspected.kept,
+      imagesLost: inspected.broken + (jobs - inspected.kept),
+      paidNotKept: usableImagesDelivered(emulator) - inspected.kept,
+      exitCodes: `${firstRun.code}, ${second.code}`,
+      note: `the first run stopped at its next request; ${requests - jobs} paid twice (in flight when the lock went)`,
+    };
+  });
+}
+
+/** manifest.jsonl emptied after a run: the re-run must not pay again for what is on disk. */
+async function emptiedManifest(): Promise<Row> {
+  return withEmulator({}, async (emulator) => {
+    const folder = await workFolder();
+    const jobs = 20;
+    const input = await promptsFile(folder, jobs);
+    const outDir = path.join(folder, 'out');
+    const args = ['batch', input, '-o', outDir, '-s', '256x256', '--no-cache', '-c', '4'];
+    await imagegen(args, emulator).done;
+    const before = { requests: emulator.stats().requests, images: usableImagesDelivered(emulator) };
+    await truncate(path.join(outDir, 'manifest.jsonl'), 0);
+    const again = await imagegen(args, emulator).done;
+    const inspected = await inspectFolder(outDir);
+    return {
+      attack: `manifest.jsonl emptied, then a re-run (${jobs} jobs)`,
+      requestsSent: emulator.stats().requests - before.requests,
+      imagesKept: inspected.kept,
+      imagesLost: inspected.broken + (jobs - inspected.kept),
+      paidNotKept: usableImagesDelivered(emulator) - before.images,
+      exitCodes: String(again.code),
+      note: 'every job recovered from its images and sidecars; nothing sent again',
+    };
+  });
+}
+
+/** MCP generate_image with an --out that cannot keep the images: a file, read-only, full. */
+async function mcpUnkeepable(): Promise<Row> {
+  return withEmulator({}, async (emulator) => {
+    const folder = await workFolder();
+    const file = path.join(folder, 'a-file');
+    await writeFile(file, 'x');
+    const targets: { name: string; dir: string; cleanup?: () => void }[] = [{ name: 'a file', dir: file }];
+    const readOnly = tmpfs('1m');
+    if (!('skipped' in readOnly)) {
+      readOnly.remount('ro');
+      targets.push({ name: 'read-only', dir: readOnly.dir, cleanup: readOnly.unmount });
+    }
+    const full = tmpfs('128k');
+    if (!('skipped' in full)) {
+      await writeFile(path.join(full.dir, 'filler'), new Uint8Array(120 * 1024)).catch(() => undefined);
+      targets.push({ name: 'full', dir: full.dir, cleanup: full.unmount });
+    }
+    const answers: string[] = [];
+    try {
+      for (const target of targets) {
+        const transport = new StdioClientTransport({
+          command: process.execPath,
+          args: ['--import', 'tsx', path.join(ROOT, 'scripts/imagegen.ts'), 'mcp', '--out', target.dir],
+          env: { PATH: process.env.PATH ?? '', TOGETHER_API_KEY: 'drill-key', TOGETHER_BASE_URL: emulator.url },
+          cwd: ROOT,
+          stderr: 'ignore',
+        });
+        const client = new Client({ name: 'drill', version: '1' });
+        await client.connect(transport);
+        const result = await client.callTool({ name: 'generate_image', arguments: { prompt: 'a fox', count: 4, size: '512x512' } });
+        const text = (result.content as { text?: string }[]).map((item) => item.text ?? '').join(' ');
+        answers.push(`${target.name}: ${result.isError ? (/: (is a file[^(]*|is not writable: [A-Z]+|has [^;]* free)/.exec(text)?.[1]?.trim() ?? 'error') : 'generated'}`);
+        await client.close();
+      }
+    } finally {
+      for (const target of targets) target.cleanup?.();
+    }
+    return {
+      attack: `MCP generate_image, count 4, --out ${targets.map((target) => target.name).join(' / ')}`,
+      requestsSent: emulator.stats().requests,
+      imagesKept: 0,
+      imagesLost: 0,
+      paidNotKept: usableImagesDelivered(emulator),
+      exitCodes: '—',
+      note: `refused before paying: ${answers.join('; ')}`,
+    };
+  });
+}
+
+/** A local server for GET /models: `handler` answers; closed after `body`. */
+async function withListServer<T>(handler: (request: IncomingMessage, response: ServerResponse) => void, body: (url: string) => Promise<T>): Promise<T> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await body(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** The live model list: a server that drips bytes, one that never answers (stopped by SIGTERM), and 100k hostile models. */
+async function hostileModelList(): Promise<Row> {
+  const started = Date.now();
+  const { refreshModelList, TimeoutError } = await import('../src/index.js');
+  const drip = await withListServer(
+    (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => response.write(' '), 50);
+      response.on('close', () => clearInterval(timer));
+    },
+    async (url) => {
+      const at = Date.now();
+      const error = await refreshModelList({ apiKey: 'drill-key', baseURL: url, timeoutMs: 2000 }).catch((caught: unknown) => caught);
+      return `${TimeoutError.isInstance(error) ? 'TimeoutError' : String(error)} after ${((Date.now() - at) / 1000).toFixed(1)} s`;
+    },
+  );
+  const cacheDir = await workFolder();
+  const silent = await withListServer(
+    () => undefined,
+    async (url) => {
+      const run = imagegen(['models', '--refresh'], { url }, { IMAGEGEN_CACHE_DIR: cacheDir });
+      await sleep(3000);
+      const at = Date.now();
+      run.kill('SIGTERM');
+      const result = await run.done;
+      return { code: result.code, seconds: (Date.now() - at) / 1000 };
+    },
+  );
+  const models = Array.from({ length: 100_000 }, (_, index) => ({
+    id: index % 1000 === 0 ? `evil/model-${index}\u001b[2J` : `org-${index % 97}/model-${index}`,
+    type: 'image',
+    display_name: index % 1000 === 1 ? `\u001b]0;pwned\u0007 name ${index} \u009b31m` : `Model ${index}`,
+  }));
+  const big = await withListServer(
+    (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(models));
+    },
+    async (url) => {
+      const at = Date.now();
+      const run = await imagegen(['models', '--refresh', '--max-age', '0'], { url }, { IMAGEGEN_CACHE_DIR: cacheDir }).done;
+      // eslint-disable-next-line no-control-regex
+      const raw = (run.stdout.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g) ?? []).length;
+      return { code: run.code, seconds: (Date.now() - at) / 1000, raw };
+    },
+  );
+  return {
+    attack: 'live model list: bytes dripped, no answer, 100k models with escape codes',
+    requestsSent: 0,
+    imagesKept: 0,
+    imagesLost: 0,
+    paidNotKept: 0,
+    exitCodes: `${silent.code}, ${big.code}`,
+    note:
+      `drip: ${drip} (deadline 2 s); no answer: SIGTERM ended it in ${silent.seconds.toFixed(1)} s; ` +
+      `100k models listed in ${big.seconds.toFixed(1)} s with ${big.raw} control characters printed (${((Date.now() - started) / 1000).toFixed(0)} s in all)`,
+  };
+}
+
+/** Many large POSTs with a wrong key, then a 30 MB prompt with the right one: the emulator must stay up. */
+async function emulatorFlood(): Promise<Row> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/imagegen.ts'), 'emulator', '--port', '0', '--quiet', '--api-key', 'right-key'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const match = /http:\/\/127\.0\.0\.1:\d+/.exec(text);
+        if (match) resolve(match[0]);
+      });
+      child.once('exit', (code) => reject(new Error(`emulator exited ${code}`)));
+    });
+    const payload = Buffer.alloc(45 * 1024 * 1024, 'a');
+    const post = (key: string, body: Buffer) =>
+      new Promise<number>((resolve) => {
+        const outgoing = httpRequest(`${base}/v1/images/generations`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': body.length } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        outgoing.on('error', () => resolve(0));
+        outgoing.end(body);
+      });
+    const floods = 90;
+    const statuses: number[] = [];
+    for (let batch = 0; batch < floods; batch += 10) statuses.push(...(await Promise.all(Array.from({ length: 10 }, () => post('wrong-key', payload)))));
+    const peakKb = Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const prompt = JSON.stringify({ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'word '.repeat(6 * 1024 * 1024), width: 256, height: 256, response_format: 'base64' });
+    const at = Date.now();
+    const big = await post('right-key', Buffer.from(prompt));
+    const seconds = (Date.now() - at) / 1000;
+    const alive = child.exitCode === null;
+    return {
+      attack: `emulator: ${floods} × 45 MB POSTs with a wrong key, then a 30 MB prompt`,
+      requestsSent: floods + 1,
+      imagesKept: 0,
+      imagesLost: 0,
+      paidNotKept: 0,
+      exitCodes: alive ? 'still running' : `crashed (${child.exitCode})`,
+      note: `${statuses.filter((status) => status === 401).length} × 401; peak RSS ${Math.round(peakKb / 1024)} MB; the 30 MB prompt answered ${big} in ${seconds.toFixed(1)} s`,
+    };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+const ATTACKS = [diskFull, readOnlyOut, concurrentRuns, killNine, providerFaults, missingModel, revokedKey, fifoReference, corruptCache, budgetStop, redisRestart, stopSignals, lockDeleted, emptiedManifest, mcpUnkeepable, hostileModelList, emulatorFlood];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } });

@@ -50,6 +50,7 @@ export {
   MissingProviderPackageError,
   ModelAccessError,
   ModelNotFoundError,
+  NoImageError,
   ProviderError,
   RateLimitError,
   RetiredModelError,

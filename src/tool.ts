@@ -67,6 +67,13 @@ export type ImageGenerationToolOptions = Pick<GenerateImagesOptions, 'maxRetries
     context: { toolCallId: string; result: GenerateImagesResult },
   ) => void | readonly (string | undefined)[] | Promise<void | readonly (string | undefined)[]>;
   /**
+   * Runs before anything is sent, with the request about to be made: throw when the images could
+   * not be kept (the folder `onImages` saves to is read-only, full, or a file), and the call ends as
+   * a tool error with nothing paid for. The Node entry's `checkCanKeep` is the toolkit's own check.
+   * @example canKeep: ({ request }) => checkCanKeep({ folder: 'out', requests: [request], field: 'out' })
+   */
+  canKeep?: (context: { request: GenerateRequest; toolCallId: string }) => void | Promise<void>;
+  /**
    * Show the images to the language model as media content in the tool result. Turn it off for
    * models that cannot take images in tool results. @default true
    */
@@ -137,13 +144,16 @@ export function imageGenerationTool(
     description: options.description ?? describeTool(models, sendImages),
     inputSchema: inputSchema({ modelReferences, models, maxCount }),
     async execute(input, { toolCallId, abortSignal }) {
+      const request: GenerateRequest = {
+        ...options.defaults,
+        ...withoutUndefined(input),
+        prompt: input.prompt,
+        model: input.model ?? modelReferences[0],
+      };
+      // Before the paid call: images onImages could not keep would be paid for and thrown away.
+      await options.canKeep?.({ request, toolCallId });
       const result = await generateImages(
-        {
-          ...options.defaults,
-          ...withoutUndefined(input),
-          prompt: input.prompt,
-          model: input.model ?? modelReferences[0],
-        },
+        request,
         {
           ...(abortSignal === undefined ? {} : { abortSignal }),
           ...(options.providers === undefined ? {} : { providers: options.providers }),

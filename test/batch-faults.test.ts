@@ -125,7 +125,12 @@ describe('kill -9 and resume', () => {
 });
 
 describe('Ctrl-C', () => {
-  it('SIGINT stops new requests, lets those in flight finish writing (exit 130), and a re-run completes', async () => {
+  // SIGTERM is what `timeout`, `docker stop` and systemd send; SIGHUP what a closed terminal sends.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s stops new requests, lets those in flight finish writing (exit %i), and a re-run completes', async (signal, exitCode) => {
     const server = await startEmulator({ quiet: true, latency: { fixedMs: 60, jitterMs: 20 } });
     emulators.push(server);
     const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-sigint-'));
@@ -146,11 +151,11 @@ describe('Ctrl-C', () => {
       // Interrupt once (a second Ctrl-C quits at once), when a few requests are done.
       if (!interrupted && (errors.match(/\] done /g) ?? []).length >= 3) {
         interrupted = true;
-        child.kill('SIGINT');
+        child.kill(signal);
       }
     });
     const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect(code).toBe(130);
+    expect(code).toBe(exitCode);
     expect(errors).toContain('stopping: no new requests');
     const stopped = (JSON.parse(output) as { summary: { done: number; pending: number; failed: number; stopped: boolean } }).summary;
     expect(stopped).toMatchObject({ stopped: true, failed: 0 });

@@ -114,8 +114,29 @@ describe('read-only or unwritable --out (defect 2)', () => {
     const file = path.join(await folder(), 'not-a-folder');
     await writeFile(file, 'x');
     const error = await runBatch({ jobs: jobsOf(2), outDir: file, cache: false }).catch((caught: unknown) => caught);
-    expect((error as Error).message).toMatch(/outDir: cannot be created: EEXIST/);
+    expect((error as Error).message).toMatch(/outDir: is a file, not a folder/);
     expect(server.stats().requests).toBe(0);
+  });
+});
+
+describe('a lost manifest', () => {
+  it('emptied: a re-run finds the jobs whose images and sidecars are on disk and sends nothing for them', async () => {
+    const server = await emulator();
+    const outDir = await folder();
+    const jobs = [...jobsOf(5), ...jobsOf(1, { count: 2 }).map((job) => ({ ...job, line: 6 }))];
+    const first = await runBatch({ jobs, outDir, cache: false });
+    expect(first.done).toBe(6);
+    const sent = server.stats().requests;
+    // One job's second image is gone: that job alone is sent again.
+    const partial = (await manifest(outDir)).find((entry) => entry.files.length === 2)!;
+    await rm(path.join(outDir, partial.files[1]!));
+    await truncate(path.join(outDir, 'manifest.jsonl'), 0);
+
+    const second = await runBatch({ jobs, outDir, cache: false });
+    expect(second).toMatchObject({ skipped: 5, done: 1, failed: 0 });
+    expect(server.stats().requests - sent).toBe(1);
+    expect((await manifest(outDir)).filter((entry) => entry.status === 'done')).toHaveLength(6);
+    expect(await keptImages(outDir)).toBe(7);
   });
 });
 
@@ -145,6 +166,46 @@ describe('one run per output folder (defect 3)', () => {
     await new Promise((resolve) => setTimeout(resolve, 3500));
     expect(lost).toEqual([]);
     await release();
+  });
+
+  it('the lock deleted mid-run: no request starts after it (only those in flight finish); a second run does the rest, none paid twice', async () => {
+    const server = await emulator({ latency: { fixedMs: 80, jitterMs: 0 } });
+    const outDir = await folder();
+    const jobs = jobsOf(24);
+    let requestsAtDeletion: number | undefined;
+    const first = runBatch({
+      jobs,
+      outDir,
+      cache: false,
+      concurrency: 2,
+      onEvent: (event) => {
+        if (event.type === 'done' && requestsAtDeletion === undefined) {
+          requestsAtDeletion = server.stats().requests;
+          void rm(path.join(outDir, LOCK_NAME), { recursive: true, force: true });
+        }
+      },
+    });
+    const stopped = await first;
+    expect(stopped.fileSystemError).toMatch(/lock/);
+    // At most the two requests in flight when it was deleted (and the one that saw it first) were sent after.
+    expect(server.stats().requests - requestsAtDeletion!).toBeLessThanOrEqual(3);
+    expect(stopped.done).toBeLessThan(24);
+    const second = await runBatch({ jobs, outDir, cache: false, concurrency: 2 });
+    expect(second.done + second.skipped).toBe(24);
+    expect(await keptImages(outDir)).toBe(24);
+    expect(server.stats().requests).toBeLessThanOrEqual(24 + 3);
+  });
+
+  it('a lock left by a killed process long ago (stale: proper-lockfile would rmdir it, the owner file inside) is taken over too', async () => {
+    await emulator();
+    const outDir = await folder();
+    await mkdir(path.join(outDir, LOCK_NAME));
+    await writeFile(path.join(outDir, LOCK_NAME, 'owner.json'), JSON.stringify({ pid: await exitedPid(), hostname: (await import('node:os')).hostname(), startedAt: 'then' }));
+    const { utimes } = await import('node:fs/promises');
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(path.join(outDir, LOCK_NAME), longAgo, longAgo);
+    const summary = await runBatch({ jobs: jobsOf(2), outDir, cache: false });
+    expect(summary).toMatchObject({ done: 2, failed: 0 });
   });
 
   it('a lock left by a killed process is taken over at once; only stale temporary files are swept', async () => {

@@ -92,6 +92,15 @@ describe('bad batch files are rejected with line and column, and nothing is sent
   });
 });
 
+describe('hostile field names', () => {
+  it('a __proto__ key is reported at its own column, not "[object Object]"', () => {
+    const text = '{"prompt": "a fox", "__proto__": {"steps": 4}}';
+    const { errors } = parseBatchInput({ text, format: 'jsonl' });
+    expect(errors.map((error) => [error.line, error.column])).toEqual([[1, text.indexOf('"__proto__"') + 1]]);
+    expect(errors[0]!.message).toContain('__proto__');
+  });
+});
+
 describe('input formats', () => {
   it('JSONL, CSV and text give the same request, defaults underneath', () => {
     const defaults = { model: 'local:placeholder', size: '64x64' };

@@ -280,6 +280,9 @@ describe('--help of every command', () => {
         --max-cost <usd>              the most all calls together may cost (actual
                                       where reported, else estimated); calls past it
                                       are refused
+        --allow-dir <dir>             a folder referenceImages may name files in
+                                      (repeatable; default: --out and the working
+                                      directory)
         -h, --help                    display help for command
       "
     `);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contactSheetLayout, contactSheetSize, experimentGrid, makeContactSheet } from '../src/compare/contact-sheet.js';
+import { CONTACT_SHEET_TEXT_COLOR, contactSheetLayout, contactSheetSize, experimentGrid, makeContactSheet } from '../src/compare/contact-sheet.js';
+import { textImage } from '../src/placeholder/label.js';
 import { renderGalleryHtml, writeGallery } from '../src/compare/gallery.js';
 import { RESULTS_CSV_COLUMNS, writeResultsFiles } from '../src/compare/results-files.js';
 import { formatSummaryTable, summarize } from '../src/compare/summary.js';
@@ -204,6 +205,26 @@ describe('contact sheet', () => {
     // The landscape image (320×192) is letterboxed in the square: grey bands above and below.
     const landscape = cellOrigin(0, 1);
     expect(pixel(landscape.x + 64, landscape.y + 2)).toEqual([0xee, 0xee, 0xee]);
+  });
+
+  it("labels are the toolkit's pixel font composited in (no SVG text, so no system fonts): exact ink where the font has it", async () => {
+    const outputPath = path.join(folder, 'labels-sheet.png');
+    await makeContactSheet({ rows, folder, outputPath, cellSize: 128 });
+    const { data, info } = await sharp(outputPath).raw().toBuffer({ resolveWithObject: true });
+    const label = textImage({ lines: ['prompt #1'], scale: 2, color: CONTACT_SHEET_TEXT_COLOR })!;
+    // The first row's label starts 10 px into the label column and the row.
+    const left = 10;
+    const top = 64 + 8 + 10;
+    let ink = 0;
+    for (let y = 0; y < label.height; y++) {
+      for (let x = 0; x < label.width; x++) {
+        const at = ((top + y) * info.width + left + x) * info.channels;
+        const expected = label.data[(y * label.width + x) * 4 + 3] === 255 ? [...CONTACT_SHEET_TEXT_COLOR] : [255, 255, 255];
+        if (expected[0] !== 255) ink++;
+        expect([...data.subarray(at, at + 3)]).toEqual(expected);
+      }
+    }
+    expect(ink).toBeGreaterThan(50);
   });
 
   it('draws an image that cannot be read as failed instead of throwing', async () => {

@@ -71,7 +71,7 @@ describe('generate checks --out before it sends (defect 2)', () => {
     await writeFile(file, 'x');
     const result = await imagegen(['generate', 'a fox', '-s', '256x256', '-o', file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--out: cannot be created: EEXIST');
+    expect(result.stderr).toContain('--out: is a file, not a folder');
     expect(emulator.stats().requests).toBe(0);
   });
 

@@ -205,3 +205,36 @@ describe('imageGenerationTool with generateText', () => {
     expect(seen.value.map((part) => part.type)).toEqual(['text']);
   });
 });
+
+describe('imageGenerationTool checks that the images can be kept before it pays', () => {
+  it("canKeep with the Node entry's checkCanKeep: onImages' folder is a file, so the call is a tool error and nothing is sent", async () => {
+    useEmulator();
+    const { checkCanKeep } = await import('../src/node/index.js');
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const folder = await mkdtemp(path.join(tmpdir(), 'imagegen-tool-keep-'));
+    const target = path.join(folder, 'images');
+    await writeFile(target, 'not a folder');
+    try {
+      const model = agentModel({ prompt: 'a lighthouse at dawn', count: 2 });
+      const result = await generateText({
+        model,
+        tools: {
+          generateImage: imageGenerationTool({
+            model: SCHNELL,
+            canKeep: ({ request }) => checkCanKeep({ folder: target, requests: [request], field: 'images folder' }),
+            onImages: () => undefined,
+          }),
+        },
+        stopWhen: stepCountIs(2),
+        prompt: 'Draw a lighthouse.',
+      });
+      const error = result.steps[0]!.content.find((part) => part.type === 'tool-error');
+      expect(String((error as { error?: unknown } | undefined)?.error)).toContain('images folder: is a file, not a folder');
+      expect(emulator.stats().requests).toBe(0);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});

@@ -96,3 +96,18 @@ describe('validation: bad input is rejected before anything is sent', () => {
     expect(emulator.stats().requests).toBe(0);
   });
 });
+
+describe('hostile nesting', () => {
+  it('a 5,000-deep providerOptions is an InvalidRequestError naming the field, not a stack overflow after sending', async () => {
+    const root: Record<string, unknown> = {};
+    let deep = root;
+    for (let level = 0; level < 5000; level++) deep = (deep.x = {}) as Record<string, unknown>;
+    vi.stubEnv('TOGETHER_API_KEY', 'test-key');
+    // Port 9 (discard): were anything sent, the error would be a network failure, not a request error.
+    vi.stubEnv('TOGETHER_BASE_URL', 'http://127.0.0.1:9');
+    const error = await generateImages({ prompt: 'p', model: 'togetherai:black-forest-labs/FLUX.1-schnell', size: '256x256', providerOptions: { togetherai: root } }).catch((caught: unknown) => caught);
+    vi.unstubAllEnvs();
+    expect(InvalidRequestError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('providerOptions: must be nested at most 32 levels deep');
+  });
+});

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import pRetry from 'p-retry';
 import { isConnectionRefused } from '../errors/provider-errors.js';
-import { ImagegenError, InvalidRequestError, InvalidResponseError, ProviderError, RateLimitError, TimeoutError } from '../errors/errors.js';
+import { ImagegenError, InvalidRequestError, InvalidResponseError, NoImageError, ProviderError, RateLimitError, TimeoutError } from '../errors/errors.js';
 import { bytesForImage, bytesForRequests, checkWritableFolder, describeFileSystemFault, isFileSystemFault } from '../files/folder-checks.js';
 import { readImageFile, removeTemporaryFiles, saveImages, slugify, type ImageResult } from '../files/files.js';
 import { prepareGeneration, type GenerateImagesOptions, type PreparedGeneration } from '../generate.js';
@@ -20,7 +20,8 @@ import { ImageCache, type CachedImage, type SeededImageCache } from './cache.js'
 import { imageOfCached } from '../sharing/image-cache.js';
 import { KEY_FORMAT, lineErrors, type BatchJob, type LineError } from './input.js';
 import { Journal, journalImage, type JournalEntry } from './journal.js';
-import { lockOutputFolder } from './output-lock.js';
+import { LOCK_NAME, lockOutputFolder } from './output-lock.js';
+import { SidecarRecovery } from './recover.js';
 import { exhaustedWindowMs, MAX_PAUSE_SECONDS, ProviderPacing } from './pacing.js';
 import { LeftUnsent, RunBudget, type BatchBudgetSummary } from './run-budget.js';
 
@@ -153,9 +154,16 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   resolveTelemetry(options);
   await checkFolders({ options, outDir });
   let lockLost: Error | undefined;
-  const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost = error) });
+  const releaseLock = await lockOutputFolder({ folder: outDir, onCompromised: (error) => (lockLost ??= error) });
+  // Read before each paid request: a lock deleted (or taken by another run) stops this one at once.
+  const lockHeld = async () => {
+    if (lockLost === undefined && !(await releaseLock.held().catch(() => false))) {
+      lockLost = new Error(`${path.join(outDir, LOCK_NAME)} was removed or taken by another run`);
+    }
+    return lockLost === undefined;
+  };
   try {
-    const run = await BatchRun.open({ options, outDir, timeoutMs, lockLost: () => lockLost });
+    const run = await BatchRun.open({ options, outDir, timeoutMs, lockLost: () => lockLost, lockHeld });
     await run.schedule();
     return run.summarize(started);
   } finally {
@@ -190,6 +198,8 @@ class BatchRun {
   readonly #outDir: string;
   readonly #timeoutMs: number;
   readonly #lockLost: () => Error | undefined;
+  readonly #lockHeld: () => Promise<boolean>;
+  readonly #recovery: SidecarRecovery;
   readonly #journal: Journal;
   readonly #emit: (event: BatchEvent) => void;
   readonly #pacing: ProviderPacing;
@@ -198,11 +208,13 @@ class BatchRun {
   #fileSystemFault: string | undefined;
   #inFlight = 0;
 
-  private constructor(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined; journal: Journal }) {
+  private constructor(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined; lockHeld: () => Promise<boolean>; journal: Journal }) {
     this.#options = fields.options;
     this.#outDir = fields.outDir;
     this.#timeoutMs = fields.timeoutMs;
     this.#lockLost = fields.lockLost;
+    this.#lockHeld = fields.lockHeld;
+    this.#recovery = new SidecarRecovery(fields.outDir);
     this.#journal = fields.journal;
     this.#emit = fields.options.onEvent ?? (() => {});
     this.#pacing = new ProviderPacing({ concurrency: this.#concurrency, requestsPerMinute: fields.options.requestsPerMinute });
@@ -230,7 +242,7 @@ class BatchRun {
   }
 
   /** Resume: temporary files of a killed run are swept, the journal is read (its torn last line dropped). */
-  static async open(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined }): Promise<BatchRun> {
+  static async open(fields: { options: RunBatchOptions; outDir: string; timeoutMs: number; lockLost: () => Error | undefined; lockHeld: () => Promise<boolean> }): Promise<BatchRun> {
     await removeTemporaryFiles(fields.outDir);
     return new BatchRun({ ...fields, journal: await Journal.open(fields.outDir) });
   }
@@ -298,7 +310,13 @@ class BatchRun {
   }
 
   async #skipIfDone(job: BatchJob): Promise<boolean> {
-    if (!(await this.#journal.isDone(job.key, this.#outDir, job.legacyKey))) return false;
+    if (!(await this.#journal.isDone(job.key, this.#outDir, job.legacyKey))) {
+      // Not in the manifest at all (emptied or lost): its images and sidecars may still be here.
+      if (this.#journal.entries.has(job.key)) return false;
+      const recovered = await this.#recovery.recover(job);
+      if (recovered === undefined) return false;
+      await this.#journal.append({ ...recovered, at: new Date().toISOString() });
+    }
     this.#summary.skipped++;
     this.#emit({ type: 'skipped', job, entry: this.#journal.entryOf(job)! });
     return true;
@@ -313,19 +331,19 @@ class BatchRun {
     const jobStarted = Date.now();
     const counter: JobCounter = { requests: 0, queueMs: 0, paidUsd: 0 };
     try {
-      const prepared = this.#options.prepared?.(job) ?? (await this.#prepare(job));
-      const circuit = this.#pacing.circuitOf(prepared.plan);
+      const ready = this.#options.prepared?.(job) ?? (await this.#prepare(job));
+      const circuit = this.#pacing.circuitOf(ready.plan);
       if (circuit !== undefined) throw new CircuitOpen(circuit);
       const cache = this.#options.cache || undefined;
-      const cacheKey = cache ? ImageCache.keyOf(prepared.plan, job.request.seed !== undefined) : undefined;
+      const cacheKey = cache ? ImageCache.keyOf(ready.plan, job.request.seed !== undefined) : undefined;
       const hit = cacheKey === undefined ? undefined : await cache?.get(cacheKey);
       const written = hit
-        ? await this.#writeCached(job, prepared, hit, jobStarted)
-        : await this.#spend(prepared, counter, () => this.#send(job, prepared, counter)).then((sent) => this.#write(job, prepared, sent, jobStarted, cacheKey));
+        ? await this.#writeCached(job, ready, hit, jobStarted)
+        : await this.#spend(ready, counter, () => this.#send(job, ready, counter)).then((sent) => this.#write(job, ready, sent, jobStarted, cacheKey));
       await this.#record(job, {
         status: 'done',
         files: written.results.map((result) => result.file),
-        seed: prepared.plan.resolved.seed,
+        seed: ready.plan.resolved.seed,
         requests: counter.requests,
         cached: written.cached,
         ...(written.cached ? {} : { latencyMs: written.latencyMs }),
@@ -334,7 +352,7 @@ class BatchRun {
       this.#summary.done++;
       this.#summary.images += written.results.length;
       if (written.cached) this.#summary.cached++;
-      else this.#summary.estimatedCostUsd += prepared.plan.estimatedCostUsd ?? 0;
+      else this.#summary.estimatedCostUsd += ready.plan.estimatedCostUsd ?? 0;
       this.#emit({
         type: 'done',
         job,
@@ -347,7 +365,15 @@ class BatchRun {
         results: written.results,
       });
     } catch (error) {
-      await this.#fail(job, error, counter);
+      if (!(error instanceof PartlySent)) return this.#fail(job, error, counter);
+      // Some calls of the job failed, others delivered: what was delivered is kept (and listed in
+      // the failed entry); a re-run redoes the job under the same file names.
+      const kept = await this.#write(job, error.prepared, error.sent, jobStarted, undefined).catch((writeError: unknown) => {
+        if (isFileSystemFault(writeError)) return undefined;
+        throw writeError;
+      });
+      if (kept !== undefined) this.#summary.images += kept.results.length;
+      await this.#fail(job, error.cause, counter, kept?.results.map((result) => result.file) ?? []);
     }
   }
 
@@ -370,8 +396,8 @@ class BatchRun {
     return traceRequest({ request: job.request, options: { ...telemetryOptionsOf(this.#options), maxRetries: this.#options.maxRetries ?? 5 } }, async (trace) => {
       const started = Date.now();
       const { estimatedCostUsd, resolved } = prepared.plan;
-      // Every call is let finish before a failure ends the job: the calls that delivered were billed,
-      // and the budget is charged for them.
+      // Every call runs to its end: one failing must not drop the images its siblings were paid for,
+      // and the budget is charged for the calls that delivered.
       const settled = await Promise.allSettled(
         prepared.calls.map(async (mapped) => {
           const outcome = await this.#sendWithRetries(job, prepared, mapped, counter, trace);
@@ -379,11 +405,13 @@ class BatchRun {
           return outcome;
         }),
       );
-      const failed = settled.find((result) => result.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-      const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CallOutcome>).value);
+      const outcomes = settled.flatMap((each) => (each.status === 'fulfilled' ? [each.value] : []));
+      const failure = settled.find((each): each is PromiseRejectedResult => each.status === 'rejected');
+      if (failure !== undefined && outcomes.length === 0) throw failure.reason;
       const result = collectResult(prepared, outcomes, started);
-      return { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)), actualCostUsd: result.actualCostUsd };
+      const sent = { images: result.images, warnings: result.warnings, latencyMs: Math.max(...result.calls.map((call) => call.durationMs)), actualCostUsd: result.actualCostUsd };
+      if (failure !== undefined) throw new PartlySent(failure.reason, sent, prepared);
+      return sent;
     });
   }
 
@@ -452,7 +480,7 @@ class BatchRun {
     return { results: saved.map((item) => item.result), cached: true, latencyMs: undefined };
   }
 
-  async #fail(job: BatchJob, error: unknown, counter: JobCounter): Promise<void> {
+  async #fail(job: BatchJob, error: unknown, counter: JobCounter, keptFiles: string[] = []): Promise<void> {
     // Stopped while waiting (for a turn, or a backoff after a failed attempt): not done, and the
     // next run redoes it, like a job that never started.
     if (error instanceof StopRequested || error instanceof LeftUnsent || (this.#stopped() && isAbort(error))) {
@@ -467,7 +495,7 @@ class BatchRun {
     const message = error instanceof Error ? error.message : String(error);
     // The journal lives on the same disk: when writing failed, recording may fail too, and the
     // job simply stays not done for the next run.
-    await this.#record(job, { status: 'failed', files: [], seed: undefined, requests: counter.requests, cached: false, error: message }).catch((recordError: unknown) => {
+    await this.#record(job, { status: 'failed', files: keptFiles, seed: undefined, requests: counter.requests, cached: false, error: message }).catch((recordError: unknown) => {
       if (!isFileSystemFault(recordError)) throw recordError;
     });
     this.#summary.failed++;
@@ -526,7 +554,7 @@ class BatchRun {
         const queued = Date.now();
         const outcome = await this.#pacing.queueFor(plan.provider).add(
           async () => {
-            if (this.#stopped()) throw new StopRequested();
+            if (this.#stopped() || !(await this.#lockHeld())) throw new StopRequested();
             // From here until this attempt ends the call is the provider's: a stop lets it finish.
             setCalling(true);
             counter.queueMs += Date.now() - queued;
@@ -619,14 +647,34 @@ function isAsyncIterable<T>(value: readonly T[] | AsyncIterable<T>): value is As
   return Symbol.asyncIterator in value;
 }
 
-/** 429, 5xx, 408/409, network failures, timeouts and unusable bodies are worth another try. */
+/**
+ * 429, timeouts and unusable bodies (truncated, bad JSON or base64) are worth another try; so are
+ * other provider failures the provider calls retryable (`isRetryable`, its package's word), or by
+ * status where it did not say: network failures, 408/409, 5xx. An empty or filtered result
+ * (`NoImageError`) is never retried: the same request gets the same answer.
+ */
 export function isRetryable(error: unknown): boolean {
+  if (NoImageError.isInstance(error)) return false;
   if (RateLimitError.isInstance(error) || InvalidResponseError.isInstance(error) || TimeoutError.isInstance(error)) return true;
   if (!ProviderError.isInstance(error) || error.kind !== 'provider') return false;
+  if (error.isRetryable !== undefined) return error.isRetryable;
   const status = error.statusCode;
   // A refused connection would be refused again: nothing listens at that address.
   if (status === undefined) return !isConnectionRefused(error);
   return status === 408 || status === 409 || status >= 500;
+}
+
+/** Some calls of a job failed after others delivered: `sent` holds what was delivered, `cause` the first failure. */
+class PartlySent extends Error {
+  override name = 'PartlySent';
+  readonly sent: Sent;
+  readonly prepared: Prepared;
+
+  constructor(cause: unknown, sent: Sent, prepared: Prepared) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.sent = sent;
+    this.prepared = prepared;
+  }
 }
 
 class StopRequested extends Error {

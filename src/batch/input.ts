@@ -172,7 +172,8 @@ export function lineErrors({ line, columns }: { line: number; columns: Record<st
 
 /** The column of the field an issue names (1 when unknown). */
 export function columnOf(columns: Record<string, number>, issue: RequestIssue): number {
-  return columns[issue.field.split(/[.,]/)[0]!.trim()] ?? 1;
+  const field = issue.field.split(/[.,]/)[0]!.trim();
+  return Object.hasOwn(columns, field) ? columns[field]! : 1;
 }
 
 function jsonlRows(text: string): { rows: Row[]; errors: LineError[] } {
@@ -202,7 +203,8 @@ export function jsonlRow(content: string, line: number): Row | { errors: LineErr
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { errors: [{ line, column: 1, message: 'each line must be a JSON object like {"prompt": "..."}' }] };
   }
-  const columns: Record<string, number> = {};
+  // No prototype: a field named `__proto__` is a column like any other, not Object.prototype.
+  const columns: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const field of Object.keys(value)) {
     const at = content.indexOf(`"${field}"`);
     if (at !== -1) columns[field] = at + 1;

@@ -202,7 +202,11 @@ export function formatSummary(summary: BatchSummary, outDir: string): string {
     `${summary.stopped ? 'stopped' : 'finished'} in ${(summary.durationMs / 1000).toFixed(1)}s → ${outDir}`,
     ...(summary.fileSystemError === undefined
       ? []
-      : [`  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`]),
+      : [
+          summary.fileSystemError.startsWith('the lock on')
+            ? `  stopped early: ${summary.fileSystemError}; no new request was sent. Another run may be writing there: let it finish, or run the same command again to resume.`
+            : `  stopped early: ${summary.fileSystemError}; no new request was sent. Fix that (free space, permissions), then run the same command again to resume.`,
+        ]),
     ...summary.openCircuits.map(
       (circuit) => `  line ${circuit.line} was sent and failed: ${circuit.reason.replace(/\.$/, '')}; the later requests to ${circuit.scope} were not sent, as the error would repeat`,
     ),

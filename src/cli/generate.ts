@@ -7,7 +7,7 @@ import { generateImages } from '../generate.js';
 import { readImageFile, saveImages } from '../files/files.js';
 import { redactSecrets } from '../errors/errors.js';
 import { timeoutSignal } from '../util/timeout.js';
-import { bytesForRequests, checkWritableFolder } from '../files/folder-checks.js';
+import { checkCanKeep } from '../files/folder-checks.js';
 import type { GenerateRequest } from '../pipeline/parse.js';
 import type { CommandContext } from './output.js';
 import { pathFromHere } from './output.js';
@@ -79,7 +79,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
       const timeoutMs = timeoutFlag('--timeout', flags.timeout, parseDuration);
       // Ctrl-C cancels the request; --timeout ends it with a TimeoutError, which names the model.
       const controller = new AbortController();
-      const onStop = () => controller.abort(new DOMException('interrupted (Ctrl-C); nothing was saved', 'AbortError'));
+      const onStop = () => controller.abort(new DOMException(`${(stop.reason as Error).message}; nothing was saved`, 'AbortError'));
       const signal = timeoutSignal(
         timeoutMs,
         { operation: 'the request', message: `no answer within ${flags.timeout} (--timeout); nothing was saved` },
@@ -106,7 +106,7 @@ export function generateCommand({ io, setExitCode, stop, setQuitNote, telemetry 
         };
         io.stderr(offlineNotice);
         // Before anything is sent: a folder that cannot take the image would only waste the request.
-        await checkWritableFolder({ folder: outDir, bytesNeeded: await bytesForRequests([request]), field: '--out' });
+        await checkCanKeep({ folder: outDir, requests: [request], field: '--out' });
         const result = await generateImages(request, { maxRetries, abortSignal: signal, readFile: (file, { maxBytes }) => readImageFile(file, { maxBytes, signal }), ...telemetry() });
         const saved = await saveImages({
           images: result.images,

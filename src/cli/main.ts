@@ -25,13 +25,15 @@ export async function runCli(
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   program.hook('preAction', async () => (await import('./settings.js')).applySettings(io, program.opts<{ config?: string; price: string[] }>()));
-  // Ctrl-C is handled here and nowhere else. Once: stop, i.e. no new request starts and those in
-  // flight finish (batch, compare), the request is cancelled (generate), the server closes
-  // (emulator, MCP). Twice: leave now, saying what is kept (every write is atomic and the journal drops
-  // a torn line, so a re-run resumes cleanly).
+  // Stop signals are handled here and nowhere else, the same for every command: Ctrl-C (SIGINT),
+  // SIGTERM (`timeout`, `docker stop`, systemd) and SIGHUP (the terminal closed). Once: stop, i.e.
+  // no new request starts and those in flight finish (batch, compare), the request is cancelled
+  // (generate, models --refresh), the server closes (emulator, MCP). Twice: leave now, saying what
+  // is kept (every write is atomic and the journal drops a torn line, so a re-run resumes cleanly).
   const stop = new AbortController();
   let quitNote = 'every file written so far is whole; nothing half-written is left';
   let cliTelemetry: CliTelemetry | undefined;
+  let stoppedBy: StopSignal | undefined;
   const context: CommandContext = {
     io,
     setExitCode,
@@ -44,19 +46,21 @@ export async function runCli(
     if (!['generate', 'batch', 'compare', 'mcp'].includes(command.name())) return;
     cliTelemetry = await (await import('./otel.js')).startCliTelemetry({ flags: program.opts<OtelFlags>(), io, functionId: `imagegen ${command.name()}` });
   });
-  const onInterrupt = () => {
+  const onSignal = (signal: StopSignal) => {
     if (stop.signal.aborted) {
-      io.stderr(`\nquit (Ctrl-C twice): ${quitNote}\n`);
-      process.exit(EXIT_INTERRUPTED);
+      io.stderr(`\nquit (${STOP_SIGNALS[signal].name} twice): ${quitNote}\n`);
+      process.exit(STOP_SIGNALS[signal].exitCode);
     }
-    stop.abort(new Error('interrupted (Ctrl-C)'));
+    stoppedBy = signal;
+    // The terminal is gone: writing to it fails (EIO), which must not crash the run while it stops.
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    stop.abort(new Error(`interrupted (${STOP_SIGNALS[signal].name})`));
   };
+  const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
   const commandName = commandWord(argv);
-  process.on('SIGINT', onInterrupt);
-  // The servers (emulator, MCP) are also stopped by their supervisor's SIGTERM.
+  for (const [signal, listener] of listeners) process.on(signal, listener);
   const isServer = commandName === 'emulator' || commandName === 'mcp';
-  // A worker too: its supervisor's SIGTERM lets its jobs in flight finish, like Ctrl-C.
-  if (isServer || commandName === 'worker') process.on('SIGTERM', onInterrupt);
+  // A worker too: its supervisor's SIGTERM lets its jobs in flight finish, like Ctrl-C (every command listens to the stop signals above).
   const untilStopped = () => new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
   // Only the command being run is loaded (with the library behind it), so `--version` and a single
   // command start fast; help and a mistyped command name need them all, for the list and suggestions.
@@ -64,7 +68,7 @@ export async function runCli(
     generate: async () => (await import('./generate.js')).generateCommand(context),
     batch: async () => (await import('./batch.js')).batchCommand(context),
     compare: async () => (await import('./compare.js')).compareCommand(context),
-    models: async () => (await import('./models.js')).modelsCommand(io),
+    models: async () => (await import('./models.js')).modelsCommand(context),
     mcp: async () => (await import('./mcp.js')).mcpCommand(context),
     emulator: async () => (await import('./emulator.js')).emulatorCommand(io, stopSignal ?? untilStopped),
     worker: async () => (await import('./worker.js')).workerCommand(context),
@@ -80,9 +84,9 @@ export async function runCli(
   for (const command of commands) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
-  // A stopped run ends with 130 (128 + SIGINT), as shells expect, after its summary; a server
-  // that was asked to stop simply ends.
-  const stoppedCode = () => (stop.signal.aborted && !isServer ? EXIT_INTERRUPTED : undefined);
+  // A stopped run ends with 128 + the signal's number (130 for Ctrl-C), as shells expect, after its
+  // summary; a server that was asked to stop simply ends.
+  const stoppedCode = () => (stoppedBy !== undefined && !isServer ? STOP_SIGNALS[stoppedBy].exitCode : undefined);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return stoppedCode() ?? exitCode;
@@ -98,10 +102,18 @@ export async function runCli(
     return stoppedCode() ?? exitCodeFor(error);
   } finally {
     await cliTelemetry?.shutdown().catch(() => undefined);
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
+    for (const [signal, listener] of listeners) process.off(signal, listener);
   }
 }
+
+type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** The signals that stop a command, how messages name them, and the exit code each ends with (128 + its number). */
+const STOP_SIGNALS: Record<StopSignal, { name: string; exitCode: number }> = {
+  SIGINT: { name: 'Ctrl-C', exitCode: EXIT_INTERRUPTED },
+  SIGTERM: { name: 'SIGTERM', exitCode: 128 + 15 },
+  SIGHUP: { name: 'SIGHUP', exitCode: 128 + 1 },
+};
 
 /** The command's name: the first word that is neither a global flag nor a global flag's value. */
 function commandWord(argv: readonly string[]): string | undefined {

@@ -7,7 +7,7 @@ import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { budgetFlag, LOCAL_FALLBACK_MODEL, UsageError, wholeNumber, type CommandContext } from './output.js';
 import { VERSION } from '../version.js';
 
-type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string; maxCost?: string };
+type McpFlags = { out: string; model?: string; allowModels?: string; maxCount: string; maxCost?: string; allowDir?: string[] };
 
 /** `imagegen mcp`: an MCP server on stdio with `generate_image` and `list_models`. */
 export function mcpCommand({ io, stop, telemetry }: CommandContext): Command {
@@ -18,6 +18,7 @@ export function mcpCommand({ io, stop, telemetry }: CommandContext): Command {
     .option('--allow-models <list>', 'comma-separated models a call may choose (default: any)')
     .option('--max-count <n>', 'most images in one call', '4')
     .option('--max-cost <usd>', 'the most all calls together may cost (actual where reported, else estimated); calls past it are refused')
+    .option('--allow-dir <dir>', 'a folder referenceImages may name files in (repeatable; default: --out and the working directory)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .action(async (flags: McpFlags) => {
       const log = (line: string) => io.stderr(`${redactSecrets(line)}\n`);
       const maxCount = wholeNumber('--max-count', flags.maxCount, 1, 100);
@@ -54,6 +55,8 @@ export function mcpCommand({ io, stop, telemetry }: CommandContext): Command {
           cause: error,
         });
       });
-      await serveOverStdio({ outDir: path.resolve(io.cwd, flags.out), model, allowModels, maxCount, version: VERSION, log, signal: stop, maxCostUsd, ...telemetry() });
+      const outDir = path.resolve(io.cwd, flags.out);
+      const allowDirs = flags.allowDir === undefined ? [outDir, io.cwd] : flags.allowDir.map((dir) => path.resolve(io.cwd, dir));
+      await serveOverStdio({ outDir, model, allowModels, maxCount, version: VERSION, log, signal: stop, allowDirs, maxCostUsd, ...telemetry() });
     });
 }

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import { formatPrice, listModels, liveModelList, pricePerImage, resolveModel, type ModelCapabilities } from '../models/catalog.js';
+import { formatPrice, isLiveModel, listModels, pricePerImage, resolveModel, type ModelCapabilities } from '../models/catalog.js';
 import { closestName, suggestAnyModel, unknownProviderMessage } from '../models/did-you-mean.js';
 import type { CatalogComparison } from '../models/live-models.js';
 import { findAdapter } from '../providers/index.js';
 import { DEFAULT_MODEL_LIST_MAX_AGE_MS, refreshModelListCached } from '../files/model-list-cache.js';
 import { DEFAULT_MODEL } from '../pipeline/parse.js';
 import { parseDuration } from '../util/units.js';
-import type { CliIO } from './output.js';
+import type { CommandContext } from './output.js';
 import { parseFlag, UsageError } from './output.js';
 
 type ModelsFlags = { provider?: string; json?: boolean; refresh?: boolean; maxAge?: string; wide?: boolean };
@@ -17,7 +17,7 @@ const COLUMNS = 80;
 const DEFAULT_PROVIDER = DEFAULT_MODEL.slice(0, DEFAULT_MODEL.indexOf(':'));
 
 /** `imagegen models`: the catalog, with what each model accepts and its price estimate. */
-export function modelsCommand(io: CliIO): Command {
+export function modelsCommand({ io, stop }: CommandContext): Command {
   return new Command('models')
     .description('list the models in the catalog, what each accepts, and its price estimate; with <model>, every detail of one')
     .argument('[model]', 'one model, as provider:model (or a model id of the default provider); any other text lists the models whose name contains it, e.g. kontext')
@@ -39,7 +39,8 @@ export function modelsCommand(io: CliIO): Command {
           throw new UsageError(`--refresh: ${provider} has no live model list the toolkit can read (togetherai has)`);
         }
         const maxAgeMs = flags.maxAge === undefined ? DEFAULT_MODEL_LIST_MAX_AGE_MS : parseFlag('--max-age', flags.maxAge, parseDuration);
-        const result = await refreshModelListCached({ provider, maxAgeMs });
+        // The stop signal (Ctrl-C, SIGTERM, SIGHUP) cancels the fetch; the list's own deadline bounds it otherwise.
+        const result = await refreshModelListCached({ provider, maxAgeMs, abortSignal: stop });
         refreshed = { ...result, total: result.list.models.length };
         // Models the release does not know run with the provider's generic capabilities: shown so.
         models = [...models, ...result.newModels.map((model) => resolveModel(provider, model.id))];
@@ -123,8 +124,7 @@ function findOne(reference: string, models: readonly ModelCapabilities[]): Model
     models.find((model) => byId(model) === reference) ??
     (provider === undefined ? [...models].sort(defaultProviderFirst).find((model) => model.modelId === reference) : undefined);
   if (exact !== undefined) return exact;
-  const listed = provider === undefined ? undefined : liveModelList(provider)?.models.find((model) => model.id === reference.slice(colon + 1));
-  if (provider !== undefined && listed !== undefined) return resolveModel(provider, listed.id);
+  if (provider !== undefined && isLiveModel(provider, reference.slice(colon + 1))) return resolveModel(provider, reference.slice(colon + 1));
   // Without a provider, the model of the same name first, never another provider's look-alike.
   const suggested = provider === undefined ? suggestAnyModel(reference) : closestName(reference, models.map(byId));
   throw new UsageError(
@@ -148,8 +148,12 @@ const MARKS = [
   { mark: '~', meaning: 'no longer in the live list', applies: (model: ModelCapabilities, refreshed?: Refreshed) => refreshed !== undefined && isUnlisted(model, refreshed) },
 ] as const;
 
+const unlistedIds = new WeakMap<CatalogComparison, Set<string>>();
+
 function isUnlisted(model: { provider: string; modelId: string }, refreshed: CatalogComparison): boolean {
-  return refreshed.provider === model.provider && refreshed.unlistedModels.some((each) => each.modelId === model.modelId);
+  let ids = unlistedIds.get(refreshed);
+  if (ids === undefined) unlistedIds.set(refreshed, (ids = new Set(refreshed.unlistedModels.map((each) => each.modelId))));
+  return refreshed.provider === model.provider && ids.has(model.modelId);
 }
 
 /**
@@ -160,7 +164,11 @@ function compactTable(models: readonly ModelCapabilities[], refreshed: Refreshed
   const headers = ['model', 'size', 'n', 'steps', 'img in', '$/image'];
   const sections = new Map<string, ModelCapabilities[]>();
   const ordered = [...models].sort((first, second) => defaultProviderFirst(first, second) || Number(first.deprecated !== undefined) - Number(second.deprecated !== undefined));
-  for (const model of ordered) sections.set(model.provider, [...(sections.get(model.provider) ?? []), model]);
+  for (const model of ordered) {
+    const members = sections.get(model.provider);
+    if (members === undefined) sections.set(model.provider, [model]);
+    else members.push(model);
+  }
   const rows = [...sections.values()].flat().map((model) => ({
     model,
     mark: MARKS.find(({ applies }) => applies(model, refreshed))?.mark ?? ' ',
@@ -177,9 +185,10 @@ function compactTable(models: readonly ModelCapabilities[], refreshed: Refreshed
     `${mark} ${cells.map((cell, column) => `${column === 0 ? '' : ' '.repeat(gap(column))}${rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)}`).join('')}`.trimEnd();
 
   const out = [line(' ', headers)];
-  for (const [provider, members] of sections) {
+  // Rows are in section order already: a section's rows are those of its provider (a scan, not a search per row).
+  for (const provider of sections.keys()) {
     out.push(`${provider}${provider === DEFAULT_PROVIDER ? ' (default provider)' : provider === 'local' ? ' (offline placeholder, no key)' : ''}`);
-    for (const row of rows.filter((each) => members.includes(each.model))) {
+    for (const row of rows.filter((each) => each.model.provider === provider)) {
       const [id, ...others] = row.cells;
       if (id!.length <= widths[0]!) {
         out.push(line(row.mark, row.cells));

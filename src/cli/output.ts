@@ -78,7 +78,7 @@ export function formatError(error: unknown, { verbose }: { verbose: boolean }): 
       const root = issue.field.split('.')[0] ?? issue.field;
       const flag = FLAGS[root];
       const label = flag && flag !== issue.field ? `${flag} (${issue.field})` : issue.field;
-      return `  - ${label}: ${issue.message} (got ${JSON.stringify(issue.value) ?? 'nothing'})`;
+      return `  - ${label}: ${issue.message} (got ${shown(issue.value)})`;
     });
     text = `error: invalid input, nothing was sent:\n${lines.join('\n')}`;
   } else if (error instanceof Error) {
@@ -88,6 +88,15 @@ export function formatError(error: unknown, { verbose }: { verbose: boolean }): 
   }
   if (verbose && error instanceof Error && error.stack) text += `\n${error.stack}`;
   return redactSecrets(inDoorWords(text, 'shell'));
+}
+
+/** A value as JSON, or what it is when it cannot be shown so (too deep, circular). */
+function shown(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'nothing';
+  } catch {
+    return 'an object too deeply nested (or circular) to show';
+  }
 }
 
 /** `"12"` → 12; anything else is passed on as given, for the schema to name it. */

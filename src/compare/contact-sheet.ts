@@ -4,6 +4,7 @@ import type { OverlayOptions } from 'sharp';
 import { redactSecrets } from '../errors/errors.js';
 import { writeFileAtomically } from '../files/files.js';
 import { loadSharp } from '../files/sharp.js';
+import { TEXT_LINE_ADVANCE, textImage, wrapPixelText } from '../placeholder/label.js';
 import type { ExperimentRow } from './types.js';
 
 /** Width of the left column that names each grid row (prompt and seed). */
@@ -179,45 +180,47 @@ async function drawPage({ grid, folder, outputPath, cellSize }: { grid: Experime
   const cellLeft = (columnIndex: number) => CONTACT_SHEET_LABEL_WIDTH + CONTACT_SHEET_GAP + columnIndex * (cellSize + CONTACT_SHEET_GAP);
   const cellTop = (rowIndex: number) => CONTACT_SHEET_HEADER_HEIGHT + CONTACT_SHEET_GAP + rowIndex * (cellSize + CONTACT_SHEET_GAP);
 
-  const svg: string[] = [];
-  /** Drawn over the images: the marks of cells whose column settings were not sent as set. */
-  const marks: string[] = [];
-  const images: OverlayOptions[] = [];
+  // Everything drawn is composited onto a plain page: the images, the tiles' backgrounds and the
+  // labels, drawn in the toolkit's own pixel font (SVG text needs system fonts, which slim
+  // containers, Lambda and CI images lack: sharp issues 3479, 1875, 2317).
+  const layers: OverlayOptions[] = [];
+  const headerScale = cellSize >= 96 ? 2 : 1;
   grid.columns.forEach((column, columnIndex) => {
     // The settings are what tell two columns of one model apart: they get the last line whatever
     // the model name leaves.
-    const lineLength = charactersPerLine(cellSize, HEADER_FONT_SIZE);
+    const columns = Math.floor(cellSize / headerScale);
     const settings = Object.entries(column.settings).map(([name, value]) => `${name}=${value}`).join(' ');
-    const lines = [...wrapText(shortModelName(column.model, lineLength * 2), lineLength, settings ? 2 : 3), ...(settings ? wrapText(settings, lineLength, 1) : [])];
-    svg.push(textBlock({ lines, x: cellLeft(columnIndex), y: 14, fontSize: HEADER_FONT_SIZE, fill: TEXT_COLOR, bold: true }));
+    const room = Math.max(1, Math.floor((CONTACT_SHEET_HEADER_HEIGHT - 2 * HEADER_TOP) / (TEXT_LINE_ADVANCE * headerScale)));
+    const modelLines = Math.max(1, room - (settings ? 1 : 0));
+    const lines = [
+      ...wrapPixelText(shortModelName(column.model, Math.floor(columns / 6) * modelLines), columns, modelLines),
+      ...(settings ? wrapPixelText(settings, columns, room - modelLines) : []),
+    ];
+    layers.push(...text({ lines, left: cellLeft(columnIndex), top: HEADER_TOP, scale: headerScale, color: TEXT_COLOR }));
   });
   const tiles = grid.rows.flatMap((gridRow, rowIndex) => {
-    svg.push(rowLabel({ gridRow, top: cellTop(rowIndex), cellSize }));
-    return gridRow.cells.map(async (cell, columnIndex) => {
+    layers.push(...rowLabel({ gridRow, top: cellTop(rowIndex), cellSize }));
+    return gridRow.cells.map(async (cell, columnIndex): Promise<OverlayOptions[]> => {
       const left = cellLeft(columnIndex);
       const top = cellTop(rowIndex);
       if (cell === undefined) return tile({ left, top, cellSize, background: EMPTY_BACKGROUND, title: 'no result', titleColor: MUTED_COLOR, reason: '' });
       if (cell.status !== 'done') return tile({ left, top, cellSize, background: FAILED_BACKGROUND, title: cell.status === 'not-run' ? 'not run' : 'failed', titleColor: FAILED_COLOR, reason: cell.error ?? 'no reason given' });
       try {
         const input = await sharp(imageFilePath(folder, cell.file))
-          .resize(cellSize, cellSize, { fit: 'contain', background: CELL_BACKGROUND })
+          .resize(cellSize, cellSize, { fit: 'contain', background: hex(CELL_BACKGROUND) })
           .png()
           .toBuffer();
-        images.push({ input, left, top });
         const unsent = unsentSettings(cell, grid.columns[columnIndex]!);
-        if (unsent.length > 0) marks.push(unsentMark({ left, top, cellSize, settings: unsent }));
-        return '';
+        return [{ input, left, top }, ...(unsent.length === 0 ? [] : unsentMark({ left, top, cellSize, settings: unsent }))];
       } catch (error) {
         return tile({ left, top, cellSize, background: FAILED_BACKGROUND, title: 'failed', titleColor: FAILED_COLOR, reason: `image unreadable: ${error instanceof Error ? error.message : String(error)}` });
       }
     });
   });
-  svg.push(...(await Promise.all(tiles)));
+  layers.push(...(await Promise.all(tiles)).flat());
 
-  const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${svg.join('')}</svg>`;
-  const markOverlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${marks.join('')}</svg>`;
-  const png = await sharp({ create: { width, height, channels: 3, background: PAGE_BACKGROUND } })
-    .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }, ...images, ...(marks.length === 0 ? [] : [{ input: Buffer.from(markOverlay), left: 0, top: 0 }])])
+  const png = await sharp({ create: { width, height, channels: 3, background: hex(PAGE_BACKGROUND) } })
+    .composite(layers)
     .png()
     .toBuffer();
   await writeFileAtomically(outputPath, png);
@@ -229,30 +232,38 @@ export function unsentSettings(cell: ExperimentRow, column: GridColumn): string[
   return Object.keys(column.settings).filter((name) => cell.warnings.some((warning) => warning.field === name));
 }
 
-/** An amber band across the bottom of a cell: which of its column's settings were not sent as set. */
-function unsentMark({ left, top, cellSize, settings }: { left: number; top: number; cellSize: number; settings: readonly string[] }): string {
-  const fontSize = Math.max(9, Math.round(cellSize / 20));
-  const band = Math.round(fontSize * LINE_HEIGHT_RATIO) + 6;
-  const text = truncate(`⚠ ${settings.join(', ')} not sent as set`, charactersPerLine(cellSize - 8, fontSize));
+/** An amber band across the bottom of a cell, in the pixel font: which of its column's settings were not sent as set. */
+function unsentMark({ left, top, cellSize, settings }: { left: number; top: number; cellSize: number; settings: readonly string[] }): OverlayOptions[] {
+  const scale = Math.max(1, Math.floor(cellSize / 200));
+  const band = TEXT_LINE_ADVANCE * scale + 6;
+  const lines = wrapPixelText(`! ${settings.join(', ')} not sent as set`, Math.floor((cellSize - 8) / scale), 1);
   return [
-    `<rect x="${left}" y="${top + cellSize - band}" width="${cellSize}" height="${band}" fill="${UNSENT_BACKGROUND}"/>`,
-    textBlock({ lines: [text], x: left + 4, y: top + cellSize - band + 3, fontSize, fill: TEXT_COLOR, bold: true }),
-  ].join('');
+    { input: { create: { width: cellSize, height: band, channels: 3, background: hex(UNSENT_BACKGROUND) } }, left, top: top + cellSize - band },
+    ...text({ lines, left: left + 4, top: top + cellSize - band + 3, scale, color: TEXT_COLOR }),
+  ];
 }
 
-const UNSENT_BACKGROUND = '#f5b800';
-const PAGE_BACKGROUND = '#ffffff';
-const CELL_BACKGROUND = '#eeeeee';
-const EMPTY_BACKGROUND = '#f6f6f6';
-const FAILED_BACKGROUND = '#fbe4e4';
-const FAILED_COLOR = '#b3261e';
-const TEXT_COLOR = '#1f1f1f';
-const MUTED_COLOR = '#666666';
-const HEADER_FONT_SIZE = 12;
-const LABEL_FONT_SIZE = 13;
-const LINE_HEIGHT_RATIO = 1.3;
-// No font is embedded: librsvg picks whatever sans-serif fontconfig has, and never the network.
-const FONT_FAMILY = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
+type Rgb = readonly [number, number, number];
+const PAGE_BACKGROUND: Rgb = [255, 255, 255];
+const CELL_BACKGROUND: Rgb = [238, 238, 238];
+const EMPTY_BACKGROUND: Rgb = [246, 246, 246];
+const FAILED_BACKGROUND: Rgb = [251, 228, 228];
+const FAILED_COLOR: Rgb = [179, 38, 30];
+const UNSENT_BACKGROUND: Rgb = [245, 184, 0];
+/** The labels' ink colours, exact (the pixel font has no anti-aliasing): tests look for them. */
+export const CONTACT_SHEET_TEXT_COLOR: Rgb = [31, 31, 31];
+const TEXT_COLOR = CONTACT_SHEET_TEXT_COLOR;
+const MUTED_COLOR: Rgb = [102, 102, 102];
+const HEADER_TOP = 8;
+
+const hex = ([red, green, blue]: Rgb) => ({ r: red, g: green, b: blue });
+
+/** Lines of pixel-font text as a layer whose top-left corner is at (left, top); none for no lines. */
+function text({ lines, left, top, scale, color }: { lines: readonly string[]; left: number; top: number; scale: number; color: Rgb }): OverlayOptions[] {
+  const image = textImage({ lines, scale, color });
+  if (image === undefined) return [];
+  return [{ input: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), raw: { width: image.width, height: image.height, channels: 4 }, left, top }];
+}
 
 /** The resolved image file of a done row, refusing paths that leave the experiment folder. */
 function imageFilePath(folder: string, relativePath: string | undefined): string {
@@ -264,18 +275,18 @@ function imageFilePath(folder: string, relativePath: string | undefined): string
   return target;
 }
 
-function rowLabel({ gridRow, top, cellSize }: { gridRow: GridRow; top: number; cellSize: number }): string {
+function rowLabel({ gridRow, top, cellSize }: { gridRow: GridRow; top: number; cellSize: number }): OverlayOptions[] {
   const padding = 10;
-  const lineHeight = Math.round(LABEL_FONT_SIZE * LINE_HEIGHT_RATIO);
+  const scale = cellSize >= 100 ? 2 : 1;
+  const lineHeight = TEXT_LINE_ADVANCE * scale;
+  const columns = Math.floor((CONTACT_SHEET_LABEL_WIDTH - 2 * padding) / scale);
   const maximumLines = Math.max(2, Math.floor((cellSize - 2 * padding) / lineHeight));
   const seedLine = `seed ${gridRow.seed ?? '(none)'}${gridRow.repeat > 0 ? ` (${gridRow.repeat + 1})` : ''}`;
-  const excerpt = truncate(gridRow.prompt.replace(/\s+/g, ' ').trim(), 40);
-  const promptLines = wrapText(excerpt, charactersPerLine(CONTACT_SHEET_LABEL_WIDTH - 2 * padding, LABEL_FONT_SIZE), Math.min(3, maximumLines - 2));
+  const promptLines = wrapPixelText(gridRow.prompt.slice(0, 200), columns, Math.min(3, maximumLines - 2));
   return [
-    textBlock({ lines: [`prompt #${gridRow.promptIndex + 1}`], x: padding, y: top + padding, fontSize: LABEL_FONT_SIZE, fill: TEXT_COLOR, bold: true }),
-    textBlock({ lines: promptLines, x: padding, y: top + padding + lineHeight, fontSize: LABEL_FONT_SIZE, fill: TEXT_COLOR, bold: false }),
-    textBlock({ lines: [seedLine], x: padding, y: top + padding + lineHeight * (promptLines.length + 1), fontSize: LABEL_FONT_SIZE, fill: MUTED_COLOR, bold: false }),
-  ].join('');
+    ...text({ lines: [`prompt #${gridRow.promptIndex + 1}`, ...promptLines], left: padding, top: top + padding, scale, color: TEXT_COLOR }),
+    ...text({ lines: [seedLine], left: padding, top: top + padding + lineHeight * (promptLines.length + 1), scale, color: MUTED_COLOR }),
+  ];
 }
 
 function tile({
@@ -290,40 +301,28 @@ function tile({
   left: number;
   top: number;
   cellSize: number;
-  background: string;
+  background: Rgb;
   title: string;
-  titleColor: string;
+  titleColor: Rgb;
   reason: string;
-}): string {
+}): OverlayOptions[] {
   const padding = Math.max(4, Math.round(cellSize / 16));
-  const titleSize = Math.max(10, Math.round(cellSize / 10));
-  const reasonSize = Math.max(8, Math.round(cellSize / 22));
-  const reasonLineHeight = Math.round(reasonSize * LINE_HEIGHT_RATIO);
-  const reasonTop = top + padding * 2 + titleSize;
-  const reasonLines = wrapText(
-    redactSecrets(reason).replace(/\s+/g, ' ').trim(),
-    charactersPerLine(cellSize - 2 * padding, reasonSize),
-    Math.max(0, Math.floor((top + cellSize - padding - reasonTop) / reasonLineHeight)),
+  const titleScale = Math.max(1, Math.round(cellSize / 100));
+  const reasonScale = Math.max(1, Math.floor(cellSize / 200));
+  const reasonTop = top + padding * 2 + TEXT_LINE_ADVANCE * titleScale;
+  const reasonLines = wrapPixelText(
+    redactSecrets(reason),
+    Math.floor((cellSize - 2 * padding) / reasonScale),
+    Math.max(0, Math.floor((top + cellSize - padding - reasonTop) / (TEXT_LINE_ADVANCE * reasonScale))),
   );
   return [
-    `<rect x="${left}" y="${top}" width="${cellSize}" height="${cellSize}" fill="${background}"/>`,
-    textBlock({ lines: [title], x: left + padding, y: top + padding, fontSize: titleSize, fill: titleColor, bold: true }),
-    textBlock({ lines: reasonLines, x: left + padding, y: reasonTop, fontSize: reasonSize, fill: TEXT_COLOR, bold: false }),
-  ].join('');
+    { input: { create: { width: cellSize, height: cellSize, channels: 3, background: hex(background) } }, left, top },
+    ...text({ lines: wrapPixelText(title, Math.floor((cellSize - 2 * padding) / titleScale), 1), left: left + padding, top: top + padding, scale: titleScale, color: titleColor }),
+    ...text({ lines: reasonLines, left: left + padding, top: reasonTop, scale: reasonScale, color: TEXT_COLOR }),
+  ];
 }
 
-/** Lines of text whose first line's top edge is at `y`. */
-function textBlock({ lines, x, y, fontSize, fill, bold }: { lines: readonly string[]; x: number; y: number; fontSize: number; fill: string; bold: boolean }): string {
-  if (lines.length === 0) return '';
-  const lineHeight = Math.round(fontSize * LINE_HEIGHT_RATIO);
-  const spans = lines.map((line, index) => `<tspan x="${x}" y="${y + fontSize + index * lineHeight}">${escapeXml(line)}</tspan>`).join('');
-  return `<text font-family="${FONT_FAMILY}" font-size="${fontSize}"${bold ? ' font-weight="bold"' : ''} fill="${fill}">${spans}</text>`;
-}
 
-/** How many characters fit in `width` pixels; SVG cannot measure text, so this assumes a wide average glyph. */
-function charactersPerLine(width: number, fontSize: number): number {
-  return Math.max(4, Math.floor(width / (fontSize * 0.62)));
-}
 
 /**
  * A model name that fits: `provider:org/model` loses the organisation first, since the last part
@@ -333,52 +332,4 @@ function shortModelName(model: string, room: number): string {
   if (model.length <= room) return model;
   const separator = model.indexOf(':');
   return `${model.slice(0, separator + 1)}${model.slice(separator + 1).split('/').pop()}`;
-}
-
-/**
- * Greedy word wrap that prefers to break after a space, `/` or `:` (model ids have few spaces),
- * cuts words longer than a line, and ends the last line with `…` when text is left over.
- */
-function wrapText(text: string, lineLength: number, maximumLines: number): string[] {
-  if (maximumLines <= 0 || text === '') return [];
-  const lines: string[] = [];
-  let current = '';
-  for (const token of text.split(/(?<=[\s/:])/)) {
-    let rest = token;
-    while (rest.length > 0) {
-      if (current.length + rest.length <= lineLength) {
-        current += rest;
-        rest = '';
-      } else if (current.length > 0) {
-        lines.push(current.trimEnd());
-        current = '';
-        rest = rest.trimStart();
-      } else {
-        lines.push(rest.slice(0, lineLength));
-        rest = rest.slice(lineLength);
-      }
-    }
-  }
-  if (current.trim() !== '') lines.push(current.trimEnd());
-  if (lines.length <= maximumLines) return lines;
-  const kept = lines.slice(0, maximumLines);
-  kept[maximumLines - 1] = `${kept[maximumLines - 1]!.slice(0, lineLength - 1).trimEnd()}…`;
-  return kept;
-}
-
-function truncate(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length - 1).trimEnd()}…`;
-}
-
-function escapeXml(text: string): string {
-  return (
-    text
-      // Characters XML 1.0 forbids outright; one in a prompt would make librsvg reject the whole sheet.
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-      .replaceAll('&', '&amp;')
-      .replaceAll('<', '&lt;')
-      .replaceAll('>', '&gt;')
-      .replaceAll('"', '&quot;')
-      .replaceAll("'", '&apos;')
-  );
 }

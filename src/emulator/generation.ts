@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadSharp } from '../files/sharp.js';
-import { renderPixels } from '../placeholder/render.js';
+import { renderPixels, renderPlaceholder } from '../placeholder/render.js';
 import { corruptBase64, InvalidHeaderError, truncateBody, type FaultKind, type FaultShaper, type RequestPlan } from './faults.js';
 import { parseJson, rateLimitHeaders, readBody, waitUntil, type JsonResult, type ResponseHeaders } from './http.js';
 import { checkKey, countStatus, recordRequest, sendResult, type EmulatorState } from './state.js';
@@ -61,16 +61,22 @@ function openExchange(state: EmulatorState, response: ServerResponse, started: n
 
 type ParsedBody = { value: unknown } | { error: EmulatorError };
 
-/** Reads and records the body, then the checks made before anything is drawn: key, rate limit, size. */
+/** The checks made before anything is drawn: key, then (reading and recording the body) rate limit and size. */
 async function admit(
   state: EmulatorState,
   request: IncomingMessage,
 ): Promise<{ parsed: ParsedBody; limitHeaders: ResponseHeaders } | { refused: EmulatorError; headers: ResponseHeaders }> {
+  // The key first: a request without a good one is answered without its body being read or kept,
+  // so no one without a key can fill the emulator's memory.
+  const denied = checkKey(state, request);
+  if (denied) {
+    recordRequest(state, request, undefined, 0);
+    request.resume();
+    return { refused: denied, headers: {} };
+  }
   const raw = await readBody(request);
   const parsed = raw === undefined ? undefined : parseJson(raw);
-  recordRequest(state, request, parsed === undefined ? undefined : 'value' in parsed ? parsed.value : raw);
-  const denied = checkKey(state, request);
-  if (denied) return { refused: denied, headers: {} };
+  recordRequest(state, request, parsed === undefined ? undefined : 'value' in parsed ? parsed.value : raw, raw?.length ?? 0);
   const limit = state.shaper.takeRateLimit();
   const limitHeaders = limit ? rateLimitHeaders(limit) : {};
   if (limit && !limit.allowed) {
@@ -214,12 +220,21 @@ function writeImageResponse(
   return undefined;
 }
 
+/**
+ * The pictures, encoded with sharp where it is installed (off the event loop, in libvips' threads),
+ * else with the placeholder renderer's pure-JS encoders (same pixels; fine for tests and demos).
+ */
 async function renderImages({ prompt, n, width, height, outputFormat, model }: GenerationRequest, firstSeed: number): Promise<Buffer[]> {
-  const sharp = await loadSharp('The emulator');
+  const sharp = await loadSharp('The emulator').catch(() => undefined);
   const images: Promise<Buffer>[] = [];
   for (let index = 0; index < n; index++) {
-    const pixels = renderPixels({ prompt, seed: firstSeed + index, width, height, model: model.id });
-    const image = sharp(pixels, { raw: { width, height, channels: 3 } });
+    const picture = { prompt, seed: firstSeed + index, width, height, model: model.id };
+    if (sharp === undefined) {
+      const bytes = renderPlaceholder({ ...picture, format: outputFormat });
+      images.push(Promise.resolve(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+      continue;
+    }
+    const image = sharp(renderPixels(picture), { raw: { width, height, channels: 3 } });
     images.push(outputFormat === 'png' ? image.png().toBuffer() : image.jpeg().toBuffer());
   }
   return Promise.all(images);

@@ -38,7 +38,7 @@ export function handleDownload(state: EmulatorState, request: IncomingMessage, r
     response.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden: send a non-empty User-Agent header\n');
     return finish(403);
   }
-  const image = state.store.get(decodeURIComponent(file));
+  const image = state.store.get(decodedName(file));
   if (!image) {
     response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found (the image expired or never existed)\n');
     return finish(404);
@@ -52,4 +52,13 @@ export function handleDownload(state: EmulatorState, request: IncomingMessage, r
 /** Anything else: Together's 404. */
 export function handleNotFound(state: EmulatorState, response: ServerResponse, method: string, path: string): void {
   sendResult(state, response, togetherError(404, { message: `No route for ${method} ${path}`, code: 'not_found' }));
+}
+
+/** A file name from the path; one that is not valid percent-encoding (`%E0%A4%A`) names no file. */
+function decodedName(file: string): string {
+  try {
+    return decodeURIComponent(file);
+  } catch {
+    return '';
+  }
 }

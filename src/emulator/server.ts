@@ -1,6 +1,5 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadSharp } from '../files/sharp.js';
 import { createRequestListener } from './routes.js';
 import { createEmulatorState, resetState, snapshotStats } from './state.js';
 import type { Emulator, EmulatorOptions } from './types.js';
@@ -15,9 +14,6 @@ import type { Emulator, EmulatorOptions } from './types.js';
  * await emulator.close();
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  // Every image it answers with is drawn with sharp: without it, refuse now, saying what to install,
-  // rather than listen and answer each request with a 500.
-  await loadSharp('The emulator');
   const host = options.host ?? '127.0.0.1';
   const state = createEmulatorState(options);
   const server = createServer(createRequestListener(state));

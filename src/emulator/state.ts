@@ -9,6 +9,8 @@ import { togetherError, type EmulatorError, type TogetherErrorBody } from './val
 
 /** Recorded requests kept, so memory stays flat in long runs. */
 const MAX_RECORDED_REQUESTS = 1000;
+/** The most request-body text `requests()` holds at once. */
+const DEFAULT_RECORDED_BODY_BYTES = 64 * 1024 * 1024;
 /** Default byte budget of the URL image store. */
 const DEFAULT_STORED_IMAGE_BYTES = 64 * 1024 * 1024;
 
@@ -24,6 +26,9 @@ export type EmulatorState = {
   readonly pending: Set<AbortController>;
   stats: EmulatorStats;
   recorded: RecordedRequest[];
+  /** The size of each recorded body still held (0 once dropped), and their sum. */
+  recordedBodyBytes: number[];
+  recordedBytes: number;
   fileCounter: number;
   errorCounter: number;
   /** `http://host:port`, known once the server listens. */
@@ -41,6 +46,8 @@ export function createEmulatorState(options: EmulatorOptions): EmulatorState {
     pending: new Set(),
     stats: emptyStats(),
     recorded: [],
+    recordedBodyBytes: [],
+    recordedBytes: 0,
     fileCounter: 0,
     errorCounter: 0,
     origin: '',
@@ -67,13 +74,30 @@ export function checkKey(state: EmulatorState, request: IncomingMessage): Emulat
   return undefined;
 }
 
-export function recordRequest(state: EmulatorState, request: IncomingMessage, body: unknown): void {
+/**
+ * Keeps a request for `requests()`: the last 1,000, and the bodies of only as many of them as fit in
+ * `maxRecordedBodyBytes` (64 MB; older bodies are dropped first; the request stays, its body `undefined`).
+ */
+export function recordRequest(state: EmulatorState, request: IncomingMessage, body: unknown, bodyBytes: number): void {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  state.recorded.push({ method: request.method ?? 'POST', path: new URL(request.url ?? '/', 'http://emulator').pathname, headers, body });
-  if (state.recorded.length > MAX_RECORDED_REQUESTS) state.recorded.shift();
+  const maxBytes = state.options.maxRecordedBodyBytes ?? DEFAULT_RECORDED_BODY_BYTES;
+  const kept = bodyBytes <= maxBytes;
+  state.recorded.push({ method: request.method ?? 'POST', path: new URL(request.url ?? '/', 'http://emulator').pathname, headers, body: kept ? body : undefined });
+  state.recordedBodyBytes.push(kept ? bodyBytes : 0);
+  state.recordedBytes += kept ? bodyBytes : 0;
+  if (state.recorded.length > MAX_RECORDED_REQUESTS) {
+    state.recorded.shift();
+    state.recordedBytes -= state.recordedBodyBytes.shift() ?? 0;
+  }
+  for (let index = 0; state.recordedBytes > maxBytes && index < state.recorded.length; index++) {
+    if (state.recordedBodyBytes[index] === 0) continue;
+    state.recordedBytes -= state.recordedBodyBytes[index]!;
+    state.recordedBodyBytes[index] = 0;
+    state.recorded[index] = { ...state.recorded[index]!, body: undefined };
+  }
 }
 
 export function countStatus(state: EmulatorState, status: number): void {
@@ -88,6 +112,8 @@ export function snapshotStats({ stats }: EmulatorState): EmulatorStats {
 export function resetState(state: EmulatorState): void {
   state.stats = { ...emptyStats(), inFlight: state.stats.inFlight };
   state.recorded = [];
+  state.recordedBodyBytes = [];
+  state.recordedBytes = 0;
   state.shaper.reset();
 }
 

@@ -29,6 +29,8 @@ export type EmulatorOptions = {
   now?: (() => number) | undefined;
   /** Bytes of images kept for `url` responses; least recently used go first. @default 64 MiB */
   maxStoredImageBytes?: number | undefined;
+  /** Most request-body text `requests()` keeps at once; older bodies are dropped first. @default 64 MB */
+  maxRecordedBodyBytes?: number | undefined;
   /**
    * Models Together added after this release: listed on `GET /v1/models` and served, taking what the
    * schema allows. For trying `imagegen models --refresh` against a list the catalog lacks.

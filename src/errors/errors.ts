@@ -6,6 +6,7 @@ import { redactSecrets, type RequestSecrets } from './redaction.js';
 
 export { redactSecrets, registerSecret } from './redaction.js';
 import { ADVICE } from './doors.js';
+import { plainText, printableLines } from '../util/plain-text.js';
 
 const marker = Symbol.for('ai-imagegen.error');
 /** The keys of the call an error came from, for the renderings made later (JSON, inspect). */
@@ -23,6 +24,7 @@ export type ImagegenErrorKind =
   | 'model-not-found'
   | 'provider'
   | 'invalid-response'
+  | 'no-image'
   | 'timeout'
   | 'budget';
 
@@ -31,7 +33,8 @@ export class ImagegenError extends Error {
   readonly kind: ImagegenErrorKind;
 
   constructor({ kind, message, cause }: { kind: ImagegenErrorKind; message: string; cause?: unknown }) {
-    super(redactSecrets(message), cause === undefined ? undefined : { cause });
+    // Whatever a provider put into it (a message, an id, a URL), a message is safe to print.
+    super(printableLines(redactSecrets(message)), cause === undefined ? undefined : { cause });
     this.kind = kind;
     this.name = 'ImagegenError';
   }
@@ -170,6 +173,8 @@ type ProviderErrorFields = {
   modelId: string;
   statusCode?: number | undefined;
   providerMessage?: string | undefined;
+  /** Whether the provider says trying again may help (`APICallError.isRetryable`), when it says. */
+  isRetryable?: boolean | undefined;
   cause?: unknown;
 };
 
@@ -179,6 +184,8 @@ export class ProviderError extends ImagegenError {
   readonly modelId: string;
   readonly statusCode: number | undefined;
   readonly providerMessage: string | undefined;
+  /** Whether the provider said trying again may help; `undefined` when it did not say. */
+  readonly isRetryable: boolean | undefined;
 
   constructor(fields: ProviderErrorFields & { kind?: ImagegenErrorKind; message?: string }) {
     const status = fields.statusCode === undefined ? '' : ` (HTTP ${fields.statusCode})`;
@@ -193,7 +200,8 @@ export class ProviderError extends ImagegenError {
     this.provider = fields.provider;
     this.modelId = fields.modelId;
     this.statusCode = fields.statusCode;
-    this.providerMessage = fields.providerMessage === undefined ? undefined : redactSecrets(fields.providerMessage);
+    this.providerMessage = fields.providerMessage === undefined ? undefined : plainText(redactSecrets(fields.providerMessage));
+    this.isRetryable = fields.isRetryable;
   }
 
   static override isInstance(error: unknown): error is ProviderError {
@@ -338,6 +346,28 @@ export class InvalidResponseError extends ProviderError {
   }
 }
 
+/**
+ * The provider answered without error but with no image: its content filter removed them, or the
+ * result was empty. Asking again with the same request gets the same answer, so it is not retried.
+ */
+export class NoImageError extends ProviderError {
+  constructor(fields: ProviderErrorFields & { detail?: string }) {
+    super({
+      ...fields,
+      kind: 'no-image',
+      isRetryable: false,
+      message:
+        `${fields.provider} returned no image for ${fields.modelId}: ${fields.detail ?? 'the result was empty or filtered (content policy)'}. ` +
+        'Nothing was retried: the same request gets the same answer; change the prompt or the model.',
+    });
+    this.name = 'NoImageError';
+  }
+
+  static override isInstance(error: unknown): error is NoImageError {
+    return ImagegenError.isInstance(error) && error.kind === 'no-image';
+  }
+}
+
 /** What timed out, and within which limit; `provider` and `modelId` when a provider call did. */
 export type TimeoutFields = {
   /** What was waited for, e.g. `the request` or `the download from cdn.example.com`. */
@@ -443,12 +473,20 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A provider's message without trailing full stops, to sit inside a sentence of ours. */
-const tidy = (text: string | undefined) => text?.trim().replace(/\.+$/, '');
+/**
+ * A provider's message made printable (no control characters, at most `MAX_PROVIDER_TEXT`
+ * characters) and without trailing full stops, to sit inside a sentence of ours.
+ */
+const tidy = (text: string | undefined) => (text === undefined ? undefined : plainText(redactSecrets(text)).replace(/\.+$/, ''));
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = typeof value === 'object' ? 'an object too deeply nested (or circular) to show' : String(value);
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

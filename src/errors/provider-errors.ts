@@ -7,6 +7,7 @@ import {
   MissingApiKeyError,
   ModelAccessError,
   ModelNotFoundError,
+  NoImageError,
   ProviderError,
   RateLimitError,
   SafetyCheckerError,
@@ -69,15 +70,18 @@ export function toImagegenError(error: unknown, context: ErrorContext): Imagegen
     return new MissingApiKeyError({ provider: context.provider, environmentVariables: context.environmentVariables });
   }
   if (NoImageGeneratedError.isInstance(last)) {
-    return new InvalidResponseError({ ...fields, detail: 'the response held no images' });
+    return new NoImageError({ ...fields, detail: 'the response held no images (empty, or removed by a content filter)' });
   }
   if (APICallError.isInstance(last)) {
     const statusCode = last.statusCode;
     const providerMessage = providerMessageOf(last);
+    // The provider package's own word on retrying (its error handler may know better than the status).
+    const isRetryable = last.isRetryable;
     if (statusCode === undefined) {
       const refused = isConnectionRefused(last);
       return new ProviderError({
         ...fields,
+        isRetryable,
         message:
           `Could not reach ${context.provider} at ${last.url} for ${context.modelId}: ${networkReason(last)}` +
           (refused ? ' (nothing is listening there). Check the base URL, or start the server it names.' : '. Check the network or the base URL.'),
@@ -98,7 +102,7 @@ export function toImagegenError(error: unknown, context: ErrorContext): Imagegen
     if (statusCode === 429) {
       return new RateLimitError({ ...fields, statusCode, providerMessage, retryAfterSeconds: retryAfter(last.responseHeaders) });
     }
-    return new ProviderError({ ...fields, statusCode, providerMessage });
+    return new ProviderError({ ...fields, statusCode, providerMessage, isRetryable });
   }
   return new ProviderError({ ...fields, message: `${context.provider} failed for ${context.modelId}: ${errorMessage(last)}` });
 }

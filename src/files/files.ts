@@ -1,7 +1,7 @@
 import transliteratedSlug from '@sindresorhus/slugify';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_INPUT_IMAGE_BYTES } from '../shared/capabilities.js';
 import { redactSecrets } from '../errors/errors.js';
@@ -322,6 +322,27 @@ export async function readImageFile(
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * `readImageFile` for paths inside `folders` only (an MCP client's or a language model's paths):
+ * every path outside, a link inside that leads outside, and a missing file get the same error, so
+ * the answers cannot tell which files exist elsewhere. Relative paths are taken from the working directory.
+ */
+export function confinedImageReader(folders: readonly string[]): (filePath: string, options?: { maxBytes?: number; signal?: AbortSignal | undefined }) => Promise<Uint8Array> {
+  const roots = folders.map((folder) => path.resolve(folder));
+  const realRoots = Promise.all(roots.map((root) => realpath(root).catch(() => root)));
+  const inside = (target: string, candidates: readonly string[]) =>
+    candidates.some((root) => target === root || target.startsWith(root.endsWith(path.sep) ? root : `${root}${path.sep}`));
+  // One message for outside and missing: a link inside that leads outside must not tell either.
+  const outside = () => new ReferenceFileError(`is not a file in a folder this server may read (${roots.join(', ')}); nothing was read or sent`);
+  return async (filePath, options) => {
+    const target = path.resolve(filePath);
+    if (!inside(target, roots)) throw outside();
+    const real = await realpath(target).catch(() => undefined);
+    if (real === undefined || !inside(real, await realRoots)) throw outside();
+    return readImageFile(real, options);
+  };
 }
 
 function formatSize(bytes: number): string {

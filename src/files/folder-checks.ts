@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rm, statfs } from 'node:fs/promises';
+import { mkdir, open, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidRequestError } from '../errors/errors.js';
 import { prepareGeneration } from '../generate.js';
@@ -31,9 +31,13 @@ export async function checkWritableFolder({ folder, bytesNeeded, field }: { fold
   const fail = (message: string): never => {
     throw new InvalidRequestError({ issues: [{ field, value: folder, message }], context: 'output folder' });
   };
+  const existing = await stat(folder).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) return fail('is a file, not a folder');
   try {
     await mkdir(folder, { recursive: true });
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') return fail('cannot be created: part of the path is a file, not a folder');
     return fail(`cannot be created: ${describe(error)}`);
   }
   const probe = path.join(folder, `${TEMPORARY_FILE_PREFIX}${process.pid}-${randomUUID()}`);
@@ -55,6 +59,26 @@ export async function checkWritableFolder({ folder, bytesNeeded, field }: { fold
     const free = Number(stats.bavail) * Number(stats.bsize);
     if (free < bytesNeeded) fail(`has ${formatBytes(free)} free; one image needs about ${formatBytes(bytesNeeded)}`);
   }
+}
+
+/**
+ * The one "can we keep it" check, run by every door before a paid call (the CLI's generate, batch
+ * and compare, the MCP server, an app's tool through `canKeepImages`): `folder` is a folder, or can
+ * be made one, can be written, and has room for the largest image of `requests`. Throws
+ * `InvalidRequestError` naming `field`, the folder and what is wrong.
+ */
+export async function checkCanKeep({
+  folder,
+  requests,
+  field,
+  providers,
+}: {
+  folder: string;
+  requests: readonly GenerateRequest[];
+  field: string;
+  providers?: ProvidersOption | undefined;
+}): Promise<void> {
+  await checkWritableFolder({ folder, bytesNeeded: await bytesForRequests(requests, providers), field });
 }
 
 /** About what one image and its sidecar take on disk at most: raw RGB, which no PNG or JPEG exceeds by much. */

@@ -1,8 +1,8 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultCacheDir } from './cache-dir.js';
 import { registerLiveModels, type LiveModelList } from '../models/catalog.js';
-import { compareWithCatalog, fetchLiveModels, type CatalogComparison, type FetchLiveModelsOptions } from '../models/live-models.js';
+import { checkedLiveModels, compareWithCatalog, fetchLiveModels, type CatalogComparison, type FetchLiveModelsOptions } from '../models/live-models.js';
 import { writeFileAtomically } from './files.js';
 
 /** How long a fetched model list is trusted before `--refresh` fetches again. */
@@ -14,6 +14,21 @@ export type CachedModelListOptions = FetchLiveModelsOptions & {
   /** A cached list younger than this is used without fetching; `0` always fetches. @default 24 hours */
   maxAgeMs?: number;
 };
+
+/** The largest cache file read; a list within the fetch cap, as kept, is far smaller. */
+const MAX_CACHE_BYTES = 8 * 1024 * 1024;
+
+/** The file's text, or a throw when it is larger than `maxBytes` (read no further than that). */
+async function readSmallFile(file: string, maxBytes: number): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) throw new RangeError(`${file} is ${size} bytes, over ${maxBytes}`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Where a provider's list is cached. */
 export function modelListCachePath(provider: string, cacheDir = defaultCacheDir()): string {
@@ -30,15 +45,15 @@ export async function loadCachedModelList({
 }: { provider?: string; cacheDir?: string | undefined } = {}): Promise<LiveModelList | undefined> {
   let text: string;
   try {
-    text = await readFile(modelListCachePath(provider, cacheDir), 'utf8');
+    text = await readSmallFile(modelListCachePath(provider, cacheDir), MAX_CACHE_BYTES);
   } catch {
-    return undefined;
+    return undefined; // None, or over the cap: a planted 50 MB file is not re-read by every command.
   }
   try {
     const list = JSON.parse(text) as LiveModelList;
     if (list.provider !== provider || typeof list.fetchedAt !== 'string' || !Array.isArray(list.models)) return undefined;
-    const models = list.models.filter((model) => typeof model?.id === 'string');
-    const checked = { provider, fetchedAt: list.fetchedAt, models };
+    // A planted or hand-edited cache is held to what a fetched list is: no control characters, no huge fields.
+    const checked = { provider, fetchedAt: list.fetchedAt, models: checkedLiveModels(list.models) };
     registerLiveModels(checked);
     return checked;
   } catch {
@@ -64,7 +79,7 @@ export async function refreshModelListCached(
   const list = await fetchLiveModels({ ...options, provider, now });
   const file = modelListCachePath(provider, options.cacheDir);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomically(file, `${JSON.stringify(list, null, 2)}\n`);
+  await writeFileAtomically(file, `${JSON.stringify(list)}\n`);
   registerLiveModels(list);
   return { ...compareWithCatalog(list), list, fromCache: false, ageMs: 0 };
 }

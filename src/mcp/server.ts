@@ -12,7 +12,8 @@ import { refreshModelListCached } from '../files/model-list-cache.js';
 import { inDoorWords } from '../errors/doors.js';
 import { isRetired } from '../models/retired.js';
 import { redactSecrets } from '../errors/errors.js';
-import { saveImages } from '../files/files.js';
+import { confinedImageReader, saveImages } from '../files/files.js';
+import { checkCanKeep } from '../files/folder-checks.js';
 import { generateImages } from '../node/index.js';
 import { MAX_SEED, type GenerateRequest } from '../pipeline/parse.js';
 import type { ProvidersOption } from '../models/resolve-model.js';
@@ -43,7 +44,15 @@ export type ImagegenMcpServerOptions = TelemetryOptions & {
    * as an agent may loop: a call past it is an error result, nothing sent.
    */
   maxCostUsd?: number | undefined;
+  /**
+   * Folders `referenceImages` may name files in; any other path gets one error, whether or not it
+   * exists. @default [outDir, the working directory]
+   */
+  allowDirs?: readonly string[] | undefined;
 };
+
+/** The longest prompt a call may give: far past any model's, short enough to render and log at once. */
+const MAX_PROMPT_CHARACTERS = 32_000;
 
 const DESCRIPTIONS = {
   prompt: 'What the image shows: subject, setting, style, lighting, composition. A detailed visual description in English.',
@@ -74,7 +83,7 @@ export function createImagegenMcpServer(options: ImagegenMcpServerOptions): McpS
         'Returns each image, and its saved path, size, seed and model.' +
         (budget === undefined ? '' : ` Every call together may cost at most $${budget.maxUsd}; each result says what is left.`),
       inputSchema: {
-        prompt: z.string().trim().min(1).describe(DESCRIPTIONS.prompt),
+        prompt: z.string().trim().min(1).max(MAX_PROMPT_CHARACTERS).describe(DESCRIPTIONS.prompt),
         model: modelSchema.optional().describe(`"provider:modelId"; default ${options.model}.${allowed ? '' : ' list_models shows the catalog.'}`),
         size: z.string().optional().describe(DESCRIPTIONS.size),
         aspectRatio: z.string().optional().describe(DESCRIPTIONS.aspectRatio),
@@ -145,9 +154,13 @@ async function generate(
     ...(Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Omit<GenerateRequest, 'model'>),
     model: input.model ?? options.model,
   };
+  const allowDirs = options.allowDirs ?? [options.outDir, process.cwd()];
   try {
+    // Before anything is paid for: images that cannot be saved would be thrown away.
+    await checkCanKeep({ folder: options.outDir, requests: [request], field: 'outDir', providers: options.providers });
     const result = await generateImages(request, {
       abortSignal,
+      readFile: confinedImageReader(allowDirs),
       ...(options.providers === undefined ? {} : { providers: options.providers }),
       ...(budget === undefined ? {} : { budget }),
       ...telemetryOptionsOf(options),
@@ -227,6 +240,14 @@ export async function serveOverStdio(options: ImagegenMcpServerOptions & { signa
   const server = createImagegenMcpServer(options);
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
+  // The SDK closes the transport on a message over its 10 MB read buffer and reports it here only:
+  // said on stderr and ended with an error, instead of a silent exit 0 ("Connection closed").
+  let fatal: Error | undefined;
+  server.server.onerror = (error) => {
+    if (!/ReadBuffer exceeded maximum size/.test(error.message)) return options.log(`protocol error: ${error.message}`);
+    fatal = error;
+    options.log(`imagegen mcp: a message over the MCP SDK's 10 MB stdio limit arrived; closing (${error.message})`);
+  };
   const stop = () => void server.close();
   process.stdin.once('end', stop);
   options.signal?.addEventListener('abort', stop, { once: true });
@@ -235,6 +256,9 @@ export async function serveOverStdio(options: ImagegenMcpServerOptions & { signa
     await server.connect(transport);
     options.log(`imagegen mcp: serving on stdio; model ${options.model}; saving to ${options.outDir}`);
     await closed;
+    if (fatal !== undefined) {
+      throw new Error(`imagegen mcp stopped: a client message was over the MCP SDK's 10 MB stdio limit (${fatal.message})`, { cause: fatal });
+    }
   } finally {
     process.stdin.off('end', stop);
     options.signal?.removeEventListener('abort', stop);

@@ -47,17 +47,20 @@ export function resolveModel(provider: string, modelId: string): ModelCapabiliti
       ...genericCapabilities(provider),
       provider,
       modelId,
-      displayName: liveLists.get(provider)?.models.find((model) => model.id === modelId)?.displayName ?? modelId,
+      displayName: liveIndex.get(provider)?.get(modelId)?.displayName ?? modelId,
       known: false,
     })
   );
 }
 
 const liveLists = new Map<string, LiveModelList>();
+/** Each recorded list by id: a list of 100k models is looked up per model, so never by a scan. */
+const liveIndex = new Map<string, Map<string, LiveModelList['models'][number]>>();
 
 /** Records a provider's live model list, so ids it names are not taken for typos. */
 export function registerLiveModels(list: LiveModelList): void {
   liveLists.set(list.provider, list);
+  liveIndex.set(list.provider, new Map(list.models.map((model) => [model.id, model])));
 }
 
 /** The live list last recorded for a provider, or `undefined` when none was fetched or loaded. */
@@ -65,9 +68,15 @@ export function liveModelList(provider: string): LiveModelList | undefined {
   return liveLists.get(provider);
 }
 
+/** Whether the live list recorded for `provider` names `modelId` (a map lookup, whatever the list's length). */
+export function isLiveModel(provider: string, modelId: string): boolean {
+  return liveIndex.get(provider)?.has(modelId) ?? false;
+}
+
 /** Forgets recorded live lists (tests, or an app that wants the release's catalog only). */
 export function clearLiveModels(): void {
   liveLists.clear();
+  liveIndex.clear();
 }
 
 /**

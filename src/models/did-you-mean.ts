@@ -1,5 +1,5 @@
 import { closestName } from '../util/closest-name.js';
-import { listModels, liveModelList } from './catalog.js';
+import { isLiveModel, listModels, liveModelList } from './catalog.js';
 import { ADVICE } from '../errors/doors.js';
 import type { RequestIssue } from '../errors/errors.js';
 
@@ -50,7 +50,7 @@ export function modelTypoIssue({
   catalogProvider: string;
   modelId: string;
 }): RequestIssue | undefined {
-  if (liveModelList(catalogProvider)?.models.some((listed) => listed.id === modelId)) return undefined;
+  if (isLiveModel(catalogProvider, modelId)) return undefined;
   const suggestion = suggestModel(catalogProvider, modelId);
   if (suggestion === undefined) return undefined;
   const suggested = catalogProvider === provider ? suggestion : `${provider}:${suggestion.slice(catalogProvider.length + 1)}`;

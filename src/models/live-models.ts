@@ -1,5 +1,7 @@
 import { listModels, registerLiveModels, type LiveModel, type LiveModelList, type ModelCapabilities } from './catalog.js';
 import { findAdapter } from '../providers/index.js';
+import { DEFAULT_DOWNLOAD_LIMITS, guardedFetch } from '../util/download.js';
+import { hasControlCharacters, plainText } from '../util/plain-text.js';
 
 /**
  * A catalog that keeps itself current: the provider's live list of image models, set against the
@@ -18,7 +20,19 @@ export type FetchLiveModelsOptions = {
   abortSignal?: AbortSignal;
   /** Clock for `fetchedAt`, for tests. @default () => new Date() */
   now?: () => Date;
+  /** The longest the whole fetch may take, body included. @default 30_000 */
+  timeoutMs?: number;
+  /** The largest list body read; a larger one is an error, not a truncated list. @default 8 MB */
+  maxBytes?: number;
 };
+
+/** The deadline and size cap of a live list fetch: Together's whole list is about 300 KB. */
+export const LIVE_LIST_LIMITS = { timeoutMs: 30_000, maxBytes: 8 * 1024 * 1024 } as const;
+
+/** Longest model id kept from a live list; longer ones are not ids and are dropped. */
+const MAX_ID_LENGTH = 200;
+/** Longest display name or organization kept; longer ones are cut. */
+const MAX_NAME_LENGTH = 120;
 
 /** What a live list says about the catalog. */
 export type CatalogComparison = {
@@ -39,13 +53,42 @@ export async function fetchLiveModels(options: FetchLiveModelsOptions = {}): Pro
   if (adapter?.listModels === undefined) {
     throw new Error(`${provider} has no live model list the toolkit can read; providers with one: ${['togetherai'].join(', ')}`);
   }
+  const limits = {
+    ...DEFAULT_DOWNLOAD_LIMITS,
+    timeoutMs: options.timeoutMs ?? LIVE_LIST_LIMITS.timeoutMs,
+    maxBytes: options.maxBytes ?? LIVE_LIST_LIMITS.maxBytes,
+    what: `${provider}'s model list`,
+  };
   const models = await adapter.listModels({
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: guardedFetch(limits, options.fetch ?? globalThis.fetch),
     apiKey: options.apiKey,
     baseURL: options.baseURL,
     abortSignal: options.abortSignal,
   });
-  return { provider, fetchedAt: (options.now?.() ?? new Date()).toISOString(), models };
+  return { provider, fetchedAt: (options.now?.() ?? new Date()).toISOString(), models: checkedLiveModels(models) };
+}
+
+/**
+ * A live list as the toolkit keeps it, whoever wrote it (the provider, or a cache file on disk):
+ * ids that are strings of at most 200 printable characters without spaces, each once; names and
+ * organizations without control characters, at most 120 characters. Everything else is dropped,
+ * so nothing a server sends reaches a terminal raw.
+ */
+export function checkedLiveModels(models: readonly unknown[]): LiveModel[] {
+  const seen = new Set<string>();
+  const checked: LiveModel[] = [];
+  for (const item of models) {
+    const model = item as { id?: unknown; displayName?: unknown; organization?: unknown } | null;
+    const id = model?.id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || /\s/.test(id) || hasControlCharacters(id) || seen.has(id)) continue;
+    seen.add(id);
+    checked.push({
+      id,
+      ...(typeof model!.displayName === 'string' ? { displayName: plainText(model!.displayName, MAX_NAME_LENGTH) } : {}),
+      ...(typeof model!.organization === 'string' ? { organization: plainText(model!.organization, MAX_NAME_LENGTH) } : {}),
+    });
+  }
+  return checked;
 }
 
 /** The live list set against the catalog: new models, and catalog models no longer listed. */

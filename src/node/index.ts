@@ -8,6 +8,7 @@ export { imageFileName, MAX_REFERENCE_IMAGE_BYTES, pathInside, readImageFile, Re
 export type { SavedImage, Sidecar } from '../files/files.js';
 export { DEFAULT_MODEL_LIST_MAX_AGE_MS, loadCachedModelList, modelListCachePath, refreshModelListCached } from '../files/model-list-cache.js';
 export type { CachedModelListOptions } from '../files/model-list-cache.js';
+export { checkCanKeep } from '../files/folder-checks.js';
 
 /** `generateImages` with reference images readable from file paths. */
 export function generateImages(request: GenerateRequest, options: GenerateImagesOptions = {}): Promise<GenerateImagesResult> {

@@ -23,6 +23,9 @@ const referenceImageSchema = z.union([
   z.custom<Uint8Array>((value) => value instanceof Uint8Array, { message: 'must be a file path, URL, data URL, Uint8Array or Buffer' }),
 ]);
 
+/** The deepest `providerOptions` taken; real ones are three or four levels. */
+const MAX_PROVIDER_OPTIONS_DEPTH = 32;
+
 /** The high-level request, the same whatever the provider. */
 export const generateRequestSchema = z
   .object({
@@ -80,7 +83,12 @@ export const generateRequestSchema = z
      */
     responseFormat: z.enum(['base64', 'url'], 'must be base64 or url').default('base64'),
     /** Raw provider options, merged last over what the toolkit maps (keyed by provider name). */
-    providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    providerOptions: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .refine((value) => nestingDepth(value, MAX_PROVIDER_OPTIONS_DEPTH) <= MAX_PROVIDER_OPTIONS_DEPTH, {
+        message: `must be nested at most ${MAX_PROVIDER_OPTIONS_DEPTH} levels deep (no provider takes more; deeper ones overflow the stack on the way out)`,
+      })
+      .optional(),
     /** Make any dropped or changed option an error instead of a warning. @default false */
     strict: z.boolean().default(false),
   })
@@ -169,4 +177,15 @@ export function parseCollectingIssues(request: unknown): { parsed: ParsedRequest
       throw error;
     }
   }
+}
+
+/** How deep objects and arrays nest in `value`, counting no further than `limit + 1` (so a 5,000-deep one costs no more). */
+function nestingDepth(value: unknown, limit: number, depth = 0): number {
+  if (value === null || typeof value !== 'object' || depth > limit) return depth;
+  let deepest = depth + 1;
+  for (const child of Object.values(value)) {
+    deepest = Math.max(deepest, nestingDepth(child, limit, depth + 1));
+    if (deepest > limit) break;
+  }
+  return deepest;
 }

@@ -17,6 +17,8 @@ const ACCENT_BAR = 2;
 const MAX_MODEL_LINES = 2;
 const MAX_PROMPT_LINES = 4;
 const MAX_SETTINGS_LINES = 2;
+/** More of a prompt than four lines can show at any size: the rest is never looked at. */
+const MAX_PROMPT_CHARACTERS = 4096;
 /** The label takes at most this share of the picture's height; prompt lines go first when it would not fit. */
 const MAX_LABEL_SHARE = 0.62;
 const PANEL_DARKNESS = 0.2;
@@ -55,7 +57,8 @@ export function layoutLabel({ prompt, seed, width, height, model, settings }: Pi
   const promptLineCount = Math.max(0, Math.min(MAX_PROMPT_LINES, Math.floor(budget / LINE_ADVANCE) - fixedLines));
   const panelLines = [
     ...modelLines,
-    ...wrap(printable(prompt), columns, promptLineCount).map((text) => ({ text, color: LABEL_COLORS.prompt })),
+    // At most four lines show: wrapping a 30 MB prompt whole took over a minute for the same label.
+    ...wrap(printable(prompt.length > MAX_PROMPT_CHARACTERS ? `${prompt.slice(0, MAX_PROMPT_CHARACTERS)}...` : prompt), columns, promptLineCount).map((text) => ({ text, color: LABEL_COLORS.prompt })),
     ...(metaInStrip ? [] : [{ text: fit(meta, columns), color: LABEL_COLORS.text }]),
   ].slice(0, Math.max(1, fixedLines + promptLineCount));
 
@@ -121,6 +124,38 @@ export function textWidth(text: string): number {
   let total = 0;
   for (const character of text) total += (PIXEL_FONT[character] ?? PIXEL_FONT['?']!)[1]! + GLYPH_GAP;
   return Math.max(0, total - GLYPH_GAP);
+}
+
+/** The height of one line of `textImage`, in font pixels (one is `scale` image pixels). */
+export const TEXT_LINE_ADVANCE = LINE_ADVANCE;
+
+/**
+ * `text` (made printable: ASCII the font has) wrapped into at most `maxLines` lines of `columns`
+ * font pixels, the last cut with "..." when text is left over.
+ */
+export function wrapPixelText(text: string, columns: number, maxLines: number): string[] {
+  return wrap(printable(text.length > MAX_PROMPT_CHARACTERS ? `${text.slice(0, MAX_PROMPT_CHARACTERS)}...` : text), Math.max(columns, textWidth('W...')), maxLines);
+}
+
+/**
+ * Lines of text in the pixel font as an RGBA image, ink in `color` and transparent elsewhere, to
+ * composite over anything (the contact sheet's labels): no system font is involved, so it looks the
+ * same in a slim container, a Lambda or CI image without fonts. `undefined` for no lines.
+ */
+export function textImage({ lines, scale, color }: { lines: readonly string[]; scale: number; color: readonly [number, number, number] }): { data: Uint8Array; width: number; height: number } | undefined {
+  if (lines.length === 0) return undefined;
+  const width = Math.max(1, ...lines.map((line) => textWidth(line))) * scale;
+  const height = (lines.length * LINE_ADVANCE - 2) * scale;
+  const ink = new Uint8Array(width * height * 3);
+  const canvas = { pixels: ink, width, height, scale };
+  lines.forEach((line, index) => drawText(canvas, line, 0, index * LINE_ADVANCE, [255, 255, 255]));
+  const data = new Uint8Array(width * height * 4);
+  for (let pixel = 0; pixel < width * height; pixel++) {
+    if (ink[pixel * 3] === 0) continue;
+    data.set(color, pixel * 4);
+    data[pixel * 4 + 3] = 255;
+  }
+  return { data, width, height };
 }
 
 /** ASCII the font has: accents dropped (café → cafe), whitespace runs one space, the rest "?". */

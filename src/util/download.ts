@@ -1,12 +1,16 @@
+import { APICallError } from '@ai-sdk/provider';
+import { createBinaryResponseHandler, createStatusCodeErrorResponseHandler, getFromApi } from '@ai-sdk/provider-utils';
 import { errorMessage, ProviderError, TimeoutError } from '../errors/errors.js';
 import { timeoutSignal } from './timeout.js';
 
-/** Limits for downloading images that providers return as URLs. */
+/** Limits for what the toolkit fetches itself: images providers return as URLs, live model lists. */
 export type DownloadLimits = {
   /** Sent when the request has none (Together's CDN answers 403 to an empty one). */
   userAgent: string;
   timeoutMs: number;
   maxBytes: number;
+  /** What is fetched, for messages: "the model list". @default "the image" (caps), "the download" (timeouts) */
+  what?: string;
 };
 
 export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = {
@@ -27,13 +31,15 @@ export function guardedFetch(limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS, b
     if (!headers.get('user-agent')) headers.set('user-agent', limits.userAgent);
     const url = urlOf(input);
     const host = hostOf(url);
+    const what = limits.what ?? 'the download';
+    // The deadline covers the whole body, not only the headers: a server that drips bytes is cut off too.
     const signal = timeoutSignal(
       limits.timeoutMs,
-      { operation: `the download from ${host}`, message: `no answer from ${host} within ${limits.timeoutMs / 1000}s (the download timeout)` },
+      { operation: `${what} from ${host}`, message: `no answer from ${host} within ${limits.timeoutMs / 1000}s (${limits.what === undefined ? 'the download timeout' : `the deadline for ${what}`})` },
       init?.signal ?? undefined,
     );
     const response = await base(input, { ...init, headers, signal });
-    return capped(response, limits.maxBytes, url);
+    return capped(response, limits.maxBytes, url, limits.what ?? 'the image');
   };
 }
 
@@ -50,16 +56,21 @@ export async function downloadImage(
     fetch?: typeof globalThis.fetch;
   },
 ): Promise<Uint8Array> {
-  let response: Response;
   try {
-    response = await guardedFetch(limits, fetch)(url);
-    if (!response.ok) {
-      throw new ProviderError({ provider, modelId, statusCode: response.status, message: `Downloading the image from ${new URL(url).host} failed (HTTP ${response.status}).` });
-    }
-    return new Uint8Array(await response.arrayBuffer());
+    const { value } = await getFromApi({
+      url,
+      fetch: guardedFetch(limits, fetch),
+      successfulResponseHandler: createBinaryResponseHandler(),
+      failedResponseHandler: createStatusCodeErrorResponseHandler(),
+    });
+    return value;
   } catch (error) {
-    if (ProviderError.isInstance(error)) throw error;
+    if (APICallError.isInstance(error) && error.statusCode !== undefined && (error.statusCode < 200 || error.statusCode >= 300)) {
+      throw new ProviderError({ provider, modelId, statusCode: error.statusCode, message: `Downloading the image from ${new URL(url).host} failed (HTTP ${error.statusCode}).` });
+    }
     const failed = `Downloading the image from ${new URL(url).host} failed`;
+    const tooLarge = findDownloadLimit(error);
+    if (tooLarge) throw new ProviderError({ provider, modelId, message: `${failed}: ${tooLarge.message}`, cause: error });
     if (TimeoutError.isInstance(error)) {
       throw new TimeoutError({ operation: error.operation, timeoutMs: error.timeoutMs, provider, modelId, message: `${failed}: no answer within ${limits.timeoutMs / 1000}s`, cause: error });
     }
@@ -72,17 +83,27 @@ export class DownloadLimitError extends Error {
   override name = 'DownloadLimitError';
 }
 
-function capped(response: Response, maxBytes: number, url: string): Response {
+/** The `DownloadLimitError` in an error's cause chain (provider-utils wraps what a body read throws). */
+export function findDownloadLimit(error: unknown): DownloadLimitError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; depth++) {
+    if (current instanceof DownloadLimitError) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+function capped(response: Response, maxBytes: number, url: string, what: string): Response {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
-    throw new DownloadLimitError(`the image at ${hostOf(url)} is ${declared} bytes, over the ${maxBytes}-byte download cap`);
+    void response.body?.cancel().catch(() => undefined);
+    throw new DownloadLimitError(`${what} at ${hostOf(url)} is ${declared} bytes, over the ${maxBytes}-byte download cap`);
   }
   if (response.body === null) return response;
   let received = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       received += chunk.byteLength;
-      if (received > maxBytes) controller.error(new DownloadLimitError(`the image at ${hostOf(url)} went over the ${maxBytes}-byte download cap`));
+      if (received > maxBytes) controller.error(new DownloadLimitError(`${what} at ${hostOf(url)} went over the ${maxBytes}-byte download cap`));
       else controller.enqueue(chunk);
     },
   });

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -100,10 +101,34 @@ describe('a Node 20 ESM app installs the tarball', () => {
     expect(result.stderr).toMatch(/imagegen mcp needs the package @modelcontextprotocol\/sdk, which is not installed\. Run: npm install @modelcontextprotocol\/sdk/);
   }, 60_000);
 
-  it('imagegen emulator without sharp (an optional peer) says what to install at start (exit 2) instead of answering 500s', async () => {
+  it('imagegen emulator without sharp (an optional peer) starts and draws with the pure-JS renderer', async () => {
     const bin = path.join(app.dir, 'node_modules/.bin/imagegen');
-    const result = await run(bin, ['emulator', '--port', '0'], { cwd: app.dir });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/The emulator needs the package sharp, which is not installed\. Run: npm install sharp/);
+    expect(existsSync(path.join(app.dir, 'node_modules/sharp'))).toBe(false);
+    const child = spawn(bin, ['emulator', '--port', '0', '--quiet'], { cwd: app.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout);
+          if (match) resolve(match[0]);
+        });
+        child.once('exit', (code) => reject(new Error(`the emulator exited (${code}) before listening`)));
+      });
+      for (const format of ['png', 'jpeg'] as const) {
+        const response = await fetch(`${url}/v1/images/generations`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer any-key', 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'black-forest-labs/FLUX.1-schnell', prompt: 'a lighthouse', width: 512, height: 256, response_format: 'base64', output_format: format }),
+        });
+        expect(response.status).toBe(200);
+        const { data } = (await response.json()) as { data: { b64_json: string }[] };
+        const file = path.join(out, `emulator-without-sharp.${format}`);
+        await writeFile(file, Buffer.from(data[0]!.b64_json, 'base64'));
+        await expectDecodable(file, { width: 512, height: 256, format });
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
   }, 60_000);
 });
