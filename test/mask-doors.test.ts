@@ -137,7 +137,8 @@ describe('the mask at every door', () => {
   it('MCP generate_image takes a mask file; list_models says which models take one', async () => {
     useFal();
     const out = await mkdtemp(path.join(directory, 'mcp-'));
-    const mcp = createImagegenMcpServer({ version: 'test', model: MODEL, outDir: out, maxCount: 4, log: () => {} });
+    // The files it names are in this test's folder, which the server is told it may read.
+    const mcp = createImagegenMcpServer({ version: 'test', model: MODEL, outDir: out, maxCount: 4, log: () => {}, allowDirs: [directory] });
     const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
     await mcp.connect(serverTransport);
     const client = new Client({ name: 'mask-test', version: '1.0.0' });

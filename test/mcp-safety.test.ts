@@ -94,7 +94,8 @@ describe('referenceImages are confined to the allowed folders', () => {
     for (const reference of [path.join(elsewhere, 'secret.png'), path.join(elsewhere, 'missing.png'), path.join(allowed, 'link.png'), path.join(allowed, '..', 'elsewhere', 'secret.png')]) {
       const result = await client.callTool({ name: 'generate_image', arguments: { prompt: 'make it blue', model: KONTEXT, referenceImages: [reference] } });
       expect(result.isError).toBe(true);
-      messages.push(textOf(result).replace(reference, '<path>'));
+      // The value shown is cut to a length, so a long path shows only in part: the message is compared without it.
+      messages.push(textOf(result).replace(/ \(got ".*\)$/s, ''));
     }
     expect(new Set(messages).size).toBe(1);
     expect(messages[0]).toContain('is not a file in a folder this server may read');

@@ -117,7 +117,9 @@ export function createJobMaker(
     // Together's names are ours before the defaults go under the line (`n: 4` wins over `-n 2`).
     const named = withOurFieldNames(row.request);
     if (named.issues.length > 0) return { errors: lineErrors(row, named.issues) };
-    const columns = { ...row.columns, ...Object.fromEntries(Object.entries(named.renamed).map(([ours, theirs]) => [ours, row.columns[theirs] ?? 1])) };
+    // No prototype, as the row's own: a field named `__proto__` stays a column like any other.
+    const columns: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, row.columns);
+    for (const [ours, theirs] of Object.entries(named.renamed)) columns[ours] = row.columns[theirs] ?? 1;
     const request = { ...defaults, ...(named.request as Record<string, unknown>) } as GenerateRequest;
     try {
       return { job: { line: row.line, request, ...keyOf(request), columns } };

@@ -38,7 +38,8 @@ export const TOGETHER_FIELD_TYPES: Readonly<Record<string, 'number' | 'boolean' 
 };
 
 /** Whether `name` is one of Together's field names this module takes. */
-export const isTogetherField = (name: string): boolean => name in TOGETHER_FIELD_TYPES;
+// Own keys only: `__proto__` (or `toString`) on a line is an unknown field, not one of Together's.
+export const isTogetherField = (name: string): boolean => Object.hasOwn(TOGETHER_FIELD_TYPES, name);
 
 /**
  * The request with Together's field names put into ours, the issues of those that cannot be (both
