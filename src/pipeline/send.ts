@@ -86,7 +86,9 @@ export async function sendCall(
       model: wrapImageModel({ model, middleware: [captureMiddleware(sink), noRetryWhenRefused] }),
       ...args,
       ...(maxRetries === undefined ? {} : { maxRetries }),
-      abortSignal: secrets.signalFor(abortSignal),
+      // An app's own provider may send keys of its own (seen by observeCredentials through the call's
+      // signal); a built-in one sends the environment's, redacted process-wide, and needs no signal.
+      ...(source.kind === 'given' ? { abortSignal: secrets.signalFor(abortSignal) } : abortSignal === undefined ? {} : { abortSignal }),
     });
     const response = result.responses.at(-1);
     const metadata = adapter.imageMetadata?.({ response, providerMetadata: result.providerMetadata }) ?? perImageMetadata(result.providerMetadata, source.providerName, adapter.optionsKey);

@@ -26,13 +26,7 @@ export const together: ProviderAdapter = {
   genericCapabilities: TOGETHER_GENERIC,
 
   async createModel(modelId) {
-    const { createTogetherAI } = await loadPackage({
-      provider: 'Together AI',
-      packageName: '@ai-sdk/togetherai',
-      // A required peer, so bundlers may resolve it: a literal specifier. Loaded on first use, so
-      // the CLI's other commands and the local provider do not pay for it.
-      importPackage: () => import('@ai-sdk/togetherai'),
-    });
+    const { createTogetherAI } = await togetherPackage();
     const { apiKey, baseURL } = loadTogetherSettings();
     if (apiKey === undefined) {
       throw new MissingApiKeyError({ provider: 'Together AI', environmentVariables: TOGETHER_ENVIRONMENT_VARIABLES });
@@ -51,3 +45,19 @@ export const together: ProviderAdapter = {
   // PR 17110); the toolkit never passes Together `aspectRatio`, so that warning is always wrong here.
   filterWarnings: (warnings) => warnings.filter((warning) => !(warning.type === 'unsupported' && warning.feature === 'aspectRatio')),
 };
+
+let loaded: Promise<typeof import('@ai-sdk/togetherai')> | undefined;
+
+/**
+ * `@ai-sdk/togetherai`, imported once: a required peer, so bundlers may resolve it (a literal
+ * specifier), loaded on first use so that the CLI's other commands and the local provider do not
+ * pay for it. Each request builds its model from it (the key is read then); the import is not
+ * repeated per request (a dynamic import costs about a millisecond even when cached).
+ */
+function togetherPackage(): Promise<typeof import('@ai-sdk/togetherai')> {
+  loaded ??= loadPackage({ provider: 'Together AI', packageName: '@ai-sdk/togetherai', importPackage: () => import('@ai-sdk/togetherai') }).catch((error: unknown) => {
+    loaded = undefined;
+    throw error;
+  });
+  return loaded;
+}

@@ -3,10 +3,10 @@ import type { ImageMetadata } from '../adapter.js';
 /**
  * What `@ai-sdk/togetherai` drops from Together's answer (the response `id`, each image's `seed`
  * and `timings`), read through the one public door that sees the answer: the `fetch` given to
- * `createTogetherAI`. It reads a clone of a successful `POST …/images/generations` response and
- * returns the response with the same body stream and one more header, which travels with the
- * response into `generateImage`'s `responses[i].headers`. So the bytes the package parses are
- * never changed, and nothing is shared between concurrent calls.
+ * `createTogetherAI`. It reads a successful `POST …/images/generations` response's body once and
+ * returns a response with the very same bytes and one more header, which travels with the response
+ * into `generateImage`'s `responses[i].headers`. So the bytes the package parses are never changed,
+ * and nothing is shared between concurrent calls.
  */
 
 /** The header that carries what Together said per image; the toolkit takes it out of its results. */
@@ -26,18 +26,30 @@ export function togetherMetadataFetch(base: typeof globalThis.fetch = globalThis
   return async (input, init) => {
     const response = await base(input, init);
     if (!response.ok || response.body === null || !isImageGeneration(input, init)) return response;
-    let metadata: string | undefined;
+    // The body read once as bytes and handed on as those same bytes: a tee'd clone would make the
+    // package read a JS stream instead of the platform's own body (about a millisecond a call).
+    let bytes: ArrayBuffer;
     try {
-      metadata = encodeMetadata(await response.clone().text());
-    } catch {
-      // A body that cannot be read twice is the package's to report; this fetch adds nothing then.
-      return response;
+      bytes = await response.arrayBuffer();
+    } catch (error) {
+      // A body that breaks off breaks off for the package too, when it reads it: reported as before.
+      const broken = new ReadableStream({ start: (controller) => controller.error(error) });
+      return new Response(broken, { status: response.status, statusText: response.statusText, headers: response.headers });
     }
-    if (metadata === undefined) return response;
     const headers = new Headers(response.headers);
-    headers.set(TOGETHER_METADATA_HEADER, metadata);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    const metadata = metadataOf(bytes);
+    if (metadata !== undefined) headers.set(TOGETHER_METADATA_HEADER, metadata);
+    return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
   };
+}
+
+/** The header's value for a body, or `undefined` when it is not Together's JSON or says nothing to keep. */
+function metadataOf(bytes: ArrayBuffer): string | undefined {
+  try {
+    return encodeMetadata(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The per-image metadata a response carried in the header, or `undefined` when it carries none. */
