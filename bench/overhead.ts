@@ -2,7 +2,7 @@
  * What the toolkit costs per call over a bare `generateImage`, on an emulator with no latency so the
  * client's own work is as large a share as it can be. Measured at the default size (1024x1024) and
  * at 256x256, where the emulator answers in ~3 ms and the toolkit's fixed cost per call (parse,
- * plan, map, reading the size from the bytes, collect) shows at its largest; both are held to 5%.
+ * plan, map, reading the size from the bytes, collect) shows at its largest; it is held to 5%, the default size to 2%.
  * The emulator runs in a child process (bench/emulator-child.ts), so that its rendering and garbage
  * collection do not land on the timed thread. Both send the same body (seed included, so the
  * emulator renders the same image), and they alternate, each going first every other iteration,
@@ -18,12 +18,12 @@ import type { BenchmarkOptions, BenchmarkOutcome } from './run.js';
 
 const MODEL_ID = 'black-forest-labs/FLUX.1-schnell';
 const SIZES = [
-  { size: '1024x1024', target: true, full: { warmUp: 20, iterations: 150 } },
-  { size: '256x256', target: true, full: { warmUp: 30, iterations: 300 } },
+  // The targets of the design issue: 2% at the default size, 5% where the fixed cost is largest.
+  { size: '1024x1024', target: 2, full: { warmUp: 20, iterations: 150 } },
+  { size: '256x256', target: 5, full: { warmUp: 30, iterations: 300 } },
 ] as const;
 const PROMPT = 'a red fox in fresh snow';
 const SEED = 42;
-const TARGET_PERCENT = 5;
 
 const QUICK = { warmUp: 5, iterations: 30 };
 
@@ -93,8 +93,8 @@ async function runAtSize(
         result:
           `${describe(toolkit)}; +${(toolkit.medianMs - plain.medianMs).toFixed(2)} ms = ${formatPercent(overheadPercent)} ` +
           `(p90 ${formatPercent(overheadP90Percent)})`,
-        target: target ? `≤ ${TARGET_PERCENT}% at the median` : 'reported: the fixed cost at its largest share',
-        met: target ? overheadPercent <= TARGET_PERCENT : undefined,
+        target: `≤ ${target}% at the median`,
+        met: overheadPercent <= target,
       },
       {
         benchmark: 'overhead',
