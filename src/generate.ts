@@ -34,7 +34,8 @@ export type GenerateImagesOptions = TelemetryOptions & {
   abortSignal?: AbortSignal;
   /**
    * Gives up on each provider call (its retries included) that takes longer, with a `TimeoutError`
-   * naming the provider, model and limit; the other calls' images are kept. @default no limit
+   * naming the provider, model and limit; the other calls' images are kept. @default 600000 (10 minutes:
+   * every call has a deadline, however slow the provider)
    */
   timeoutMs?: number;
   /** Reads reference images given as file paths (the Node entry supplies it). */
@@ -95,8 +96,9 @@ async function generateTraced(request: GenerateRequest, options: GenerateImagesO
   const prepared = await prepareGeneration(plain, options);
   const shared = await fromSharedCache({ cache: options.cache, prepared, seeded: plain.seed !== undefined, started });
   if (shared.result !== undefined) return shared.result;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const send = (mapped: MappedCall) =>
-    trace.call(prepared, mapped.call, () => inTurn(options.rateLimiter, abortSignal, () => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs: options.timeoutMs })));
+    trace.call(prepared, mapped.call, () => inTurn(options.rateLimiter, abortSignal, () => sendCall(prepared, mapped, { maxRetries: options.maxRetries, abortSignal, timeoutMs })));
   const queue = pLimit(options.concurrency ?? 4);
   // One call (most requests) needs no queue.
   const limit = prepared.calls.length > 1 ? queue : (task: () => ReturnType<typeof send>) => task();
@@ -171,6 +173,9 @@ function takeAbortSignal(request: GenerateRequest, given: AbortSignal | undefine
   const { abortSignal: _carried, ...rest } = request as GenerateRequest & { abortSignal: AbortSignal };
   return { request: rest, abortSignal: given ?? carried };
 }
+
+/** Each provider call's deadline, its retries included, when the caller sets none: 10 minutes. */
+export const DEFAULT_CALL_TIMEOUT_MS = 600_000;
 
 export function checkConcurrency(concurrency: number | undefined): void {
   if (concurrency === undefined || (Number.isInteger(concurrency) && concurrency >= 1) || concurrency === Infinity) return;

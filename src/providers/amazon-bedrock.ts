@@ -5,6 +5,7 @@ import type { Plan, ReferenceImage } from '../shared/plan.js';
 import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
 import { maskAs } from './mask.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions, readSecret } from './lazy-adapter.js';
+import { guardedFetch } from '../util/download.js';
 
 /**
  * Amazon Bedrock (Nova Canvas) through `@ai-sdk/amazon-bedrock` (4.x), loaded on first use.
@@ -67,6 +68,7 @@ type AmazonBedrockPackage = {
     accessKeyId?: string;
     secretAccessKey?: string;
     sessionToken?: string;
+    fetch?: typeof fetch;
   }): { image(modelId: string): ImageModelV3 };
 };
 
@@ -86,7 +88,7 @@ export function createAmazonBedrockAdapter({
     environmentVariables: AMAZON_BEDROCK_ENVIRONMENT_VARIABLES,
     importPackage,
     loadSettings: loadCredentials,
-    createProvider: ({ createAmazonBedrock }, credentials) => createAmazonBedrock(credentials),
+    createProvider: ({ createAmazonBedrock }, credentials) => createAmazonBedrock({ ...credentials, fetch: guardedFetch() }),
 
     mapCall: withWarnings((plan, call, warn) => {
       const urls = plan.referenceImages.filter((image) => image.kind === 'url');

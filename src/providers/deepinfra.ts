@@ -2,6 +2,7 @@ import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities, catalogEntry } from '../shared/capabilities.js';
 import { imageInputs, withWarnings, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
+import { guardedFetch } from '../util/download.js';
 
 /**
  * DeepInfra through `@ai-sdk/deepinfra` (2.x), loaded on first use.
@@ -80,7 +81,7 @@ export const DEEPINFRA_GENERIC: Capabilities = { ...flux, imageInput: { kind: 'i
 
 /** The part of `@ai-sdk/deepinfra` the adapter uses. */
 type DeepInfraPackage = {
-  createDeepInfra(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createDeepInfra(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type DeepInfraAdapterOptions = LazyAdapterOptions<DeepInfraPackage>;
@@ -97,7 +98,7 @@ export function createDeepInfraAdapter({ importPackage = () => importOptionalPac
     environmentVariables: DEEPINFRA_ENVIRONMENT_VARIABLES,
     baseUrlVariable: DEEPINFRA_BASE_URL_VARIABLE,
     importPackage,
-    createProvider: ({ createDeepInfra }, settings) => createDeepInfra(settings),
+    createProvider: ({ createDeepInfra }, settings) => createDeepInfra({ ...settings, fetch: guardedFetch() }),
 
     mapCall: withWarnings((plan, call) => {
       const images = imageInputs(plan);

@@ -4,6 +4,7 @@ import type { Plan } from '../shared/plan.js';
 import { ratioValue } from '../shared/sizing.js';
 import { withWarnings, type Warn, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
+import { guardedFetch } from '../util/download.js';
 
 /**
  * Fireworks through `@ai-sdk/fireworks` (2.x), loaded on first use.
@@ -96,7 +97,7 @@ export const FIREWORKS_GENERIC: Capabilities = flux;
 
 /** The part of `@ai-sdk/fireworks` the adapter uses. */
 type FireworksPackage = {
-  createFireworks(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createFireworks(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type FireworksAdapterOptions = LazyAdapterOptions<FireworksPackage>;
@@ -113,7 +114,7 @@ export function createFireworksAdapter({ importPackage = () => importOptionalPac
     environmentVariables: FIREWORKS_ENVIRONMENT_VARIABLES,
     baseUrlVariable: FIREWORKS_BASE_URL_VARIABLE,
     importPackage,
-    createProvider: ({ createFireworks }, settings) => createFireworks(settings),
+    createProvider: ({ createFireworks }, settings) => createFireworks({ ...settings, fetch: guardedFetch() }),
 
     mapCall: withWarnings((plan, call, warn) => {
       const inputs = inputsById.get(plan.modelId) ?? { fixedSizes: false };

@@ -2,6 +2,7 @@ import type { ImageModelV3, JSONValue } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities, catalogEntry } from '../shared/capabilities.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
+import { guardedFetch } from '../util/download.js';
 
 /**
  * Google's Gemini API (Imagen and Gemini image models) through `@ai-sdk/google` (3.x), loaded on
@@ -80,7 +81,7 @@ const isGemini = (modelId: string) => modelId.startsWith('gemini-');
 
 /** The part of `@ai-sdk/google` the adapter uses. */
 type GooglePackage = {
-  createGoogleGenerativeAI(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createGoogleGenerativeAI(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type GoogleAdapterOptions = LazyAdapterOptions<GooglePackage>;
@@ -97,7 +98,7 @@ export function createGoogleAdapter({ importPackage = () => importOptionalPackag
     environmentVariables: GOOGLE_ENVIRONMENT_VARIABLES,
     baseUrlVariable: GOOGLE_BASE_URL_VARIABLE,
     importPackage,
-    createProvider: ({ createGoogleGenerativeAI }, settings) => createGoogleGenerativeAI(settings),
+    createProvider: ({ createGoogleGenerativeAI }, settings) => createGoogleGenerativeAI({ ...settings, fetch: guardedFetch() }),
 
     mapCall: withWarnings((plan, call, warn) => {
       const options: Record<string, JSONValue> = {};

@@ -4,6 +4,7 @@ import { ratioValue } from '../shared/sizing.js';
 import { imageInputs, withWarnings, type ProviderAdapter } from './adapter.js';
 import { maskAs } from './mask.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
+import { guardedFetch } from '../util/download.js';
 
 /**
  * OpenAI image models through `@ai-sdk/openai` (3.x), loaded on first use.
@@ -128,7 +129,7 @@ export const OPENAI_GENERIC: Capabilities = gptImageCustom;
 
 /** The part of `@ai-sdk/openai` the adapter uses. */
 type OpenAIPackage = {
-  createOpenAI(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createOpenAI(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type OpenAIAdapterOptions = LazyAdapterOptions<OpenAIPackage>;
@@ -145,7 +146,7 @@ export function createOpenAIAdapter({ importPackage = () => importOptionalPackag
     environmentVariables: OPENAI_ENVIRONMENT_VARIABLES,
     baseUrlVariable: OPENAI_BASE_URL_VARIABLE,
     importPackage,
-    createProvider: ({ createOpenAI }, settings) => createOpenAI(settings),
+    createProvider: ({ createOpenAI }, settings) => createOpenAI({ ...settings, fetch: guardedFetch() }),
 
     mapCall: withWarnings((plan, call, warn) => {
       const chosen = chooseSize(plan.modelId, plan.width, plan.height);

@@ -2,6 +2,7 @@ import type { ImageModelV3 } from '@ai-sdk/provider';
 import { type Capabilities, type ModelCapabilities } from '../shared/capabilities.js';
 import { withWarnings, type ProviderAdapter } from './adapter.js';
 import { baseCall, createLazyAdapter, importOptionalPackage, type LazyAdapterOptions } from './lazy-adapter.js';
+import { guardedFetch } from '../util/download.js';
 
 /**
  * xAI (Grok Imagine) through `@ai-sdk/xai` (3.x), loaded on first use.
@@ -57,7 +58,7 @@ export const XAI_GENERIC: Capabilities = grokImagine;
 
 /** The part of `@ai-sdk/xai` the adapter uses. */
 type XaiPackage = {
-  createXai(settings: { apiKey: string; baseURL?: string }): { image(modelId: string): ImageModelV3 };
+  createXai(settings: { apiKey: string; baseURL?: string; fetch?: typeof fetch }): { image(modelId: string): ImageModelV3 };
 };
 
 export type XaiAdapterOptions = LazyAdapterOptions<XaiPackage>;
@@ -74,7 +75,7 @@ export function createXaiAdapter({ importPackage = () => importOptionalPackage<X
     environmentVariables: XAI_ENVIRONMENT_VARIABLES,
     baseUrlVariable: XAI_BASE_URL_VARIABLE,
     importPackage,
-    createProvider: ({ createXai }, settings) => createXai(settings),
+    createProvider: ({ createXai }, settings) => createXai({ ...settings, fetch: guardedFetch() }),
 
     mapCall: withWarnings((plan, call) => {
       return {

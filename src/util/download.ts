@@ -20,13 +20,21 @@ export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = {
 };
 
 /**
+ * The largest answer to a generation request the toolkit reads: 512 MiB (four 4K PNGs in base64 are
+ * about 130 MiB). Past it the call fails instead of holding the process's memory.
+ */
+export const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
+
+/**
  * A `fetch` for provider packages: every GET (image downloads, status polls) gets a User-Agent, a
- * timeout (a `TimeoutError` naming the host) and a size cap; other requests pass through untouched.
+ * timeout (a `TimeoutError` naming the host) and a size cap; a generation's answer (POST) gets a size
+ * cap (`MAX_ANSWER_BYTES`), its deadline being the call's own.
  */
 export function guardedFetch(limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS, base: typeof fetch = globalThis.fetch): typeof fetch {
   return async (input, init) => {
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-    if (method !== 'GET') return base(input, init);
+    // A generation's answer: its deadline is the call's (`timeoutMs`), its size capped here.
+    if (method !== 'GET') return capped(await base(input, init), MAX_ANSWER_BYTES, urlOf(input), 'the answer');
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     if (!headers.get('user-agent')) headers.set('user-agent', limits.userAgent);
     const url = urlOf(input);
@@ -92,7 +100,7 @@ export function findDownloadLimit(error: unknown): DownloadLimitError | undefine
   return undefined;
 }
 
-function capped(response: Response, maxBytes: number, url: string, what: string): Response {
+export function capped(response: Response, maxBytes: number, url: string, what: string): Response {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     void response.body?.cancel().catch(() => undefined);

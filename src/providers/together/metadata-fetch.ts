@@ -1,3 +1,4 @@
+import { DownloadLimitError, MAX_ANSWER_BYTES } from '../../util/download.js';
 import type { ImageMetadata } from '../adapter.js';
 
 /**
@@ -26,12 +27,14 @@ export function togetherMetadataFetch(base: typeof globalThis.fetch = globalThis
   return async (input, init) => {
     const response = await base(input, init);
     if (!response.ok || response.body === null || !isImageGeneration(input, init)) return response;
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     // The body read once as bytes and handed on as those same bytes: a tee'd clone would make the
     // package read a JS stream instead of the platform's own body (about a millisecond a call).
     let bytes: ArrayBuffer;
     try {
-      bytes = await response.arrayBuffer();
+      bytes = await bodyWithin(response, MAX_ANSWER_BYTES, url);
     } catch (error) {
+      if (error instanceof DownloadLimitError) throw error;
       // A body that breaks off breaks off for the package too, when it reads it: reported as before.
       const broken = new ReadableStream({ start: (controller) => controller.error(error) });
       return new Response(broken, { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -105,4 +108,37 @@ function withoutImageData(text: string): string {
     position = close;
   }
   return kept + text.slice(position);
+}
+
+/**
+ * The body, refused past `maxBytes` (`DownloadLimitError`): at once when its declared length is
+ * over, else as it is read, so a runaway answer never fills the process's memory.
+ */
+async function bodyWithin(response: Response, maxBytes: number, url: string): Promise<ArrayBuffer> {
+  const host = new URL(url).host;
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    void response.body?.cancel().catch(() => undefined);
+    throw new DownloadLimitError(`the answer from ${host} is ${declared} bytes, over the ${maxBytes}-byte cap`);
+  }
+  // A declared length within the cap is held to by the platform: the body is read in one go.
+  if (Number.isFinite(declared)) return response.arrayBuffer();
+  const reader = response.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    total += read.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new DownloadLimitError(`the answer from ${host} went over the ${maxBytes}-byte cap`);
+    }
+    chunks.push(read.value);
+  }
+  const whole = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return whole.buffer;
 }
