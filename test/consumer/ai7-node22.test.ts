@@ -100,7 +100,7 @@ describe('an ai 7 app on Node 22 installs the tarball', () => {
   it('a v4 model’s deprecated warning comes back worded as generateImages words it', async () => {
     const { report, generations } = await runScenario('deprecated');
     expect(generations).toEqual(ONE_REQUEST_OF_FOUR);
-    expect(report.warnings).toContainEqual({ source: 'provider', message: 'deprecated: guidance (use guidance_scale)' });
+    expect(report.warnings).toContainEqual({ type: 'other', source: 'provider', message: 'deprecated: guidance (use guidance_scale)' });
   }, 60_000);
 
   it('type-checks against ai 7’s types (strict, nodenext, skipLibCheck off)', async () => {
