@@ -137,7 +137,12 @@ export class Journal {
         const handle = await open(this.path, 'a');
         const size = (await handle.stat()).size;
         try {
-          await handle.write(group.map((item) => item.line).join(''));
+          const text = group.map((item) => item.line).join('');
+          const { bytesWritten } = await handle.write(text);
+          // A full disk may take part of the text without an error: that is a failed write too.
+          if (bytesWritten !== Buffer.byteLength(text)) {
+            throw Object.assign(new Error(`ENOSPC: no space left on device, wrote ${bytesWritten} of ${Buffer.byteLength(text)} bytes to ${this.path}`), { code: 'ENOSPC' });
+          }
           await handle.sync();
         } catch (error) {
           // A write cut short (disk full) would leave half a line: cut the file back to whole lines.
