@@ -4,7 +4,7 @@ import { errorMessage, ImagegenError, InvalidResponseError, redactCallSecrets } 
 import { RequestSecrets } from '../errors/redaction.js';
 import { toV3Warning } from '../shared/model-version.js';
 import { GeneratedImage } from '../image.js';
-import { timeoutSignal } from '../util/timeout.js';
+import { withTimeoutSignal } from '../util/timeout.js';
 import { noRetryWhenRefused } from './connection-refused.js';
 import { toImagegenError, type AbortLike } from '../errors/provider-errors.js';
 import { adapterFor } from '../providers/index.js';
@@ -56,12 +56,12 @@ export type CallOutcome = {
   thrown: AbortLike | undefined;
 };
 
-export async function sendCall(
-  { plan, source }: SendTarget,
-  { call, args }: MappedCall,
+export function sendCall(
+  target: SendTarget,
+  mapped: MappedCall,
   {
     maxRetries,
-    abortSignal: callerSignal,
+    abortSignal,
     timeoutMs,
   }: {
     maxRetries?: number | undefined;
@@ -70,13 +70,18 @@ export async function sendCall(
     timeoutMs?: number | undefined;
   } = {},
 ): Promise<CallOutcome> {
+  if (timeoutMs === undefined) return sendWithSignal(target, mapped, maxRetries, abortSignal);
+  // The timer is cleared when the call ends: it must not outlive it (see withTimeoutSignal).
+  const describe = { operation: 'the request', provider: target.plan.provider, modelId: target.plan.modelId };
+  return withTimeoutSignal(timeoutMs, describe, abortSignal, (signal) => sendWithSignal(target, mapped, maxRetries, signal));
+}
+
+async function sendWithSignal({ plan, source }: SendTarget, { call, args }: MappedCall, maxRetries: number | undefined, abortSignal: AbortSignal | undefined): Promise<CallOutcome> {
   const started = Date.now();
   const adapter = adapterFor(source.kind === 'given' ? source.catalogProvider : source.adapter.name);
   const sink: CaptureSink = { attempts: 0, warnings: [], providerMetadata: undefined, reported: [] };
   const report: CallReport = { n: call.n, seed: call.seed, attempts: 0, durationMs: 0, responseId: undefined, responseHeaders: undefined, error: undefined, actualCostUsd: undefined };
   const context = { provider: plan.provider, modelId: plan.modelId, environmentVariables: adapter.environmentVariables, replacement: plan.model.deprecated?.replacement };
-  const abortSignal =
-    timeoutMs === undefined ? callerSignal : timeoutSignal(timeoutMs, { operation: 'the request', provider: plan.provider, modelId: plan.modelId }, callerSignal);
   // The keys this call sends, for its own errors only (see errors/redaction.ts).
   const secrets = new RequestSecrets();
   const outcome: CallOutcome = { images: [], warnings: [], providerMetadata: {}, response: undefined, usage: undefined, imageErrors: [], report, thrown: undefined };

@@ -26,6 +26,25 @@ export function timeoutSignal(timeoutMs: number, describe: TimeoutDescription, s
   return signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
 }
 
+/**
+ * Runs `work` with a `timeoutSignal`, and clears its timer as soon as `work` settles: for a deadline
+ * every call gets (`generateImages`' default), whose timers must not outlive the calls. An edge
+ * runtime hosted in Node (Vercel's edge-runtime) holds its process for a pending timer it cannot
+ * `unref`, and a long run would keep one per call.
+ */
+export async function withTimeoutSignal<T>(timeoutMs: number, describe: TimeoutDescription, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  if (!(timeoutMs >= 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new RangeError(`timeoutMs must be from 0 to ${MAX_TIMEOUT_MS} milliseconds (got ${timeoutMs})`);
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TimeoutError({ ...describe, timeoutMs })), timeoutMs);
+  try {
+    return await work(signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** True for the DOMException of `AbortSignal.timeout` (or anything else named so that is not ours). */
 export function isPlatformTimeout(error: unknown): error is Error {
   return error instanceof Error && error.name === 'TimeoutError' && !TimeoutError.isInstance(error);
