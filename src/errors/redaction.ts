@@ -1,3 +1,4 @@
+import { anySignal } from '../util/any-signal.js';
 /**
  * Keys kept out of messages. Two stores: the environment's keys, process-wide (a process reads a
  * handful, and they stay as long as the process anyway), and the keys one provider call sent, in
@@ -60,7 +61,7 @@ export class RequestSecrets {
    * AI SDK passes a call's `abortSignal` through to the provider's `fetch` as it is.
    */
   signalFor(parent: AbortSignal | undefined): AbortSignal {
-    const signal = parent === undefined ? new AbortController().signal : AbortSignal.any([parent]);
+    const signal = parent === undefined ? new AbortController().signal : anySignal([parent]);
     bySignal.set(signal, this);
     return signal;
   }

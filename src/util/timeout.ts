@@ -1,4 +1,5 @@
 import { TimeoutError, type TimeoutFields } from '../errors/errors.js';
+import { anySignal } from './any-signal.js';
 
 /** The longest a timer waits: `setTimeout` fires at once past 2^31 - 1 ms (about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
@@ -23,7 +24,7 @@ export function timeoutSignal(timeoutMs: number, describe: TimeoutDescription, s
   const controller = new AbortController();
   // Node's timers have `unref`; browsers and edge runtimes return a number and never hold a process.
   setTimeout(() => controller.abort(new TimeoutError({ ...describe, timeoutMs })), timeoutMs).unref?.();
-  return signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
+  return signal === undefined ? controller.signal : anySignal([signal, controller.signal]);
 }
 
 /**
@@ -39,7 +40,7 @@ export async function withTimeoutSignal<T>(timeoutMs: number, describe: TimeoutD
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new TimeoutError({ ...describe, timeoutMs })), timeoutMs);
   try {
-    return await work(signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]));
+    return await work(signal === undefined ? controller.signal : anySignal([signal, controller.signal]));
   } finally {
     clearTimeout(timer);
   }
