@@ -28,7 +28,9 @@ afterAll(() => {
   vi.unstubAllEnvs();
 });
 
-describe('--help of every command', () => {
+// Help loads every command and the library behind them: the first test to do so, in a fresh clone,
+// also pays for transforming them all (more than 5 s on a busy machine).
+describe('--help of every command', { timeout: 60_000 }, () => {
   it('imagegen --help', async () => {
     const { code, stdout } = await imagegen(['--help']);
     expect(code).toBe(0);
