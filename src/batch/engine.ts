@@ -219,26 +219,7 @@ class BatchRun {
     this.#emit = fields.options.onEvent ?? (() => {});
     this.#pacing = new ProviderPacing({ concurrency: this.#concurrency, requestsPerMinute: fields.options.requestsPerMinute });
     this.#budget = fields.options.budget === undefined ? undefined : new RunBudget(fields.options.budget);
-    this.#summary = {
-      total: 0,
-      done: 0,
-      skipped: 0,
-      cached: 0,
-      failed: 0,
-      pending: 0,
-      requests: 0,
-      retries: 0,
-      images: 0,
-      durationMs: 0,
-      imagesPerMinute: 0,
-      estimatedCostUsd: 0,
-      actualCostUsd: null,
-      spentUsd: 0,
-      budget: null,
-      failures: [],
-      stopped: false,
-      openCircuits: [],
-    };
+    this.#summary = emptySummary();
   }
 
   /** Resume: temporary files of a killed run are swept, the journal is read (its torn last line dropped). */
@@ -707,4 +688,28 @@ function delay(milliseconds: number, signal: AbortSignal): Promise<void> {
     }, milliseconds);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** A run's summary before any job: what a local run and a queued run's follower both start from. */
+export function emptySummary(): BatchSummary {
+  return {
+    total: 0,
+    done: 0,
+    skipped: 0,
+    cached: 0,
+    failed: 0,
+    pending: 0,
+    requests: 0,
+    retries: 0,
+    images: 0,
+    durationMs: 0,
+    imagesPerMinute: 0,
+    estimatedCostUsd: 0,
+    actualCostUsd: null,
+    spentUsd: 0,
+    budget: null,
+    failures: [],
+    stopped: false,
+    openCircuits: [],
+  };
 }

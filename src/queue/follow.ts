@@ -1,7 +1,7 @@
 // Node-only: `imagegen batch --queue`: puts a checked run's jobs on its BullMQ queue and follows them.
 import path from 'node:path';
 import type { Job, Queue } from 'bullmq';
-import type { BatchEvent, BatchSummary, RunBatchOptions } from '../batch/engine.js';
+import { emptySummary, type BatchEvent, type BatchSummary, type RunBatchOptions } from '../batch/engine.js';
 import { KEY_FORMAT, type BatchJob } from '../batch/input.js';
 import { Journal, type JournalEntry } from '../batch/journal.js';
 import { lockOutputFolder } from '../batch/output-lock.js';
@@ -103,27 +103,8 @@ class Follower {
    */
   readonly #outstanding = new Map<string, number>();
   readonly #circuitsSeen = new Set<string>();
-  readonly #summary: BatchSummary = {
-    total: 0,
-    done: 0,
-    skipped: 0,
-    cached: 0,
-    failed: 0,
-    pending: 0,
-    requests: 0,
-    retries: 0,
-    images: 0,
-    durationMs: 0,
-    imagesPerMinute: 0,
-    estimatedCostUsd: 0,
-    // Workers report no actual cost to the follower yet, and a queued run takes no budget.
-    actualCostUsd: null,
-    spentUsd: 0,
-    budget: null,
-    failures: [],
-    stopped: false,
-    openCircuits: [],
-  };
+  // Workers report no actual cost to the follower yet, and a queued run takes no budget.
+  readonly #summary: BatchSummary = emptySummary();
   #enqueued = false;
 
   constructor(fields: {
